@@ -1,0 +1,120 @@
+import { createWriteStream, readFileSync } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import { Command, Option } from 'commander';
+import { request } from '../client/request.js';
+import type { HttpResponse } from '../client/response.js';
+import type { RequestOptions } from '../client/options.js';
+import { RawcrawlError } from '../errors.js';
+import { wireTraceWriter } from '../wire/trace-writer.js';
+import { EXIT, type Io } from './io.js';
+import { collect, parseCount, parseDuration, parseHeaderLine, parseSize } from './values.js';
+
+interface FetchFlags {
+  include?: boolean;
+  head?: boolean;
+  dumpWire?: string | boolean;
+  dumpWireFull?: boolean;
+  json?: boolean;
+  timeout?: number;
+  connectTimeout?: number;
+  maxBody?: number;
+  maxRedirects?: number;
+  insecure?: boolean;
+  ca?: string;
+  header?: string[];
+  decompress?: boolean;
+}
+
+export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
+  return new Command('fetch')
+    .description('fetch one URL with the raw-socket client and print the body')
+    .argument('<url>', 'http:// or https:// URL')
+    .option('-i, --include', 'print the response head before the body')
+    .option('-I, --head', 'send HEAD instead of GET (prints the head)')
+    .addOption(new Option('--dump-wire [file]', 'trace every byte sent and received (stderr, or FILE)'))
+    .option('--dump-wire-full', 'show whole bodies in the wire trace (default: first 512 bytes)')
+    .option('--json', 'print url, status, headers, trailers, redirects, timings and body size as JSON')
+    .option('--timeout <duration>', 'limit on the whole request (500, 30s, 2m)', parseDuration)
+    .option('--connect-timeout <duration>', 'limit on DNS + TCP + TLS', parseDuration)
+    .option('--max-body <size>', 'limit on the decoded body (1048576, 512k, 16M)', parseSize)
+    .option('--max-redirects <n>', 'redirects to follow (0: none)', parseCount)
+    .option('--insecure', 'do not verify the server certificate')
+    .option('--ca <file>', 'trust the CA certificate(s) in this PEM file')
+    .option('-H, --header <line>', '"Name: value" request header (repeatable)', collect)
+    .option('--no-decompress', 'do not ask for or decode gzip/deflate/br')
+    .action(async (url: string, flags: FetchFlags) => {
+      setExit(await runFetch(url, flags, io));
+    });
+}
+
+async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number> {
+  let wireOut: Writable | null = null;
+  try {
+    const options: RequestOptions = { method: flags.head ? 'HEAD' : 'GET' };
+    if (flags.timeout !== undefined) options.timeoutMs = flags.timeout;
+    if (flags.connectTimeout !== undefined) options.connectTimeoutMs = flags.connectTimeout;
+    if (flags.maxBody !== undefined) options.maxBodyBytes = flags.maxBody;
+    if (flags.maxRedirects !== undefined) options.maxRedirects = flags.maxRedirects;
+    if (flags.decompress === false) options.decompress = false;
+    if (flags.header) options.headers = flags.header.map(parseHeaderLine);
+    const tls: NonNullable<RequestOptions['tls']> = {};
+    if (flags.insecure) tls.rejectUnauthorized = false;
+    if (flags.ca) {
+      try {
+        tls.ca = readFileSync(flags.ca);
+      } catch (err) {
+        throw new RawcrawlError('ERR_INVALID_OPTION', `cannot read --ca ${flags.ca}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+    }
+    options.tls = tls;
+    if (flags.dumpWire !== undefined && flags.dumpWire !== false) {
+      wireOut = typeof flags.dumpWire === 'string' && flags.dumpWire !== '-' ? createWriteStream(flags.dumpWire) : io.stderr;
+      options.onWire = wireTraceWriter(wireOut, { full: Boolean(flags.dumpWireFull) });
+    }
+    const res = await request(url, options);
+    if (flags.json) {
+      io.stdout.write(JSON.stringify(describe(res), null, 2) + '\n');
+    } else {
+      if (flags.include || flags.head) io.stdout.write(formatHead(res));
+      if (!flags.head) io.stdout.write(res.body);
+    }
+    return EXIT.OK;
+  } catch (err) {
+    io.stderr.write(errorLine(err) + '\n');
+    return EXIT.FAILED;
+  } finally {
+    if (wireOut && wireOut !== io.stderr) {
+      wireOut.end();
+      await finished(wireOut).catch(() => {});
+    }
+  }
+}
+
+export function errorLine(err: unknown): string {
+  if (err instanceof RawcrawlError) return `rawcrawl: ${err.code} ${err.message}${err.offset !== undefined ? ` (at byte ${err.offset})` : ''}`;
+  return `rawcrawl: ERR_INTERNAL ${err instanceof Error ? err.message : String(err)}`;
+}
+
+function formatHead(res: HttpResponse): string {
+  let s = `HTTP/${res.httpVersion} ${res.status}${res.statusText ? ` ${res.statusText}` : ''}\r\n`;
+  for (const [n, v] of res.rawHeaders) s += `${n}: ${v}\r\n`;
+  return s + '\r\n';
+}
+
+function describe(res: HttpResponse): Record<string, unknown> {
+  return {
+    url: res.url,
+    status: res.status,
+    statusText: res.statusText,
+    httpVersion: res.httpVersion,
+    headers: res.rawHeaders,
+    trailers: res.rawTrailers,
+    redirects: res.redirects,
+    timings: res.timings,
+    bodyBytes: res.body.length,
+    encoding: res.body.length > 0 ? res.encoding : null,
+    remoteAddress: res.remoteAddress,
+    leniencies: res.leniencies,
+  };
+}

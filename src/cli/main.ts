@@ -1,0 +1,56 @@
+import { Command, CommanderError } from 'commander';
+import { fetchCommand } from './fetch.js';
+import { EXIT, processIo, type Io } from './io.js';
+
+/** Flags whose value is optional: given a URL or another flag next, they take no value. */
+const OPTIONAL_VALUE_FLAGS = new Set(['--dump-wire']);
+
+/**
+ * `--dump-wire https://x/` must not swallow the URL as a file name: an optional-value flag
+ * followed by a URL, another flag or nothing is rewritten to `--dump-wire=-` (stderr).
+ */
+export function normalizeArgv(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (OPTIONAL_VALUE_FLAGS.has(a) && (next === undefined || next.startsWith('-') || /^[a-z][a-z0-9+.-]*:\/\//i.test(next))) {
+      out.push(`${a}=-`);
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+/** Runs the CLI with argv (node, script, ...args) and returns the exit status. */
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  let exitCode: number = EXIT.OK;
+  const setExit = (code: number): void => {
+    exitCode = code;
+  };
+  const configure = (cmd: Command): Command =>
+    cmd.exitOverride().configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(`rawcrawl: ERR_INVALID_OPTION ${s.replace(/^error: /, '')}`),
+    });
+  const program = configure(new Command('rawcrawl').description('a web crawler that speaks HTTP/1.1 itself').version('0.1.0'));
+  program.addCommand(configure(fetchCommand(io, setExit)));
+  try {
+    await program.parseAsync(normalizeArgv(argv));
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
+      return EXIT.USAGE;
+    }
+    throw err;
+  }
+  return exitCode;
+}
+
+/** Entry point of bin/rawcrawl. */
+export async function run(argv: string[]): Promise<void> {
+  const code = await main(argv);
+  process.exitCode = code;
+}

@@ -1,0 +1,36 @@
+import { InvalidArgumentError } from 'commander';
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/** "16M", "512k", "1048576" → bytes (binary units). */
+export function parseSize(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new InvalidArgumentError(`"${value}" is not a size (examples: 1048576, 512k, 16M)`);
+  return Math.floor(Number(m[1]) * unit);
+}
+
+/** "1500", "1500ms", "30s", "2m" → milliseconds. */
+export function parseDuration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/i.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`"${value}" is not a duration (examples: 500, 500ms, 30s, 2m)`);
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 'ms').toLowerCase();
+  return Math.round(unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n);
+}
+
+export function parseCount(value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`"${value}" is not a whole number`);
+  return Number(value);
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** "Name: value" → [name, value]. */
+export function parseHeaderLine(line: string): [string, string] {
+  const i = line.indexOf(':');
+  if (i <= 0) throw new InvalidArgumentError(`header "${line}" is not "Name: value"`);
+  return [line.slice(0, i).trim(), line.slice(i + 1).trim()];
+}

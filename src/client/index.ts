@@ -1,0 +1,13 @@
+export { request, parseRequestUrl } from './request.js';
+export { HttpResponse, type Timings, type RedirectHop } from './response.js';
+export { REQUEST_DEFAULTS, type RequestOptions } from './options.js';
+export { openConnection, type Connection, type ConnectOptions, type ConnectTimings, type TlsOptions } from '../net/connect.js';
+export { StreamReader, type StreamReaderOptions } from '../net/stream-reader.js';
+export { StreamWriter } from '../net/stream-writer.js';
+export { ResponseParser, NEED_DATA, DONE, type ParserEvent, type ResponseHead, type RawHeader, type SegmentKind } from '../http/response-parser.js';
+export type { Framing } from '../http/framing.js';
+export type { Leniency, LeniencyKind } from '../http/leniency.js';
+export type { HeadersInit } from '../http/request-writer.js';
+export { WireFormatter, escapeBytes, type WireFormatOptions } from '../wire/format.js';
+export type { WireEvent, WireEventBody, WireListener, WirePart } from '../wire/events.js';
+export { RawcrawlError, ERROR_CODES, isRawcrawlError, type ErrorCode } from '../errors.js';

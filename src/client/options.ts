@@ -1,0 +1,41 @@
+import type { HeadersInit } from '../http/request-writer.js';
+import type { TlsOptions } from '../net/connect.js';
+import type { WireListener } from '../wire/events.js';
+
+export interface RequestOptions {
+  /** 'GET' (default) or 'HEAD'. */
+  method?: 'GET' | 'HEAD';
+  /** Extra request fields; they replace rawcrawl's defaults of the same name. */
+  headers?: HeadersInit;
+  /** Limit on the whole request, redirects included (default 30 000 ms). */
+  timeoutMs?: number;
+  /** Limit on DNS + TCP + TLS for each connection (default 10 000 ms). */
+  connectTimeoutMs?: number;
+  /** Fail when no byte arrives for this long (default 15 000 ms; 0 turns it off). */
+  idleTimeoutMs?: number;
+  /** Limit on status line + headers, and separately on trailers (default 64 KiB). */
+  maxHeaderBytes?: number;
+  /** Limit on the body after decoding, and on the bytes received for it (default 16 MiB). */
+  maxBodyBytes?: number;
+  /** Redirects followed before ERR_TOO_MANY_REDIRECTS (default 5; 0 returns the 3xx as is). */
+  maxRedirects?: number;
+  /** Ask for and decode gzip, deflate and br (default true). */
+  decompress?: boolean;
+  tls?: TlsOptions;
+  signal?: AbortSignal;
+  /** Called with every wire event of every connection this request opens. */
+  onWire?: WireListener;
+}
+
+export const REQUEST_DEFAULTS = {
+  method: 'GET',
+  timeoutMs: 30_000,
+  connectTimeoutMs: 10_000,
+  idleTimeoutMs: 15_000,
+  maxHeaderBytes: 64 * 1024,
+  maxBodyBytes: 16 * 1024 * 1024,
+  maxRedirects: 5,
+  decompress: true,
+  userAgent: 'rawcrawl/0.1 (+https://github.com/rawcrawl/rawcrawl)',
+  accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+} as const;

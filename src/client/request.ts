@@ -1,0 +1,295 @@
+import { performance } from 'node:perf_hooks';
+import { RawcrawlError } from '../errors.js';
+import { buildRequestHead, validateHeaders, type HeaderPairs } from '../http/request-writer.js';
+import { NEED_DATA, DONE, ResponseParser, type RawHeader, type ResponseHead } from '../http/response-parser.js';
+import type { Leniency } from '../http/leniency.js';
+import { openConnection, type TlsOptions } from '../net/connect.js';
+import type { WireEventBody, WireListener } from '../wire/events.js';
+import { BodyDecoder, isKnownCoding, parseCodings } from './decode.js';
+import { REQUEST_DEFAULTS, type RequestOptions } from './options.js';
+import { decideRedirect } from './redirect.js';
+import { HttpResponse, type RedirectHop, type Timings } from './response.js';
+
+let nextConnectionId = 0;
+
+/** Milliseconds to microsecond precision. */
+const ms = (v: number): number => Math.round(v * 1000) / 1000;
+
+/** Parses and checks a request URL: http or https, with a host. */
+export function parseRequestUrl(input: string | URL): URL {
+  let url: URL;
+  try {
+    url = new URL(String(input));
+  } catch {
+    throw new RawcrawlError('ERR_INVALID_URL', `not a valid absolute URL: ${JSON.stringify(String(input))}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new RawcrawlError('ERR_INVALID_URL', `scheme ${url.protocol.slice(0, -1)} is not http or https: ${url.href}`);
+  }
+  if (url.hostname === '') throw new RawcrawlError('ERR_INVALID_URL', `no host in ${url.href}`);
+  return url;
+}
+
+interface Resolved {
+  method: string;
+  headers: HeaderPairs;
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxHeaderBytes: number;
+  maxBodyBytes: number;
+  decompress: boolean;
+  tls: TlsOptions;
+  signal: AbortSignal;
+  onWire: WireListener | undefined;
+}
+
+function checkLimit(name: string, value: number | undefined, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `${name} must be a number >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * One HTTP/1.1 request over a fresh connection (Connection: close), following redirects.
+ * Resolves with the complete, decoded response or rejects with a RawcrawlError.
+ */
+export async function request(input: string | URL, options: RequestOptions = {}): Promise<HttpResponse> {
+  let url = parseRequestUrl(input);
+  const method = (options.method ?? REQUEST_DEFAULTS.method).toUpperCase();
+  if (method !== 'GET' && method !== 'HEAD') {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `method ${JSON.stringify(options.method)} is not GET or HEAD`);
+  }
+  let headers = validateHeaders(options.headers);
+  const timeoutMs = checkLimit('timeoutMs', options.timeoutMs, REQUEST_DEFAULTS.timeoutMs, 1);
+  const maxRedirects = checkLimit('maxRedirects', options.maxRedirects, REQUEST_DEFAULTS.maxRedirects);
+
+  // One signal for the whole request: the caller's abort, or the total time limit.
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new RawcrawlError('ERR_TIMEOUT', `request took longer than timeoutMs (${timeoutMs} ms)`)),
+    timeoutMs,
+  );
+  const outer = options.signal;
+  const onOuterAbort = (): void => controller.abort(new RawcrawlError('ERR_ABORTED', 'request aborted by the caller'));
+  if (outer) {
+    if (outer.aborted) onOuterAbort();
+    else outer.addEventListener('abort', onOuterAbort, { once: true });
+  }
+  const opts: Resolved = {
+    method,
+    headers,
+    connectTimeoutMs: checkLimit('connectTimeoutMs', options.connectTimeoutMs, REQUEST_DEFAULTS.connectTimeoutMs, 1),
+    idleTimeoutMs: checkLimit('idleTimeoutMs', options.idleTimeoutMs, REQUEST_DEFAULTS.idleTimeoutMs),
+    maxHeaderBytes: checkLimit('maxHeaderBytes', options.maxHeaderBytes, REQUEST_DEFAULTS.maxHeaderBytes, 1),
+    maxBodyBytes: checkLimit('maxBodyBytes', options.maxBodyBytes, REQUEST_DEFAULTS.maxBodyBytes),
+    decompress: options.decompress ?? REQUEST_DEFAULTS.decompress,
+    tls: options.tls ?? {},
+    signal: controller.signal,
+    onWire: options.onWire,
+  };
+  const redirects: RedirectHop[] = [];
+  try {
+    for (;;) {
+      const ex = await exchange(url, opts);
+      const location = ex.head.rawHeaders.find(([n]) => n.toLowerCase() === 'location')?.[1] ?? null;
+      const decision = decideRedirect(ex.head.status, location, url, opts.method, maxRedirects);
+      if (!decision.follow) return toResponse(url, ex, redirects);
+      if (redirects.length >= maxRedirects) {
+        throw new RawcrawlError('ERR_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects (last: ${ex.head.status} to ${decision.url.href})`, { url: url.href });
+      }
+      redirects.push({ url: url.href, status: ex.head.status, location: location ?? '' });
+      if (decision.crossOrigin) {
+        // Credentials are for the origin they were given to (as fetch does on a cross-origin hop).
+        headers = headers.filter(([n]) => !['authorization', 'cookie', 'proxy-authorization'].includes(n.toLowerCase()));
+        opts.headers = headers;
+      }
+      opts.method = decision.method;
+      url = decision.url;
+    }
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuterAbort);
+  }
+}
+
+interface Exchange {
+  head: ResponseHead;
+  body: Buffer;
+  trailers: RawHeader[];
+  timings: Timings;
+  leniencies: Leniency[];
+  remoteAddress: string;
+}
+
+function toResponse(url: URL, ex: Exchange, redirects: RedirectHop[]): HttpResponse {
+  const final = new URL(url.href);
+  final.hash = '';
+  return new HttpResponse({
+    url: final.href,
+    status: ex.head.status,
+    statusText: ex.head.statusText,
+    httpVersion: ex.head.httpVersion,
+    rawHeaders: ex.head.rawHeaders,
+    rawTrailers: ex.trailers,
+    body: ex.body,
+    redirects,
+    timings: ex.timings,
+    leniencies: ex.leniencies,
+    remoteAddress: ex.remoteAddress,
+  });
+}
+
+function defaultHeaders(decompress: boolean): HeaderPairs {
+  const d: HeaderPairs = [
+    ['User-Agent', REQUEST_DEFAULTS.userAgent],
+    ['Accept', REQUEST_DEFAULTS.accept],
+  ];
+  if (decompress) d.push(['Accept-Encoding', 'gzip, deflate, br']);
+  return d;
+}
+
+function headerValue(raw: RawHeader[], name: string): string | null {
+  let out: string | null = null;
+  for (const [n, v] of raw) {
+    if (n.length === name.length && n.toLowerCase() === name) out = out === null ? v : `${out}, ${v}`;
+  }
+  return out;
+}
+
+/** One request/response on one new connection. */
+async function exchange(url: URL, o: Resolved): Promise<Exchange> {
+  const t0 = performance.now();
+  const conn = ++nextConnectionId;
+  const onWire = o.onWire;
+  const emit = onWire ? (ev: WireEventBody): void => onWire({ ...ev, conn, t: performance.now() - t0 } as Parameters<WireListener>[0]) : undefined;
+  const isTls = url.protocol === 'https:';
+  const port = url.port ? Number(url.port) : isTls ? 443 : 80;
+  emit?.({ type: 'open', url: url.href, host: url.hostname, port, tls: isTls });
+
+  let connection;
+  try {
+    connection = await openConnection(url.hostname, port, {
+      tls: isTls ? o.tls : false,
+      connectTimeoutMs: o.connectTimeoutMs,
+      idleTimeoutMs: o.idleTimeoutMs,
+      signal: o.signal,
+      ...(emit ? { trace: emit } : {}),
+    });
+  } catch (err) {
+    if (err instanceof RawcrawlError) {
+      err.url ??= url.href;
+      emit?.({ type: 'error', code: err.code, message: err.message });
+      emit?.({ type: 'close', reason: `error ${err.code}` });
+    }
+    throw err;
+  }
+  const { reader, writer } = connection;
+  const parser = new ResponseParser({
+    method: o.method,
+    maxHeaderBytes: o.maxHeaderBytes,
+    ...(emit ? { onSegment: (part, data, offset) => emit({ type: 'recv', part, data, offset }) } : {}),
+  });
+  let decoder: BodyDecoder | null = null;
+  let closeReason = 'complete';
+  try {
+    const requestHead = buildRequestHead({
+      method: o.method,
+      target: url.pathname + url.search,
+      host: url.host,
+      defaults: defaultHeaders(o.decompress),
+      headers: o.headers,
+    });
+    emit?.({ type: 'send', part: 'head', data: requestHead });
+    writer.write(requestHead).catch(() => {
+      // A failed write shows up as a read error (reset) or as the server's early response.
+    });
+
+    let head: ResponseHead | null = null;
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let firstByte = 0;
+    let trailers: RawHeader[] = [];
+    let offset = 0;
+    for (;;) {
+      const ev = parser.next();
+      if (ev === DONE) break;
+      if (ev === NEED_DATA) {
+        const chunk = await reader.read(1 << 20);
+        if (chunk.length === 0) {
+          parser.feedEof();
+          continue;
+        }
+        if (firstByte === 0) {
+          firstByte = performance.now() - t0;
+          emit?.({ type: 'first-byte' });
+        }
+        emit?.({ type: 'read', size: chunk.length, offset });
+        offset += chunk.length;
+        parser.feed(chunk);
+        continue;
+      }
+      switch (ev.type) {
+        case 'informational':
+          break;
+        case 'head': {
+          head = ev.head;
+          for (const tc of ev.transferCodings) {
+            if (!isKnownCoding(tc)) {
+              throw new RawcrawlError('ERR_INVALID_TRANSFER_ENCODING', `transfer coding "${tc}" is not supported`, { offset: parser.offset });
+            }
+          }
+          const content = o.decompress ? parseCodings(headerValue(head.rawHeaders, 'content-encoding')) : [];
+          const codings = content.every(isKnownCoding) ? [...content, ...ev.transferCodings] : ev.transferCodings;
+          if (codings.length > 0) decoder = new BodyDecoder(codings, o.maxBodyBytes);
+          if (ev.framing.kind === 'length' && ev.framing.length > o.maxBodyBytes) {
+            throw new RawcrawlError('ERR_BODY_TOO_LARGE', `Content-Length ${ev.framing.length} exceeds maxBodyBytes (${o.maxBodyBytes})`, { offset: parser.offset });
+          }
+          break;
+        }
+        case 'data':
+          received += ev.data.length;
+          if (received > o.maxBodyBytes) {
+            throw new RawcrawlError('ERR_BODY_TOO_LARGE', `body exceeds maxBodyBytes (${o.maxBodyBytes})`, { offset: parser.offset });
+          }
+          if (decoder) {
+            decoder.write(ev.data);
+          } else {
+            chunks.push(ev.data);
+          }
+          break;
+        case 'end':
+          trailers = ev.trailers;
+          break;
+      }
+    }
+    // The response is complete: with Connection: close there is nothing more to wait for.
+    connection.close();
+    const body = decoder ? await decoder.end() : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
+    const total = performance.now() - t0;
+    const { dns, connect, tls } = connection.timings;
+    return {
+      head: head!,
+      body,
+      trailers,
+      timings: { dns: ms(dns), connect: ms(connect), tls: ms(tls), firstByte: ms(firstByte), total: ms(total) },
+      leniencies: parser.leniencies,
+      remoteAddress: connection.remoteAddress,
+    };
+  } catch (err) {
+    const e = err instanceof RawcrawlError ? err : new RawcrawlError('ERR_CONNECTION_RESET', String(err), { cause: err });
+    e.url ??= url.href;
+    closeReason = `error ${e.code}`;
+    decoder?.destroy();
+    if (emit) {
+      const rest = parser.takeUnconsumed();
+      if (rest.length > 0) emit({ type: 'recv', part: 'unparsed', offset: parser.offset, data: rest });
+      emit({ type: 'error', code: e.code, message: e.message });
+    }
+    connection.close();
+    throw e;
+  } finally {
+    emit?.({ type: 'close', reason: closeReason });
+  }
+}

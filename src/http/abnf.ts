@@ -1,0 +1,66 @@
+/**
+ * The grammar rawcrawl checks, as byte tables. Each rule cites where it comes from.
+ */
+
+// RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+//                          "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
+
+export const CR = 0x0d;
+export const LF = 0x0a;
+export const SP = 0x20;
+export const HTAB = 0x09;
+export const COLON = 0x3a;
+export const SEMICOLON = 0x3b;
+
+/** RFC 9110 §5.6.2: token = 1*tchar, over bytes [start, end). */
+export function isTokenBytes(buf: Uint8Array, start: number, end: number): boolean {
+  if (end <= start) return false;
+  for (let i = start; i < end; i++) if (TCHAR[buf[i]!] !== 1) return false;
+  return true;
+}
+
+/** RFC 9110 §5.6.2, for strings (request header names the caller gives us). */
+export function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || TCHAR[c] !== 1) return false;
+  }
+  return true;
+}
+
+/**
+ * RFC 9110 §5.5: field-value octets. CR, LF and NUL are never allowed (they are what makes
+ * header injection and request smuggling possible); other controls are tolerated as browsers do.
+ */
+export function isSafeFieldValue(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0 || c === CR || c === LF || c > 0xff) return false;
+  }
+  return true;
+}
+
+export function isOWS(c: number): boolean {
+  return c === SP || c === HTAB;
+}
+
+// RFC 9112 §7.1: chunk-size = 1*HEXDIG
+const HEX = new Int8Array(256).fill(-1);
+for (let c = 0; c < 10; c++) HEX[0x30 + c] = c;
+for (let c = 0; c < 6; c++) {
+  HEX[0x41 + c] = 10 + c;
+  HEX[0x61 + c] = 10 + c;
+}
+export function hexValue(c: number): number {
+  return HEX[c]!;
+}
+
+export function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}

@@ -1,0 +1,93 @@
+import { RawcrawlError } from '../errors.js';
+import type { Leniency } from './leniency.js';
+
+/** How the body of a response is delimited (RFC 9112 §6.3). */
+export type Framing =
+  | { kind: 'none' }
+  | { kind: 'length'; length: number }
+  | { kind: 'chunked' }
+  | { kind: 'close' };
+
+export interface FramingDecision {
+  framing: Framing;
+  /** Transfer codings other than chunked, in the order the sender applied them. */
+  transferCodings: string[];
+}
+
+export interface FramingInput {
+  method: string;
+  status: number;
+  rawHeaders: ReadonlyArray<readonly [string, string]>;
+  /** Offset of the head in the stream, for error reports. */
+  offset: number;
+  lenient: (l: Leniency) => void;
+}
+
+/** Splits comma-separated list values of every field with this (lower-case) name. */
+function listValues(rawHeaders: ReadonlyArray<readonly [string, string]>, name: string): string[] | null {
+  let out: string[] | null = null;
+  for (const [n, v] of rawHeaders) {
+    if (n.length !== name.length || n.toLowerCase() !== name) continue;
+    out ??= [];
+    for (const part of v.split(',')) out.push(part.trim());
+  }
+  return out;
+}
+
+const DIGITS = /^[0-9]+$/;
+
+/**
+ * RFC 9112 §6.3, applied to a response in the order the RFC gives.
+ */
+export function decideFraming(input: FramingInput): FramingDecision {
+  const { method, status, rawHeaders, offset, lenient } = input;
+  // §6.3 (1): HEAD, 1xx, 204 and 304 responses end with the head, whatever the fields say.
+  if (method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200)) {
+    return { framing: { kind: 'none' }, transferCodings: [] };
+  }
+  const te = listValues(rawHeaders, 'transfer-encoding');
+  const cl = listValues(rawHeaders, 'content-length');
+  // §6.3 (3): Transfer-Encoding overrides Content-Length.
+  if (te !== null) {
+    const codings = te.filter((c) => c !== '').map((c) => c.toLowerCase());
+    if (cl !== null) lenient({ kind: 'transfer-encoding-with-content-length', offset });
+    const chunkedCount = codings.filter((c) => c === 'chunked').length;
+    if (chunkedCount > 1) {
+      throw new RawcrawlError('ERR_INVALID_TRANSFER_ENCODING', `Transfer-Encoding "${te.join(', ')}" applies chunked more than once`, { offset });
+    }
+    if (codings.length > 0 && codings[codings.length - 1] === 'chunked') {
+      return { framing: { kind: 'chunked' }, transferCodings: codings.slice(0, -1) };
+    }
+    if (chunkedCount === 1) {
+      // §6.1: chunked must be the final coding; a body coded after chunking cannot be framed.
+      throw new RawcrawlError('ERR_INVALID_TRANSFER_ENCODING', `Transfer-Encoding "${te.join(', ')}" has chunked before another coding`, { offset });
+    }
+    // §6.3 (3): chunked is not the final coding of a response → read until the connection closes.
+    return { framing: { kind: 'close' }, transferCodings: codings };
+  }
+  if (cl !== null) {
+    // §6.3 (5) and §8.6: a list of identical values is one value; anything else is an error.
+    let value: string | null = null;
+    for (const v of cl) {
+      if (!DIGITS.test(v)) {
+        throw new RawcrawlError('ERR_INVALID_CONTENT_LENGTH', `Content-Length "${cl.join(', ')}" is not a non-negative decimal number`, { offset });
+      }
+      const norm = v.replace(/^0+(?=\d)/, '');
+      if (value !== null && norm !== value) {
+        throw new RawcrawlError('ERR_INVALID_CONTENT_LENGTH', `Content-Length values "${cl.join(', ')}" conflict`, { offset });
+      }
+      value = norm;
+    }
+    if (value === null) {
+      throw new RawcrawlError('ERR_INVALID_CONTENT_LENGTH', 'Content-Length is empty', { offset });
+    }
+    if (cl.length > 1) lenient({ kind: 'duplicate-content-length', offset });
+    const length = Number(value);
+    if (value.length > 15 || !Number.isSafeInteger(length)) {
+      throw new RawcrawlError('ERR_INVALID_CONTENT_LENGTH', `Content-Length ${value} is too large`, { offset });
+    }
+    return { framing: length === 0 ? { kind: 'none' } : { kind: 'length', length }, transferCodings: [] };
+  }
+  // §6.3 (8): no framing fields in a response → the body runs until the connection closes.
+  return { framing: { kind: 'close' }, transferCodings: [] };
+}

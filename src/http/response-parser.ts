@@ -1,0 +1,462 @@
+import { RawcrawlError } from '../errors.js';
+import { CR, LF, COLON, SEMICOLON, hexValue, isDigit, isOWS, isTokenBytes } from './abnf.js';
+import { decideFraming, type Framing } from './framing.js';
+import type { Leniency } from './leniency.js';
+
+/** A header field as it was on the wire: name in its original case, value with OWS trimmed. */
+export type RawHeader = [name: string, value: string];
+
+export interface ResponseHead {
+  httpVersion: string;
+  status: number;
+  statusText: string;
+  rawHeaders: RawHeader[];
+}
+
+export type ParserEvent =
+  | { type: 'informational'; head: ResponseHead }
+  | { type: 'head'; head: ResponseHead; framing: Framing; transferCodings: string[] }
+  | { type: 'data'; data: Buffer }
+  | { type: 'end'; trailers: RawHeader[] };
+
+/** Returned by next() when it cannot make progress until more bytes (or EOF) are fed. */
+export const NEED_DATA = Symbol('NEED_DATA');
+/** Returned by next() once the response is complete. */
+export const DONE = Symbol('DONE');
+
+/** What a run of received bytes was to the parser; the wire trace labels bytes with it. */
+export type SegmentKind = 'head' | 'framing' | 'body' | 'trailer';
+
+export interface ResponseParserOptions {
+  /** The request method: a HEAD response never has a body. */
+  method?: string;
+  /** Limit on status line + header bytes, and separately on trailer bytes. */
+  maxHeaderBytes?: number;
+  /** Called for every run of bytes consumed, in stream order. */
+  onSegment?: (kind: SegmentKind, bytes: Buffer, offset: number) => void;
+}
+
+const enum State {
+  StatusLine,
+  Headers,
+  LengthBody,
+  ChunkSize,
+  ChunkData,
+  ChunkDataEnd,
+  Trailers,
+  CloseBody,
+  Done,
+}
+
+/** A chunk-size line longer than this is an attack (endless extensions), not framing. */
+const MAX_CHUNK_LINE = 4096;
+/** 12 hex digits = 256 TiB: far beyond any body limit, well inside a safe integer. */
+const MAX_CHUNK_HEX_DIGITS = 12;
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * HTTP/1.x response parser without I/O (RFC 9112): feed() it bytes, feedEof() at the end, and
+ * call next() until it returns NEED_DATA or DONE.
+ */
+export class ResponseParser {
+  readonly leniencies: Leniency[] = [];
+  private readonly method: string;
+  private readonly maxHeaderBytes: number;
+  private readonly onSegment: ResponseParserOptions['onSegment'];
+
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  /** Where to resume looking for LF, so a line fed byte by byte is not rescanned. */
+  private scan = 0;
+  /** Stream offset of buf[0]. */
+  private base = 0;
+  private eof = false;
+
+  private state: State = State.StatusLine;
+  private headBytes = 0;
+  private head: ResponseHead | null = null;
+  private remaining = 0;
+  private trailers: RawHeader[] = [];
+  private sawAnyByte = false;
+
+  constructor(options: ResponseParserOptions = {}) {
+    this.method = (options.method ?? 'GET').toUpperCase();
+    this.maxHeaderBytes = options.maxHeaderBytes ?? 64 * 1024;
+    this.onSegment = options.onSegment;
+  }
+
+  /** Bytes consumed so far. */
+  get offset(): number {
+    return this.base + this.pos;
+  }
+
+  get done(): boolean {
+    return this.state === State.Done;
+  }
+
+  feed(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (this.eof) throw new Error('feed() after feedEof()');
+    this.sawAnyByte = true;
+    if (this.pos >= this.buf.length) {
+      this.base += this.buf.length;
+      this.scan -= this.buf.length;
+      this.buf = chunk;
+      this.pos = 0;
+    } else {
+      const keep = this.buf.subarray(this.pos);
+      this.base += this.pos;
+      this.scan -= this.pos;
+      this.buf = Buffer.concat([keep, chunk]);
+      this.pos = 0;
+    }
+    if (this.scan < 0) this.scan = 0;
+  }
+
+  feedEof(): void {
+    this.eof = true;
+  }
+
+  /** Bytes fed but not consumed (for example after a complete response). */
+  get unconsumed(): number {
+    return this.buf.length - this.pos;
+  }
+
+  /** Removes and returns the bytes fed but not consumed (to show them after an error). */
+  takeUnconsumed(): Buffer {
+    const rest = this.buf.subarray(this.pos);
+    this.pos = this.buf.length;
+    this.scan = this.pos;
+    return rest;
+  }
+
+  next(): ParserEvent | typeof NEED_DATA | typeof DONE {
+    for (;;) {
+      switch (this.state) {
+        case State.StatusLine: {
+          const line = this.takeLine('head');
+          if (line === null) return this.needData();
+          if (line.length === 0) {
+            // Tolerated like browsers do: stray CRLF before the status line (after a 1xx, say).
+            this.lenient('empty-line-before-status', this.offset - 1);
+            continue;
+          }
+          this.head = this.parseStatusLine(line, this.offset - line.length);
+          this.state = State.Headers;
+          continue;
+        }
+        case State.Headers: {
+          const start = this.offset;
+          const line = this.takeLine('head');
+          if (line === null) return this.needData();
+          const head = this.head!;
+          if (line.length > 0) {
+            this.parseFieldLine(line, start, head.rawHeaders);
+            continue;
+          }
+          return this.finishHead(head);
+        }
+        case State.LengthBody: {
+          const avail = this.buf.length - this.pos;
+          if (avail === 0) return this.needData();
+          const n = Math.min(avail, this.remaining);
+          const data = this.consume(n, 'body');
+          this.remaining -= n;
+          if (this.remaining === 0) this.state = State.Done;
+          return { type: 'data', data };
+        }
+        case State.CloseBody: {
+          const avail = this.buf.length - this.pos;
+          if (avail === 0) {
+            if (this.eof) return this.finish([]);
+            return NEED_DATA;
+          }
+          return { type: 'data', data: this.consume(avail, 'body') };
+        }
+        case State.ChunkSize: {
+          const start = this.offset;
+          const line = this.takeLine('framing', MAX_CHUNK_LINE);
+          if (line === null) return this.needData();
+          const size = this.parseChunkSize(line, start);
+          if (size === 0) {
+            this.state = State.Trailers;
+            this.headBytes = 0;
+          } else {
+            this.remaining = size;
+            this.state = State.ChunkData;
+          }
+          continue;
+        }
+        case State.ChunkData: {
+          const avail = this.buf.length - this.pos;
+          if (avail === 0) return this.needData();
+          const n = Math.min(avail, this.remaining);
+          const data = this.consume(n, 'body');
+          this.remaining -= n;
+          if (this.remaining === 0) this.state = State.ChunkDataEnd;
+          return { type: 'data', data };
+        }
+        case State.ChunkDataEnd: {
+          // RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+          const avail = this.buf.length - this.pos;
+          if (avail === 0) return this.needData();
+          const c0 = this.buf[this.pos]!;
+          if (c0 === LF) {
+            this.lenient('bare-lf', this.offset);
+            this.consume(1, 'framing');
+          } else if (c0 === CR) {
+            if (avail < 2) return this.needData();
+            if (this.buf[this.pos + 1] !== LF) throw this.chunkError('CR after chunk data is not followed by LF', this.offset + 1);
+            this.consume(2, 'framing');
+          } else {
+            throw this.chunkError(`chunk data is not followed by CRLF (found ${describeByte(c0)})`, this.offset);
+          }
+          this.state = State.ChunkSize;
+          continue;
+        }
+        case State.Trailers: {
+          const start = this.offset;
+          const line = this.takeLine('trailer');
+          if (line === null) return this.needData();
+          if (line.length > 0) {
+            this.parseFieldLine(line, start, this.trailers);
+            continue;
+          }
+          return this.finish(this.trailers);
+        }
+        case State.Done:
+          return DONE;
+      }
+    }
+  }
+
+  private finish(trailers: RawHeader[]): ParserEvent {
+    this.state = State.Done;
+    return { type: 'end', trailers };
+  }
+
+  private finishHead(head: ResponseHead): ParserEvent {
+    const headOffset = this.offset;
+    if (head.status >= 100 && head.status < 200) {
+      if (head.status === 101) {
+        throw new RawcrawlError('ERR_UNEXPECTED_RESPONSE', '101 Switching Protocols answers a request that asked for no upgrade', { offset: headOffset });
+      }
+      // RFC 9110 §15.2: interim responses are followed by the final one on the same connection.
+      this.state = State.StatusLine;
+      this.headBytes = 0;
+      this.head = null;
+      return { type: 'informational', head };
+    }
+    const { framing, transferCodings } = decideFraming({
+      method: this.method,
+      status: head.status,
+      rawHeaders: head.rawHeaders,
+      offset: headOffset,
+      lenient: (l) => this.leniencies.push(l),
+    });
+    switch (framing.kind) {
+      case 'none':
+        this.state = State.Done;
+        break;
+      case 'length':
+        this.remaining = framing.length;
+        this.state = State.LengthBody;
+        break;
+      case 'chunked':
+        this.state = State.ChunkSize;
+        break;
+      case 'close':
+        this.state = State.CloseBody;
+        break;
+    }
+    this.headBytes = 0;
+    return { type: 'head', head, framing, transferCodings };
+  }
+
+  /** The event to return when the buffer ran dry: NEED_DATA, or an error at EOF. */
+  private needData(): typeof NEED_DATA {
+    if (!this.eof) return NEED_DATA;
+    throw new RawcrawlError('ERR_PREMATURE_CLOSE', this.prematureMessage(), { offset: this.offset });
+  }
+
+  private prematureMessage(): string {
+    switch (this.state) {
+      case State.StatusLine:
+        return this.sawAnyByte ? 'connection closed inside the status line' : 'connection closed before any response byte';
+      case State.Headers:
+        return 'connection closed inside the response headers';
+      case State.LengthBody:
+        return `connection closed with ${this.remaining} of the Content-Length body bytes still to come`;
+      case State.ChunkSize:
+        return 'connection closed before the next chunk-size line (missing last-chunk "0")';
+      case State.ChunkData:
+        return `connection closed with ${this.remaining} bytes of a chunk still to come`;
+      case State.ChunkDataEnd:
+        return 'connection closed before the CRLF that ends a chunk';
+      case State.Trailers:
+        return 'connection closed inside the trailer section';
+      default:
+        return 'connection closed early';
+    }
+  }
+
+  private lenient(kind: Leniency['kind'], offset: number): void {
+    this.leniencies.push({ kind, offset });
+  }
+
+  private consume(n: number, kind: SegmentKind): Buffer {
+    const start = this.pos;
+    const bytes = this.buf.subarray(start, start + n);
+    if (this.onSegment) this.onSegment(kind, bytes, this.base + start);
+    this.pos += n;
+    if (this.scan < this.pos) this.scan = this.pos;
+    return bytes;
+  }
+
+  /**
+   * Takes one line ending in LF (CRLF or bare LF) and returns it without the line end, or null if
+   * no full line is buffered. Enforces the head-size limit as bytes arrive, not after the fact.
+   */
+  private takeLine(kind: SegmentKind, maxLine?: number): Buffer | null {
+    const lf = this.buf.indexOf(LF, this.scan);
+    const lineStart = this.pos;
+    if (lf === -1) {
+      this.scan = this.buf.length;
+      const pending = this.buf.length - lineStart;
+      if (maxLine !== undefined) {
+        if (pending > maxLine) throw this.chunkError(`chunk-size line longer than ${maxLine} bytes`, this.offset);
+      } else if (this.headBytes + pending > this.maxHeaderBytes) {
+        throw this.headersTooLarge();
+      }
+      return null;
+    }
+    const total = lf + 1 - lineStart;
+    if (maxLine !== undefined) {
+      if (total > maxLine) throw this.chunkError(`chunk-size line longer than ${maxLine} bytes`, this.offset);
+    } else {
+      this.headBytes += total;
+      if (this.headBytes > this.maxHeaderBytes) throw this.headersTooLarge();
+    }
+    let end = lf;
+    if (end > lineStart && this.buf[end - 1] === CR) end--;
+    else this.lenient('bare-lf', this.base + lf);
+    const line = this.buf.subarray(lineStart, end);
+    this.consume(total, kind);
+    return line;
+  }
+
+  private headersTooLarge(): RawcrawlError {
+    const what = this.state === State.Trailers ? 'trailer section' : 'response head';
+    return new RawcrawlError('ERR_HEADERS_TOO_LARGE', `${what} exceeds maxHeaderBytes (${this.maxHeaderBytes})`, { offset: this.offset });
+  }
+
+  private chunkError(message: string, offset: number): RawcrawlError {
+    return new RawcrawlError('ERR_INVALID_CHUNK', message, { offset });
+  }
+
+  /** RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ] */
+  private parseStatusLine(line: Buffer, offset: number): ResponseHead {
+    const bad = (why: string): RawcrawlError =>
+      new RawcrawlError('ERR_INVALID_STATUS_LINE', `${why}: ${JSON.stringify(line.subarray(0, 64).toString('latin1'))}`, { offset });
+    // RFC 9112 §2.3: HTTP-version = "HTTP" "/" DIGIT "." DIGIT
+    if (
+      line.length < 12 ||
+      line[0] !== 0x48 || line[1] !== 0x54 || line[2] !== 0x54 || line[3] !== 0x50 || line[4] !== 0x2f ||
+      line[5] !== 0x31 || line[6] !== 0x2e || !isDigit(line[7]!)
+    ) {
+      throw bad(line.length === 0 ? 'empty status line' : 'not an HTTP/1.x status line');
+    }
+    if (line[8] !== 0x20) throw bad('no space after the HTTP version');
+    if (!isDigit(line[9]!) || !isDigit(line[10]!) || !isDigit(line[11]!)) throw bad('status code is not three digits');
+    const status = (line[9]! - 0x30) * 100 + (line[10]! - 0x30) * 10 + (line[11]! - 0x30);
+    if (status < 100) throw bad(`status code ${status} is below 100`);
+    let statusText = '';
+    if (line.length === 12) {
+      this.lenient('missing-reason-phrase', offset + 12);
+    } else {
+      if (line[12] !== 0x20) throw bad('status code is not followed by a space');
+      for (let i = 13; i < line.length; i++) {
+        const c = line[i]!;
+        if (c === 0 || c === CR) throw bad(`reason phrase holds ${describeByte(c)}`);
+      }
+      statusText = line.toString('latin1', 13);
+    }
+    return { httpVersion: `1.${line[7]! - 0x30}`, status, statusText, rawHeaders: [] };
+  }
+
+  /** RFC 9112 §5: field-line = field-name ":" OWS field-value OWS */
+  private parseFieldLine(line: Buffer, offset: number, into: RawHeader[]): void {
+    const first = line[0]!;
+    if (isOWS(first)) {
+      // RFC 9112 §5.2: obs-fold; a user agent may replace it with SP.
+      const prev = into[into.length - 1];
+      if (prev === undefined) {
+        throw new RawcrawlError('ERR_INVALID_HEADER', 'whitespace before the first header field', { offset });
+      }
+      const more = this.fieldValue(line, 0, offset);
+      this.lenient('obs-fold', offset);
+      prev[1] = prev[1].length === 0 ? more : more.length === 0 ? prev[1] : `${prev[1]} ${more}`;
+      return;
+    }
+    const colon = line.indexOf(COLON);
+    if (colon === -1) {
+      throw new RawcrawlError('ERR_INVALID_HEADER', `header line has no colon: ${JSON.stringify(line.subarray(0, 64).toString('latin1'))}`, { offset });
+    }
+    if (!isTokenBytes(line, 0, colon)) {
+      throw new RawcrawlError('ERR_INVALID_HEADER', `header name ${JSON.stringify(line.subarray(0, colon).toString('latin1'))} is not a token`, { offset });
+    }
+    into.push([line.toString('latin1', 0, colon), this.fieldValue(line, colon + 1, offset)]);
+  }
+
+  private fieldValue(line: Buffer, from: number, offset: number): string {
+    let s = from;
+    let e = line.length;
+    while (s < e && isOWS(line[s]!)) s++;
+    while (e > s && isOWS(line[e - 1]!)) e--;
+    for (let i = s; i < e; i++) {
+      const c = line[i]!;
+      // RFC 9110 §5.5: NUL, and a CR that is not part of a line end, must not be accepted.
+      if (c === 0 || c === CR) {
+        throw new RawcrawlError('ERR_INVALID_HEADER', `header value holds ${describeByte(c)}`, { offset: offset + i });
+      }
+    }
+    return line.toString('latin1', s, e);
+  }
+
+  /** RFC 9112 §7.1: chunk-size [ chunk-ext ]; extensions are ignored. */
+  private parseChunkSize(line: Buffer, offset: number): number {
+    let i = 0;
+    let size = 0;
+    while (i < line.length) {
+      const v = hexValue(line[i]!);
+      if (v < 0) break;
+      if (i >= MAX_CHUNK_HEX_DIGITS) throw this.chunkError(`chunk size has more than ${MAX_CHUNK_HEX_DIGITS} hex digits`, offset);
+      size = size * 16 + v;
+      i++;
+    }
+    if (i === 0) {
+      throw this.chunkError(`chunk size ${JSON.stringify(line.subarray(0, 32).toString('latin1'))} is not hex`, offset);
+    }
+    let j = i;
+    while (j < line.length && isOWS(line[j]!)) j++;
+    if (j > i && j === line.length) this.lenient('chunk-size-whitespace', offset + i);
+    if (j < line.length) {
+      if (line[j] !== SEMICOLON) {
+        throw this.chunkError(`chunk size ${JSON.stringify(line.subarray(0, 32).toString('latin1'))} is not hex`, offset + j);
+      }
+      for (let k = j; k < line.length; k++) {
+        const c = line[k]!;
+        if (c === 0 || c === CR) throw this.chunkError(`chunk extension holds ${describeByte(c)}`, offset + k);
+      }
+    }
+    return size;
+  }
+}
+
+function describeByte(c: number): string {
+  if (c === CR) return 'CR';
+  if (c === LF) return 'LF';
+  if (c === 0) return 'NUL';
+  if (c >= 0x20 && c < 0x7f) return `"${String.fromCharCode(c)}"`;
+  return `0x${c.toString(16).padStart(2, '0')}`;
+}

@@ -1,0 +1,232 @@
+import { lookup } from 'node:dns/promises';
+import net from 'node:net';
+import tls from 'node:tls';
+import { performance } from 'node:perf_hooks';
+import { RawcrawlError } from '../errors.js';
+import type { WireEventBody } from '../wire/events.js';
+import { StreamReader } from './stream-reader.js';
+import { StreamWriter } from './stream-writer.js';
+
+export interface TlsOptions {
+  /** Extra CA certificates (PEM) to trust. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Verify the server certificate (default true). */
+  rejectUnauthorized?: boolean;
+  /** SNI and certificate name to check; defaults to the host (never an IP literal). */
+  servername?: string;
+}
+
+export interface ConnectOptions {
+  /** Speak TLS over the TCP connection. */
+  tls?: boolean | TlsOptions;
+  /** Limit on DNS + TCP + TLS (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Destroy the connection after this long without a byte (default 30 s; 0 = none). */
+  idleTimeoutMs?: number;
+  signal?: AbortSignal;
+  highWaterMark?: number;
+  maxLineLength?: number;
+  /** Receives connection events (dns, connected, tls); the caller stamps id and time. */
+  trace?: (event: WireEventBody) => void;
+}
+
+export interface ConnectTimings {
+  /** ms spent resolving the name (0 for an IP literal). */
+  dns: number;
+  /** ms from start until the TCP connection was up. */
+  connect: number;
+  /** ms from start until the TLS handshake finished (equal to connect without TLS). */
+  tls: number;
+}
+
+export interface Connection {
+  reader: StreamReader;
+  writer: StreamWriter;
+  socket: net.Socket;
+  remoteAddress: string;
+  remotePort: number;
+  timings: ConnectTimings;
+  /** Destroys the socket; later reads see `reason` if given. */
+  close(reason?: Error): void;
+}
+
+const SOCKET_CODES: Record<string, 'ERR_CONNECTION_RESET'> = {
+  ECONNRESET: 'ERR_CONNECTION_RESET',
+  EPIPE: 'ERR_CONNECTION_RESET',
+  ECONNABORTED: 'ERR_CONNECTION_RESET',
+};
+
+/** Errors from a live socket, in rawcrawl's codes. */
+export function mapSocketError(err: Error): Error {
+  if (err instanceof RawcrawlError) return err;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const mapped = SOCKET_CODES[code];
+  if (mapped) return new RawcrawlError(mapped, `connection reset by peer (${code})`, { cause: err });
+  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) return new RawcrawlError('ERR_TLS', err.message, { cause: err });
+  return new RawcrawlError('ERR_CONNECTION_RESET', `socket error: ${err.message}`, { cause: err });
+}
+
+/** The signal's reason when it is one of ours (a total timeout, say), else ERR_ABORTED. */
+export function abortError(signal: AbortSignal, message: string): RawcrawlError {
+  return signal.reason instanceof RawcrawlError ? signal.reason : new RawcrawlError('ERR_ABORTED', message);
+}
+
+function unbracket(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/**
+ * asyncio.open_connection for Node: resolves, connects (and handshakes TLS), then returns a
+ * StreamReader/StreamWriter pair over the socket.
+ */
+export async function openConnection(hostIn: string, port: number, options: ConnectOptions = {}): Promise<Connection> {
+  const host = unbracket(hostIn);
+  const { signal, trace } = options;
+  const t0 = performance.now();
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  if (signal?.aborted) throw abortError(signal, 'aborted before connecting');
+
+  let socket: net.Socket | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  // One promise that rejects on timeout or abort, raced against each connect step.
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new RawcrawlError('ERR_TIMEOUT', `connect to ${hostIn}:${port} timed out after ${connectTimeoutMs} ms`);
+      socket?.destroy(err);
+      reject(err);
+    }, connectTimeoutMs);
+    if (signal) {
+      onAbort = () => {
+        const err = abortError(signal, 'aborted while connecting');
+        socket?.destroy(err);
+        reject(err);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+  limit.catch(() => {});
+  try {
+    let addresses: Array<{ address: string; family: number }>;
+    let dnsMs = 0;
+    if (net.isIP(host)) {
+      addresses = [{ address: host, family: net.isIP(host) }];
+    } else {
+      try {
+        addresses = await Promise.race([lookup(host, { all: true }), limit]);
+      } catch (err) {
+        if (err instanceof RawcrawlError) throw err;
+        throw new RawcrawlError('ERR_DNS', `cannot resolve ${host}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+      }
+      dnsMs = performance.now() - t0;
+      trace?.({ type: 'dns', host, address: addresses[0]!.address, family: addresses[0]!.family, ms: dnsMs });
+    }
+
+    let lastError: unknown;
+    for (const { address } of addresses) {
+      try {
+        socket = await Promise.race([tcpConnect(address, port), limit]);
+        break;
+      } catch (err) {
+        if (err instanceof RawcrawlError) throw err;
+        lastError = err;
+      }
+    }
+    if (!socket) {
+      const code = (lastError as NodeJS.ErrnoException | undefined)?.code ?? 'unknown error';
+      throw new RawcrawlError('ERR_CONNECT', `cannot connect to ${hostIn}:${port}: ${code}`, { cause: lastError });
+    }
+    socket.setNoDelay(true);
+    const connectMs = performance.now() - t0;
+    trace?.({ type: 'connected', local: `${socket.localAddress}:${socket.localPort}`, remote: `${socket.remoteAddress}:${socket.remotePort}` });
+
+    let tlsMs = connectMs;
+    if (options.tls) {
+      const t: TlsOptions = options.tls === true ? {} : options.tls;
+      const servername = t.servername ?? (net.isIP(host) ? undefined : host);
+      const secure = await Promise.race([tlsHandshake(socket, servername, t), limit]);
+      socket = secure;
+      tlsMs = performance.now() - t0;
+      trace?.({
+        type: 'tls',
+        protocol: secure.getProtocol() ?? 'unknown',
+        cipher: secure.getCipher()?.name ?? 'unknown',
+        authorized: secure.authorized,
+        ...(secure.authorizationError ? { authorizationError: String(secure.authorizationError) } : {}),
+        ...(secure.alpnProtocol ? { alpn: secure.alpnProtocol } : {}),
+      });
+    }
+
+    const sock = socket;
+    const idle = options.idleTimeoutMs ?? 30_000;
+    if (idle > 0) {
+      sock.setTimeout(idle, () => sock.destroy(new RawcrawlError('ERR_TIMEOUT', `no bytes received for ${idle} ms`)));
+    }
+    if (signal) {
+      const abortLive = (): void => {
+        sock.destroy(abortError(signal, 'aborted'));
+      };
+      signal.addEventListener('abort', abortLive, { once: true });
+      sock.once('close', () => signal.removeEventListener('abort', abortLive));
+    }
+    const reader = new StreamReader(sock, {
+      ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
+      ...(options.maxLineLength !== undefined ? { maxLineLength: options.maxLineLength } : {}),
+      mapError: mapSocketError,
+    });
+    return {
+      reader,
+      writer: new StreamWriter(sock),
+      socket: sock,
+      remoteAddress: sock.remoteAddress ?? host,
+      remotePort: sock.remotePort ?? port,
+      timings: { dns: dnsMs, connect: connectMs, tls: tlsMs },
+      close: (reason?: Error) => {
+        sock.destroy(reason);
+      },
+    };
+  } catch (err) {
+    socket?.destroy();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function tcpConnect(address: string, port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: address, port });
+    const onError = (err: Error): void => {
+      s.destroy();
+      reject(err);
+    };
+    s.once('error', onError);
+    s.once('connect', () => {
+      s.off('error', onError);
+      resolve(s);
+    });
+  });
+}
+
+function tlsHandshake(socket: net.Socket, servername: string | undefined, t: TlsOptions): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({
+      socket,
+      ...(servername ? { servername } : {}),
+      ...(t.ca !== undefined ? { ca: t.ca } : {}),
+      rejectUnauthorized: t.rejectUnauthorized ?? true,
+      ALPNProtocols: ['http/1.1'],
+    });
+    const onError = (err: Error): void => {
+      s.destroy();
+      const code = (err as NodeJS.ErrnoException).code;
+      reject(err instanceof RawcrawlError ? err : new RawcrawlError('ERR_TLS', `TLS handshake failed: ${code ? `${code}: ` : ''}${err.message}`, { cause: err }));
+    };
+    s.once('error', onError);
+    s.once('secureConnect', () => {
+      s.off('error', onError);
+      resolve(s);
+    });
+  });
+}

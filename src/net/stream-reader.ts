@@ -1,0 +1,240 @@
+import type { Readable } from 'node:stream';
+import { RawcrawlError } from '../errors.js';
+
+export interface StreamReaderOptions {
+  /** Pause the source when more than this many bytes are buffered (default 256 KiB). */
+  highWaterMark?: number;
+  /** readline()/readuntil() fail with ERR_LINE_TOO_LONG past this many bytes (default 64 KiB). */
+  maxLineLength?: number;
+  /** Maps a source error to what readers see; by default errors pass through unchanged. */
+  mapError?: (err: Error) => Error;
+}
+
+const EMPTY = Buffer.alloc(0);
+const LF_BUF = Buffer.from('\n');
+
+/**
+ * Python asyncio's StreamReader over a Node Readable (a socket): readline, readuntil,
+ * readexactly, read, atEof and `for await (const line of reader)`. Bounded: it pauses the source
+ * above the high-water mark and never buffers a line without limit.
+ */
+export class StreamReader implements AsyncIterable<Buffer> {
+  private readonly chunks: Buffer[] = [];
+  private first = 0;
+  private size = 0;
+  private eof = false;
+  private error: Error | null = null;
+  private paused = false;
+  private wake: (() => void) | null = null;
+  private readonly hwm: number;
+  private readonly maxLine: number;
+  private readonly mapError: (err: Error) => Error;
+
+  constructor(
+    private readonly source: Readable,
+    options: StreamReaderOptions = {},
+  ) {
+    this.hwm = options.highWaterMark ?? 256 * 1024;
+    this.maxLine = options.maxLineLength ?? 64 * 1024;
+    this.mapError = options.mapError ?? ((e) => e);
+    source.on('data', (chunk: Buffer) => this.onData(chunk));
+    source.on('end', () => this.onEnd());
+    source.on('error', (err: Error) => this.onError(err));
+    source.on('close', () => this.onEnd());
+  }
+
+  /** Bytes buffered and not yet read. */
+  get buffered(): number {
+    return this.size;
+  }
+
+  /** True once the peer has finished sending and every buffered byte has been read. */
+  atEof(): boolean {
+    return this.eof && this.size === 0;
+  }
+
+  /**
+   * Up to n bytes (at least one unless at EOF, where it returns an empty Buffer).
+   * With n < 0 (the default) reads until EOF and returns everything, as asyncio does.
+   */
+  async read(n = -1): Promise<Buffer> {
+    if (n === 0) return EMPTY;
+    if (n < 0) {
+      while (!this.eof) await this.waitForData();
+      this.throwIfError();
+      return this.take(this.size);
+    }
+    while (this.size === 0 && !this.eof) await this.waitForData();
+    if (this.size === 0) {
+      this.throwIfError();
+      return EMPTY;
+    }
+    const head = this.chunks[this.first]!;
+    if (head.length <= n) return this.take(head.length);
+    return this.take(n);
+  }
+
+  /** Exactly n bytes, or ERR_PREMATURE_CLOSE if the stream ends first. */
+  async readexactly(n: number): Promise<Buffer> {
+    while (this.size < n && !this.eof) await this.waitForData();
+    if (this.size < n) {
+      this.throwIfError();
+      const got = this.size;
+      this.take(this.size);
+      throw new RawcrawlError('ERR_PREMATURE_CLOSE', `stream ended after ${got} of ${n} expected bytes`);
+    }
+    return this.take(n);
+  }
+
+  /** Bytes up to and including `separator`; ERR_PREMATURE_CLOSE at EOF, ERR_LINE_TOO_LONG past the limit. */
+  async readuntil(separator: Buffer | string = LF_BUF): Promise<Buffer> {
+    const sep = typeof separator === 'string' ? Buffer.from(separator, 'latin1') : separator;
+    if (sep.length === 0) throw new RawcrawlError('ERR_INVALID_OPTION', 'separator must not be empty');
+    const end = await this.findSeparator(sep);
+    if (end === -1) {
+      this.throwIfError();
+      const got = this.size;
+      this.take(this.size);
+      throw new RawcrawlError('ERR_PREMATURE_CLOSE', `stream ended after ${got} bytes without ${JSON.stringify(sep.toString('latin1'))}`);
+    }
+    return this.take(end);
+  }
+
+  /** One line including its LF; at EOF the last partial line, then an empty Buffer. */
+  async readline(): Promise<Buffer> {
+    const end = await this.findSeparator(LF_BUF);
+    if (end === -1) {
+      this.throwIfError();
+      return this.take(this.size);
+    }
+    return this.take(end);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    for (;;) {
+      const line = await this.readline();
+      if (line.length === 0) return;
+      yield line;
+    }
+  }
+
+  /** Index just past the separator within the buffered bytes, or -1 at EOF without it. */
+  private async findSeparator(sep: Buffer): Promise<number> {
+    let scanned = 0;
+    for (;;) {
+      if (this.size > 0) {
+        const all = this.coalesce();
+        const idx = all.indexOf(sep, Math.max(0, scanned - sep.length + 1));
+        if (idx !== -1) {
+          const end = idx + sep.length;
+          if (end > this.maxLine) throw this.lineTooLong();
+          return end;
+        }
+        scanned = all.length;
+        if (all.length > this.maxLine) throw this.lineTooLong();
+      }
+      if (this.eof) return -1;
+      await this.waitForData();
+    }
+  }
+
+  private lineTooLong(): RawcrawlError {
+    return new RawcrawlError('ERR_LINE_TOO_LONG', `line longer than ${this.maxLine} bytes`);
+  }
+
+  /** Joins the buffered chunks into one, so a separator split across reads is found. */
+  private coalesce(): Buffer {
+    if (this.chunks.length - this.first > 1) {
+      const joined = Buffer.concat(this.chunks.slice(this.first), this.size);
+      this.chunks.length = 0;
+      this.chunks.push(joined);
+      this.first = 0;
+    }
+    return this.chunks[this.first]!;
+  }
+
+  private take(n: number): Buffer {
+    if (n === 0) return EMPTY;
+    let out: Buffer;
+    const head = this.chunks[this.first]!;
+    if (head.length === n) {
+      out = head;
+      this.first++;
+    } else if (head.length > n) {
+      out = head.subarray(0, n);
+      this.chunks[this.first] = head.subarray(n);
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let copied = 0;
+      while (copied < n) {
+        const c = this.chunks[this.first]!;
+        const want = n - copied;
+        if (c.length <= want) {
+          c.copy(out, copied);
+          copied += c.length;
+          this.first++;
+        } else {
+          c.copy(out, copied, 0, want);
+          this.chunks[this.first] = c.subarray(want);
+          copied = n;
+        }
+      }
+    }
+    this.size -= n;
+    if (this.first > 64 && this.first * 2 > this.chunks.length) {
+      this.chunks.splice(0, this.first);
+      this.first = 0;
+    }
+    if (this.paused && this.size < this.hwm) {
+      this.paused = false;
+      this.source.resume();
+    }
+    return out;
+  }
+
+  private throwIfError(): void {
+    if (this.error) throw this.error;
+  }
+
+  private waitForData(): Promise<void> {
+    this.throwIfError();
+    if (this.paused) {
+      // The caller needs more than the high-water mark holds (a long line): let bytes in.
+      this.paused = false;
+      this.source.resume();
+    }
+    return new Promise((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    if (w) {
+      this.wake = null;
+      w();
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    if (this.size > this.hwm && !this.paused) {
+      this.paused = true;
+      this.source.pause();
+    }
+    this.notify();
+  }
+
+  private onEnd(): void {
+    this.eof = true;
+    this.notify();
+  }
+
+  private onError(err: Error): void {
+    if (!this.error) this.error = this.mapError(err);
+    this.eof = true;
+    this.notify();
+  }
+}

@@ -1,0 +1,114 @@
+import type { WireEvent } from './events.js';
+
+export interface WireFormatOptions {
+  /** Body bytes shown per connection before the rest is summarised (default 512). */
+  bodyLimit?: number;
+  /** Show every body byte. */
+  full?: boolean;
+}
+
+/**
+ * Escapes bytes so CR, LF, TAB and every non-printable byte are visible: "\r\n", "\x00".
+ * The result is a valid JSON string body only for printable ASCII; it is meant for eyes and grep.
+ */
+export function escapeBytes(data: Buffer): string {
+  let out = '';
+  for (let i = 0; i < data.length; i++) {
+    const c = data[i]!;
+    if (c === 0x0d) out += '\\r';
+    else if (c === 0x0a) out += '\\n';
+    else if (c === 0x09) out += '\\t';
+    else if (c === 0x5c) out += '\\\\';
+    else if (c === 0x22) out += '\\"';
+    else if (c >= 0x20 && c < 0x7f) out += String.fromCharCode(c);
+    else out += `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** Splits after each LF, so a multi-line head prints one wire line per trace line. */
+function splitLines(data: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  for (;;) {
+    const lf = data.indexOf(0x0a, start);
+    if (lf === -1 || lf === data.length - 1) break;
+    out.push(data.subarray(start, lf + 1));
+    start = lf + 1;
+  }
+  out.push(data.subarray(start));
+  return out;
+}
+
+/**
+ * Turns wire events into trace lines, one event per line:
+ *
+ *     c3 +1.204ms < framing @118 4 "1a\r\n"
+ *
+ * connection id, time since the connection began, direction (`>` sent, `<` received, `*` event),
+ * what the bytes were to the parser, their stream offset and length, the bytes escaped.
+ * Many connections may interleave: the id tells them apart.
+ */
+export class WireFormatter {
+  private readonly bodyLimit: number;
+  private readonly shown = new Map<number, number>();
+
+  constructor(options: WireFormatOptions = {}) {
+    this.bodyLimit = options.full ? Infinity : (options.bodyLimit ?? 512);
+  }
+
+  format(ev: WireEvent): string[] {
+    const p = `c${ev.conn} +${ev.t.toFixed(3)}ms`;
+    switch (ev.type) {
+      case 'open':
+        return [`${p} * open ${ev.url} host=${ev.host} port=${ev.port}${ev.tls ? ' tls' : ''}`];
+      case 'dns':
+        return [`${p} * dns ${ev.host} -> ${ev.address} family=${ev.family} ${ev.ms.toFixed(3)}ms`];
+      case 'connected':
+        return [`${p} * connected ${ev.local} -> ${ev.remote}`];
+      case 'tls':
+        return [
+          `${p} * tls ${ev.protocol} ${ev.cipher} authorized=${ev.authorized}` +
+            (ev.authorizationError ? ` error=${ev.authorizationError}` : '') +
+            (ev.alpn ? ` alpn=${ev.alpn}` : ''),
+        ];
+      case 'send': {
+        let off = 0;
+        return splitLines(ev.data).map((line) => {
+          const s = `${p} > ${ev.part} @${off} ${line.length} "${escapeBytes(line)}"`;
+          off += line.length;
+          return s;
+        });
+      }
+      case 'read':
+        return [`${p} < read @${ev.offset} ${ev.size}`];
+      case 'first-byte':
+        return [`${p} * first-byte`];
+      case 'recv':
+        return this.formatRecv(p, ev);
+      case 'close':
+        this.shown.delete(ev.conn);
+        return [`${p} * close ${ev.reason}`];
+      case 'error':
+        return [`${p} * error ${ev.code} ${ev.message}`];
+    }
+  }
+
+  private formatRecv(p: string, ev: Extract<WireEvent, { type: 'recv' }>): string[] {
+    if (ev.part !== 'body') {
+      let off = ev.offset;
+      return splitLines(ev.data).map((line) => {
+        const s = `${p} < ${ev.part} @${off} ${line.length} "${escapeBytes(line)}"`;
+        off += line.length;
+        return s;
+      });
+    }
+    const shown = this.shown.get(ev.conn) ?? 0;
+    const room = Math.max(0, this.bodyLimit - shown);
+    if (room === 0) return [`${p} < body @${ev.offset} ${ev.data.length} (not shown)`];
+    const visible = ev.data.subarray(0, room);
+    this.shown.set(ev.conn, shown + visible.length);
+    const more = ev.data.length - visible.length;
+    return [`${p} < body @${ev.offset} ${ev.data.length} "${escapeBytes(visible)}"${more > 0 ? ` (+${more} not shown)` : ''}`];
+  }
+}
