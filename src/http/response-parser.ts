@@ -45,6 +45,8 @@ const enum State {
   ChunkDataEnd,
   Trailers,
   CloseBody,
+  /** The body is complete; the next call reports 'end'. */
+  End,
   Done,
 }
 
@@ -134,14 +136,15 @@ export class ResponseParser {
     for (;;) {
       switch (this.state) {
         case State.StatusLine: {
+          const start = this.offset;
           const line = this.takeLine('head');
           if (line === null) return this.needData();
           if (line.length === 0) {
             // Tolerated like browsers do: stray CRLF before the status line (after a 1xx, say).
-            this.lenient('empty-line-before-status', this.offset - 1);
+            this.lenient('empty-line-before-status', start);
             continue;
           }
-          this.head = this.parseStatusLine(line, this.offset - line.length);
+          this.head = this.parseStatusLine(line, start);
           this.state = State.Headers;
           continue;
         }
@@ -162,7 +165,7 @@ export class ResponseParser {
           const n = Math.min(avail, this.remaining);
           const data = this.consume(n, 'body');
           this.remaining -= n;
-          if (this.remaining === 0) this.state = State.Done;
+          if (this.remaining === 0) this.state = State.End;
           return { type: 'data', data };
         }
         case State.CloseBody: {
@@ -224,6 +227,8 @@ export class ResponseParser {
           }
           return this.finish(this.trailers);
         }
+        case State.End:
+          return this.finish([]);
         case State.Done:
           return DONE;
       }
@@ -256,7 +261,8 @@ export class ResponseParser {
     });
     switch (framing.kind) {
       case 'none':
-        this.state = State.Done;
+        // Every response ends with an 'end' event, whatever its framing (as h11's EndOfMessage).
+        this.state = State.End;
         break;
       case 'length':
         this.remaining = framing.length;

@@ -1,0 +1,69 @@
+import tls from 'node:tls';
+import net from 'node:net';
+import { once } from 'node:events';
+import { generate } from 'selfsigned';
+
+export interface Cert {
+  key: string;
+  cert: string;
+}
+
+let cached: Promise<Cert> | null = null;
+
+/** A self-signed certificate for localhost and 127.0.0.1, made once per test file. */
+export function selfSignedCert(): Promise<Cert> {
+  cached ??= generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    extensions: [
+      { name: 'basicConstraints', cA: true },
+      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+    ],
+  }).then((p) => ({ key: p.private, cert: p.cert }));
+  return cached;
+}
+
+export interface TlsServer {
+  port: number;
+  cert: string;
+  /** Request heads received, one per connection. */
+  requests: Buffer[];
+  /** SNI server names the clients sent (undefined when none). */
+  servernames: Array<string | undefined>;
+  close(): Promise<void>;
+}
+
+/** A node:tls server that answers every request with `body` (Content-Length framed). */
+export async function tlsServer(body = 'secure hello'): Promise<TlsServer> {
+  const { key, cert } = await selfSignedCert();
+  const requests: Buffer[] = [];
+  const servernames: Array<string | undefined> = [];
+  const sockets = new Set<net.Socket>();
+  const server = tls.createServer({ key, cert }, (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    const id = requests.length;
+    requests.push(Buffer.alloc(0));
+    servernames.push((socket as tls.TLSSocket & { servername?: string | false }).servername || undefined);
+    socket.on('error', () => {});
+    socket.on('data', (d: Buffer) => {
+      requests[id] = Buffer.concat([requests[id]!, d]);
+      if (requests[id]!.includes('\r\n\r\n')) {
+        socket.end(`HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      }
+    });
+  });
+  server.on('tlsClientError', () => {});
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    cert,
+    requests,
+    servernames,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

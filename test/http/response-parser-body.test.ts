@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { ResponseParser } from '../../src/http/response-parser.js';
+import { runCases, parse, type Case } from '../helpers/parser-cases.js';
+
+const H = 'HTTP/1.1 200 OK\r\n';
+const TE = `${H}Transfer-Encoding: chunked\r\n\r\n`;
+
+const chunked: Case[] = [
+  { name: 'chunked body', bytes: `${TE}5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n`, expect: { framing: 'chunked', body: 'hello world', trailers: [], leniencies: [] } },
+  { name: 'upper- and lower-case hex sizes', bytes: `${TE}A\r\n0123456789\r\nb\r\nabcdefghijk\r\n0\r\n\r\n`, expect: { body: '0123456789abcdefghijk' } },
+  { name: 'leading zeros in sizes', bytes: `${TE}0005\r\nhello\r\n000\r\n\r\n`, expect: { body: 'hello' } },
+  { name: 'chunk extensions ignored', bytes: `${TE}5;name=value;q="a;b"\r\nhello\r\n0;last\r\n\r\n`, expect: { body: 'hello', leniencies: [] } },
+  { name: 'whitespace before a chunk extension', bytes: `${TE}5 ;ext\r\nhello\r\n0\r\n\r\n`, expect: { body: 'hello', leniencies: [] } },
+  { name: 'trailing whitespace after the size tolerated', bytes: `${TE}5 \r\nhello\r\n0\r\n\r\n`, expect: { body: 'hello', leniencies: ['chunk-size-whitespace'] } },
+  {
+    name: 'trailers parsed',
+    bytes: `${TE}5\r\nhello\r\n0\r\nX-Checksum: abc\r\nServer-Timing:  db;dur=53 \r\n\r\n`,
+    expect: { body: 'hello', trailers: [['X-Checksum', 'abc'], ['Server-Timing', 'db;dur=53']] },
+  },
+  { name: 'bare LF in chunk framing', bytes: `${TE}5\nhello\n0\n\n`, expect: { body: 'hello', leniencies: ['bare-lf', 'bare-lf', 'bare-lf', 'bare-lf'] } },
+  { name: 'chunked is case-insensitive and last after gzip', bytes: `${H}Transfer-Encoding: gzip, CHUNKED\r\n\r\n3\r\nabc\r\n0\r\n\r\n`, expect: { framing: 'chunked', transferCodings: ['gzip'], body: 'abc' } },
+  { name: 'chunked in a second Transfer-Encoding field', bytes: `${H}Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`, expect: { framing: 'chunked', transferCodings: ['gzip'] } },
+  {
+    name: 'Transfer-Encoding overrides Content-Length',
+    bytes: `${H}Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n`,
+    expect: { framing: 'chunked', body: 'hello', leniencies: ['transfer-encoding-with-content-length'] },
+  },
+  { name: 'chunked twice rejected', bytes: `${H}Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n`, expect: { error: 'ERR_INVALID_TRANSFER_ENCODING' } },
+  { name: 'chunked before another coding rejected', bytes: `${H}Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n`, expect: { error: 'ERR_INVALID_TRANSFER_ENCODING' } },
+  { name: 'non-hex size rejected', bytes: `${TE}zz\r\nhello\r\n0\r\n\r\n`, expect: { error: 'ERR_INVALID_CHUNK', offset: TE.length } },
+  { name: '0x prefix rejected', bytes: `${TE}0x5\r\nhello\r\n0\r\n\r\n`, expect: { error: 'ERR_INVALID_CHUNK' } },
+  { name: 'negative size rejected', bytes: `${TE}-5\r\nhello\r\n0\r\n\r\n`, expect: { error: 'ERR_INVALID_CHUNK' } },
+  { name: 'leading whitespace before size rejected', bytes: `${TE} 5\r\nhello\r\n0\r\n\r\n`, expect: { error: 'ERR_INVALID_CHUNK' } },
+  { name: 'empty size line rejected', bytes: `${TE}\r\nhello\r\n0\r\n\r\n`, expect: { error: 'ERR_INVALID_CHUNK' } },
+  { name: 'size of 13 hex digits rejected', bytes: `${TE}1000000000000\r\nx\r\n`, expect: { error: 'ERR_INVALID_CHUNK' } },
+  { name: 'huge size with zeros in front still counted as digits', bytes: `${TE}0000000000000005\r\nhello\r\n0\r\n\r\n`, expect: { error: 'ERR_INVALID_CHUNK' } },
+  { name: 'size line longer than 4 KiB rejected', bytes: `${TE}5;${'e'.repeat(5000)}\r\nhello\r\n0\r\n\r\n`, expect: { error: 'ERR_INVALID_CHUNK' } },
+  { name: 'missing CRLF after chunk data', bytes: `${TE}5\r\nhelloX\r\n0\r\n\r\n`, expect: { error: 'ERR_INVALID_CHUNK', offset: TE.length + 8 } },
+  { name: 'CR without LF after chunk data', bytes: `${TE}5\r\nhello\rX0\r\n\r\n`, expect: { error: 'ERR_INVALID_CHUNK' } },
+  { name: 'chunk longer than its size', bytes: `${TE}3\r\nhello\r\n0\r\n\r\n`, expect: { error: 'ERR_INVALID_CHUNK' } },
+  { name: 'NUL in a chunk extension rejected', bytes: `${TE}5;a=\x00\r\nhello\r\n0\r\n\r\n`, expect: { error: 'ERR_INVALID_CHUNK' } },
+  { name: 'invalid trailer field rejected', bytes: `${TE}0\r\nBad Trailer: x\r\n\r\n`, expect: { error: 'ERR_INVALID_HEADER' } },
+  { name: 'trailers larger than maxHeaderBytes', maxHeaderBytes: 60, bytes: `${TE}0\r\nX: ${'t'.repeat(80)}\r\n\r\n`, expect: { error: 'ERR_HEADERS_TOO_LARGE' } },
+  { name: 'close before the first chunk-size line', bytes: TE, eof: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+  { name: 'close inside a chunk-size line', bytes: `${TE}5`, eof: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+  { name: 'close inside chunk data', bytes: `${TE}5\r\nhel`, eof: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+  { name: 'close before the CRLF after chunk data', bytes: `${TE}5\r\nhello`, eof: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+  { name: 'close between CR and LF after chunk data', bytes: `${TE}5\r\nhello\r`, eof: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+  { name: 'close without the last chunk', bytes: `${TE}5\r\nhello\r\n`, eof: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+  { name: 'close inside the trailers', bytes: `${TE}0\r\nX-T: 1\r\n`, eof: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+  { name: 'close right after the last chunk', bytes: `${TE}0\r\n`, eof: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+];
+
+const length: Case[] = [
+  { name: 'Content-Length body', bytes: `${H}Content-Length: 5\r\n\r\nhello`, expect: { framing: 'length', body: 'hello', leniencies: [] } },
+  { name: 'case-insensitive name', bytes: `${H}content-LENGTH: 5\r\n\r\nhello`, expect: { framing: 'length', body: 'hello' } },
+  { name: 'identical duplicate fields', bytes: `${H}Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello`, expect: { body: 'hello', leniencies: ['duplicate-content-length'] } },
+  { name: 'identical list values', bytes: `${H}Content-Length: 5, 5\r\n\r\nhello`, expect: { body: 'hello', leniencies: ['duplicate-content-length'] } },
+  { name: 'leading zeros', bytes: `${H}Content-Length: 005\r\n\r\nhello`, expect: { body: 'hello' } },
+  { name: 'conflicting duplicates rejected', bytes: `${H}Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!`, expect: { error: 'ERR_INVALID_CONTENT_LENGTH' } },
+  { name: 'conflicting list rejected', bytes: `${H}Content-Length: 5, 6\r\n\r\nhello!`, expect: { error: 'ERR_INVALID_CONTENT_LENGTH' } },
+  { name: 'negative rejected', bytes: `${H}Content-Length: -1\r\n\r\n`, expect: { error: 'ERR_INVALID_CONTENT_LENGTH' } },
+  { name: 'plus sign rejected', bytes: `${H}Content-Length: +5\r\n\r\nhello`, expect: { error: 'ERR_INVALID_CONTENT_LENGTH' } },
+  { name: 'non-digit rejected', bytes: `${H}Content-Length: 5a\r\n\r\nhello`, expect: { error: 'ERR_INVALID_CONTENT_LENGTH' } },
+  { name: 'hex rejected', bytes: `${H}Content-Length: 0x5\r\n\r\nhello`, expect: { error: 'ERR_INVALID_CONTENT_LENGTH' } },
+  { name: 'decimal point rejected', bytes: `${H}Content-Length: 5.0\r\n\r\nhello`, expect: { error: 'ERR_INVALID_CONTENT_LENGTH' } },
+  { name: 'empty value rejected', bytes: `${H}Content-Length:\r\n\r\n`, expect: { error: 'ERR_INVALID_CONTENT_LENGTH' } },
+  { name: 'inner space rejected', bytes: `${H}Content-Length: 1 2\r\n\r\n`, expect: { error: 'ERR_INVALID_CONTENT_LENGTH' } },
+  { name: 'huge value rejected', bytes: `${H}Content-Length: 99999999999999999999\r\n\r\n`, expect: { error: 'ERR_INVALID_CONTENT_LENGTH' } },
+  { name: 'close with body bytes missing', bytes: `${H}Content-Length: 10\r\n\r\nhello`, eof: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+  { name: 'close right after the head', bytes: `${H}Content-Length: 10\r\n\r\n`, eof: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+];
+
+const close: Case[] = [
+  { name: 'no framing fields: read until close', bytes: `${H}Content-Type: text/plain\r\n\r\nall of it\r\n0\r\n\r\n`, eof: true, expect: { framing: 'close', body: 'all of it\r\n0\r\n\r\n' } },
+  { name: 'HTTP/1.0 without Content-Length', bytes: 'HTTP/1.0 200 OK\r\n\r\nold', eof: true, expect: { httpVersion: '1.0', framing: 'close', body: 'old' } },
+  { name: 'empty close-delimited body', bytes: `${H}\r\n`, eof: true, expect: { framing: 'close', body: '' } },
+  { name: 'Transfer-Encoding without chunked: read until close', bytes: `${H}Transfer-Encoding: gzip\r\nContent-Length: 2\r\n\r\nabcdef`, eof: true, expect: { framing: 'close', transferCodings: ['gzip'], body: 'abcdef' } },
+];
+
+runCases('chunked (RFC 9112 §7.1)', chunked);
+runCases('Content-Length (RFC 9112 §6.3 (5), §8.6)', length);
+runCases('close-delimited (RFC 9112 §6.3 (8))', close);
+
+describe('parser edges', () => {
+  it('ends every response with exactly one end event, whatever the framing', () => {
+    for (const wire of [`${H}Content-Length: 2\r\n\r\nhi`, `${TE}0\r\n\r\n`, 'HTTP/1.1 204 No Content\r\n\r\n']) {
+      const p = new ResponseParser();
+      p.feed(Buffer.from(wire));
+      const types: string[] = [];
+      for (let ev = p.next(); typeof ev === 'object'; ev = p.next()) types.push(ev.type);
+      expect(types.filter((t) => t === 'end')).toHaveLength(1);
+      expect(types.at(-1)).toBe('end');
+      expect(p.done).toBe(true);
+    }
+  });
+
+  it('leaves bytes after the message unconsumed and reports them', () => {
+    const p = new ResponseParser();
+    p.feed(Buffer.from(`${H}Content-Length: 2\r\n\r\nhiEXTRA`));
+    while (typeof p.next() === 'object');
+    expect(p.unconsumed).toBe(5);
+    expect(p.takeUnconsumed().toString()).toBe('EXTRA');
+    expect(p.unconsumed).toBe(0);
+  });
+
+  it('reports a large Content-Length body in as few events as the feeds allow', () => {
+    const body = Buffer.alloc(1 << 20, 0x62);
+    const got = parse([Buffer.from(`${H}Content-Length: ${body.length}\r\n\r\n`), body.subarray(0, 1000), body.subarray(1000)]);
+    expect(got.body.length).toBe(body.length);
+  });
+
+  it('gives the offset of the first byte of the bad status line', () => {
+    const p = new ResponseParser();
+    p.feed(Buffer.from('\r\nHTTP/1.1 200\r\nContent-Length: 0\r\n\r\n'));
+    while (typeof p.next() === 'object');
+    expect(p.leniencies).toEqual([
+      { kind: 'empty-line-before-status', offset: 0 },
+      { kind: 'missing-reason-phrase', offset: 14 },
+    ]);
+  });
+});
