@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest';
+import { PassThrough, Readable } from 'node:stream';
+import { setImmediate as tick } from 'node:timers/promises';
+import { StreamReader } from '../../src/net/stream-reader.js';
+import { RawcrawlError } from '../../src/errors.js';
+
+/** A source we push to by hand; `end()` is EOF. */
+function source(): { src: Readable; push(s: string | Buffer): void; end(): void; fail(e: Error): void } {
+  const src = new Readable({ read() {} });
+  return {
+    src,
+    push: (s) => src.push(typeof s === 'string' ? Buffer.from(s) : s),
+    end: () => src.push(null),
+    fail: (e) => src.destroy(e),
+  };
+}
+
+function reader(chunks: string[], options = {}): StreamReader {
+  return new StreamReader(Readable.from(chunks.map((c) => Buffer.from(c))), options);
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof RawcrawlError) return e.code;
+    throw e;
+  }
+  return 'resolved';
+}
+
+const s = (b: Buffer): string => b.toString('latin1');
+
+describe('readline', () => {
+  it('returns each line with its LF, the last partial line at EOF, then empty', async () => {
+    const r = reader(['one\ntw', 'o\r\nthr', 'ee']);
+    expect(s(await r.readline())).toBe('one\n');
+    expect(s(await r.readline())).toBe('two\r\n');
+    expect(s(await r.readline())).toBe('three');
+    expect(s(await r.readline())).toBe('');
+    expect(r.atEof()).toBe(true);
+  });
+
+  it('waits for the LF across many reads', async () => {
+    const { src, push, end } = source();
+    const r = new StreamReader(src);
+    const line = r.readline();
+    for (const c of 'abc') {
+      push(c);
+      await tick();
+    }
+    push('\nrest');
+    expect(s(await line)).toBe('abc\n');
+    end();
+    expect(s(await r.readline())).toBe('rest');
+  });
+
+  it('fails with ERR_LINE_TOO_LONG past maxLineLength, with or without a line end', async () => {
+    expect(await codeOf(reader(['x'.repeat(20) + '\n'], { maxLineLength: 10 }).readline())).toBe('ERR_LINE_TOO_LONG');
+    const { src, push } = source();
+    const r = new StreamReader(src, { maxLineLength: 10 });
+    const p = codeOf(r.readline());
+    for (let i = 0; i < 11; i++) {
+      push('y');
+      await tick();
+    }
+    expect(await p).toBe('ERR_LINE_TOO_LONG');
+  });
+
+  it('accepts a line of exactly maxLineLength bytes', async () => {
+    const r = reader(['123456789\n'], { maxLineLength: 10 });
+    expect(s(await r.readline())).toBe('123456789\n');
+  });
+});
+
+describe('readuntil', () => {
+  it('returns bytes up to and including a multi-byte separator split across reads', async () => {
+    const r = reader(['HTTP/1.1 200\r\nA: b\r', '\n\r', '\nbody']);
+    expect(s(await r.readuntil('\r\n\r\n'))).toBe('HTTP/1.1 200\r\nA: b\r\n\r\n');
+    expect(s(await r.read())).toBe('body');
+  });
+
+  it('fails with ERR_PREMATURE_CLOSE at EOF without the separator and drops the partial bytes', async () => {
+    const r = reader(['no separator']);
+    expect(await codeOf(r.readuntil('\r\n'))).toBe('ERR_PREMATURE_CLOSE');
+    expect(r.atEof()).toBe(true);
+  });
+
+  it('fails with ERR_LINE_TOO_LONG when the separator is past the limit', async () => {
+    expect(await codeOf(reader(['aaaaaaaaaaaa|'], { maxLineLength: 8 }).readuntil('|'))).toBe('ERR_LINE_TOO_LONG');
+  });
+
+  it('rejects an empty separator', async () => {
+    expect(await codeOf(reader(['x']).readuntil(''))).toBe('ERR_INVALID_OPTION');
+  });
+});
+
+describe('readexactly', () => {
+  it('returns exactly n bytes, gathered across chunks', async () => {
+    const r = reader(['ab', 'cde', 'fgh']);
+    expect(s(await r.readexactly(4))).toBe('abcd');
+    expect(s(await r.readexactly(1))).toBe('e');
+    expect(s(await r.readexactly(0))).toBe('');
+    expect(s(await r.readexactly(3))).toBe('fgh');
+    expect(r.atEof()).toBe(true);
+  });
+
+  it('fails with ERR_PREMATURE_CLOSE when the stream ends first', async () => {
+    const r = reader(['abc']);
+    expect(await codeOf(r.readexactly(4))).toBe('ERR_PREMATURE_CLOSE');
+  });
+});
+
+describe('read', () => {
+  it('read(n) returns at most n bytes and at least one', async () => {
+    const r = reader(['abcdef']);
+    expect(s(await r.read(4))).toBe('abcd');
+    const rest = await r.read(100);
+    expect(s(rest)).toBe('ef');
+    expect(s(await r.read(5))).toBe('');
+  });
+
+  it('read() reads until EOF', async () => {
+    expect(s(await reader(['a', 'b', 'c']).read())).toBe('abc');
+  });
+
+  it('read(0) returns empty without waiting', async () => {
+    const { src } = source();
+    expect((await new StreamReader(src).read(0)).length).toBe(0);
+  });
+
+  it('waits for data instead of returning empty before EOF', async () => {
+    const { src, push } = source();
+    const r = new StreamReader(src);
+    let got: Buffer | null = null;
+    const p = r.read(10).then((b) => (got = b));
+    await tick();
+    expect(got).toBeNull();
+    push('x');
+    await p;
+    expect(s(got!)).toBe('x');
+  });
+});
+
+describe('atEof and iteration', () => {
+  it('atEof is false while bytes are buffered, true once drained after EOF', async () => {
+    const { src, push, end } = source();
+    const r = new StreamReader(src);
+    push('ab');
+    end();
+    await tick();
+    await tick();
+    expect(r.atEof()).toBe(false);
+    expect(r.buffered).toBe(2);
+    await r.read(1);
+    expect(r.atEof()).toBe(false);
+    await r.read(1);
+    expect(r.atEof()).toBe(true);
+  });
+
+  it('for await yields lines, the last one without LF', async () => {
+    const lines: string[] = [];
+    for await (const line of reader(['a\nb', 'b\n\nc'])) lines.push(s(line));
+    expect(lines).toEqual(['a\n', 'bb\n', '\n', 'c']);
+  });
+});
+
+describe('errors', () => {
+  it('a source error reaches the waiting reader, mapped', async () => {
+    const { src, push, fail } = source();
+    const r = new StreamReader(src, { mapError: (e) => new RawcrawlError('ERR_CONNECTION_RESET', e.message) });
+    push('partial');
+    const p = codeOf(r.readline());
+    await tick();
+    fail(Object.assign(new Error('boom'), { code: 'ECONNRESET' }));
+    expect(await p).toBe('ERR_CONNECTION_RESET');
+  });
+});
+
+describe('backpressure', () => {
+  it('pauses the source above the high-water mark and resumes it once read below', async () => {
+    const pt = new PassThrough();
+    const r = new StreamReader(pt, { highWaterMark: 1024 });
+    pt.write(Buffer.alloc(600));
+    await tick();
+    expect(pt.isPaused()).toBe(false);
+    pt.write(Buffer.alloc(600));
+    await tick();
+    expect(r.buffered).toBe(1200);
+    expect(pt.isPaused()).toBe(true);
+    // More writes stay in the source, not in the reader.
+    pt.write(Buffer.alloc(5000));
+    await tick();
+    expect(r.buffered).toBe(1200);
+    await r.readexactly(300);
+    expect(pt.isPaused()).toBe(false);
+    await tick();
+    await tick();
+    expect(r.buffered).toBeGreaterThan(900);
+    let total = 300;
+    while (total < 6200) total += (await r.read(4096)).length;
+    expect(total).toBe(6200);
+  });
+
+  it('resumes a paused source when a line needs more than the high-water mark', async () => {
+    const pt = new PassThrough();
+    const r = new StreamReader(pt, { highWaterMark: 100, maxLineLength: 10_000 });
+    pt.write(Buffer.alloc(3000, 0x61));
+    pt.write('\n');
+    const line = await r.readline();
+    expect(line.length).toBe(3001);
+  });
+});
