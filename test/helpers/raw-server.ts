@@ -36,7 +36,8 @@ export interface RawServer {
 }
 
 const toBuf = (b: Buffer | string): Buffer => (typeof b === 'string' ? Buffer.from(b, 'latin1') : b);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> =>
+  new Promise((r) => (ms > 0 ? setTimeout(r, ms) : setImmediate(r)));
 
 export type Script = Step[] | ((conn: number, request: () => Buffer) => Step[]);
 
@@ -56,6 +57,8 @@ export async function rawServer(script: Script, options: { host?: string; waitRe
     requests.push(Buffer.alloc(0));
     sent.push(Buffer.alloc(0));
     sockets.add(socket);
+    // Each write its own TCP segment, so split and byte-at-a-time delivery reach the client as such.
+    socket.setNoDelay(true);
     let gone = false;
     let headSeen: (() => void) | null = null;
     socket.on('data', (d: Buffer) => {
@@ -97,7 +100,7 @@ export async function rawServer(script: Script, options: { host?: string; waitRe
             const size = step.sizes[Math.min(k++, step.sizes.length - 1)]!;
             await write(b.subarray(i, i + size));
             i += size;
-            await sleep(2);
+            await sleep(0);
           }
         } else if ('bytes' in step) {
           const b = toBuf(step.bytes);

@@ -1,0 +1,130 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { request } from '../../src/client/request.js';
+import { RawcrawlError } from '../../src/errors.js';
+import { chunked, rawServer, response, type RawServer, type Step } from '../helpers/raw-server.js';
+
+const servers: RawServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+async function serve(steps: Step[]): Promise<RawServer> {
+  const s = await rawServer(steps);
+  servers.push(s);
+  return s;
+}
+async function failure(p: Promise<unknown>): Promise<RawcrawlError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof RawcrawlError) return e;
+    throw e;
+  }
+  throw new Error('expected a RawcrawlError, the request succeeded');
+}
+
+const H = 'HTTP/1.1 200 OK\r\n';
+const BODY = 'The quick brown fox jumps over the lazy dog. '.repeat(8);
+
+interface E2E {
+  name: string;
+  wire: string | Buffer;
+  /** The server closes after sending (otherwise it holds the connection open). */
+  close?: boolean;
+  expect: { body: string; trailers?: Array<[string, string]> } | { error: string };
+}
+
+const cases: E2E[] = [
+  { name: 'Content-Length', wire: response('200 OK', [['Content-Length', BODY.length]], BODY), expect: { body: BODY } },
+  { name: 'chunked with extensions, trailers and uppercase hex', wire: `${H}Transfer-Encoding: chunked\r\n\r\n1A;x=1\r\n${'z'.repeat(26)}\r\n0\r\nX-Sum: 26\r\n\r\n`, expect: { body: 'z'.repeat(26), trailers: [['X-Sum', '26']] } },
+  { name: 'chunked, many chunks', wire: Buffer.concat([Buffer.from(`${H}Transfer-Encoding: chunked\r\n\r\n`), chunked(BODY.match(/.{1,7}/gs)!)]), expect: { body: BODY } },
+  { name: 'read until close', wire: `${H}\r\n${BODY}`, close: true, expect: { body: BODY } },
+  { name: 'TE + CL: chunked wins', wire: `${H}Content-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`, expect: { body: 'abc' } },
+  { name: 'chunked not last', wire: `${H}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n`, close: true, expect: { error: 'ERR_INVALID_TRANSFER_ENCODING' } },
+  { name: 'unknown transfer coding', wire: `${H}Transfer-Encoding: compress, chunked\r\n\r\n0\r\n\r\n`, expect: { error: 'ERR_INVALID_TRANSFER_ENCODING' } },
+  { name: 'conflicting Content-Length', wire: `${H}Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd`, expect: { error: 'ERR_INVALID_CONTENT_LENGTH' } },
+  { name: 'bad status line', wire: 'HTTP/1.1 OK\r\n\r\n', expect: { error: 'ERR_INVALID_STATUS_LINE' } },
+  { name: 'bad header', wire: `${H}Bad Header: x\r\n\r\n`, expect: { error: 'ERR_INVALID_HEADER' } },
+  { name: 'bad chunk size', wire: `${H}Transfer-Encoding: chunked\r\n\r\nxyz\r\n`, expect: { error: 'ERR_INVALID_CHUNK' } },
+  { name: 'missing CRLF after chunk data', wire: `${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n0\r\n\r\n`, expect: { error: 'ERR_INVALID_CHUNK' } },
+  { name: '101 Switching Protocols', wire: 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n', expect: { error: 'ERR_UNEXPECTED_RESPONSE' } },
+  { name: 'close in the headers', wire: `${H}Content-Len`, close: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+  { name: 'close in a Content-Length body', wire: `${H}Content-Length: 100\r\n\r\nshort`, close: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+  { name: 'close in a chunk', wire: `${H}Transfer-Encoding: chunked\r\n\r\n10\r\nabc`, close: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+  { name: 'close without the last chunk', wire: `${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n`, close: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+  { name: 'close before any byte', wire: '', close: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+];
+
+type Delivery = [string, (wire: string | Buffer) => Step[]];
+const deliveries: Delivery[] = [
+  ['whole', (w) => [{ send: w }]],
+  ['byte at a time', (w) => [{ bytes: w }]],
+  ['in 7-byte pieces', (w) => [{ split: w, sizes: [7] }]],
+];
+
+describe.each(deliveries)('framing end to end, delivered %s', (_, deliver) => {
+  it.each(cases)('$name', async (c) => {
+    const s = await serve([...deliver(c.wire), c.close ? { end: true } : { hold: true }]);
+    const p = request(`${s.origin}/`, { timeoutMs: 5000 });
+    if ('error' in c.expect) {
+      const e = await failure(p);
+      expect(e.code).toBe(c.expect.error);
+      expect(e.url).toBe(`${s.origin}/`);
+      return;
+    }
+    const res = await p;
+    expect(res.body.toString('latin1')).toBe(c.expect.body);
+    expect(res.rawTrailers).toEqual(c.expect.trailers ?? []);
+    // The client closes its side as soon as the response is complete.
+    await s.closed(1);
+  });
+});
+
+describe('responses without a body return promptly while the server holds the connection open', () => {
+  it.each([
+    ['HEAD with Content-Length', 'HEAD', `${H}Content-Length: 1000\r\n\r\n`],
+    ['HEAD without framing fields', 'HEAD', `${H}X: y\r\n\r\n`],
+    ['204 with Content-Length', 'GET', 'HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n'],
+    ['304 with chunked', 'GET', 'HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n'],
+  ] as const)('%s', async (_, method, wire) => {
+    const s = await serve([{ send: wire }, { hold: true }]);
+    const t0 = Date.now();
+    const res = await request(`${s.origin}/`, { method, timeoutMs: 3000, idleTimeoutMs: 3000 });
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(res.body.length).toBe(0);
+    await s.closed(1);
+  });
+
+  it('skips 100 and 103 interim responses', async () => {
+    const s = await serve([{ send: 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n' }, { delayMs: 20 }, { send: response('200 OK', [['Content-Length', 2]], 'ok') }, { hold: true }]);
+    const res = await request(`${s.origin}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('link')).toBeNull();
+    expect(res.text()).toBe('ok');
+  });
+});
+
+describe('connection failures', () => {
+  it('a reset after part of the response is ERR_CONNECTION_RESET', async () => {
+    const s = await serve([{ send: `${H}Content-Length: 100\r\n\r\npartial` }, { delayMs: 30 }, { reset: true }]);
+    expect((await failure(request(`${s.origin}/`))).code).toBe('ERR_CONNECTION_RESET');
+  });
+
+  it('a reset before any byte is ERR_CONNECTION_RESET', async () => {
+    const s = await serve([{ reset: true }]);
+    expect((await failure(request(`${s.origin}/`))).code).toBe('ERR_CONNECTION_RESET');
+  });
+
+  it('a half-close (FIN) before the body is complete is ERR_PREMATURE_CLOSE', async () => {
+    const s = await serve([{ send: `${H}Content-Length: 10\r\n\r\nabc` }, { end: true }]);
+    const e = await failure(request(`${s.origin}/`));
+    expect(e.code).toBe('ERR_PREMATURE_CLOSE');
+    expect(e.offset).toBe(`${H}Content-Length: 10\r\n\r\nabc`.length);
+  });
+
+  it('a body that ends with a half-close is complete when close-delimited', async () => {
+    const s = await serve([{ send: `HTTP/1.0 200 OK\r\n\r\n${BODY}` }, { end: true }]);
+    const res = await request(`${s.origin}/`);
+    expect(res.httpVersion).toBe('1.0');
+    expect(res.body.toString()).toBe(BODY);
+  });
+});

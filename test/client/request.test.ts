@@ -1,0 +1,149 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { request, parseRequestUrl } from '../../src/client/request.js';
+import { buildRequestHead, validateHeaders } from '../../src/http/request-writer.js';
+import { REQUEST_DEFAULTS } from '../../src/client/options.js';
+import { RawcrawlError } from '../../src/errors.js';
+import { rawServer, response, type RawServer } from '../helpers/raw-server.js';
+
+const servers: RawServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+async function serve(...args: Parameters<typeof rawServer>): Promise<RawServer> {
+  const s = await rawServer(...args);
+  servers.push(s);
+  return s;
+}
+const OK = response('200 OK', [['Content-Length', 2]], 'ok');
+
+async function failure(p: Promise<unknown>): Promise<RawcrawlError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof RawcrawlError) return e;
+    throw e;
+  }
+  throw new Error('expected a RawcrawlError, the request succeeded');
+}
+
+const UA = REQUEST_DEFAULTS.userAgent;
+const ACCEPT = REQUEST_DEFAULTS.accept;
+
+describe('the bytes sent', () => {
+  it('sends an origin-form GET with Host, defaults and Connection: close, nothing else', async () => {
+    const s = await serve([{ send: OK }, { end: true }]);
+    const res = await request(`${s.origin}/a/b%20c?x=1&y=%C3%A9#frag`);
+    expect(res.status).toBe(200);
+    expect(s.requests[0]!.toString('latin1')).toBe(
+      `GET /a/b%20c?x=1&y=%C3%A9 HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nUser-Agent: ${UA}\r\nAccept: ${ACCEPT}\r\n` +
+        'Accept-Encoding: gzip, deflate, br\r\nConnection: close\r\n\r\n',
+    );
+    expect(res.url).toBe(`${s.origin}/a/b%20c?x=1&y=%C3%A9`);
+  });
+
+  it('sends / for an empty path and HEAD when asked', async () => {
+    const s = await serve([{ send: 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n' }, { end: true }]);
+    const res = await request(`${s.origin}?q`, { method: 'HEAD' });
+    expect(res.body.length).toBe(0);
+    expect(s.requests[0]!.toString('latin1').split('\r\n')[0]).toBe('HEAD /?q HTTP/1.1');
+  });
+
+  it('caller headers replace defaults case-insensitively and keep their order; no Accept-Encoding without decompress', async () => {
+    const s = await serve([{ send: OK }, { end: true }]);
+    await request(`${s.origin}/`, { decompress: false, headers: [['user-agent', 'me/1'], ['X-B', 'b'], ['X-A', ' a ']] });
+    expect(s.requests[0]!.toString('latin1')).toBe(
+      `GET / HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nAccept: ${ACCEPT}\r\nuser-agent: me/1\r\nX-B: b\r\nX-A: a\r\nConnection: close\r\n\r\n`,
+    );
+  });
+
+  it('accepts headers as an object, and a caller Host replaces the default', async () => {
+    const s = await serve([{ send: OK }, { end: true }]);
+    await request(`${s.origin}/`, { headers: { Host: 'virtual.example', Cookie: 'a=1' } });
+    const head = s.requests[0]!.toString('latin1');
+    expect(head).toContain('\r\nHost: virtual.example\r\n');
+    expect(head.match(/host:/gi)).toHaveLength(1);
+    expect(head).toContain('\r\nCookie: a=1\r\n');
+  });
+
+  it('brackets an IPv6 literal in Host', async () => {
+    let s: RawServer;
+    try {
+      s = await serve([{ send: OK }, { end: true }], { host: '::1' });
+    } catch {
+      return; // no IPv6 loopback here
+    }
+    const res = await request(`http://[::1]:${s.port}/v6`);
+    expect(res.status).toBe(200);
+    expect(s.requests[0]!.toString('latin1')).toContain(`\r\nHost: [::1]:${s.port}\r\n`);
+    expect(res.remoteAddress).toBe('::1');
+  });
+});
+
+describe('the request head, unit-wise', () => {
+  const head = (url: string): string => {
+    const u = parseRequestUrl(url);
+    return buildRequestHead({ method: 'GET', target: u.pathname + u.search, host: u.host, defaults: [], headers: [] }).toString('latin1');
+  };
+  it('IDN host becomes punycode', () => {
+    expect(head('http://bücher.example/ü?ä=1#x')).toBe('GET /%C3%BC?%C3%A4=1 HTTP/1.1\r\nHost: xn--bcher-kva.example\r\nConnection: close\r\n\r\n');
+  });
+  it('default ports are left out of Host, others kept', () => {
+    expect(head('http://example.com:80/')).toContain('Host: example.com\r\n');
+    expect(head('https://example.com:443/')).toContain('Host: example.com\r\n');
+    expect(head('https://example.com:80/')).toContain('Host: example.com:80\r\n');
+    expect(head('http://[2001:db8::1]:8080/')).toContain('Host: [2001:db8::1]:8080\r\n');
+  });
+  it('rejects URLs that are not absolute http(s)', () => {
+    for (const bad of ['/relative', 'ftp://x/', 'file:///etc/passwd', 'javascript:alert(1)', 'http://']) {
+      expect(() => parseRequestUrl(bad), bad).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_URL' }));
+    }
+  });
+  it('validates header names and values', () => {
+    expect(validateHeaders([['X-Ok', 'v\t1']])).toEqual([['X-Ok', 'v\t1']]);
+    const bad: Array<[string, string]> = [
+      ['X-A', 'v\r\nInjected: 1'], ['X-A', 'v\nx'], ['X-A', 'v\rx'], ['X-A', 'a\x00b'], ['Bad Name', 'v'], ['X:A', 'v'],
+      ['', 'v'], ['X-A\r\nB', 'v'], ['X-A', 'snow\u2603'], ['Transfer-Encoding', 'chunked'], ['Content-Length', '5'], ['connection', 'keep-alive'],
+    ];
+    for (const pair of bad) {
+      expect(() => validateHeaders([pair]), JSON.stringify(pair)).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_HEADER' }));
+    }
+  });
+});
+
+describe('header injection', () => {
+  it('is rejected with ERR_INVALID_HEADER before any connection is made', async () => {
+    const s = await serve([{ send: OK }, { end: true }]);
+    for (const headers of [{ 'X-A': 'v\r\nX-Injected: 1' }, { 'X-A\r\n': 'v' }, { 'X-A': 'a\x00' }, { 'X-A': 'a\nGET / HTTP/1.1' }]) {
+      const e = await failure(request(`${s.origin}/`, { headers }));
+      expect(e.code).toBe('ERR_INVALID_HEADER');
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(s.connections).toBe(0);
+  });
+
+  it('bad options fail before connecting too', async () => {
+    const s = await serve([{ send: OK }, { end: true }]);
+    expect((await failure(request(`${s.origin}/`, { method: 'POST' as 'GET' }))).code).toBe('ERR_INVALID_OPTION');
+    expect((await failure(request(`${s.origin}/`, { timeoutMs: -1 }))).code).toBe('ERR_INVALID_OPTION');
+    expect((await failure(request(`${s.origin}/`, { maxBodyBytes: Number.NaN }))).code).toBe('ERR_INVALID_OPTION');
+    expect(s.connections).toBe(0);
+  });
+});
+
+describe('connecting', () => {
+  it('a refused connection is ERR_CONNECT', async () => {
+    const probe = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => probe.once('listening', r));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const e = await failure(request(`http://127.0.0.1:${port}/`));
+    expect(e.code).toBe('ERR_CONNECT');
+    expect(e.url).toBe(`http://127.0.0.1:${port}/`);
+  });
+
+  it('an unresolvable name is ERR_DNS', async () => {
+    const e = await failure(request('http://does-not-exist.invalid/', { connectTimeoutMs: 5000 }));
+    expect(['ERR_DNS', 'ERR_TIMEOUT']).toContain(e.code);
+  });
+});
