@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
+import { crawlCommand } from './crawl.js';
 import { fetchCommand } from './fetch.js';
+import { initDbCommand } from './init-db.js';
 import { EXIT, processIo, type Io } from './io.js';
 
 /** Flags whose value is optional: given a URL or another flag next, they take no value. */
@@ -36,7 +38,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       outputError: (s, write) => write(`rawcrawl: ERR_INVALID_OPTION ${s.replace(/^error: /, '')}`),
     });
   const program = configure(new Command('rawcrawl').description('a web crawler that speaks HTTP/1.1 itself').version('0.1.0'));
+  program.addCommand(configure(crawlCommand(io, setExit)), { isDefault: true });
   program.addCommand(configure(fetchCommand(io, setExit)));
+  program.addCommand(configure(initDbCommand(io, setExit)));
   try {
     await program.parseAsync(normalizeArgv(argv));
   } catch (err) {

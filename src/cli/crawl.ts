@@ -1,0 +1,242 @@
+import { createWriteStream, readFileSync } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { crawl } from '../crawl/crawler.js';
+import type { CrawlOptions } from '../crawl/options.js';
+import { RawcrawlError } from '../errors.js';
+import type { Sink } from '../sinks/sink.js';
+import { JsonlSink } from '../sinks/jsonl.js';
+import { wireTraceWriter } from '../wire/trace-writer.js';
+import { errorLine } from './fetch.js';
+import { EXIT, type Io } from './io.js';
+import { Progress, summary } from './progress.js';
+import { collect, parseCount, parseDuration, parseSize } from './values.js';
+
+interface CrawlFlags {
+  concurrency?: number;
+  perHost?: number;
+  delay?: number;
+  maxPages?: number;
+  maxDepth?: number;
+  timeout?: number;
+  maxBody?: number;
+  retries?: number;
+  allowHost?: string[];
+  include?: string[];
+  exclude?: string[];
+  storeOnly?: string[];
+  select?: string[];
+  storeBody?: boolean;
+  ignoreRobots?: boolean;
+  userAgent?: string;
+  out?: string;
+  mysql?: string;
+  mysqlGiveUp?: number;
+  quiet?: boolean;
+  progressEvery?: number;
+  dumpWire?: string | boolean;
+  dumpWireMatch?: string;
+  dumpWireFull?: boolean;
+  parseThreads?: number;
+  insecure?: boolean;
+  ca?: string;
+  grace?: number;
+}
+
+function regex(flag: string) {
+  return (value: string, previous: RegExp[] = []): RegExp[] => {
+    try {
+      return [...previous, new RegExp(value)];
+    } catch (err) {
+      throw new InvalidArgumentError(`${flag} ${JSON.stringify(value)} is not a valid regular expression: ${(err as Error).message}`);
+    }
+  };
+}
+
+function parseSelect(value: string, previous: string[] = []): string[] {
+  const i = value.indexOf('=');
+  if (i <= 0 || i === value.length - 1) throw new InvalidArgumentError(`--select ${JSON.stringify(value)} is not name=CSS`);
+  return [...previous, value];
+}
+
+export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
+  return new Command('crawl')
+    .description('crawl from the start URL(s) and store one record per page (JSON Lines or MySQL)')
+    .argument('<start-url...>', 'where to start; their hosts are in scope')
+    .option('-c, --concurrency <n>', 'pages fetched at once', parseCount, 8)
+    .option('--per-host <n>', 'pages fetched at once from one host', parseCount, 8)
+    .option('--delay <duration>', 'least time between request starts per host (robots Crawl-delay wins when larger)', parseDuration, 0)
+    .option('--max-pages <n>', 'stop after fetching this many pages', parseCount)
+    .option('--max-depth <n>', 'follow links at most this deep (start URLs are depth 0)', parseCount)
+    .option('--timeout <duration>', 'limit on each request', parseDuration, 30_000)
+    .option('--max-body <size>', 'limit on each decoded body', parseSize, 16 * 1024 * 1024)
+    .option('--retries <n>', 'further attempts for connect errors, resets, timeouts, 429 and 5xx', parseCount, 2)
+    .option('--allow-host <host>', 'also crawl this host ("*.example.com" for subdomains; repeatable)', collect)
+    .addOption(new Option('--include <regex>', 'fetch only URLs matching (repeatable: any)').argParser(regex('--include')))
+    .addOption(new Option('--exclude <regex>', 'never fetch URLs matching (repeatable)').argParser(regex('--exclude')))
+    .addOption(new Option('--store-only <regex>', 'store only pages whose URL matches; others are fetched for their links only (repeatable)').argParser(regex('--store-only')))
+    .option('--select <name=css>', 'store the text of the first match of CSS as fields.name (repeatable)', parseSelect)
+    .option('--store-body', 'store the decoded body text')
+    .option('--ignore-robots', 'do not fetch or obey robots.txt')
+    .option('--user-agent <ua>', 'User-Agent header; its first word is the robots.txt token')
+    .option('-o, --out <file>', 'write JSON Lines to FILE instead of stdout')
+    .addOption(new Option('--mysql <url>', 'store in MySQL/MariaDB: mysql://user:pass@host:3306/db').env('RAWCRAWL_MYSQL_URL'))
+    .option('--mysql-give-up <duration>', 'how long to wait for a MySQL server that went away before saving records to a file', parseDuration, 60_000)
+    .option('-q, --quiet', 'no progress and no summary on stderr')
+    .option('--progress-every <duration>', 'progress line interval when stderr is not a terminal', parseDuration, 5000)
+    .addOption(new Option('--dump-wire [file]', 'trace every connection (stderr, or FILE)'))
+    .option('--dump-wire-match <regex>', 'trace only connections whose URL matches')
+    .option('--dump-wire-full', 'show whole bodies in the wire trace')
+    .option('--parse-threads <n>', 'worker threads for HTML parsing (0: parse on the main thread)', parseCount)
+    .option('--insecure', 'do not verify server certificates')
+    .option('--ca <file>', 'trust the CA certificate(s) in this PEM file')
+    .option('--grace <duration>', 'after Ctrl+C, how long in-flight requests may finish', parseDuration, 10_000)
+    .action(async (startUrls: string[], flags: CrawlFlags) => {
+      setExit(await runCrawl(startUrls, flags, io));
+    });
+}
+
+async function openSink(flags: CrawlFlags, io: Io, progress: () => Progress | null): Promise<Sink> {
+  if (flags.mysql) {
+    // Loaded only when asked for: mysql2 is not needed for a JSON Lines crawl.
+    const { connectMysql, MysqlSink } = await import('../sinks/mysql.js');
+    const pool = await connectMysql(flags.mysql);
+    return new MysqlSink(pool, {
+      giveUpMs: flags.mysqlGiveUp ?? 60_000,
+      onRetry: (err, attempt) => {
+        if (attempt === 1 && !flags.quiet) progress()?.say(`rawcrawl: MySQL write failed (${(err as { code?: string }).code ?? err.message}); holding records and retrying`);
+      },
+    });
+  }
+  if (flags.out) {
+    const stream = createWriteStream(flags.out);
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', (err) => reject(new RawcrawlError('ERR_STORAGE', `cannot write ${flags.out}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
+    });
+    return new JsonlSink(stream, true);
+  }
+  return new JsonlSink(io.stdout, false);
+}
+
+async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise<number> {
+  let wireOut: Writable | null = null;
+  let progress: Progress | null = null;
+  let sink: Sink;
+  const controller = new AbortController();
+  const options: CrawlOptions = { startUrls, signal: controller.signal };
+  try {
+    if (flags.concurrency !== undefined) options.concurrency = flags.concurrency;
+    if (flags.perHost !== undefined) options.perHost = flags.perHost;
+    if (flags.delay !== undefined) options.delayMs = flags.delay;
+    if (flags.maxPages !== undefined) options.maxPages = flags.maxPages;
+    if (flags.maxDepth !== undefined) options.maxDepth = flags.maxDepth;
+    if (flags.timeout !== undefined) options.timeoutMs = flags.timeout;
+    if (flags.maxBody !== undefined) options.maxBodyBytes = flags.maxBody;
+    if (flags.retries !== undefined) options.retries = flags.retries;
+    if (flags.allowHost) options.allowHosts = flags.allowHost;
+    if (flags.include) options.include = flags.include as unknown as RegExp[];
+    if (flags.exclude) options.exclude = flags.exclude as unknown as RegExp[];
+    if (flags.storeOnly) options.storeOnly = flags.storeOnly as unknown as RegExp[];
+    if (flags.select) options.selects = flags.select.map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)] as [string, string]);
+    if (flags.storeBody) options.storeBody = true;
+    if (flags.ignoreRobots) options.ignoreRobots = true;
+    if (flags.userAgent) options.userAgent = flags.userAgent;
+    if (flags.parseThreads !== undefined) options.parseThreads = flags.parseThreads;
+    const tls: NonNullable<CrawlOptions['tls']> = {};
+    if (flags.insecure) tls.rejectUnauthorized = false;
+    if (flags.ca) {
+      try {
+        tls.ca = readFileSync(flags.ca);
+      } catch (err) {
+        throw new RawcrawlError('ERR_INVALID_OPTION', `cannot read --ca ${flags.ca}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+    }
+    options.tls = tls;
+    if (flags.dumpWire !== undefined && flags.dumpWire !== false) {
+      let match: RegExp | undefined;
+      if (flags.dumpWireMatch !== undefined) {
+        try {
+          match = new RegExp(flags.dumpWireMatch);
+        } catch (err) {
+          throw new RawcrawlError('ERR_INVALID_OPTION', `--dump-wire-match is not a valid regular expression: ${(err as Error).message}`);
+        }
+      }
+      wireOut = typeof flags.dumpWire === 'string' && flags.dumpWire !== '-' ? createWriteStream(flags.dumpWire) : io.stderr;
+      options.onWire = wireTraceWriter(wireOut, { full: Boolean(flags.dumpWireFull), ...(match ? { match: (u: string) => match.test(u) } : {}) });
+    }
+    sink = await openSink(flags, io, () => progress);
+  } catch (err) {
+    io.stderr.write(errorLine(err) + '\n');
+    return err instanceof RawcrawlError && err.code === 'ERR_INVALID_OPTION' ? EXIT.USAGE : EXIT.FAILED;
+  }
+
+  let run;
+  try {
+    run = crawl(options);
+  } catch (err) {
+    await sink.close().catch(() => {});
+    io.stderr.write(errorLine(err) + '\n');
+    return EXIT.USAGE;
+  }
+
+  // Ctrl+C / SIGTERM: stop taking URLs, let in-flight pages finish (bounded), flush, exit 130.
+  // A second one aborts in-flight requests at once; what was fetched is still stored.
+  let interrupted = 0;
+  let graceTimer: NodeJS.Timeout | undefined;
+  const onSignal = (): void => {
+    interrupted++;
+    if (interrupted === 1) {
+      if (!flags.quiet) progress?.say('rawcrawl: stopping: finishing in-flight pages (Ctrl+C again to abort them)');
+      run.stop();
+      graceTimer = setTimeout(() => controller.abort(), flags.grace ?? 10_000);
+    } else {
+      controller.abort();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  if (!flags.quiet) {
+    progress = new Progress(io, run.stats, flags.progressEvery ?? 5000);
+    progress.start();
+  }
+  let fatal: unknown = null;
+  try {
+    for await (const record of run) {
+      await sink.write(record);
+      if (sink.error && !controller.signal.aborted) {
+        // Storage is gone for good: stop fetching; what is still yielded goes to the spill file.
+        controller.abort();
+      }
+    }
+  } catch (err) {
+    fatal = err;
+    controller.abort();
+  } finally {
+    clearTimeout(graceTimer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    progress?.stop();
+  }
+  try {
+    await sink.close();
+  } catch (err) {
+    fatal ??= err;
+  }
+  if (wireOut && wireOut !== io.stderr) {
+    wireOut.end();
+    await finished(wireOut).catch(() => {});
+  }
+  if (!flags.quiet) io.stderr.write(summary(run.stats, sink.written));
+  if (sink.error) {
+    io.stderr.write(errorLine(sink.error) + '\n');
+    return EXIT.FAILED;
+  }
+  if (fatal) {
+    io.stderr.write(errorLine(fatal) + '\n');
+    return EXIT.FAILED;
+  }
+  return interrupted > 0 ? EXIT.INTERRUPTED : EXIT.OK;
+}

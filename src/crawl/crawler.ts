@@ -1,0 +1,419 @@
+import { availableParallelism } from 'node:os';
+import { request, RawcrawlError, type HttpResponse, type RequestOptions } from '../client/index.js';
+import { CRAWL_DEFAULTS, type CrawlOptions } from './options.js';
+import { Frontier, type FrontierEntry } from './frontier.js';
+import { normalizeUrl } from './normalize-url.js';
+import { ParsePool } from './parse-pool.js';
+import type { PageRecord } from './record.js';
+import { backoffDelay, DEFAULT_BACKOFF, isRetryableError, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './retry.js';
+import { RobotsCache } from './robots.js';
+import { admit, type ScopeRules } from './scope.js';
+import { SeenSet } from './seen-set.js';
+
+export interface CrawlStats {
+  startedAt: number;
+  /** Pages whose fetch finished (stored or not, failed or not). */
+  fetched: number;
+  /** Records yielded. */
+  stored: number;
+  queued: number;
+  inFlight: number;
+  /** Pages that ended with an error code. */
+  errors: number;
+  /** Attempts that were retried. */
+  retried: number;
+  bytes: number;
+  robotsDisallowed: number;
+  /** Status code (or "error") → pages. */
+  statuses: Record<string, number>;
+  /** Error code → pages. */
+  errorCodes: Record<string, number>;
+}
+
+/** A running crawl: iterate it for records; stop() ends it gracefully. */
+export interface Crawl extends AsyncIterable<PageRecord> {
+  readonly stats: CrawlStats;
+  /** Take no new URLs; in-flight pages finish and are yielded. */
+  stop(): void;
+}
+
+const HTML_TYPES = /^\s*(text\/html|application\/xhtml\+xml)\s*(;|$)/i;
+
+function isHtml(contentType: string | null, body: Buffer): boolean {
+  if (contentType) return HTML_TYPES.test(contentType);
+  const head = body.subarray(0, 256).toString('latin1').trimStart().toLowerCase();
+  return head.startsWith('<!doctype html') || head.startsWith('<html');
+}
+
+/** Starts a crawl. Nothing is fetched until the first record is asked for. */
+export function crawl(options: CrawlOptions): Crawl {
+  return new Crawler(options);
+}
+
+class Crawler implements Crawl {
+  readonly stats: CrawlStats;
+  private readonly o: Required<Pick<CrawlOptions, 'concurrency' | 'perHost' | 'delayMs' | 'maxPages' | 'maxDepth' | 'timeoutMs' | 'maxBodyBytes' | 'retries' | 'userAgent' | 'outputBuffer'>>;
+  private readonly frontier: Frontier;
+  private readonly seen = new SeenSet();
+  private readonly scope: ScopeRules;
+  private readonly robots: RobotsCache | null;
+  private readonly backoff: BackoffPolicy;
+  private readonly requestOptions: RequestOptions;
+  private readonly abort = new AbortController();
+  private pool: ParsePool | null = null;
+
+  private stopping = false;
+  private finished = false;
+  private failure: unknown = null;
+  /** Pages taken for fetching (counts against maxPages; a retry is the same page). */
+  private reserved = 0;
+  private inFlight = 0;
+  private readonly out: PageRecord[] = [];
+  private changeWaiters: Array<() => void> = [];
+  private roomWaiters: Array<() => void> = [];
+  private recordWaiter: (() => void) | null = null;
+  private started = false;
+
+  constructor(private readonly options: CrawlOptions) {
+    const o = {
+      concurrency: options.concurrency ?? CRAWL_DEFAULTS.concurrency,
+      perHost: options.perHost ?? CRAWL_DEFAULTS.perHost,
+      delayMs: options.delayMs ?? CRAWL_DEFAULTS.delayMs,
+      maxPages: options.maxPages ?? CRAWL_DEFAULTS.maxPages,
+      maxDepth: options.maxDepth ?? CRAWL_DEFAULTS.maxDepth,
+      timeoutMs: options.timeoutMs ?? CRAWL_DEFAULTS.timeoutMs,
+      maxBodyBytes: options.maxBodyBytes ?? CRAWL_DEFAULTS.maxBodyBytes,
+      retries: options.retries ?? CRAWL_DEFAULTS.retries,
+      userAgent: options.userAgent ?? CRAWL_DEFAULTS.userAgent,
+      outputBuffer: options.outputBuffer ?? CRAWL_DEFAULTS.outputBuffer,
+    };
+    for (const [k, v] of Object.entries(o)) {
+      if (typeof v === 'number' && (!(v >= 0) || (k === 'concurrency' && v < 1) || (k === 'perHost' && v < 1))) {
+        throw new RawcrawlError('ERR_INVALID_OPTION', `${k} must be a number >= ${k === 'concurrency' || k === 'perHost' ? 1 : 0}, got ${v}`);
+      }
+    }
+    this.o = o;
+    if (options.startUrls.length === 0) throw new RawcrawlError('ERR_INVALID_OPTION', 'no start URL given');
+    const hosts = new Set<string>();
+    const starts: string[] = [];
+    for (const u of options.startUrls) {
+      const n = normalizeUrl(u);
+      if (n === null) throw new RawcrawlError('ERR_INVALID_URL', `start URL ${JSON.stringify(u)} is not an http(s) URL`);
+      starts.push(n);
+      hosts.add(new URL(n).hostname);
+    }
+    for (const h of options.allowHosts ?? []) hosts.add(h.toLowerCase());
+    this.scope = { hosts, include: options.include ?? [], exclude: options.exclude ?? [], maxDepth: o.maxDepth };
+    this.frontier = new Frontier(o.perHost, o.delayMs);
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.requestOptions = {
+      timeoutMs: o.timeoutMs,
+      maxBodyBytes: o.maxBodyBytes,
+      maxRedirects: 0,
+      signal: this.abort.signal,
+      headers: [['User-Agent', o.userAgent], ...headerPairs(options.headers)],
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.onWire ? { onWire: options.onWire } : {}),
+    };
+    const uaToken = o.userAgent.split(/[\s/]/)[0] ?? 'rawcrawl';
+    this.robots = options.ignoreRobots ? null : new RobotsCache(uaToken, this.requestOptions);
+    this.stats = {
+      startedAt: Date.now(),
+      fetched: 0,
+      stored: 0,
+      queued: 0,
+      inFlight: 0,
+      errors: 0,
+      retried: 0,
+      bytes: 0,
+      robotsDisallowed: 0,
+      statuses: {},
+      errorCodes: {},
+    };
+    for (const s of starts) {
+      if (this.seen.add(s)) this.frontier.push(new URL(s).host, { url: s, depth: 0, referrer: null, attempts: 0, notBefore: 0 });
+    }
+    this.stats.queued = this.frontier.size;
+    const signal = options.signal;
+    if (signal) {
+      const onAbort = (): void => this.hardStop();
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
+  }
+
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.frontier.clear();
+    this.stats.queued = 0;
+    this.notifyChange();
+  }
+
+  private hardStop(): void {
+    this.stop();
+    this.abort.abort(new RawcrawlError('ERR_ABORTED', 'crawl aborted'));
+    const rooms = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const f of rooms) f();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<PageRecord> {
+    if (!this.started) {
+      this.started = true;
+      void this.run();
+    }
+    try {
+      for (;;) {
+        if (this.out.length > 0) {
+          const r = this.out.shift()!;
+          const room = this.roomWaiters.shift();
+          room?.();
+          yield r;
+          continue;
+        }
+        if (this.finished) {
+          if (this.failure) throw this.failure;
+          return;
+        }
+        await new Promise<void>((resolve) => {
+          this.recordWaiter = resolve;
+        });
+      }
+    } finally {
+      // The consumer left early (break, throw): nobody will read further records.
+      if (!this.finished) this.hardStop();
+    }
+  }
+
+  private async run(): Promise<void> {
+    try {
+      const threads = this.options.parseThreads ?? Math.max(1, availableParallelism() - 1);
+      this.pool = new ParsePool(threads);
+      const workers: Promise<void>[] = [];
+      for (let i = 0; i < this.o.concurrency; i++) workers.push(this.worker());
+      await Promise.all(workers);
+    } catch (err) {
+      this.failure = err;
+    } finally {
+      await this.pool?.close();
+      this.finished = true;
+      this.wakeConsumer();
+    }
+  }
+
+  private async worker(): Promise<void> {
+    for (;;) {
+      const job = await this.next();
+      if (!job) return;
+      this.inFlight++;
+      this.stats.inFlight = this.inFlight;
+      try {
+        await this.process(job.entry, job.host);
+      } finally {
+        this.inFlight--;
+        this.stats.inFlight = this.inFlight;
+        this.frontier.release(job.host);
+        this.stats.queued = this.frontier.size;
+        this.notifyChange();
+      }
+    }
+  }
+
+  /** The next URL this worker may fetch now, or null when the crawl is over for it. */
+  private async next(): Promise<{ entry: FrontierEntry; host: string } | null> {
+    for (;;) {
+      if (this.stopping) return null;
+      const r = this.frontier.take(Date.now());
+      if (r && 'entry' in r) {
+        if (r.entry.attempts === 0) {
+          if (this.reserved >= this.o.maxPages) {
+            this.frontier.release(r.host);
+            this.stop();
+            return null;
+          }
+          this.reserved++;
+        }
+        this.stats.queued = this.frontier.size;
+        return r;
+      }
+      if (r === null && this.inFlight === 0) {
+        // Nothing queued and nothing running that could queue more: the crawl is done.
+        this.notifyChange();
+        return null;
+      }
+      await this.waitForChange(r && r.waitMs >= 0 ? r.waitMs : -1);
+    }
+  }
+
+  private waitForChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.changeWaiters.push(done);
+      if (ms >= 0) timer = setTimeout(done, Math.max(1, ms));
+    });
+  }
+
+  private notifyChange(): void {
+    const w = this.changeWaiters;
+    this.changeWaiters = [];
+    for (const f of w) f();
+  }
+
+  private wakeConsumer(): void {
+    const w = this.recordWaiter;
+    this.recordWaiter = null;
+    w?.();
+  }
+
+  private async emit(record: PageRecord): Promise<void> {
+    this.stats.stored++;
+    this.out.push(record);
+    this.wakeConsumer();
+    if (this.out.length > this.o.outputBuffer && !this.abort.signal.aborted) {
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    }
+  }
+
+  private enqueue(url: string, depth: number, referrer: string): void {
+    if (this.stopping) return;
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return;
+    }
+    if (admit(parsed, depth, this.scope) !== 'ok') return;
+    if (!this.seen.add(url)) return;
+    this.frontier.push(parsed.host, { url, depth, referrer, attempts: 0, notBefore: 0 });
+  }
+
+  private retryLater(entry: FrontierEntry, host: string, retryAfterMs: number | null): boolean {
+    if (entry.attempts >= this.o.retries || this.stopping) return false;
+    const delay = backoffDelay(entry.attempts + 1, retryAfterMs, this.backoff);
+    this.stats.retried++;
+    this.frontier.push(host, { ...entry, attempts: entry.attempts + 1, notBefore: Date.now() + delay });
+    return true;
+  }
+
+  private async process(entry: FrontierEntry, host: string): Promise<void> {
+    const url = new URL(entry.url);
+    if (this.robots) {
+      const verdict = await this.robots.check(url);
+      if (verdict.delayMs > 0) this.frontier.setDelay(host, verdict.delayMs);
+      if (!verdict.allowed) {
+        this.stats.robotsDisallowed++;
+        if (entry.attempts === 0) this.reserved--;
+        return;
+      }
+    }
+    let res: HttpResponse;
+    try {
+      res = await request(url, this.requestOptions);
+    } catch (err) {
+      if (this.abort.signal.aborted) return;
+      const e = err instanceof RawcrawlError ? err : new RawcrawlError('ERR_CONNECTION_RESET', String(err));
+      if (isRetryableError(e.code) && this.retryLater(entry, host, null)) return;
+      await this.finishPage(this.failedRecord(entry, e));
+      return;
+    }
+    if (isRetryableStatus(res.status) && this.retryLater(entry, host, parseRetryAfter(res.headers.get('retry-after')))) return;
+
+    const contentType = res.headers.get('content-type');
+    const record: PageRecord = {
+      url: entry.url,
+      final_url: res.url,
+      status: res.status,
+      content_type: contentType,
+      title: null,
+      fields: {},
+      depth: entry.depth,
+      referrer: entry.referrer,
+      bytes: res.body.length,
+      fetched_at: new Date().toISOString(),
+      timings: res.timings,
+      error: null,
+      error_message: null,
+      attempts: entry.attempts + 1,
+    };
+    for (const [name] of this.options.selects ?? []) record.fields[name] = null;
+    let store = true;
+    const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+    if (location !== null) {
+      // Redirects are followed by the frontier, so their targets are deduplicated like links.
+      const target = normalizeUrl(location, res.url);
+      if (target !== null) {
+        record.final_url = target;
+        this.enqueue(target, entry.depth, entry.url);
+      }
+    } else if (res.status >= 200 && res.status < 300 && isHtml(contentType, res.body)) {
+      const robotsHeader = (res.headers.get('x-robots-tag') ?? '').toLowerCase();
+      const parsed = await this.pool!.run({
+        body: res.body,
+        contentType,
+        url: res.url,
+        selects: this.options.selects ?? [],
+        wantText: Boolean(this.options.storeBody),
+      });
+      record.title = parsed.title;
+      record.fields = parsed.fields;
+      if (this.options.storeBody) record.body = parsed.text;
+      const nofollow = parsed.nofollow || /\b(nofollow|none)\b/.test(robotsHeader);
+      if (parsed.noindex || /\b(noindex|none)\b/.test(robotsHeader)) store = false;
+      const links: string[] = [];
+      if (!nofollow && entry.depth + 1 <= this.o.maxDepth) {
+        for (const link of parsed.links) {
+          const n = normalizeUrl(link);
+          if (n === null) continue;
+          links.push(n);
+          this.enqueue(n, entry.depth + 1, entry.url);
+        }
+      }
+      record.links = links;
+    } else if (this.options.storeBody) {
+      record.body = res.body.length > 0 && /^text\//i.test(contentType ?? '') ? res.text() : null;
+    }
+    if (this.options.storeOnly && this.options.storeOnly.length > 0 && !this.options.storeOnly.some((re) => re.test(entry.url))) store = false;
+    await this.finishPage(record, store);
+  }
+
+  private failedRecord(entry: FrontierEntry, e: RawcrawlError): PageRecord {
+    return {
+      url: entry.url,
+      final_url: entry.url,
+      status: null,
+      content_type: null,
+      title: null,
+      fields: {},
+      depth: entry.depth,
+      referrer: entry.referrer,
+      bytes: 0,
+      fetched_at: new Date().toISOString(),
+      timings: null,
+      error: e.code,
+      error_message: e.message,
+      attempts: entry.attempts + 1,
+    };
+  }
+
+  private async finishPage(record: PageRecord, store = true): Promise<void> {
+    this.stats.fetched++;
+    this.stats.bytes += record.bytes;
+    const key = record.status === null ? 'error' : String(record.status);
+    this.stats.statuses[key] = (this.stats.statuses[key] ?? 0) + 1;
+    if (record.error) {
+      this.stats.errors++;
+      this.stats.errorCodes[record.error] = (this.stats.errorCodes[record.error] ?? 0) + 1;
+    }
+    if (store) await this.emit(record);
+  }
+}
+
+function headerPairs(h: RequestOptions['headers']): Array<[string, string]> {
+  if (!h) return [];
+  return Array.isArray(h) ? h.map(([n, v]) => [n, v] as [string, string]) : Object.entries(h);
+}

@@ -1,0 +1,43 @@
+/** RFC 3986 §2.3: unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~" */
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+
+/** RFC 3986 §6.2.2.1-2: upper-case hex in escapes, decode escaped unreserved characters. */
+function normalizeEscapes(s: string): string {
+  if (!s.includes('%')) return s;
+  return s.replace(/%([0-9A-Fa-f]{2})/g, (_m, hex: string) => {
+    const ch = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(ch) ? ch : `%${hex.toUpperCase()}`;
+  });
+}
+
+/**
+ * The form a URL is deduplicated by: http(s) only; scheme and host lower-cased, IDN as punycode,
+ * default port dropped, dot-segments resolved, empty path → "/", fragment dropped, empty query
+ * dropped, percent-escapes normalised (RFC 3986 §6.2.2). Returns null for anything not crawlable.
+ */
+export function normalizeUrl(input: string, base?: string | URL): string | null {
+  let url: URL;
+  try {
+    url = base === undefined ? new URL(input) : new URL(input, base);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  if (url.hostname === '') return null;
+  url.hash = '';
+  url.username = '';
+  url.password = '';
+  // WHATWG URL already lower-cases scheme and host, drops the default port, resolves dot-segments
+  // and turns an empty path into "/"; escapes it leaves alone.
+  url.pathname = normalizeEscapes(url.pathname);
+  if (url.search === '?' || url.search === '') url.search = '';
+  else url.search = normalizeEscapes(url.search);
+  let href = url.href;
+  if (href.endsWith('?')) href = href.slice(0, -1);
+  return href;
+}
+
+/** The host key politeness and scope use: host with non-default port. */
+export function hostKey(url: string | URL): string {
+  return (typeof url === 'string' ? new URL(url) : url).host;
+}

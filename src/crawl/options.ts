@@ -1,0 +1,68 @@
+import type { RequestOptions, WireListener } from '../client/index.js';
+import type { BackoffPolicy } from './retry.js';
+
+export interface CrawlOptions {
+  /** Where the crawl starts; their hosts are in scope. */
+  startUrls: string[];
+  /** Pages fetched at once (default 8). */
+  concurrency?: number;
+  /** Pages fetched at once from one host (default 8). */
+  perHost?: number;
+  /** Least time between request starts to one host, ms (default 0); robots Crawl-delay wins when larger. */
+  delayMs?: number;
+  /** Stop after this many pages have been fetched (default: no limit). */
+  maxPages?: number;
+  /** Links deeper than this are not followed; start URLs are depth 0 (default: no limit). */
+  maxDepth?: number;
+  /** Per-request limit (default 30 s). */
+  timeoutMs?: number;
+  /** Per-page body limit (default 16 MiB). */
+  maxBodyBytes?: number;
+  /** Further attempts for connect errors, resets, timeouts, 429 and 5xx (default 2). */
+  retries?: number;
+  /** More hosts to crawl besides the start URLs' ("*.example.com" for subdomains). */
+  allowHosts?: string[];
+  /** Only URLs matching one of these are fetched (default: all in scope). */
+  include?: RegExp[];
+  /** URLs matching any of these are never fetched. */
+  exclude?: RegExp[];
+  /**
+   * Only pages whose URL matches one of these become records; the others are still fetched and
+   * parsed for links (crawl listing pages to find article pages, store only the articles).
+   */
+  storeOnly?: RegExp[];
+  /** name → CSS selector; each record's `fields[name]` is the text of the first match. */
+  selects?: Array<[string, string]>;
+  /** Put the decoded body text into each record. */
+  storeBody?: boolean;
+  /** Do not fetch or obey robots.txt. */
+  ignoreRobots?: boolean;
+  /** Sent as User-Agent; its first word is the robots.txt user-agent token. */
+  userAgent?: string;
+  /** Worker threads for HTML parsing (default: cores - 1, at least 1; 0 parses inline). */
+  parseThreads?: number;
+  /** Wire events of every connection the crawl opens. */
+  onWire?: WireListener;
+  /** Aborts in-flight requests at once; records already made are still yielded. */
+  signal?: AbortSignal;
+  /** Passed to every request. */
+  tls?: RequestOptions['tls'];
+  headers?: RequestOptions['headers'];
+  /** Retry backoff (tests shorten it). */
+  backoff?: Partial<BackoffPolicy>;
+  /** Records held for a slow consumer before fetching pauses (default 256). */
+  outputBuffer?: number;
+}
+
+export const CRAWL_DEFAULTS = {
+  concurrency: 8,
+  perHost: 8,
+  delayMs: 0,
+  maxPages: Infinity,
+  maxDepth: Infinity,
+  timeoutMs: 30_000,
+  maxBodyBytes: 16 * 1024 * 1024,
+  retries: 2,
+  userAgent: 'rawcrawl/0.1 (+https://github.com/rawcrawl/rawcrawl)',
+  outputBuffer: 256,
+} as const;

@@ -1,0 +1,69 @@
+import { createRequire } from 'node:module';
+import { request, type RequestOptions } from '../client/index.js';
+
+interface RobotsTxt {
+  isAllowed(url: string, ua?: string): boolean | undefined;
+  getCrawlDelay(ua?: string): number | undefined;
+}
+// robots-parser is CommonJS with a `declare module` typing NodeNext cannot call: load it plainly.
+const robotsParser = createRequire(import.meta.url)('robots-parser') as (url: string, contents: string) => RobotsTxt;
+
+export interface RobotsVerdict {
+  allowed: boolean;
+  /** Crawl-delay for our user agent, in ms (0 when none). */
+  delayMs: number;
+}
+
+interface OriginRules {
+  isAllowed(url: string): boolean;
+  delayMs: number;
+}
+
+const ALLOW_ALL: OriginRules = { isAllowed: () => true, delayMs: 0 };
+const DISALLOW_ALL: OriginRules = { isAllowed: () => false, delayMs: 0 };
+
+/** RFC 9309 §2.5: parse at least 500 KiB. */
+const MAX_ROBOTS_BYTES = 512 * 1024;
+
+/**
+ * robots.txt per origin (RFC 9309), fetched once through rawcrawl's own client and cached.
+ * 2xx → the rules; 4xx → allow all (§2.3.1.3); 5xx or unreachable → disallow all (§2.3.1.4).
+ * Matching (groups, longest match, `*`, `$`) is robots-parser's.
+ */
+export class RobotsCache {
+  private readonly origins = new Map<string, Promise<OriginRules>>();
+
+  constructor(
+    private readonly userAgent: string,
+    private readonly requestOptions: RequestOptions,
+  ) {}
+
+  async check(url: URL): Promise<RobotsVerdict> {
+    let rules = this.origins.get(url.origin);
+    if (!rules) {
+      rules = this.load(url.origin);
+      this.origins.set(url.origin, rules);
+    }
+    const r = await rules;
+    return { allowed: r.isAllowed(url.href), delayMs: r.delayMs };
+  }
+
+  private async load(origin: string): Promise<OriginRules> {
+    const robotsUrl = `${origin}/robots.txt`;
+    try {
+      const res = await request(robotsUrl, { ...this.requestOptions, maxBodyBytes: MAX_ROBOTS_BYTES, maxRedirects: 5 });
+      if (res.status >= 200 && res.status < 300) {
+        const parsed = robotsParser(robotsUrl, res.text());
+        const delay = parsed.getCrawlDelay(this.userAgent);
+        return {
+          isAllowed: (u) => parsed.isAllowed(u, this.userAgent) !== false,
+          delayMs: delay !== undefined && Number.isFinite(delay) && delay > 0 ? Math.min(delay, 3600) * 1000 : 0,
+        };
+      }
+      if (res.status >= 400 && res.status < 500) return ALLOW_ALL;
+      return DISALLOW_ALL;
+    } catch {
+      return DISALLOW_ALL;
+    }
+  }
+}

@@ -1,0 +1,283 @@
+import { createHash } from 'node:crypto';
+import { appendFileSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import { RawcrawlError } from '../errors.js';
+import type { PageRecord } from '../crawl/record.js';
+import { storedFields, type Sink } from './sink.js';
+
+export interface MysqlSinkOptions {
+  /** Rows per INSERT (default 500). */
+  batchSize?: number;
+  /** Flush a partial batch after this long (default 200 ms). */
+  flushIntervalMs?: number;
+  /** Records held while the database is slow or away; write() waits beyond this (default 5000). */
+  maxHeld?: number;
+  /** Keep retrying a database that went away for this long before giving up (default 60 s). */
+  giveUpMs?: number;
+  /** Where held records go when giving up (default: the current directory). */
+  spillDir?: string;
+  /** Called once per retry with the reason (progress output). */
+  onRetry?: (err: Error, attempt: number) => void;
+}
+
+const COLUMNS = [
+  'url_hash', 'url', 'final_url', 'status', 'content_type', 'title', 'fields', 'depth', 'referrer',
+  'bytes', 'fetched_at', 'timings', 'error', 'error_message', 'attempts', 'body',
+] as const;
+const UPDATE = COLUMNS.filter((c) => c !== 'url_hash').map((c) => `${c} = VALUES(${c})`).join(', ');
+const ROW = `(${COLUMNS.map(() => '?').join(', ')})`;
+/** Keep one statement well under max_allowed_packet (16 MiB by default) when bodies are stored. */
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** MySQL errors worth retrying the same batch for: deadlock, lock wait timeout. */
+const RETRY_SAME = new Set([1213, 1205]);
+
+export function urlHash(url: string): Buffer {
+  return createHash('sha256').update(url).digest();
+}
+
+/** The schema.sql shipped with the package, split into statements. */
+export function schemaStatements(): string[] {
+  const file = new URL('../../schema.sql', import.meta.url);
+  const text = readFileSync(file, 'utf8');
+  return text
+    .split(/;\s*$/m)
+    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+    .filter((s) => s.length > 0);
+}
+
+function describeTarget(uri: string): string {
+  try {
+    const u = new URL(uri);
+    return `${u.hostname}:${u.port || 3306}${u.pathname}`;
+  } catch {
+    return 'the given URL';
+  }
+}
+
+/** Opens a pool, checks the server answers, applies schema.sql. One clear error if it cannot. */
+export async function connectMysql(uri: string): Promise<mysql.Pool> {
+  let parsed: URL;
+  try {
+    parsed = new URL(uri);
+  } catch {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `--mysql ${JSON.stringify(uri)} is not a URL like mysql://user:pass@host:3306/db`);
+  }
+  if (parsed.protocol !== 'mysql:' && parsed.protocol !== 'mariadb:') {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `--mysql URL must start with mysql://, got ${parsed.protocol}`);
+  }
+  if (parsed.pathname.length <= 1) throw new RawcrawlError('ERR_INVALID_OPTION', `--mysql URL names no database: ${describeTarget(uri)}`);
+  parsed.protocol = 'mysql:';
+  const pool = mysql.createPool({
+    uri: parsed.href,
+    connectionLimit: 4,
+    charset: 'utf8mb4',
+    timezone: 'Z',
+    connectTimeout: 5000,
+    supportBigNumbers: true,
+  });
+  try {
+    for (const sql of schemaStatements()) await pool.query(sql);
+  } catch (err) {
+    await pool.end().catch(() => {});
+    const e = err as { code?: string; message?: string };
+    throw new RawcrawlError('ERR_STORAGE', `cannot use MySQL at ${describeTarget(uri)}: ${e.code ?? ''} ${e.message ?? String(err)}`.replace(/\s+/g, ' ').trim(), { cause: err });
+  }
+  return pool;
+}
+
+function toRow(r: PageRecord): unknown[] {
+  return [
+    urlHash(r.url),
+    r.url,
+    r.final_url,
+    r.status,
+    r.content_type === null ? null : r.content_type.slice(0, 255),
+    r.title === null ? null : r.title.slice(0, 16_000),
+    JSON.stringify(r.fields),
+    r.depth,
+    r.referrer,
+    r.bytes,
+    new Date(r.fetched_at),
+    r.timings === null ? null : JSON.stringify(r.timings),
+    r.error,
+    r.error_message === null ? null : r.error_message.slice(0, 4000),
+    r.attempts,
+    r.body ?? null,
+  ];
+}
+
+/**
+ * Batched, parameterised upserts into `pages`. One batch in flight at a time (no deadlocks among
+ * our own batches; 1213/1205 from other writers are retried). When the database goes away,
+ * records are held (bounded; writers wait), retried with backoff, and after `giveUpMs` written to
+ * a JSONL file: a fetched page is never dropped.
+ */
+export class MysqlSink implements Sink {
+  written = 0;
+  private held: PageRecord[] = [];
+  private flushing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private failure: RawcrawlError | null = null;
+  private roomWaiters: Array<() => void> = [];
+  private readonly batchSize: number;
+  private readonly flushIntervalMs: number;
+  private readonly maxHeld: number;
+  private readonly giveUpMs: number;
+
+  constructor(
+    private readonly pool: mysql.Pool,
+    private readonly options: MysqlSinkOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 500;
+    this.flushIntervalMs = options.flushIntervalMs ?? 200;
+    this.maxHeld = options.maxHeld ?? 5000;
+    this.giveUpMs = options.giveUpMs ?? 60_000;
+  }
+
+  /** Records waiting to be written. */
+  get pending(): number {
+    return this.held.length;
+  }
+
+  /** The storage failure, once the sink has given up (records then go to the spill file). */
+  get error(): RawcrawlError | null {
+    return this.failure;
+  }
+
+  async write(record: PageRecord): Promise<void> {
+    if (this.failure) {
+      this.spill([record]);
+      return;
+    }
+    this.held.push(record);
+    if (this.held.length >= this.batchSize) this.kick();
+    else if (!this.timer) this.timer = setTimeout(() => this.kick(), this.flushIntervalMs);
+    while (this.held.length > this.maxHeld && !this.failure) {
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      while (this.held.length > 0 && !this.failure) {
+        this.kick();
+        await this.flushing;
+      }
+      await this.flushing;
+    } finally {
+      if (this.timer) clearTimeout(this.timer);
+      await this.pool.end().catch(() => {});
+    }
+  }
+
+  private kick(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.flushing || this.failure) return;
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = null;
+      if (this.held.length > 0 && !this.failure) this.timer = setTimeout(() => this.kick(), 0);
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.held.length > 0 && !this.failure) {
+      const batch = this.takeBatch();
+      await this.writeBatch(batch);
+      this.written += batch.length;
+      this.wakeWriters();
+      if (this.held.length < this.batchSize) return;
+    }
+  }
+
+  private takeBatch(): PageRecord[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.held.length && n < this.batchSize) {
+      bytes += (this.held[n]!.body?.length ?? 0) * 2 + 2048;
+      if (n > 0 && bytes > MAX_BATCH_BYTES) break;
+      n++;
+    }
+    return this.held.slice(0, n);
+  }
+
+  private async writeBatch(batch: PageRecord[]): Promise<void> {
+    const sql = `INSERT INTO pages (${COLUMNS.join(', ')}) VALUES ${batch.map(() => ROW).join(', ')} ON DUPLICATE KEY UPDATE ${UPDATE}`;
+    const params = batch.flatMap(toRow);
+    const firstFailure = { at: 0 };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.pool.query(sql, params);
+        // Only now are the records safe: drop them from the held list.
+        this.held.splice(0, batch.length);
+        return;
+      } catch (err) {
+        const e = err as { errno?: number; code?: string; message?: string; fatal?: boolean };
+        if (e.errno !== undefined && RETRY_SAME.has(e.errno)) {
+          await sleep(Math.min(1000, 10 * 2 ** attempt) * (0.5 + Math.random() / 2));
+          continue;
+        }
+        if (!isConnectionError(e)) {
+          // A row the server refuses (bad data) must not stall the crawl forever: spill it.
+          this.giveUp(`MySQL refused a batch: ${e.code ?? ''} ${e.message ?? String(err)}`);
+          return;
+        }
+        if (firstFailure.at === 0) firstFailure.at = Date.now();
+        if (Date.now() - firstFailure.at > this.giveUpMs) {
+          this.giveUp(`MySQL unreachable for ${Math.round(this.giveUpMs / 1000)} s (${e.code ?? e.message})`);
+          return;
+        }
+        this.options.onRetry?.(err as Error, attempt);
+        await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 5)));
+      }
+    }
+  }
+
+  private spillFile: string | null = null;
+  private spilled = 0;
+
+  /** Where records went once the database was given up on. */
+  get spillPath(): string | null {
+    return this.spillFile;
+  }
+
+  /** Appends records to the spill file (JSONL, the same fields as the table). */
+  private spill(records: PageRecord[]): void {
+    if (records.length === 0) return;
+    this.spillFile ??= path.resolve(this.options.spillDir ?? '.', `rawcrawl-unsaved-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
+    appendFileSync(this.spillFile, records.map((r) => JSON.stringify(storedFields(r)) + '\n').join(''));
+    this.spilled += records.length;
+    if (this.failure) this.failure.message = `${this.reason}; ${this.spilled} unsaved records written to ${this.spillFile}`;
+  }
+
+  private reason = '';
+
+  /** Gives up on the database: held records (and any later ones) go to a JSONL file. */
+  private giveUp(reason: string): void {
+    this.reason = reason;
+    this.failure = new RawcrawlError('ERR_STORAGE', reason);
+    const records = this.held;
+    this.held = [];
+    this.spill(records);
+    this.wakeWriters();
+  }
+
+  private wakeWriters(): void {
+    if (this.held.length > this.maxHeld && !this.failure) return;
+    const w = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const f of w) f();
+  }
+}
+
+function isConnectionError(e: { code?: string; fatal?: boolean }): boolean {
+  return Boolean(e.fatal) || /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|PROTOCOL_CONNECTION_LOST|ER_CON_COUNT_ERROR|ENOTFOUND|EHOSTUNREACH|ER_SERVER_SHUTDOWN|ER_ACCESS_DENIED_ERROR)$/.test(e.code ?? '');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
