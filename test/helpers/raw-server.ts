@@ -13,6 +13,8 @@ export type Step =
   | { drip: Buffer | string; everyMs: number; max?: number }
   /** Writes `piece` as fast as the client reads, until the socket closes or `maxBytes` went out. */
   | { endless: Buffer | string; maxBytes?: number }
+  /** Sends what the iterable yields, pulled only as fast as the socket drains, until it closes. */
+  | { from: () => AsyncIterable<Buffer | string> }
   /** Waits until the request head (CRLFCRLF) has arrived. */
   | { waitRequest: true }
   | { end: true }
@@ -48,14 +50,15 @@ export type Script = Step[] | ((conn: number, request: () => Buffer) => Step[]);
 export async function rawServer(script: Script, options: { host?: string; waitRequest?: boolean } = {}): Promise<RawServer> {
   const host = options.host ?? '127.0.0.1';
   const requests: Buffer[] = [];
-  const sent: Buffer[] = [];
+  // Pieces, joined on demand: endless steps write many small pieces.
+  const sentPieces: Buffer[][] = [];
   let closedCount = 0;
   const closeWaiters: Array<{ n: number; resolve: () => void }> = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     const id = requests.length;
     requests.push(Buffer.alloc(0));
-    sent.push(Buffer.alloc(0));
+    sentPieces.push([]);
     sockets.add(socket);
     // Each write its own TCP segment, so split and byte-at-a-time delivery reach the client as such.
     socket.setNoDelay(true);
@@ -77,7 +80,7 @@ export async function rawServer(script: Script, options: { host?: string; waitRe
     });
     const write = async (b: Buffer): Promise<void> => {
       if (gone || socket.destroyed || socket.writableEnded) return;
-      sent[id] = Buffer.concat([sent[id]!, b]);
+      sentPieces[id]!.push(b);
       if (!socket.write(b)) await Promise.race([once(socket, 'drain'), once(socket, 'close')]);
     };
     const steps = typeof script === 'function' ? script(id, () => requests[id]!) : script;
@@ -121,6 +124,13 @@ export async function rawServer(script: Script, options: { host?: string; waitRe
           while (!gone && (step.maxBytes === undefined || total < step.maxBytes)) {
             await write(b);
             total += b.length;
+            // The client runs in this process too: let it read.
+            if (total % (64 * 1024) < b.length) await sleep(0);
+          }
+        } else if ('from' in step) {
+          for await (const piece of step.from()) {
+            if (gone) break;
+            await write(toBuf(piece));
           }
         } else if ('waitRequest' in step) {
           // handled before the first step
@@ -139,7 +149,9 @@ export async function rawServer(script: Script, options: { host?: string; waitRe
     host,
     origin: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     requests,
-    sent,
+    get sent() {
+      return sentPieces.map((p) => Buffer.concat(p));
+    },
     get connections() {
       return requests.length;
     },

@@ -1,0 +1,169 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import { request } from '../../src/client/request.js';
+import { RawcrawlError } from '../../src/errors.js';
+import type { WireEvent } from '../../src/wire/events.js';
+import { rawServer, type RawServer, type Step } from '../helpers/raw-server.js';
+
+const servers: RawServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+async function serve(steps: Step[]): Promise<RawServer> {
+  const s = await rawServer(steps);
+  servers.push(s);
+  return s;
+}
+async function failure(p: Promise<unknown>): Promise<RawcrawlError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof RawcrawlError) return e;
+    throw e;
+  }
+  throw new Error('expected a RawcrawlError, the request succeeded');
+}
+async function timed<T>(p: Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const v = await p;
+  return [v, performance.now() - t0];
+}
+
+const H = 'HTTP/1.1 200 OK\r\n';
+
+/** `total` zero bytes, gzip-compressed as they are pulled: a bomb that costs nothing to hold. */
+async function* gzipZeros(total: number): AsyncGenerator<Buffer> {
+  const zeros = Buffer.alloc(1 << 20);
+  const src = Readable.from((function* () {
+    for (let sent = 0; sent < total; sent += zeros.length) yield zeros;
+  })());
+  const gz = src.pipe(zlib.createGzip({ level: 9 }));
+  try {
+    for await (const c of gz) yield c as Buffer;
+  } finally {
+    gz.destroy();
+    src.destroy();
+  }
+}
+
+describe('time limits', () => {
+  it('timeoutMs bounds a server that drips one byte every 50 ms', async () => {
+    const s = await serve([{ send: `${H}Content-Length: 100000\r\n\r\n` }, { drip: 'x', everyMs: 50 }]);
+    const [e, ms] = await timed(failure(request(`${s.origin}/`, { timeoutMs: 400, idleTimeoutMs: 1000 })));
+    expect(e.code).toBe('ERR_TIMEOUT');
+    expect(ms).toBeGreaterThanOrEqual(390);
+    expect(ms).toBeLessThan(800);
+    await s.closed(1);
+  });
+
+  it('timeoutMs bounds a server that drips the head', async () => {
+    const s = await serve([{ send: H }, { drip: 'X-A: 1\r\n', everyMs: 30 }]);
+    const [e, ms] = await timed(failure(request(`${s.origin}/`, { timeoutMs: 300 })));
+    expect(e.code).toBe('ERR_TIMEOUT');
+    expect(ms).toBeLessThan(600);
+  });
+
+  it('idleTimeoutMs fails a connection that goes quiet', async () => {
+    const s = await serve([{ send: `${H}Content-Length: 10\r\n\r\nabc` }, { hold: true }]);
+    const [e, ms] = await timed(failure(request(`${s.origin}/`, { timeoutMs: 5000, idleTimeoutMs: 250 })));
+    expect(e.code).toBe('ERR_TIMEOUT');
+    expect(e.message).toMatch(/250/);
+    expect(ms).toBeGreaterThanOrEqual(240);
+    expect(ms).toBeLessThan(500);
+  });
+
+  it('idle timeout is reset by every byte', async () => {
+    const s = await serve([{ send: `${H}Content-Length: 8\r\n\r\n` }, { drip: 'x', everyMs: 60, max: 8 }, { hold: true }]);
+    const res = await request(`${s.origin}/`, { timeoutMs: 3000, idleTimeoutMs: 200 });
+    expect(res.body.toString()).toBe('xxxxxxxx');
+  });
+});
+
+describe('abort', () => {
+  it('an AbortSignal aborting mid-response is ERR_ABORTED', async () => {
+    const s = await serve([{ send: `${H}Content-Length: 10\r\n\r\nabc` }, { hold: true }]);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const [e, ms] = await timed(failure(request(`${s.origin}/`, { signal: ac.signal })));
+    expect(e.code).toBe('ERR_ABORTED');
+    expect(ms).toBeLessThan(1000);
+    await s.closed(1);
+  });
+
+  it('an already aborted signal never connects', async () => {
+    const s = await serve([{ hold: true }]);
+    const e = await failure(request(`${s.origin}/`, { signal: AbortSignal.abort() }));
+    expect(e.code).toBe('ERR_ABORTED');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(s.connections).toBe(0);
+  });
+});
+
+describe('size limits', () => {
+  const readBytes = (events: WireEvent[]): number => events.reduce((n, e) => n + (e.type === 'read' ? e.size : 0), 0);
+
+  it('endless header fields are ERR_HEADERS_TOO_LARGE, without reading much past the limit', async () => {
+    const s = await serve([{ send: H }, { endless: 'X-Endless: aaaaaaaaaaaaaaaaaaaaaaaa\r\n' }]);
+    const events: WireEvent[] = [];
+    const e = await failure(request(`${s.origin}/`, { maxHeaderBytes: 16 * 1024, onWire: (ev) => events.push(ev) }));
+    expect(e.code).toBe('ERR_HEADERS_TOO_LARGE');
+    expect(readBytes(events)).toBeLessThan(16 * 1024 + (2 << 20));
+    await s.closed(1);
+  });
+
+  it('one endless header line with no line end is ERR_HEADERS_TOO_LARGE', async () => {
+    const s = await serve([{ send: `${H}X-Endless: ` }, { endless: 'a'.repeat(1024) }]);
+    const e = await failure(request(`${s.origin}/`, { maxHeaderBytes: 4096 }));
+    expect(e.code).toBe('ERR_HEADERS_TOO_LARGE');
+    await s.closed(1);
+  });
+
+  it('an endless close-delimited body is ERR_BODY_TOO_LARGE', async () => {
+    const s = await serve([{ send: `${H}\r\n` }, { endless: Buffer.alloc(64 * 1024, 0x62) }]);
+    const e = await failure(request(`${s.origin}/`, { maxBodyBytes: 1 << 20 }));
+    expect(e.code).toBe('ERR_BODY_TOO_LARGE');
+    await s.closed(1);
+  });
+
+  it('an endless chunked body is ERR_BODY_TOO_LARGE', async () => {
+    const chunk = `ffff\r\n${'c'.repeat(0xffff)}\r\n`;
+    const s = await serve([{ send: `${H}Transfer-Encoding: chunked\r\n\r\n` }, { endless: chunk }]);
+    const e = await failure(request(`${s.origin}/`, { maxBodyBytes: 1 << 20 }));
+    expect(e.code).toBe('ERR_BODY_TOO_LARGE');
+  });
+
+  it('a Content-Length over maxBodyBytes fails before the body is read', async () => {
+    const s = await serve([{ send: `${H}Content-Length: 2000000\r\n\r\n` }, { hold: true }]);
+    const e = await failure(request(`${s.origin}/`, { maxBodyBytes: 1_000_000 }));
+    expect(e.code).toBe('ERR_BODY_TOO_LARGE');
+  });
+
+  it('a body of exactly maxBodyBytes is accepted', async () => {
+    const s = await serve([{ send: `${H}Content-Length: 1000\r\n\r\n${'z'.repeat(1000)}` }, { hold: true }]);
+    const res = await request(`${s.origin}/`, { maxBodyBytes: 1000 });
+    expect(res.body.length).toBe(1000);
+  });
+
+  it.each([
+    ['close-delimited', '', (z: AsyncIterable<Buffer>) => z],
+    ['chunked', 'Transfer-Encoding: chunked\r\n', async function* (z: AsyncIterable<Buffer>) {
+      for await (const c of z) yield Buffer.concat([Buffer.from(`${c.length.toString(16)}\r\n`), c, Buffer.from('\r\n')]);
+    }],
+  ] as const)('a 1 GiB gzip bomb (%s) is ERR_BODY_TOO_LARGE with bounded memory', async (_, te, frame) => {
+    const s = await serve([{ send: `${H}Content-Encoding: gzip\r\n${te}\r\n` }, { from: () => frame(gzipZeros(1 << 30)) }]);
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+    const e = await failure(request(`${s.origin}/`, { timeoutMs: 20_000 }));
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().rss);
+    expect(e.code).toBe('ERR_BODY_TOO_LARGE');
+    expect(e.message).toMatch(/decoded/);
+    expect(peak - before).toBeLessThan(100 * 1024 * 1024);
+    await s.closed(1);
+    // The server stopped compressing when the client hung up: far less than 1 GiB went out.
+    expect(s.sent[0]!.length).toBeLessThan(1 << 20);
+  });
+});
