@@ -99,6 +99,7 @@ function makeStage(coding: string, cb: StageCallbacks): Stage | null {
 export class BodyDecoder {
   private readonly out: Buffer[] = [];
   private outBytes = 0;
+  private inBytes = 0;
   private failure: RawcrawlError | null = null;
   private readonly stages: Stage[] = [];
   private readonly finished: Promise<void>;
@@ -152,12 +153,18 @@ export class BodyDecoder {
 
   write(chunk: Buffer): void {
     if (this.failure) throw this.failure;
+    this.inBytes += chunk.length;
     this.head.data(chunk);
   }
 
   /** Finishes decoding and returns the decoded body. */
   async end(): Promise<Buffer> {
     if (this.failure) throw this.failure;
+    if (this.inBytes === 0) {
+      // No body at all (HEAD, 204, 304, Content-Length: 0) is an empty body, not a truncated stream.
+      this.destroy();
+      return Buffer.alloc(0);
+    }
     this.head.end();
     await this.finished;
     return Buffer.concat(this.out, this.outBytes);

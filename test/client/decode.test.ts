@@ -1,0 +1,128 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import zlib from 'node:zlib';
+import { request } from '../../src/client/request.js';
+import { BodyDecoder, parseCodings } from '../../src/client/decode.js';
+import { RawcrawlError } from '../../src/errors.js';
+import { chunked, rawServer, response, type RawServer, type Step } from '../helpers/raw-server.js';
+
+const servers: RawServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+async function serve(steps: Step[]): Promise<RawServer> {
+  const s = await rawServer(steps);
+  servers.push(s);
+  return s;
+}
+async function failure(p: Promise<unknown>): Promise<RawcrawlError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof RawcrawlError) return e;
+    throw e;
+  }
+  throw new Error('expected a RawcrawlError, the request succeeded');
+}
+
+const TEXT = Buffer.from('<html><head><meta charset="utf-8"></head><body>' + 'Grüße, 世界! '.repeat(500) + '</body></html>');
+const gzip = (b: Buffer): Buffer => zlib.gzipSync(b);
+const br = (b: Buffer): Buffer => zlib.brotliCompressSync(b);
+
+const codings: Array<[string, string, Buffer]> = [
+  ['gzip', 'gzip', gzip(TEXT)],
+  ['x-gzip', 'x-gzip', gzip(TEXT)],
+  ['upper-case GZIP', 'GZIP', gzip(TEXT)],
+  ['deflate (zlib-wrapped)', 'deflate', zlib.deflateSync(TEXT)],
+  ['deflate (raw, as some servers send)', 'deflate', zlib.deflateRawSync(TEXT)],
+  ['br', 'br', br(TEXT)],
+  ['stacked gzip then br', 'gzip, br', br(gzip(TEXT))],
+  ['stacked in two fields', 'deflate\r\nContent-Encoding: gzip', gzip(zlib.deflateSync(TEXT))],
+  ['identity', 'identity', TEXT],
+];
+
+describe.each([
+  ['whole', (w: Buffer): Step[] => [{ send: w }]],
+  ['byte at a time', (w: Buffer): Step[] => [{ split: w, sizes: [...Array<number>(600).fill(1), 4096] }]],
+])('Content-Encoding decoded, delivered %s', (_, deliver) => {
+  it.each(codings)('%s', async (_name, value, body) => {
+    const s = await serve([...deliver(response('200 OK', [['Content-Encoding', value], ['Content-Length', body.length]], body)), { hold: true }]);
+    const res = await request(`${s.origin}/`);
+    expect(res.body.equals(TEXT)).toBe(true);
+    expect(res.text()).toBe(TEXT.toString('utf8'));
+  });
+});
+
+describe('decoding edges', () => {
+  it('a gzip transfer coding under chunked is decoded too', async () => {
+    const s = await serve([{ send: Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n'), chunked([gzip(TEXT)])]) }, { hold: true }]);
+    expect((await request(`${s.origin}/`)).body.equals(TEXT)).toBe(true);
+  });
+
+  it('gzip content coding inside a chunked, many-chunk body', async () => {
+    const z = gzip(TEXT);
+    const pieces = [];
+    for (let i = 0; i < z.length; i += 13) pieces.push(z.subarray(i, i + 13));
+    const s = await serve([{ send: Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n'), chunked(pieces)]) }, { hold: true }]);
+    expect((await request(`${s.origin}/`)).body.equals(TEXT)).toBe(true);
+  });
+
+  it('an unknown content coding is left as it is', async () => {
+    const s = await serve([{ send: response('200 OK', [['Content-Encoding', 'zstd'], ['Content-Length', 4]], 'abcd') }, { hold: true }]);
+    const res = await request(`${s.origin}/`);
+    expect(res.body.toString()).toBe('abcd');
+    expect(res.headers.get('content-encoding')).toBe('zstd');
+  });
+
+  it('decompress: false returns the coded bytes and does not ask for codings', async () => {
+    const z = gzip(TEXT);
+    const s = await serve([{ send: response('200 OK', [['Content-Encoding', 'gzip'], ['Content-Length', z.length]], z) }, { hold: true }]);
+    const res = await request(`${s.origin}/`, { decompress: false });
+    expect(res.body.equals(z)).toBe(true);
+    expect(s.requests[0]!.toString()).not.toMatch(/accept-encoding/i);
+  });
+
+  it.each([
+    ['HEAD', 'HEAD', 'HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 500\r\n\r\n'],
+    ['204', 'GET', 'HTTP/1.1 204 No Content\r\nContent-Encoding: gzip\r\n\r\n'],
+    ['empty body', 'GET', 'HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 0\r\n\r\n'],
+  ] as const)('a coded response without a body (%s) is an empty body, not an error', async (_, method, wire) => {
+    const s = await serve([{ send: wire }, { hold: true }]);
+    const res = await request(`${s.origin}/`, { method });
+    expect(res.body.length).toBe(0);
+  });
+
+  it.each([
+    ['gzip', 'gzip', Buffer.from('this is not gzip at all, just text')],
+    ['truncated gzip', 'gzip', gzip(TEXT).subarray(0, 100)],
+    ['corrupt gzip in the middle', 'gzip', Buffer.from(gzip(TEXT).map((b, i) => (i > 20 && i < 40 ? 0xff : b)))],
+    ['br', 'br', Buffer.from('\xff\xff\xff\xffnot brotli', 'latin1')],
+    ['deflate', 'deflate', Buffer.from('\x78\x9c garbage garbage', 'latin1')],
+  ])('corrupt %s is ERR_DECOMPRESS', async (_, value, body) => {
+    const s = await serve([{ send: response('200 OK', [['Content-Encoding', value], ['Content-Length', body.length]], body) }, { hold: true }]);
+    const e = await failure(request(`${s.origin}/`));
+    expect(e.code).toBe('ERR_DECOMPRESS');
+    expect(e.url).toBe(`${s.origin}/`);
+  });
+});
+
+describe('BodyDecoder', () => {
+  it('parses codings in applied order, dropping identity', () => {
+    expect(parseCodings('gzip, Identity, BR')).toEqual(['gzip', 'br']);
+    expect(parseCodings(null)).toEqual([]);
+  });
+
+  it('limits the decoded size, not the coded size', async () => {
+    const d = new BodyDecoder(['gzip'], 1000);
+    d.write(gzip(Buffer.alloc(1001)));
+    await expect(d.end()).rejects.toMatchObject({ code: 'ERR_BODY_TOO_LARGE' });
+    const ok = new BodyDecoder(['gzip'], 1000);
+    ok.write(gzip(Buffer.alloc(1000)));
+    expect((await ok.end()).length).toBe(1000);
+  });
+
+  it('raw deflate fed one byte at a time', async () => {
+    const d = new BodyDecoder(['deflate'], 1 << 20);
+    for (const b of zlib.deflateRawSync(TEXT)) d.write(Buffer.from([b]));
+    expect((await d.end()).equals(TEXT)).toBe(true);
+  });
+});
