@@ -1,0 +1,131 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { request } from '../../src/client/request.js';
+import { decideRedirect } from '../../src/client/redirect.js';
+import { RawcrawlError } from '../../src/errors.js';
+import { httpServer, type HttpServer } from '../helpers/http-server.js';
+
+const servers: HttpServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+async function serve(handler: Parameters<typeof httpServer>[0]): Promise<HttpServer> {
+  const s = await httpServer(handler);
+  servers.push(s);
+  return s;
+}
+async function failure(p: Promise<unknown>): Promise<RawcrawlError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof RawcrawlError) return e;
+    throw e;
+  }
+  throw new Error('expected a RawcrawlError, the request succeeded');
+}
+
+describe('redirects', () => {
+  it.each([301, 302, 303, 307, 308])('%i with a relative Location is followed as GET', async (status) => {
+    const s = await serve((req, res) => {
+      if (req.url === '/start?x=1') {
+        res.writeHead(status, { Location: '../dest/here?y=2' }).end('moved');
+      } else {
+        res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`at ${req.url}`);
+      }
+    });
+    const res = await request(`${s.origin}/start?x=1`);
+    expect(res.status).toBe(200);
+    expect(res.text()).toBe('at /dest/here?y=2');
+    expect(res.url).toBe(`${s.origin}/dest/here?y=2`);
+    expect(res.redirects).toEqual([{ url: `${s.origin}/start?x=1`, status, location: '../dest/here?y=2' }]);
+    expect(s.seen.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /start?x=1', 'GET /dest/here?y=2']);
+  });
+
+  it('follows a chain across two origins and drops credentials on the cross-origin hop', async () => {
+    const b = await serve((_req, res) => res.end('b'));
+    const a = await serve((req, res) => {
+      if (req.url === '/1') res.writeHead(302, { Location: '/2' }).end();
+      else res.writeHead(301, { Location: `${b.origin}/final` }).end();
+    });
+    const res = await request(`${a.origin}/1`, { headers: { Cookie: 'secret=1', Authorization: 'Bearer x', 'X-Keep': 'k' } });
+    expect(res.text()).toBe('b');
+    expect(res.redirects.map((r) => r.status)).toEqual([302, 301]);
+    expect(a.seen[1]!.rawHeaders).toContain('Cookie');
+    const bHeaders = b.seen[0]!.rawHeaders.map((h) => h.toLowerCase());
+    expect(bHeaders).not.toContain('cookie');
+    expect(bHeaders).not.toContain('authorization');
+    expect(bHeaders).toContain('x-keep');
+  });
+
+  it('HEAD stays HEAD across a redirect', async () => {
+    const s = await serve((req, res) => (req.url === '/a' ? res.writeHead(307, { Location: '/b' }).end() : res.end('body')));
+    const res = await request(`${s.origin}/a`, { method: 'HEAD' });
+    expect(res.body.length).toBe(0);
+    expect(s.seen.map((r) => r.method)).toEqual(['HEAD', 'HEAD']);
+  });
+
+  it('a loop fails with ERR_TOO_MANY_REDIRECTS after maxRedirects hops', async () => {
+    const s = await serve((req, res) => res.writeHead(302, { Location: req.url === '/a' ? '/b' : '/a' }).end());
+    const e = await failure(request(`${s.origin}/a`, { maxRedirects: 3 }));
+    expect(e.code).toBe('ERR_TOO_MANY_REDIRECTS');
+    expect(s.seen).toHaveLength(4);
+  });
+
+  it('the default limit is 5 redirects', async () => {
+    const s = await serve((req, res) => res.writeHead(301, { Location: `/n${Number(req.url!.slice(2)) + 1}` }).end());
+    expect((await failure(request(`${s.origin}/n0`))).code).toBe('ERR_TOO_MANY_REDIRECTS');
+    expect(s.seen).toHaveLength(6);
+  });
+
+  it('exactly maxRedirects hops succeed', async () => {
+    const s = await serve((req, res) => {
+      const n = Number(req.url!.slice(2));
+      if (n < 2) res.writeHead(308, { Location: `/n${n + 1}` }).end();
+      else res.end('done');
+    });
+    const res = await request(`${s.origin}/n0`, { maxRedirects: 2 });
+    expect(res.text()).toBe('done');
+    expect(res.redirects).toHaveLength(2);
+  });
+
+  it('maxRedirects: 0 returns the 3xx itself', async () => {
+    const s = await serve((_req, res) => res.writeHead(301, { Location: '/x' }).end('moved'));
+    const res = await request(`${s.origin}/`, { maxRedirects: 0 });
+    expect(res.status).toBe(301);
+    expect(res.text()).toBe('moved');
+    expect(s.seen).toHaveLength(1);
+  });
+
+  it.each(['ftp://example.com/file', 'javascript:alert(1)', 'mailto:a@b.c', 'file:///etc/passwd'])('a %s Location is not followed', async (loc) => {
+    const s = await serve((_req, res) => res.writeHead(302, { Location: loc }).end());
+    const res = await request(`${s.origin}/`);
+    expect(res.status).toBe(302);
+    expect(res.redirects).toHaveLength(0);
+    expect(s.seen).toHaveLength(1);
+  });
+
+  it('a 3xx without Location is returned as is', async () => {
+    const s = await serve((_req, res) => res.writeHead(302).end('no location'));
+    const res = await request(`${s.origin}/`);
+    expect(res.status).toBe(302);
+  });
+});
+
+describe('decideRedirect', () => {
+  const here = new URL('http://example.com/a/b?q#frag');
+  it('resolves relative Locations and keeps the fragment when the Location has none', () => {
+    const d = decideRedirect(301, 'c', here, 'GET', 5);
+    expect(d).toMatchObject({ follow: true, method: 'GET', crossOrigin: false });
+    expect(d.follow && d.url.href).toBe('http://example.com/a/c#frag');
+  });
+  it('reads a raw UTF-8 Location as UTF-8', () => {
+    const d = decideRedirect(302, Buffer.from('/ü', 'utf8').toString('latin1'), here, 'GET', 5);
+    expect(d.follow && d.url.pathname).toBe('/%C3%BC');
+  });
+  it('does not follow non-redirect statuses', () => {
+    for (const s of [200, 300, 304, 305, 306, 404]) expect(decideRedirect(s, '/x', here, 'GET', 5).follow).toBe(false);
+  });
+  it('marks a scheme or port change as cross-origin', () => {
+    expect(decideRedirect(301, 'https://example.com/', here, 'GET', 5)).toMatchObject({ crossOrigin: true });
+    expect(decideRedirect(301, '//example.com:81/', here, 'GET', 5)).toMatchObject({ crossOrigin: true });
+  });
+});
