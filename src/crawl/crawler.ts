@@ -311,6 +311,7 @@ class Crawler implements Crawl {
         return;
       }
     }
+    this.frontier.started(host, Date.now());
     let res: HttpResponse;
     try {
       res = await request(url, this.requestOptions);

@@ -15,8 +15,8 @@ interface HostState {
   queue: FrontierEntry[];
   head: number;
   inflight: number;
-  /** Earliest time the next request to this host may start. */
-  nextStart: number;
+  /** When the last request to this host started (the delay counts from there). */
+  lastStart: number;
   delayMs: number;
 }
 
@@ -72,7 +72,7 @@ export class Frontier {
       if (h.head >= h.queue.length) continue;
       if (h.inflight >= this.perHost) continue;
       const e = h.queue[h.head]!;
-      const ready = Math.max(h.nextStart, e.notBefore);
+      const ready = Math.max(h.lastStart + h.delayMs, e.notBefore);
       if (ready > now) {
         wait = Math.min(wait, ready - now);
         continue;
@@ -88,8 +88,14 @@ export class Frontier {
     }
     this.queued--;
     h.inflight++;
-    h.nextStart = now + h.delayMs;
+    h.lastStart = now;
     return { entry: e, host };
+  }
+
+  /** The request really starts now (after robots.txt was read): the delay counts from here. */
+  started(host: string, now: number): void {
+    const h = this.hosts.get(host);
+    if (h) h.lastStart = now;
   }
 
   /** A request to `host` has finished. */
@@ -110,7 +116,7 @@ export class Frontier {
   private state(host: string): HostState {
     let h = this.hosts.get(host);
     if (!h) {
-      h = { queue: [], head: 0, inflight: 0, nextStart: 0, delayMs: this.defaultDelayMs };
+      h = { queue: [], head: 0, inflight: 0, lastStart: -Infinity, delayMs: this.defaultDelayMs };
       this.hosts.set(host, h);
     }
     return h;

@@ -1,19 +1,21 @@
+/** Grow when this full; grow by GROWTH. 8 bytes / slot → 8 / 0.8 = 10 to 8 * 1.5 / 0.8 = 15 bytes per URL. */
+const MAX_LOAD = 0.8;
+const GROWTH = 1.5;
+
 /**
- * A set of URL fingerprints: 64-bit hashes in an open-addressing table of two Uint32 words per
- * slot. At most 0.75 load, so 8 / 0.75 ≈ 10.7 to 21 bytes per URL as the table doubles
- * (≈ 13.4 at 10 million). A false "seen" needs a 64-bit collision: about 3 in a million
- * at 10 million URLs.
+ * A set of URL fingerprints: 64-bit hashes in an open-addressing (linear probing) table of two
+ * Uint32 words per slot, never the URL strings. Between 10 and 15 bytes per URL at any size
+ * (the table grows by half, not double). A false "seen" needs a 64-bit collision: about
+ * 3 in a million at 10 million URLs.
  */
 export class SeenSet {
   private table: Uint32Array;
-  private mask: number;
+  private cap: number;
   private count = 0;
 
   constructor(initialCapacity = 1 << 16) {
-    let cap = 16;
-    while (cap < initialCapacity) cap <<= 1;
-    this.table = new Uint32Array(cap * 2);
-    this.mask = cap - 1;
+    this.cap = Math.max(16, Math.ceil(initialCapacity));
+    this.table = new Uint32Array(this.cap * 2);
   }
 
   get size(): number {
@@ -38,13 +40,14 @@ export class SeenSet {
 
   private find(hi: number, lo: number): number {
     const t = this.table;
-    let i = (lo ^ hi) & this.mask;
+    // Multiply-shift range reduction: a uniform slot in [0, cap) for any cap.
+    let i = Math.floor(((lo ^ hi) >>> 0) * this.cap / 4294967296);
     for (;;) {
       const h = t[i * 2]!;
       const l = t[i * 2 + 1]!;
       if (h === 0 && l === 0) return -1 - i;
       if (h === hi && l === lo) return i;
-      i = (i + 1) & this.mask;
+      i = i + 1 === this.cap ? 0 : i + 1;
     }
   }
 
@@ -57,15 +60,14 @@ export class SeenSet {
     this.table[slot * 2] = hi;
     this.table[slot * 2 + 1] = lo;
     this.count++;
-    if (this.count * 4 > (this.mask + 1) * 3) this.grow();
+    if (this.count > this.cap * MAX_LOAD) this.grow();
     return true;
   }
 
   private grow(): void {
     const old = this.table;
-    const cap = (this.mask + 1) * 2;
-    this.table = new Uint32Array(cap * 2);
-    this.mask = cap - 1;
+    this.cap = Math.ceil(this.cap * GROWTH);
+    this.table = new Uint32Array(this.cap * 2);
     this.count = 0;
     for (let i = 0; i < old.length; i += 2) {
       const h = old[i]!;

@@ -1,0 +1,126 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { crawl } from '../../src/crawl/crawler.js';
+import type { CrawlOptions } from '../../src/crawl/options.js';
+import type { PageRecord } from '../../src/crawl/record.js';
+import { EXPECTED_HITS, fixtureSite, type FixtureSite } from '../helpers/fixture-site.js';
+
+let site: FixtureSite | null = null;
+afterEach(async () => {
+  await site?.close();
+  site = null;
+});
+
+async function collectAll(options: CrawlOptions): Promise<PageRecord[]> {
+  const out: PageRecord[] = [];
+  for await (const r of crawl(options)) out.push(r);
+  return out;
+}
+
+const fast = { backoff: { baseMs: 5, capMs: 20 }, parseThreads: 0 } as const;
+
+describe('crawl() over the fixture site', () => {
+  it('fetches every in-scope URL exactly once, whatever form its links take, and never a disallowed one', async () => {
+    site = await fixtureSite();
+    const records = await collectAll({ startUrls: [`${site.origin}/`], ...fast, selects: [['h1', 'h1.h']] });
+    expect(Object.fromEntries(site.hits)).toEqual(EXPECTED_HITS);
+
+    const byPath = new Map(records.map((r) => [new URL(r.url).pathname, r]));
+    // Every fetched page is a record, except the noindex page; robots.txt is not a page.
+    const expectedPaths = Object.keys(EXPECTED_HITS).filter((p) => p !== '/robots.txt' && p !== '/noindex').sort();
+    expect([...byPath.keys()].sort()).toEqual(expectedPaths);
+    expect(records.length).toBe(expectedPaths.length);
+
+    const home = byPath.get('/')!;
+    expect(home).toMatchObject({ url: `${site.origin}/`, status: 200, depth: 0, referrer: null, title: 'Home', error: null, attempts: 1 });
+    expect(home.fields).toEqual({ h1: 'Home' });
+    expect(home.content_type).toBe('text/html; charset=utf-8');
+    expect(home.bytes).toBeGreaterThan(500);
+    expect(home.timings!.total).toBeGreaterThanOrEqual(home.timings!.firstByte);
+
+    expect(byPath.get('/a')).toMatchObject({ depth: 1, referrer: `${site.origin}/`, title: 'Page A' });
+    expect(byPath.get('/redirect')).toMatchObject({ status: 301, final_url: `${site.origin}/target` });
+    expect(byPath.get('/target')).toMatchObject({ status: 200, depth: 1, referrer: `${site.origin}/redirect` });
+    expect(byPath.get('/redirect-to-a')).toMatchObject({ status: 302, final_url: `${site.origin}/a` });
+    expect(byPath.get('/missing')).toMatchObject({ status: 404, error: null });
+    expect(byPath.get('/flaky')).toMatchObject({ status: 200, attempts: 2, title: 'Flaky' });
+    expect(byPath.get('/reset')).toMatchObject({ status: 200, attempts: 2, title: 'Reset' });
+    expect(byPath.get('/gbk')!.title).toBe('中文标题');
+    expect(byPath.get('/gzip')!.title).toBe('Gzip');
+    expect(byPath.get('/chunked')!.title).toBe('Chunked');
+    expect(byPath.get('/sub/leaf')).toMatchObject({ referrer: `${site.origin}/based`, depth: 2 });
+    expect(byPath.get('/image.png')).toMatchObject({ status: 200, content_type: 'image/png', bytes: 4, title: null });
+    expect(byPath.get('/from-noindex')).toMatchObject({ referrer: `${site.origin}/noindex` });
+    expect(byPath.get('/sql')!.title).toBe("'); DROP TABLE pages; --");
+    // The 404 page's links are not followed, nor those of a nofollow page.
+    expect(site.hits.has('/never-from-404')).toBe(false);
+    expect(site.hits.has('/never')).toBe(false);
+  });
+
+  it('records a page that keeps failing with its error code after the retries', async () => {
+    site = await fixtureSite();
+    const records = await collectAll({ startUrls: [`${site.origin}/nowhere-port-check`, 'http://127.0.0.1:1/'], ...fast, retries: 1, allowHosts: ['127.0.0.1'], ignoreRobots: true });
+    const failed = records.find((r) => r.url === 'http://127.0.0.1:1/')!;
+    expect(failed).toMatchObject({ status: null, error: 'ERR_CONNECT', attempts: 2 });
+    expect(failed.error_message).toMatch(/ECONNREFUSED/);
+    const notFound = records.find((r) => r.url.endsWith('/nowhere-port-check'))!;
+    expect(notFound).toMatchObject({ status: 404, error: null });
+  });
+
+  it('honours --max-pages, --max-depth, --include, --exclude and --store-only', async () => {
+    site = await fixtureSite();
+    const limited = await collectAll({ startUrls: [`${site.origin}/`], ...fast, maxPages: 3 });
+    expect(records(limited)).toBe(3);
+    const pagesFetched = [...site.hits.keys()].filter((p) => p !== '/robots.txt').length;
+    expect(pagesFetched).toBe(3);
+    await site.close();
+
+    site = await fixtureSite();
+    const shallow = await collectAll({ startUrls: [`${site.origin}/`], ...fast, maxDepth: 0 });
+    expect(shallow.map((r) => new URL(r.url).pathname)).toEqual(['/']);
+    await site.close();
+
+    site = await fixtureSite();
+    const excluded = await collectAll({ startUrls: [`${site.origin}/`], ...fast, exclude: [/\/(a|b)$/], include: [/localhost/] });
+    expect(site.hits.has('/a')).toBe(false);
+    expect(site.hits.has('/b')).toBe(false);
+    expect(excluded.length).toBeGreaterThan(5);
+    await site.close();
+
+    site = await fixtureSite();
+    const articles = await collectAll({ startUrls: [`${site.origin}/`], ...fast, storeOnly: [/\/article\/details\/\d+$/] });
+    expect(articles.map((r) => new URL(r.url).pathname)).toEqual(['/article/details/42']);
+    expect(site.hits.get('/a')).toBe(1); // listing pages were still fetched for their links
+  });
+
+  it('keeps --delay / robots Crawl-delay between request starts to one host', async () => {
+    site = await fixtureSite({ robots: 'User-agent: *\nCrawl-delay: 0.15\nDisallow: /private\n' });
+    await collectAll({ startUrls: [`${site.origin}/a`], ...fast, concurrency: 4, maxPages: 4 });
+    const starts = site.times.filter((t) => t.path !== '/robots.txt').map((t) => t.at);
+    expect(starts.length).toBe(4);
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(145);
+  });
+
+  it('stops gracefully on stop() and at once on abort, yielding only complete pages', async () => {
+    site = await fixtureSite({ slowMs: 2000 });
+    const controller = new AbortController();
+    const run = crawl({ startUrls: [`${site.origin}/`], ...fast, signal: controller.signal, concurrency: 8 });
+    const got: PageRecord[] = [];
+    const t0 = Date.now();
+    setTimeout(() => controller.abort(), 400);
+    for await (const r of run) got.push(r);
+    expect(Date.now() - t0).toBeLessThan(1500); // /slow (2 s) was aborted, not waited for
+    expect(got.some((r) => r.url.endsWith('/slow'))).toBe(false);
+    expect(got.every((r) => r.error !== 'ERR_ABORTED')).toBe(true);
+    expect(got.length).toBeGreaterThan(0);
+  });
+
+  it('rejects bad options with a clear error', () => {
+    expect(() => crawl({ startUrls: ['ftp://x/'] })).toThrow(/start URL "ftp:\/\/x\/" is not an http\(s\) URL/);
+    expect(() => crawl({ startUrls: [] })).toThrow(/no start URL/);
+    expect(() => crawl({ startUrls: ['http://x/'], concurrency: 0 })).toThrow(/concurrency must be a number >= 1/);
+  });
+});
+
+function records(list: PageRecord[]): number {
+  return list.length;
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeUrl } from '../../src/crawl/normalize-url.js';
+
+describe('normalizeUrl', () => {
+  const same: Array<[string, string | undefined]> = [
+    ['http://example.com/a/b', undefined],
+    ['HTTP://EXAMPLE.COM/a/b', undefined],
+    ['http://example.com:80/a/b', undefined],
+    ['http://example.com/a/b#frag', undefined],
+    ['http://example.com/a/./b', undefined],
+    ['http://example.com/a/c/../b', undefined],
+    ['http://example.com/%61/b', undefined],
+    ['http://user:pw@example.com/a/b', undefined],
+    ['./b', 'http://example.com/a/x'],
+    ['../a/b', 'http://example.com/c/d'],
+    ['//example.com/a/b', 'http://other.org/'],
+  ];
+  it.each(same)('%s (base %s) is http://example.com/a/b', (input, base) => {
+    expect(normalizeUrl(input, base)).toBe('http://example.com/a/b');
+  });
+
+  it('gives an empty path "/", drops an empty query, keeps a real one', () => {
+    expect(normalizeUrl('http://example.com')).toBe('http://example.com/');
+    expect(normalizeUrl('http://example.com/?')).toBe('http://example.com/');
+    expect(normalizeUrl('http://example.com/?b=2&a=1')).toBe('http://example.com/?b=2&a=1');
+  });
+
+  it('upper-cases escapes it keeps and decodes unreserved ones', () => {
+    expect(normalizeUrl('http://example.com/a%2fb%7e%41?q=%2f%7e')).toBe('http://example.com/a%2Fb~A?q=%2F~');
+  });
+
+  it('keeps a non-default port and https default port rules', () => {
+    expect(normalizeUrl('https://example.com:443/')).toBe('https://example.com/');
+    expect(normalizeUrl('http://example.com:8080/')).toBe('http://example.com:8080/');
+    expect(normalizeUrl('https://example.com:80/')).toBe('https://example.com:80/');
+  });
+
+  it('turns IDN hosts into punycode', () => {
+    expect(normalizeUrl('http://bücher.example/')).toBe('http://xn--bcher-kva.example/');
+  });
+
+  it('refuses what is not crawlable', () => {
+    for (const u of ['mailto:a@b.c', 'javascript:void(0)', 'ftp://x/', 'data:text/plain,hi', 'not a url', 'http://']) {
+      expect(normalizeUrl(u)).toBeNull();
+    }
+  });
+});
