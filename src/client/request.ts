@@ -124,10 +124,14 @@ interface Exchange {
 }
 
 function toResponse(url: URL, ex: Exchange, redirects: RedirectHop[]): HttpResponse {
-  const final = new URL(url.href);
-  final.hash = '';
+  let final = url.href;
+  if (url.hash !== '') {
+    const u = new URL(final);
+    u.hash = '';
+    final = u.href;
+  }
   return new HttpResponse({
-    url: final.href,
+    url: final,
     status: ex.head.status,
     statusText: ex.head.statusText,
     httpVersion: ex.head.httpVersion,
@@ -266,6 +270,11 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
     }
     // The response is complete: with Connection: close there is nothing more to wait for.
     connection.close();
+    if (emit && parser.unconsumed > 0) {
+      // Bytes the server sent past the end of the response: shown once, never parsed.
+      const at = parser.offset;
+      emit({ type: 'recv', part: 'unparsed', offset: at, data: parser.takeUnconsumed() });
+    }
     const body = decoder ? await decoder.end() : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
     const total = performance.now() - t0;
     const { dns, connect, tls } = connection.timings;
@@ -283,8 +292,9 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
     closeReason = `error ${e.code}`;
     decoder?.destroy();
     if (emit) {
+      const at = parser.offset;
       const rest = parser.takeUnconsumed();
-      if (rest.length > 0) emit({ type: 'recv', part: 'unparsed', offset: parser.offset, data: rest });
+      if (rest.length > 0) emit({ type: 'recv', part: 'unparsed', offset: at, data: rest });
       emit({ type: 'error', code: e.code, message: e.message });
     }
     connection.close();
