@@ -1,0 +1,190 @@
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { fixtureSite } from '../helpers/fixture-site.js';
+import { freshDatabase, type TestDatabase } from '../helpers/mariadb.js';
+
+const BIN = path.resolve(__dirname, '../../bin/rawcrawl');
+
+function memoryIo() {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (b: Buffer) => out.push(b));
+  stderr.on('data', (b: Buffer) => err.push(b));
+  return {
+    io: { stdout, stderr, env: {}, isTTY: false },
+    stdout: () => Buffer.concat(out).toString(),
+    stderr: () => Buffer.concat(err).toString(),
+  };
+}
+
+/** A site of `pages` pages in a binary tree, each answered after `delayMs`; counts completions. */
+async function treeSite(pages: number, delayMs: number) {
+  const completed: string[] = [];
+  const server = http.createServer((req, res) => {
+    if (req.url === '/robots.txt') {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    const n = Number(/^\/p\/(\d+)$/.exec(req.url ?? '')?.[1] ?? -1);
+    if (n < 0 || n >= pages) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    res.on('finish', () => completed.push(req.url!));
+    const links = [2 * n + 1, 2 * n + 2].filter((k) => k < pages).map((k) => `<a href="/p/${k}">${k}</a>`);
+    setTimeout(() => {
+      res.setHeader('Content-Type', 'text/html');
+      res.end(`<title>P${n}</title>${links.join('')}`);
+    }, delayMs);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { origin, completed, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await freshDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+describe('rawcrawl <start-url>', () => {
+  it('writes one JSON line per page to stdout and a summary to stderr, exit 0 despite 404s', async () => {
+    const site = await fixtureSite();
+    try {
+      const m = memoryIo();
+      const code = await main(['node', 'rawcrawl', `${site.origin}/`, '--select', 'h=h1', '--parse-threads', '0'], m.io);
+      expect(code).toBe(0);
+      const lines = m.stdout().trim().split('\n').map((l) => JSON.parse(l) as { url: string; status: number; fields: Record<string, string> });
+      expect(lines.length).toBe(20);
+      expect(new Set(lines.map((l) => l.url)).size).toBe(20);
+      expect(lines.find((l) => l.url.endsWith('/a'))!.fields).toEqual({ h: 'Page A' });
+      expect(m.stderr()).toMatch(/rawcrawl: 21 pages in [\d.]+ s \([\d.]+ pages\/s\)/);
+      expect(m.stderr()).toMatch(/status: 200=18 301=1 302=1 404=1/);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('writes JSON Lines to --out FILE', async () => {
+    const site = await fixtureSite();
+    try {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'rawcrawl-out-')), 'pages.jsonl');
+      const m = memoryIo();
+      expect(await main(['node', 'rawcrawl', `${site.origin}/a`, '--max-depth', '0', '-q', '-o', file], m.io)).toBe(0);
+      expect(m.stdout()).toBe('');
+      expect(m.stderr()).toBe('');
+      const lines = readFileSync(file, 'utf8').trim().split('\n');
+      expect(lines.length).toBe(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ url: `${site.origin}/a`, title: 'Page A', depth: 0 });
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('stops with one line and fetches nothing when MySQL is unreachable', async () => {
+    const site = await fixtureSite();
+    try {
+      const m = memoryIo();
+      const code = await main(['node', 'rawcrawl', `${site.origin}/`, '--mysql', 'mysql://root@127.0.0.1:1/test'], m.io);
+      expect(code).toBe(1);
+      expect(m.stderr().trim().split('\n')).toHaveLength(1);
+      expect(m.stderr()).toMatch(/^rawcrawl: ERR_STORAGE cannot use MySQL at 127\.0\.0\.1:1\/test/);
+      expect(site.hits.size).toBe(0);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('rejects bad arguments with one line and exit 2', async () => {
+    for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--concurrency', 'lots'], ['--max-pages', '-1']]) {
+      const m = memoryIo();
+      expect(await main(['node', 'rawcrawl', 'http://127.0.0.1:1/', ...args], m.io)).toBe(2);
+      expect(m.stderr().trim().split('\n')).toHaveLength(1);
+      expect(m.stderr()).toMatch(/^rawcrawl: ERR_INVALID_OPTION /);
+    }
+    const m = memoryIo();
+    expect(await main(['node', 'rawcrawl', 'ftp://x/'], m.io)).toBe(2);
+    expect(m.stderr()).toMatch(/^rawcrawl: ERR_INVALID_URL start URL "ftp:\/\/x\/" is not an http\(s\) URL\n$/);
+  });
+
+  it('traces connections with --dump-wire, limited by --dump-wire-match', async () => {
+    const site = await fixtureSite();
+    try {
+      const dir = mkdtempSync(path.join(tmpdir(), 'rawcrawl-wire-'));
+      const file = path.join(dir, 'wire.txt');
+      const m = memoryIo();
+      expect(await main(['node', 'rawcrawl', `${site.origin}/`, '-q', '--dump-wire', file, '--dump-wire-match', '/gzip$', '-o', path.join(dir, 'o.jsonl')], m.io)).toBe(0);
+      const trace = readFileSync(file, 'utf8');
+      const opens = trace.split('\n').filter((l) => / \* open /.test(l));
+      expect(opens).toHaveLength(1);
+      expect(opens[0]).toContain(`open ${site.origin}/gzip`);
+      expect(trace).toContain('> head @0 20 "GET /gzip HTTP/1.1\\r\\n"');
+      expect(trace).toMatch(/< head @\d+ \d+ "Content-Encoding: gzip\\r\\n"/);
+    } finally {
+      await site.close();
+    }
+  });
+});
+
+describe('rawcrawl in a child process', () => {
+  it('on SIGINT stops, lets in-flight pages finish, stores every fetched page and exits 130', async () => {
+    await db.query('DROP TABLE IF EXISTS pages');
+    const site = await treeSite(400, 120);
+    try {
+      const child = spawn(process.execPath, [BIN, `${site.origin}/p/0`, '--mysql', db.url, '--concurrency', '4', '--progress-every', '100ms'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const t0 = Date.now();
+      while (site.completed.length < 12 && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 20));
+      expect(site.completed.length).toBeGreaterThanOrEqual(12);
+      child.kill('SIGINT');
+      const code = await exited;
+      expect(code).toBe(130);
+      expect(stderr).toMatch(/stopping: finishing in-flight pages/);
+      const rows = await db.query<{ url: string }>('SELECT url FROM pages');
+      const stored = new Set(rows.map((r) => new URL(r.url).pathname));
+      // Every page the server finished sending was stored, and nothing else.
+      expect([...stored].sort()).toEqual([...new Set(site.completed)].sort());
+      expect(stored.size).toBeLessThan(400);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('on a second SIGINT aborts in-flight requests at once and still stores what was fetched', async () => {
+    await db.query('DROP TABLE IF EXISTS pages');
+    const site = await treeSite(400, 3000);
+    try {
+      const child = spawn(process.execPath, [BIN, `${site.origin}/p/0`, '--mysql', db.url, '--concurrency', '4', '-q'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const t0 = Date.now();
+      while (site.completed.length < 1 && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill('SIGINT');
+      await new Promise((r) => setTimeout(r, 100));
+      const t1 = Date.now();
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(Date.now() - t1).toBeLessThan(2500); // did not wait for the 3 s pages
+      const rows = await db.query<{ url: string }>('SELECT url FROM pages');
+      expect(rows.map((r) => new URL(r.url).pathname)).toContain('/p/0');
+    } finally {
+      await site.close();
+    }
+  });
+});
