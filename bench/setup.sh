@@ -7,7 +7,7 @@ set -euo pipefail
 
 BENCH=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$BENCH")
-PORT=${BENCH_PORT:-18080}
+PORT=${BENCH_PORT:-18470}
 RUN=$BENCH/results          # generated files; ignored by git
 CONF=$RUN/nginx.conf
 

@@ -1,0 +1,268 @@
+// rawcrawl request() against node:http, undici@7 and a bare node:net loop, in one run, against
+// the same local nginx (bash bench/setup.sh first). Every client opens a new connection per
+// request and sends Connection: close, as request() does.
+//   node bench/client.mjs [--seconds 5] [--warmup 1] [--rounds 3] [--max 200000] [--only a,b]
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { Agent, request as undiciRequest } from 'undici';
+import { request as rawcrawlRequest } from '../dist/index.js';
+
+const { values: args } = parseArgs({
+  options: {
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: process.env.BENCH_PORT ?? '18470' },
+    'chunked-port': { type: 'string', default: process.env.BENCH_CHUNKED_PORT ?? '18471' },
+    seconds: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '3' },
+    max: { type: 'string', default: '200000' },
+    'body-seconds': { type: 'string', default: '5' },
+    'body-max': { type: 'string', default: '100' },
+    only: { type: 'string', default: '' },
+  },
+});
+const HOST = args.host;
+const PORT = Number(args.port);
+const CHUNKED_PORT = Number(args['chunked-port']);
+const SECONDS = Number(args.seconds);
+const WARMUP = Number(args.warmup);
+const ROUNDS = Number(args.rounds);
+const MAX = Number(args.max);
+const PAGE = '/page.html';
+const PAGE_BYTES = 20480;
+const BIG_BYTES = 64 * 1024 * 1024;
+const only = args.only ? new Set(args.only.split(',')) : null;
+
+// ---- one request per client, each on a new connection, each returning the body length ----
+
+function rawcrawl(url, maxBodyBytes) {
+  return rawcrawlRequest(url, maxBodyBytes ? { maxBodyBytes } : {}).then((r) => {
+    if (r.status !== 200) throw new Error(`status ${r.status}`);
+    return r.body.length;
+  });
+}
+
+function nodeHttp(url) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, headers: { Connection: 'close' } }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
+      const chunks = [];
+      let size = 0;
+      res.on('data', (c) => {
+        chunks.push(c);
+        size += c.length;
+      });
+      res.on('end', () => resolve(Buffer.concat(chunks, size).length));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+
+// One Agent (unlimited connections, no pipelining); `connection: close` makes undici close each
+// connection after its response (its `reset`), so every request opens a new one. Counted below.
+let undiciConnects = 0;
+const undiciAgent = new Agent({ pipelining: 1 });
+undiciAgent.on('connect', () => undiciConnects++);
+async function undici(url) {
+  const { statusCode, body } = await undiciRequest(url, { dispatcher: undiciAgent, headers: { connection: 'close' } });
+  if (statusCode !== 200) throw new Error(`status ${statusCode}`);
+  const chunks = [];
+  let size = 0;
+  for await (const c of body) {
+    chunks.push(c);
+    size += c.length;
+  }
+  return Buffer.concat(chunks, size).length;
+}
+
+// The ceiling for one-request-per-connection: write one fixed request, count bytes until close.
+// No parsing, no framing check, no body buffer.
+function bareNet(url) {
+  const u = new URL(url);
+  const req = Buffer.from(`GET ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: close\r\n\r\n`, 'latin1');
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const s = net.connect({ host: u.hostname, port: Number(u.port), noDelay: true }, () => s.write(req));
+    s.on('data', (c) => {
+      size += c.length;
+    });
+    s.on('end', () => resolve(size));
+    s.on('error', reject);
+  });
+}
+
+const CLIENTS = [
+  { name: 'rawcrawl request()', key: 'rawcrawl', run: rawcrawl },
+  { name: 'node:http (agent: false)', key: 'http', run: nodeHttp },
+  { name: 'undici@7 request (Connection: close)', key: 'undici', run: undici },
+  { name: 'bare node:net loop', key: 'bare', run: bareNet },
+].filter((c) => !only || only.has(c.key));
+
+// ---- measurement ----
+
+/** `concurrency` loops of sequential requests, for `seconds` (at most `max` requests). */
+async function measureRate(run, url, concurrency, seconds, max, minBytes) {
+  let done = 0;
+  let errors = 0;
+  let firstError = null;
+  let started = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const deadline = t0 + seconds * 1000;
+  const loop = async () => {
+    while (performance.now() < deadline && started < max) {
+      started++;
+      try {
+        const n = await run(url);
+        if (n < minBytes) throw new Error(`short body: ${n} bytes`);
+        done++;
+      } catch (err) {
+        errors++;
+        firstError ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  // CPU time of this process per request: less sensitive than req/s to what else the 2 cores run.
+  const cpuUs = (cpu.user + cpu.system) / Math.max(1, done);
+  return { rate: done / elapsed, cpuUs, done, errors, firstError, elapsed };
+}
+
+async function measureBody(run, url, seconds, max) {
+  let bytes = 0;
+  let count = 0;
+  let best = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000 && count < max) {
+    const t = performance.now();
+    const n = await run(url);
+    const dt = (performance.now() - t) / 1000;
+    best = Math.max(best, n / 1e6 / dt);
+    bytes += n;
+    count++;
+  }
+  return { mbps: bytes / 1e6 / ((performance.now() - t0) / 1000), best, count };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const pad = (s, n) => String(s).padEnd(n);
+const lpad = (s, n) => String(s).padStart(n);
+
+function startChunkedServer() {
+  const child = fork(fileURLToPath(new URL('./chunked-server.mjs', import.meta.url)), [String(CHUNKED_PORT)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.stdout.once('data', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`chunked server exited (${code})`)));
+  });
+}
+
+async function main() {
+  const pageUrl = `http://${HOST}:${PORT}${PAGE}`;
+  console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${os.platform()} ${os.release()}`);
+  console.log(`page ${pageUrl}: ${SECONDS} s per measurement after ${WARMUP} s warm-up, at most ${MAX} requests, ${ROUNDS} rounds (median shown)\n`);
+
+  // Correctness first: every client gets the whole page.
+  for (const c of CLIENTS) {
+    const n = await c.run(pageUrl);
+    if (n < PAGE_BYTES) throw new Error(`${c.name}: got ${n} bytes of the page`);
+  }
+
+  const rates = new Map(); // `${key}@${c}` -> rates[]
+  const cpus = new Map(); // `${key}@${c}` -> client CPU µs per request[]
+  const extra = new Map();
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const concurrency of [8, 64]) {
+      for (const c of CLIENTS) {
+        const id = `${c.key}@${concurrency}`;
+        if (WARMUP > 0) await measureRate(c.run, pageUrl, concurrency, WARMUP, MAX, PAGE_BYTES);
+        if (c.key === 'undici') undiciConnects = 0;
+        const r = await measureRate(c.run, pageUrl, concurrency, SECONDS, MAX, PAGE_BYTES);
+        if (c.key === 'undici') extra.set(id, `${fmt(undiciConnects / Math.max(1, r.done + r.errors), 2)} connections per request`);
+        if (r.errors > 0) console.log(`  ${c.name} c${concurrency}: ${r.errors} errors, first: ${r.firstError?.code ?? ''} ${r.firstError?.message}`);
+        (rates.get(id) ?? rates.set(id, []).get(id)).push(r.rate);
+        (cpus.get(id) ?? cpus.set(id, []).get(id)).push(r.cpuUs);
+        console.log(`round ${round} c${lpad(concurrency, 2)} ${pad(c.name, 38)} ${lpad(fmt(r.rate), 8)} req/s  ${lpad(fmt(r.cpuUs), 4)} µs CPU/req  (${r.done} in ${fmt(r.elapsed, 2)} s)`);
+      }
+    }
+  }
+
+  // Body throughput: one 64 MiB chunked response at a time.
+  const server = await startChunkedServer();
+  const bigUrl = `http://${HOST}:${CHUNKED_PORT}/64m`;
+  const BODY_CLIENTS = [
+    { name: 'rawcrawl request()', key: 'rawcrawl', run: (u) => rawcrawl(u, 2 * BIG_BYTES) },
+    { name: 'node:http (agent: false)', key: 'http', run: nodeHttp },
+    { name: 'undici@7 request (Connection: close)', key: 'undici', run: undici },
+    { name: 'bare node:net loop (chunked framing not parsed)', key: 'bare', run: bareNet },
+  ].filter((c) => !only || only.has(c.key));
+  const body = new Map();
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const c of BODY_CLIENTS) {
+        const n = await c.run(bigUrl);
+        if (n < BIG_BYTES) throw new Error(`${c.name}: got ${n} bytes of the 64 MiB body`);
+        await measureBody(c.run, bigUrl, 1, 3);
+        const r = await measureBody(c.run, bigUrl, Number(args['body-seconds']), Number(args['body-max']));
+        (body.get(c.key) ?? body.set(c.key, []).get(c.key)).push(r.mbps);
+        console.log(`round ${round} 64 MiB chunked ${pad(c.name, 48)} ${lpad(fmt(r.mbps), 6)} MB/s  (${r.count} bodies, best ${fmt(r.best)})`);
+      }
+    }
+  } finally {
+    server.kill();
+  }
+  await undiciAgent.close();
+
+  // ---- summary ----
+  const m = (key, c) => median(rates.get(`${key}@${c}`) ?? [NaN]);
+  const cpu = (key, c) => median(cpus.get(`${key}@${c}`) ?? [NaN]);
+  console.log('\n| client | c8 req/s | c64 req/s | c8 µs CPU/req | c64 µs CPU/req | 64 MiB chunked MB/s |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const c of CLIENTS) {
+    const b = body.get(c.key);
+    const note = extra.get(`${c.key}@64`);
+    console.log(`| ${c.name}${note ? ` (${note})` : ''} | ${fmt(m(c.key, 8))} | ${fmt(m(c.key, 64))} | ${fmt(cpu(c.key, 8))} | ${fmt(cpu(c.key, 64))} | ${b ? fmt(median(b)) : '–'} |`);
+  }
+  const has = (k) => CLIENTS.some((c) => c.key === k);
+  if (has('rawcrawl')) {
+    console.log('\n| ratio | c8 | c64 | target |');
+    console.log('|---|---:|---:|---:|');
+    const ratio = (a, b, target) => {
+      const r8 = m(a, 8) / m(b, 8);
+      const r64 = m(a, 64) / m(b, 64);
+      const ok = (r) => (r >= target ? 'met' : 'missed');
+      return `${fmt(r8, 2)} (${ok(r8)}) | ${fmt(r64, 2)} (${ok(r64)}) | ≥ ${fmt(target, 2)}`;
+    };
+    if (has('http')) console.log(`| request() ÷ node:http, req/s | ${ratio('rawcrawl', 'http', 1.3)} |`);
+    if (has('bare')) console.log(`| request() ÷ bare node:net loop, req/s | ${ratio('rawcrawl', 'bare', 0.85)} |`);
+    if (has('undici')) console.log(`| request() ÷ undici@7, req/s | ${ratio('rawcrawl', 'undici', 1)} |`);
+    if (has('http')) {
+      const c8 = cpu('http', 8) / cpu('rawcrawl', 8);
+      const c64 = cpu('http', 64) / cpu('rawcrawl', 64);
+      console.log(`| node:http CPU/req ÷ request() CPU/req (same direction as req/s) | ${fmt(c8, 2)} | ${fmt(c64, 2)} | (≥ 1.30) |`);
+    }
+    if (has('bare')) {
+      const c8 = cpu('bare', 8) / cpu('rawcrawl', 8);
+      const c64 = cpu('bare', 64) / cpu('rawcrawl', 64);
+      console.log(`| bare CPU/req ÷ request() CPU/req | ${fmt(c8, 2)} | ${fmt(c64, 2)} | (≥ 0.85) |`);
+    }
+    if (body.has('http')) {
+      const r = median(body.get('rawcrawl')) / median(body.get('http'));
+      console.log(`\nchunked 64 MiB MB/s, request() ÷ node:http: ${fmt(r, 2)} (target ≥ 1.00: ${r >= 1 ? 'met' : 'missed'})`);
+    }
+    if (body.has('bare')) console.log(`chunked 64 MiB MB/s, request() ÷ bare loop: ${fmt(median(body.get('rawcrawl')) / median(body.get('bare')), 2)}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
