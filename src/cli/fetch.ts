@@ -8,7 +8,7 @@ import type { RequestOptions } from '../client/options.js';
 import { RawcrawlError } from '../errors.js';
 import { wireTraceWriter } from '../wire/trace-writer.js';
 import { EXIT, type Io } from './io.js';
-import { collect, parseCount, parseDuration, parseHeaderLine, parseSize } from './values.js';
+import { collectHeader, parseCount, parseDuration, parseSize } from './values.js';
 
 interface FetchFlags {
   include?: boolean;
@@ -22,7 +22,7 @@ interface FetchFlags {
   maxRedirects?: number;
   insecure?: boolean;
   ca?: string;
-  header?: string[];
+  header?: Array<[string, string]>;
   decompress?: boolean;
 }
 
@@ -41,7 +41,7 @@ export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--max-redirects <n>', 'redirects to follow (0: none)', parseCount)
     .option('--insecure', 'do not verify the server certificate')
     .option('--ca <file>', 'trust the CA certificate(s) in this PEM file')
-    .option('-H, --header <line>', '"Name: value" request header (repeatable)', collect)
+    .option('-H, --header <line>', '"Name: value" request header (repeatable)', collectHeader)
     .option('--no-decompress', 'do not ask for or decode gzip/deflate/br')
     .action(async (url: string, flags: FetchFlags) => {
       setExit(await runFetch(url, flags, io));
@@ -57,7 +57,7 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     if (flags.maxBody !== undefined) options.maxBodyBytes = flags.maxBody;
     if (flags.maxRedirects !== undefined) options.maxRedirects = flags.maxRedirects;
     if (flags.decompress === false) options.decompress = false;
-    if (flags.header) options.headers = flags.header.map(parseHeaderLine);
+    if (flags.header) options.headers = flags.header;
     const tls: NonNullable<RequestOptions['tls']> = {};
     if (flags.insecure) tls.rejectUnauthorized = false;
     if (flags.ca) {

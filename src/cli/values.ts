@@ -34,3 +34,8 @@ export function parseHeaderLine(line: string): [string, string] {
   if (i <= 0) throw new InvalidArgumentError(`header "${line}" is not "Name: value"`);
   return [line.slice(0, i).trim(), line.slice(i + 1).trim()];
 }
+
+/** Repeatable -H: each "Name: value" checked while the flags are parsed, so a bad one is a usage error. */
+export function collectHeader(value: string, previous: Array<[string, string]> = []): Array<[string, string]> {
+  return [...previous, parseHeaderLine(value)];
+}

@@ -1,0 +1,227 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+import type { Io } from '../../src/cli/io.js';
+import { rawServer, response, type RawServer, type Step } from '../helpers/raw-server.js';
+import { tlsServer, type TlsServer } from '../helpers/tls-server.js';
+import { ensureBuilt, ROOT } from '../helpers/build.js';
+
+class Sink extends Writable {
+  chunks: Buffer[] = [];
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
+    this.chunks.push(Buffer.from(chunk));
+    cb();
+  }
+  get bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+  get text(): string {
+    return this.bytes.toString('utf8');
+  }
+}
+
+async function run(...args: string[]): Promise<{ code: number; out: Sink; err: Sink }> {
+  const out = new Sink();
+  const err = new Sink();
+  const io: Io = { stdout: out, stderr: err, env: {}, isTTY: false };
+  const code = await main(['node', 'rawcrawl', 'fetch', ...args], io);
+  return { code, out, err };
+}
+
+const servers: Array<RawServer | TlsServer> = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+async function serve(steps: Step[]): Promise<RawServer> {
+  const s = await rawServer(steps);
+  servers.push(s);
+  return s;
+}
+const BODY = Buffer.from('<p>héllo \x00 binary \xff</p>', 'latin1');
+const okServer = (): Promise<RawServer> =>
+  serve([{ send: response('200 OK', [['Content-Type', 'text/html'], ['X-Thing', 'a'], ['Content-Length', BODY.length]], BODY) }, { end: true }]);
+
+/** Exactly one stderr line, `rawcrawl: CODE message`. */
+function oneErrorLine(err: Sink, code: string): void {
+  const lines = err.text.split('\n');
+  expect(lines).toHaveLength(2);
+  expect(lines[1]).toBe('');
+  expect(lines[0]).toMatch(new RegExp(`^rawcrawl: ${code} \\S`));
+}
+
+describe('rawcrawl fetch', () => {
+  it('writes the body, byte for byte, to stdout', async () => {
+    const s = await okServer();
+    const { code, out, err } = await run(`${s.origin}/page`);
+    expect(code).toBe(0);
+    expect(out.bytes.equals(BODY)).toBe(true);
+    expect(err.text).toBe('');
+  });
+
+  it('-i adds the response head', async () => {
+    const s = await okServer();
+    const { code, out } = await run('-i', `${s.origin}/`);
+    expect(code).toBe(0);
+    const head = `HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Thing: a\r\nContent-Length: ${BODY.length}\r\n\r\n`;
+    expect(out.bytes.equals(Buffer.concat([Buffer.from(head), BODY]))).toBe(true);
+  });
+
+  it('-I sends HEAD and prints only the head', async () => {
+    const s = await serve([{ send: 'HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n' }, { hold: true }]);
+    const { code, out } = await run('-I', `${s.origin}/`);
+    expect(code).toBe(0);
+    expect(out.text).toBe('HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n');
+    expect(s.requests[0]!.toString().startsWith('HEAD / HTTP/1.1\r\n')).toBe(true);
+  });
+
+  it('--json prints url, status, headers, trailers, redirects, timings and body size', async () => {
+    const s = await serve([{ send: 'HTTP/1.1 302 Found\r\nLocation: /final\r\nContent-Length: 0\r\n\r\n' }, { end: true }]);
+    const s2 = s; // the same server answers the second connection with the same script
+    const { code, out } = await run('--json', `${s2.origin}/start`, '--max-redirects', '0');
+    expect(code).toBe(0);
+    const j = JSON.parse(out.text);
+    expect(j).toMatchObject({ url: `${s.origin}/start`, status: 302, headers: [['Location', '/final'], ['Content-Length', '0']], trailers: [], redirects: [], bodyBytes: 0 });
+    expect(Object.keys(j.timings).sort()).toEqual(['connect', 'dns', 'firstByte', 'tls', 'total']);
+  });
+
+  it('-H adds request headers (repeatable)', async () => {
+    const s = await okServer();
+    await run('-H', 'X-One: 1', '--header', 'Cookie:  a=b ', `${s.origin}/`);
+    const head = s.requests[0]!.toString();
+    expect(head).toContain('\r\nX-One: 1\r\n');
+    expect(head).toContain('\r\nCookie: a=b\r\n');
+  });
+
+  it('-H with an injected line is ERR_INVALID_HEADER and never connects', async () => {
+    const s = await okServer();
+    const { code, err } = await run('-H', 'X-A: a\r\nX-Evil: 1', `${s.origin}/`);
+    expect(code).toBe(1);
+    oneErrorLine(err, 'ERR_INVALID_HEADER');
+    expect(s.connections).toBe(0);
+  });
+
+  it('--dump-wire URL traces to stderr and does not swallow the URL', async () => {
+    const s = await okServer();
+    const { code, out, err } = await run('--dump-wire', `${s.origin}/`);
+    expect(code).toBe(0);
+    expect(out.bytes.equals(BODY)).toBe(true);
+    expect(err.text).toMatch(/^c\d+ \+[\d.]+ms \* open http:\/\/127\.0\.0\.1:\d+\/ /);
+    expect(err.text).toContain('> head @0 16 "GET / HTTP/1.1\\r\\n"');
+    expect(err.text).toContain('< head @0 17 "HTTP/1.1 200 OK\\r\\n"');
+    expect(err.text).toMatch(/\* close complete\n$/);
+  });
+
+  it('--dump-wire FILE writes the trace to the file', async () => {
+    const s = await okServer();
+    const file = join(mkdtempSync(join(tmpdir(), 'rawcrawl-')), 'wire.txt');
+    for (const args of [['--dump-wire', file, `${s.origin}/`], [`--dump-wire=${file}`, `${s.origin}/`]]) {
+      const { code, err } = await run(...args);
+      expect(code).toBe(0);
+      expect(err.text).toBe('');
+      expect(readFileSync(file, 'utf8')).toMatch(/< body @\d+ \d+ "<p>h\\xe9llo \\x00 binary \\xff<\/p>"/);
+    }
+  });
+
+  it('--timeout fails a server that never answers: one line, exit 1', async () => {
+    const s = await serve([{ hold: true }]);
+    const t0 = Date.now();
+    const { code, err, out } = await run('--timeout', '300ms', `${s.origin}/`);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(code).toBe(1);
+    expect(out.text).toBe('');
+    oneErrorLine(err, 'ERR_TIMEOUT');
+  });
+
+  it('--max-body limits the body', async () => {
+    const s = await okServer();
+    const { code, err } = await run('--max-body', '10', `${s.origin}/`);
+    expect(code).toBe(1);
+    oneErrorLine(err, 'ERR_BODY_TOO_LARGE');
+  });
+
+  it('a protocol error names the code and the byte offset', async () => {
+    const s = await serve([{ send: 'HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\n' }, { end: true }]);
+    const { code, err } = await run(`${s.origin}/`);
+    expect(code).toBe(1);
+    oneErrorLine(err, 'ERR_INVALID_CONTENT_LENGTH');
+    expect(err.text).toMatch(/\(at byte \d+\)/);
+  });
+
+  it('an invalid URL is ERR_INVALID_URL, exit 1', async () => {
+    const { code, err } = await run('ftp://example.com/');
+    expect(code).toBe(1);
+    oneErrorLine(err, 'ERR_INVALID_URL');
+  });
+
+  it.each([
+    [['--no-such-flag', 'http://127.0.0.1:1/']],
+    [['--timeout', 'soon', 'http://127.0.0.1:1/']],
+    [['--max-body', 'lots', 'http://127.0.0.1:1/']],
+    [['-H', 'no colon here', 'http://127.0.0.1:1/']],
+    [[]],
+  ])('bad usage %j exits 2 with one error line', async (args) => {
+    const { code, err, out } = await run(...args);
+    expect(code).toBe(2);
+    expect(out.text).toBe('');
+    oneErrorLine(err, 'ERR_INVALID_OPTION');
+  });
+});
+
+describe('rawcrawl fetch over TLS', () => {
+  let tls: TlsServer;
+  beforeAll(async () => {
+    tls = await tlsServer('tls body');
+  });
+  afterAll(async () => {
+    await tls.close();
+  });
+
+  it('fails on a self-signed certificate by default', async () => {
+    const { code, err } = await run(`https://localhost:${tls.port}/`);
+    expect(code).toBe(1);
+    oneErrorLine(err, 'ERR_TLS');
+  });
+
+  it('--insecure skips verification', async () => {
+    const { code, out } = await run('--insecure', `https://localhost:${tls.port}/`);
+    expect(code).toBe(0);
+    expect(out.text).toBe('tls body');
+  });
+
+  it('--ca FILE trusts the certificate', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'rawcrawl-')), 'ca.pem');
+    writeFileSync(file, tls.cert);
+    const { code, out } = await run('--ca', file, `https://localhost:${tls.port}/`);
+    expect(code).toBe(0);
+    expect(out.text).toBe('tls body');
+  });
+
+  it('--ca with a missing file is ERR_INVALID_OPTION', async () => {
+    const { code, err } = await run('--ca', '/nonexistent/ca.pem', `https://localhost:${tls.port}/`);
+    expect(code).toBe(1);
+    oneErrorLine(err, 'ERR_INVALID_OPTION');
+  });
+});
+
+describe('bin/rawcrawl', () => {
+  beforeAll(() => ensureBuilt(), 120_000);
+
+  const spawn = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      execFile(process.execPath, [join(ROOT, 'bin/rawcrawl'), ...args], { cwd: ROOT, timeout: 20_000 }, (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      });
+    });
+
+  it('fetches a URL and exits 0; fails with one line and exit 1', async () => {
+    const s = await serve([{ send: response('200 OK', [['Content-Length', 5]], 'hello') }, { end: true }]);
+    expect(await spawn(['fetch', `${s.origin}/`])).toEqual({ code: 0, stdout: 'hello', stderr: '' });
+    const bad = await spawn(['fetch', 'http://127.0.0.1:1/']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^rawcrawl: ERR_CONNECT .*\n$/);
+  });
+});
