@@ -1,14 +1,15 @@
 import { availableParallelism } from 'node:os';
 import { request, RawcrawlError, type HttpResponse, type RequestOptions } from '../client/index.js';
 import { CRAWL_DEFAULTS, type CrawlOptions } from './options.js';
-import { Frontier, type FrontierEntry } from './frontier.js';
+import type { FrontierEntry } from './frontier.js';
+import type { FrontierBackend, NewEntry } from './frontier-backend.js';
+import { MemoryBackend } from './memory-backend.js';
 import { normalizeUrl } from './normalize-url.js';
 import { ParsePool } from './parse-pool.js';
 import type { PageRecord } from './record.js';
 import { backoffDelay, DEFAULT_BACKOFF, isRetryableError, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './retry.js';
 import { RobotsCache } from './robots.js';
 import { admit, type ScopeRules } from './scope.js';
-import { SeenSet } from './seen-set.js';
 
 export interface CrawlStats {
   startedAt: number;
@@ -53,8 +54,8 @@ export function crawl(options: CrawlOptions): Crawl {
 class Crawler implements Crawl {
   readonly stats: CrawlStats;
   private readonly o: Required<Pick<CrawlOptions, 'concurrency' | 'perHost' | 'delayMs' | 'maxPages' | 'maxDepth' | 'timeoutMs' | 'maxBodyBytes' | 'retries' | 'userAgent' | 'outputBuffer'>>;
-  private readonly frontier: Frontier;
-  private readonly seen = new SeenSet();
+  private readonly backend: FrontierBackend;
+  private readonly starts: NewEntry[];
   private readonly scope: ScopeRules;
   private readonly robots: RobotsCache | null;
   private readonly backoff: BackoffPolicy;
@@ -65,8 +66,6 @@ class Crawler implements Crawl {
   private stopping = false;
   private finished = false;
   private failure: unknown = null;
-  /** Pages taken for fetching (counts against maxPages; a retry is the same page). */
-  private reserved = 0;
   private inFlight = 0;
   private readonly out: PageRecord[] = [];
   private changeWaiters: Array<() => void> = [];
@@ -104,7 +103,9 @@ class Crawler implements Crawl {
     }
     for (const h of options.allowHosts ?? []) hosts.add(h.toLowerCase());
     this.scope = { hosts, include: options.include ?? [], exclude: options.exclude ?? [], maxDepth: o.maxDepth };
-    this.frontier = new Frontier(o.perHost, o.delayMs);
+    this.backend = options.backend
+      ? options.backend({ perHost: o.perHost, delayMs: o.delayMs, maxPages: o.maxPages })
+      : new MemoryBackend(o.perHost, o.delayMs, o.maxPages, (r) => this.emit(r));
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.requestOptions = {
       timeoutMs: o.timeoutMs,
@@ -130,10 +131,7 @@ class Crawler implements Crawl {
       statuses: {},
       errorCodes: {},
     };
-    for (const s of starts) {
-      if (this.seen.add(s)) this.frontier.push(new URL(s).host, { url: s, depth: 0, referrer: null, attempts: 0, notBefore: 0 });
-    }
-    this.stats.queued = this.frontier.size;
+    this.starts = starts.map((url) => ({ url, host: new URL(url).host, depth: 0, referrer: null }));
     const signal = options.signal;
     if (signal) {
       const onAbort = (): void => this.hardStop();
@@ -145,7 +143,7 @@ class Crawler implements Crawl {
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
-    this.frontier.clear();
+    this.backend.stop();
     this.stats.queued = 0;
     this.notifyChange();
   }
@@ -188,6 +186,8 @@ class Crawler implements Crawl {
 
   private async run(): Promise<void> {
     try {
+      await this.backend.seed(this.starts);
+      this.stats.queued = this.backend.queued;
       const threads = this.options.parseThreads ?? Math.max(1, availableParallelism() - 1);
       this.pool = new ParsePool(threads);
       const workers: Promise<void>[] = [];
@@ -197,6 +197,9 @@ class Crawler implements Crawl {
       this.failure = err;
     } finally {
       await this.pool?.close();
+      await this.backend.close().catch((err: unknown) => {
+        this.failure ??= err;
+      });
       this.finished = true;
       this.wakeConsumer();
     }
@@ -213,8 +216,7 @@ class Crawler implements Crawl {
       } finally {
         this.inFlight--;
         this.stats.inFlight = this.inFlight;
-        this.frontier.release(job.host);
-        this.stats.queued = this.frontier.size;
+        this.stats.queued = this.backend.queued;
         this.notifyChange();
       }
     }
@@ -224,17 +226,9 @@ class Crawler implements Crawl {
   private async next(): Promise<{ entry: FrontierEntry; host: string } | null> {
     for (;;) {
       if (this.stopping) return null;
-      const r = this.frontier.take(Date.now());
+      const r = await this.backend.take(Date.now());
       if (r && 'entry' in r) {
-        if (r.entry.attempts === 0) {
-          if (this.reserved >= this.o.maxPages) {
-            this.frontier.release(r.host);
-            this.stop();
-            return null;
-          }
-          this.reserved++;
-        }
-        this.stats.queued = this.frontier.size;
+        this.stats.queued = this.backend.queued;
         return r;
       }
       if (r === null && this.inFlight === 0) {
@@ -279,24 +273,23 @@ class Crawler implements Crawl {
     }
   }
 
-  private enqueue(url: string, depth: number, referrer: string): void {
-    if (this.stopping) return;
+  /** The link as a frontier entry if it is in scope (normalised URL expected), else null. */
+  private inScope(url: string, depth: number, referrer: string): NewEntry | null {
     let parsed: URL;
     try {
       parsed = new URL(url);
     } catch {
-      return;
+      return null;
     }
-    if (admit(parsed, depth, this.scope) !== 'ok') return;
-    if (!this.seen.add(url)) return;
-    this.frontier.push(parsed.host, { url, depth, referrer, attempts: 0, notBefore: 0 });
+    if (admit(parsed, depth, this.scope) !== 'ok') return null;
+    return { url, host: parsed.host, depth, referrer };
   }
 
-  private retryLater(entry: FrontierEntry, host: string, retryAfterMs: number | null): boolean {
+  private async retryLater(entry: FrontierEntry, host: string, retryAfterMs: number | null): Promise<boolean> {
     if (entry.attempts >= this.o.retries || this.stopping) return false;
     const delay = backoffDelay(entry.attempts + 1, retryAfterMs, this.backoff);
     this.stats.retried++;
-    this.frontier.push(host, { ...entry, attempts: entry.attempts + 1, notBefore: Date.now() + delay });
+    await this.backend.retry(entry, host, Date.now() + delay);
     return true;
   }
 
@@ -304,25 +297,25 @@ class Crawler implements Crawl {
     const url = new URL(entry.url);
     if (this.robots) {
       const verdict = await this.robots.check(url);
-      if (verdict.delayMs > 0) this.frontier.setDelay(host, verdict.delayMs);
+      if (verdict.delayMs > 0) await this.backend.setDelay(host, verdict.delayMs);
       if (!verdict.allowed) {
         this.stats.robotsDisallowed++;
-        if (entry.attempts === 0) this.reserved--;
+        await this.backend.complete({ entry, host, record: null, links: [], state: 'skipped' });
         return;
       }
     }
-    this.frontier.started(host, Date.now());
+    this.backend.started(host, Date.now());
     let res: HttpResponse;
     try {
       res = await request(url, this.requestOptions);
     } catch (err) {
       if (this.abort.signal.aborted) return;
       const e = err instanceof RawcrawlError ? err : new RawcrawlError('ERR_CONNECTION_RESET', String(err));
-      if (isRetryableError(e.code) && this.retryLater(entry, host, null)) return;
-      await this.finishPage(this.failedRecord(entry, e));
+      if (isRetryableError(e.code) && (await this.retryLater(entry, host, null))) return;
+      await this.finishPage(entry, host, this.failedRecord(entry, e), [], true);
       return;
     }
-    if (isRetryableStatus(res.status) && this.retryLater(entry, host, parseRetryAfter(res.headers.get('retry-after')))) return;
+    if (isRetryableStatus(res.status) && (await this.retryLater(entry, host, parseRetryAfter(res.headers.get('retry-after'))))) return;
 
     const contentType = res.headers.get('content-type');
     const record: PageRecord = {
@@ -343,13 +336,15 @@ class Crawler implements Crawl {
     };
     for (const [name] of this.options.selects ?? []) record.fields[name] = null;
     let store = true;
+    const found: NewEntry[] = [];
     const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
     if (location !== null) {
       // Redirects are followed by the frontier, so their targets are deduplicated like links.
       const target = normalizeUrl(location, res.url);
       if (target !== null) {
         record.final_url = target;
-        this.enqueue(target, entry.depth, entry.url);
+        const e = this.inScope(target, entry.depth, entry.url);
+        if (e) found.push(e);
       }
     } else if (res.status >= 200 && res.status < 300 && isHtml(contentType, res.body)) {
       const robotsHeader = (res.headers.get('x-robots-tag') ?? '').toLowerCase();
@@ -371,7 +366,8 @@ class Crawler implements Crawl {
           const n = normalizeUrl(link);
           if (n === null) continue;
           links.push(n);
-          this.enqueue(n, entry.depth + 1, entry.url);
+          const e = this.inScope(n, entry.depth + 1, entry.url);
+          if (e) found.push(e);
         }
       }
       record.links = links;
@@ -379,7 +375,7 @@ class Crawler implements Crawl {
       record.body = res.body.length > 0 && /^text\//i.test(contentType ?? '') ? res.text() : null;
     }
     if (this.options.storeOnly && this.options.storeOnly.length > 0 && !this.options.storeOnly.some((re) => re.test(entry.url))) store = false;
-    await this.finishPage(record, store);
+    await this.finishPage(entry, host, record, found, store);
   }
 
   private failedRecord(entry: FrontierEntry, e: RawcrawlError): PageRecord {
@@ -401,7 +397,8 @@ class Crawler implements Crawl {
     };
   }
 
-  private async finishPage(record: PageRecord, store = true): Promise<void> {
+  private async finishPage(entry: FrontierEntry, host: string, record: PageRecord, links: NewEntry[], store: boolean): Promise<void> {
+    if (this.abort.signal.aborted) return;
     this.stats.fetched++;
     this.stats.bytes += record.bytes;
     const key = record.status === null ? 'error' : String(record.status);
@@ -410,7 +407,9 @@ class Crawler implements Crawl {
       this.stats.errors++;
       this.stats.errorCodes[record.error] = (this.stats.errorCodes[record.error] ?? 0) + 1;
     }
-    if (store) await this.emit(record);
+    await this.backend.complete({ entry, host, record: store ? record : null, links: this.stopping ? [] : links, state: record.error ? 'failed' : 'done' });
+    // A durable backend stores records itself; they are yielded once stored.
+    if (store && this.options.backend) await this.emit(record);
   }
 }
 

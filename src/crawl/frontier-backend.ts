@@ -1,0 +1,51 @@
+import type { FrontierEntry } from './frontier.js';
+import type { PageRecord } from './record.js';
+
+/** A URL to add to the frontier (deduplicated by the backend). */
+export interface NewEntry {
+  url: string;
+  host: string;
+  depth: number;
+  referrer: string | null;
+}
+
+/** What became of a page; the backend records it atomically with the links it found. */
+export interface Completion {
+  entry: FrontierEntry;
+  host: string;
+  /** The record to store, or null (noindex, --store-only, robots-disallowed). */
+  record: PageRecord | null;
+  /** Links (and redirect targets) found on the page, already normalised and in scope. */
+  links: NewEntry[];
+  state: 'done' | 'failed' | 'skipped';
+}
+
+export type Take = { entry: FrontierEntry; host: string } | { waitMs: number } | null;
+
+/**
+ * Where the crawl keeps its queue and its seen-set: in memory (the default) or in MySQL
+ * (a persistent frontier shared by several processes). Politeness and --max-pages live here, so
+ * they hold for whatever the backend spans.
+ */
+export interface FrontierBackend {
+  /** Adds the start URLs (idempotent). */
+  seed(entries: NewEntry[]): Promise<void>;
+  /**
+   * The next entry that may start now (its host's politeness already accounted for), or how long
+   * to wait (-1: until something changes), or null when the crawl has nothing left anywhere.
+   */
+  take(now: number): Promise<Take>;
+  /** The request for a taken entry really starts now (after robots.txt). */
+  started(host: string, now: number): void;
+  /** Raises a host's delay between request starts (robots Crawl-delay). */
+  setDelay(host: string, delayMs: number): Promise<void>;
+  /** Puts a taken entry back, to be tried again not before `notBefore`. */
+  retry(entry: FrontierEntry, host: string, notBefore: number): Promise<void>;
+  /** Ends a taken entry; resolves once the outcome (and the record) is durable. */
+  complete(c: Completion): Promise<void>;
+  /** Entries waiting (for progress output; may be approximate). */
+  readonly queued: number;
+  /** Takes nothing more (graceful stop). */
+  stop(): void;
+  close(): Promise<void>;
+}
