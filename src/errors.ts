@@ -33,6 +33,8 @@ export interface RawcrawlErrorDetails {
   offset?: number;
   /** The URL being fetched when the error happened. */
   url?: string;
+  /** The bytes around `offset`, hex and ASCII (see formatExcerpt in src/http/excerpt.ts). */
+  excerpt?: string;
   cause?: unknown;
 }
 
@@ -40,6 +42,8 @@ export class RawcrawlError extends Error {
   readonly code: ErrorCode;
   readonly offset: number | undefined;
   url: string | undefined;
+  /** Hex/ASCII view of the received bytes around `offset`, set by the client where it has them. */
+  excerpt: string | undefined;
 
   constructor(code: ErrorCode, message: string, details: RawcrawlErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -47,6 +51,7 @@ export class RawcrawlError extends Error {
     this.code = code;
     this.offset = details.offset;
     this.url = details.url;
+    this.excerpt = details.excerpt;
   }
 }
 

@@ -5,7 +5,7 @@ import { NEED_DATA, DONE, ResponseParser, type RawHeader, type ResponseHead } fr
 import type { Leniency } from '../http/leniency.js';
 import { openConnection, type TlsOptions } from '../net/connect.js';
 import type { WireEventBody, WireListener } from '../wire/events.js';
-import { BodyDecoder, isKnownCoding, parseCodings } from './decode.js';
+import { ResponseAssembler } from './assemble.js';
 import { REQUEST_DEFAULTS, type RequestOptions } from './options.js';
 import { decideRedirect } from './redirect.js';
 import { HttpResponse, type RedirectHop, type Timings } from './response.js';
@@ -154,14 +154,6 @@ function defaultHeaders(decompress: boolean): HeaderPairs {
   return d;
 }
 
-function headerValue(raw: RawHeader[], name: string): string | null {
-  let out: string | null = null;
-  for (const [n, v] of raw) {
-    if (n.length === name.length && n.toLowerCase() === name) out = out === null ? v : `${out}, ${v}`;
-  }
-  return out;
-}
-
 /** One request/response on one new connection. */
 async function exchange(url: URL, o: Resolved): Promise<Exchange> {
   const t0 = performance.now();
@@ -195,7 +187,7 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
     maxHeaderBytes: o.maxHeaderBytes,
     ...(emit ? { onSegment: (part, data, offset) => emit({ type: 'recv', part, data, offset }) } : {}),
   });
-  let decoder: BodyDecoder | null = null;
+  const assembler = new ResponseAssembler({ method: o.method, decompress: o.decompress, maxBodyBytes: o.maxBodyBytes });
   let closeReason = 'complete';
   try {
     const requestHead = buildRequestHead({
@@ -206,15 +198,14 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
       headers: o.headers,
     });
     emit?.({ type: 'send', part: 'head', data: requestHead });
-    writer.write(requestHead).catch(() => {
-      // A failed write shows up as a read error (reset) or as the server's early response.
-    });
+    writer.write(requestHead).then(
+      () => emit?.({ type: 'written' }),
+      () => {
+        // A failed write shows up as a read error (reset) or as the server's early response.
+      },
+    );
 
-    let head: ResponseHead | null = null;
-    const chunks: Buffer[] = [];
-    let received = 0;
     let firstByte = 0;
-    let trailers: RawHeader[] = [];
     let offset = 0;
     for (;;) {
       const ev = parser.next();
@@ -234,54 +225,29 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
         parser.feed(chunk);
         continue;
       }
-      switch (ev.type) {
-        case 'informational':
-          break;
-        case 'head': {
-          head = ev.head;
-          for (const tc of ev.transferCodings) {
-            if (!isKnownCoding(tc)) {
-              throw new RawcrawlError('ERR_INVALID_TRANSFER_ENCODING', `transfer coding "${tc}" is not supported`, { offset: parser.offset });
-            }
-          }
-          const content = o.decompress ? parseCodings(headerValue(head.rawHeaders, 'content-encoding')) : [];
-          const codings = content.every(isKnownCoding) ? [...content, ...ev.transferCodings] : ev.transferCodings;
-          if (codings.length > 0) decoder = new BodyDecoder(codings, o.maxBodyBytes);
-          if (ev.framing.kind === 'length' && ev.framing.length > o.maxBodyBytes) {
-            throw new RawcrawlError('ERR_BODY_TOO_LARGE', `Content-Length ${ev.framing.length} exceeds maxBodyBytes (${o.maxBodyBytes})`, { offset: parser.offset });
-          }
-          break;
-        }
-        case 'data':
-          received += ev.data.length;
-          if (received > o.maxBodyBytes) {
-            throw new RawcrawlError('ERR_BODY_TOO_LARGE', `body exceeds maxBodyBytes (${o.maxBodyBytes})`, { offset: parser.offset });
-          }
-          if (decoder) {
-            decoder.write(ev.data);
-          } else {
-            chunks.push(ev.data);
-          }
-          break;
-        case 'end':
-          trailers = ev.trailers;
-          break;
+      assembler.accept(ev, parser.offset);
+      if (emit) {
+        if (ev.type === 'head') emit({ type: 'head-end', offset: parser.offset });
+        else if (ev.type === 'end') emit({ type: 'body-end', offset: parser.offset });
       }
     }
     // The response is complete: with Connection: close there is nothing more to wait for.
     connection.close();
-    if (emit && parser.unconsumed > 0) {
-      // Bytes the server sent past the end of the response: shown once, never parsed.
-      const at = parser.offset;
-      emit({ type: 'recv', part: 'unparsed', offset: at, data: parser.takeUnconsumed() });
+    if (emit) {
+      for (const l of parser.leniencies) emit({ type: 'leniency', kind: l.kind, offset: l.offset });
+      if (parser.unconsumed > 0) {
+        // Bytes the server sent past the end of the response: shown once, never parsed.
+        const at = parser.offset;
+        emit({ type: 'recv', part: 'unparsed', offset: at, data: parser.takeUnconsumed() });
+      }
     }
-    const body = decoder ? await decoder.end() : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
+    const body = await assembler.body();
     const total = performance.now() - t0;
     const { dns, connect, tls } = connection.timings;
     return {
-      head: head!,
+      head: assembler.head!,
       body,
-      trailers,
+      trailers: assembler.trailers,
       timings: { dns: ms(dns), connect: ms(connect), tls: ms(tls), firstByte: ms(firstByte), total: ms(total) },
       leniencies: parser.leniencies,
       remoteAddress: connection.remoteAddress,
@@ -289,13 +255,21 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
   } catch (err) {
     const e = err instanceof RawcrawlError ? err : new RawcrawlError('ERR_CONNECTION_RESET', String(err), { cause: err });
     e.url ??= url.href;
+    if (e.offset !== undefined && e.excerpt === undefined) e.excerpt = parser.excerptAt(e.offset) || undefined;
     closeReason = `error ${e.code}`;
-    decoder?.destroy();
+    assembler.destroy();
     if (emit) {
       const at = parser.offset;
       const rest = parser.takeUnconsumed();
       if (rest.length > 0) emit({ type: 'recv', part: 'unparsed', offset: at, data: rest });
-      emit({ type: 'error', code: e.code, message: e.message });
+      for (const l of parser.leniencies) emit({ type: 'leniency', kind: l.kind, offset: l.offset });
+      emit({
+        type: 'error',
+        code: e.code,
+        message: e.message,
+        ...(e.offset !== undefined ? { offset: e.offset } : {}),
+        ...(e.excerpt ? { excerpt: e.excerpt } : {}),
+      });
     }
     connection.close();
     throw e;

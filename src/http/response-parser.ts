@@ -1,5 +1,6 @@
 import { RawcrawlError } from '../errors.js';
 import { CR, LF, COLON, SEMICOLON, hexValue, isDigit, isOWS, isTokenBytes } from './abnf.js';
+import { formatExcerpt } from './excerpt.js';
 import { decideFraming, type Framing } from './framing.js';
 import type { Leniency } from './leniency.js';
 
@@ -130,6 +131,14 @@ export class ResponseParser {
     this.pos = this.buf.length;
     this.scan = this.pos;
     return rest;
+  }
+
+  /**
+   * The bytes still buffered around a stream offset, as a hex/ASCII excerpt for an error message.
+   * The parser keeps the current read and anything unconsumed, which covers where it failed.
+   */
+  excerptAt(offset: number): string {
+    return formatExcerpt(this.buf, this.base, offset);
   }
 
   next(): ParserEvent | typeof NEED_DATA | typeof DONE {

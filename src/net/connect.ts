@@ -1,9 +1,11 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { RawcrawlError } from '../errors.js';
 import type { WireEventBody } from '../wire/events.js';
+import { watchCloseNotify, type CloseNotifyWatch } from './close-notify.js';
 import { StreamReader } from './stream-reader.js';
 import { StreamWriter } from './stream-writer.js';
 
@@ -26,7 +28,10 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   highWaterMark?: number;
   maxLineLength?: number;
-  /** Receives connection events (dns, connected, tls); the caller stamps id and time. */
+  /**
+   * Receives connection events (dns, connected, tls, eof); the caller stamps id and time.
+   * With it, a TLS connection also finds out whether the peer sent close_notify.
+   */
   trace?: (event: WireEventBody) => void;
 }
 
@@ -163,13 +168,17 @@ export async function openConnection(hostIn: string, port: number, options: Conn
     trace?.({ type: 'connected', local: `${socket.localAddress}:${socket.localPort}`, remote: `${socket.remoteAddress}:${socket.remotePort}` });
 
     let tlsMs = connectMs;
+    let watch: CloseNotifyWatch | null = null;
     if (options.tls) {
       const t: TlsOptions = options.tls === true ? {} : options.tls;
       const servername = t.servername ?? (net.isIP(host) ? undefined : host);
       const plain = socket;
-      const secure = await step<tls.TLSSocket>((resolve, reject) => void tlsHandshake(plain, servername, t).then(resolve, reject));
+      if (trace) watch = watchCloseNotify(plain);
+      const under = watch ? watch.duplex : plain;
+      const secure = await step<tls.TLSSocket>((resolve, reject) => void tlsHandshake(under, servername, t).then(resolve, reject));
       socket = secure;
       tlsMs = performance.now() - t0;
+      const fingerprint256 = secure.getPeerCertificate().fingerprint256;
       trace?.({
         type: 'tls',
         protocol: secure.getProtocol() ?? 'unknown',
@@ -177,10 +186,15 @@ export async function openConnection(hostIn: string, port: number, options: Conn
         authorized: secure.authorized,
         ...(secure.authorizationError ? { authorizationError: String(secure.authorizationError) } : {}),
         ...(secure.alpnProtocol ? { alpn: secure.alpnProtocol } : {}),
+        ...(fingerprint256 ? { fingerprint256 } : {}),
       });
     }
 
     const sock = socket;
+    if (trace) {
+      const w = watch;
+      sock.once('end', () => trace({ type: 'eof', closeNotify: w ? !w.tcpEnded() : null }));
+    }
     const idle = options.idleTimeoutMs ?? 30_000;
     if (idle > 0) {
       sock.setTimeout(idle, () => sock.destroy(new RawcrawlError('ERR_TIMEOUT', `no bytes received for ${idle} ms`)));
@@ -217,7 +231,7 @@ export async function openConnection(hostIn: string, port: number, options: Conn
   }
 }
 
-function tlsHandshake(socket: net.Socket, servername: string | undefined, t: TlsOptions): Promise<tls.TLSSocket> {
+function tlsHandshake(socket: net.Socket | Duplex, servername: string | undefined, t: TlsOptions): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const s = tls.connect({
       socket,

@@ -8,13 +8,37 @@ export type WireEventBody =
   | { type: 'open'; url: string; host: string; port: number; tls: boolean }
   | { type: 'dns'; host: string; address: string; family: number; ms: number }
   | { type: 'connected'; local: string; remote: string }
-  | { type: 'tls'; protocol: string; cipher: string; authorized: boolean; authorizationError?: string; alpn?: string }
+  | {
+      type: 'tls';
+      protocol: string;
+      cipher: string;
+      authorized: boolean;
+      authorizationError?: string;
+      alpn?: string;
+      /** SHA-256 fingerprint of the peer certificate, "AB:CD:…" (getPeerCertificate().fingerprint256). */
+      fingerprint256?: string;
+    }
   | { type: 'send'; part: 'head'; data: Buffer }
+  /** The request bytes were handed to the OS. */
+  | { type: 'written' }
   | { type: 'read'; size: number; offset: number }
   | { type: 'first-byte' }
   | { type: 'recv'; part: WirePart; offset: number; data: Buffer }
+  /** The final (non-1xx) response head was parsed; `offset` is the stream offset just past it. */
+  | { type: 'head-end'; offset: number }
+  /** The response is complete; `offset` is the stream offset just past its last byte. */
+  | { type: 'body-end'; offset: number }
+  /** The parser accepted bytes a strict reading would not (one event per leniency, at the end);
+   * `kind` is a LeniencyKind (src/http/leniency.ts), a plain string so wire stays a leaf. */
+  | { type: 'leniency'; kind: string; offset: number }
+  /**
+   * The peer ended its side. `closeNotify`: over TLS, whether a close_notify alert came before
+   * the TCP FIN (false = truncation-capable close); null over plain TCP.
+   */
+  | { type: 'eof'; closeNotify: boolean | null }
   | { type: 'close'; reason: string }
-  | { type: 'error'; code: string; message: string };
+  /** `offset` and `excerpt` (hex/ASCII around the offset) for errors found in received bytes. */
+  | { type: 'error'; code: string; message: string; offset?: number; excerpt?: string };
 
 export type WireEvent = WireEventBody & {
   /** Connection id, unique in this process. */

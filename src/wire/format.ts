@@ -70,7 +70,8 @@ export class WireFormatter {
         return [
           `${p} * tls ${ev.protocol} ${ev.cipher} authorized=${ev.authorized}` +
             (ev.authorizationError ? ` error=${ev.authorizationError}` : '') +
-            (ev.alpn ? ` alpn=${ev.alpn}` : ''),
+            (ev.alpn ? ` alpn=${ev.alpn}` : '') +
+            (ev.fingerprint256 ? ` sha256=${ev.fingerprint256}` : ''),
         ];
       case 'send': {
         let off = 0;
@@ -80,6 +81,16 @@ export class WireFormatter {
           return s;
         });
       }
+      case 'written':
+        return [`${p} * written`];
+      case 'head-end':
+        return [`${p} * head-end @${ev.offset}`];
+      case 'body-end':
+        return [`${p} * body-end @${ev.offset}`];
+      case 'leniency':
+        return [`${p} * leniency ${ev.kind} @${ev.offset}`];
+      case 'eof':
+        return [`${p} * eof${ev.closeNotify === null ? '' : ev.closeNotify ? ' close_notify' : ' without close_notify'}`];
       case 'read':
         return [`${p} < read @${ev.offset} ${ev.size}`];
       case 'first-byte':
@@ -90,7 +101,7 @@ export class WireFormatter {
         this.shown.delete(ev.conn);
         return [`${p} * close ${ev.reason}`];
       case 'error':
-        return [`${p} * error ${ev.code} ${ev.message}`];
+        return [`${p} * error ${ev.code} ${ev.message}${ev.offset !== undefined ? ` @${ev.offset}` : ''}${ev.excerpt ? ` ${ev.excerpt}` : ''}`];
     }
   }
 

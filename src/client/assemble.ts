@@ -1,0 +1,84 @@
+import { RawcrawlError } from '../errors.js';
+import type { Framing } from '../http/framing.js';
+import type { ParserEvent, RawHeader, ResponseHead } from '../http/response-parser.js';
+import { BodyDecoder, isKnownCoding, parseCodings } from './decode.js';
+
+export interface AssembleOptions {
+  method: string;
+  /** Decode the Content-Encoding (gzip, deflate, br). */
+  decompress: boolean;
+  maxBodyBytes: number;
+  /** Sees the payload: the body after de-chunking, before any content decoding (WARC's payload). */
+  onPayload?: (data: Buffer) => void;
+}
+
+function headerValue(raw: RawHeader[], name: string): string | null {
+  let out: string | null = null;
+  for (const [n, v] of raw) {
+    if (n.length === name.length && n.toLowerCase() === name) out = out === null ? v : `${out}, ${v}`;
+  }
+  return out;
+}
+
+/**
+ * Turns the parser's events for one response into the response request() returns: the head,
+ * the decoded body, the trailers, with request()'s limits. Shared by request() and replay, so a
+ * stored response is judged by exactly the rules a live one is.
+ */
+export class ResponseAssembler {
+  head: ResponseHead | null = null;
+  framing: Framing | null = null;
+  trailers: RawHeader[] = [];
+  /** Body bytes received (before content decoding). */
+  received = 0;
+  private decoder: BodyDecoder | null = null;
+  private readonly chunks: Buffer[] = [];
+
+  constructor(private readonly o: AssembleOptions) {}
+
+  /** Takes one parser event; `offset` is the parser's offset after it. Throws a RawcrawlError. */
+  accept(ev: ParserEvent, offset: number): void {
+    switch (ev.type) {
+      case 'informational':
+        break;
+      case 'head': {
+        this.head = ev.head;
+        this.framing = ev.framing;
+        for (const tc of ev.transferCodings) {
+          if (!isKnownCoding(tc)) {
+            throw new RawcrawlError('ERR_INVALID_TRANSFER_ENCODING', `transfer coding "${tc}" is not supported`, { offset });
+          }
+        }
+        const content = this.o.decompress ? parseCodings(headerValue(ev.head.rawHeaders, 'content-encoding')) : [];
+        const codings = content.every(isKnownCoding) ? [...content, ...ev.transferCodings] : ev.transferCodings;
+        if (codings.length > 0) this.decoder = new BodyDecoder(codings, this.o.maxBodyBytes);
+        if (ev.framing.kind === 'length' && ev.framing.length > this.o.maxBodyBytes) {
+          throw new RawcrawlError('ERR_BODY_TOO_LARGE', `Content-Length ${ev.framing.length} exceeds maxBodyBytes (${this.o.maxBodyBytes})`, { offset });
+        }
+        break;
+      }
+      case 'data':
+        this.received += ev.data.length;
+        if (this.received > this.o.maxBodyBytes) {
+          throw new RawcrawlError('ERR_BODY_TOO_LARGE', `body exceeds maxBodyBytes (${this.o.maxBodyBytes})`, { offset });
+        }
+        this.o.onPayload?.(ev.data);
+        if (this.decoder) this.decoder.write(ev.data);
+        else this.chunks.push(ev.data);
+        break;
+      case 'end':
+        this.trailers = ev.trailers;
+        break;
+    }
+  }
+
+  /** The decoded body, once the parser said DONE. */
+  async body(): Promise<Buffer> {
+    if (this.decoder) return this.decoder.end();
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.received);
+  }
+
+  destroy(): void {
+    this.decoder?.destroy();
+  }
+}
