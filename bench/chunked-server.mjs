@@ -2,10 +2,10 @@
 // nginx cannot chunk a static file fast: its SSI filter, the only way to make it chunk one, tops
 // out near 450 MB/s here, below what the clients can read. This server writes preallocated
 // frames, so it costs little more than the kernel copy.
-//   node bench/chunked-server.mjs [port=18471] [chunkBytes]     prints "listening <port>" when ready
+//   node bench/chunked-server.mjs [port=18481] [chunkBytes]     prints "listening <port>" when ready
 import net from 'node:net';
 
-const port = Number(process.argv[2] ?? 18471);
+const port = Number(process.argv[2] ?? 18481);
 const chunkBytes = Number(process.argv[3] ?? 1 << 20);
 const TOTAL = 64 * 1024 * 1024;
 if (TOTAL % chunkBytes !== 0) throw new Error(`chunk size ${chunkBytes} does not divide 64 MiB`);

@@ -16,7 +16,7 @@ const { values: args } = parseArgs({
   options: {
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: process.env.BENCH_PORT ?? '18470' },
-    'chunked-port': { type: 'string', default: process.env.BENCH_CHUNKED_PORT ?? '18471' },
+    'chunked-port': { type: 'string', default: process.env.BENCH_CHUNKED_PORT ?? '18481' },
     seconds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '3' },
