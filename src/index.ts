@@ -5,3 +5,5 @@ export type { PageRecord } from './crawl/record.js';
 export { normalizeUrl } from './crawl/normalize-url.js';
 export type { Sink } from './sinks/sink.js';
 export { JsonlSink } from './sinks/jsonl.js';
+export * from './capture/index.js';
+export * from './warc/index.js';

@@ -1,0 +1,90 @@
+import type { Leniency } from '../http/leniency.js';
+
+/** One socket read: where it starts in the response stream, its size, and when (ms after open). */
+export interface ReadBoundary {
+  offset: number;
+  size: number;
+  t: number;
+}
+
+/** What the TLS handshake agreed, and how the peer closed. */
+export interface CaptureTls {
+  protocol: string;
+  cipher: string;
+  authorized: boolean;
+  authorizationError?: string;
+  alpn?: string;
+  /** SHA-256 fingerprint of the server certificate, "AB:CD:…". */
+  fingerprint256?: string;
+  /**
+   * true: the peer sent close_notify before closing; false: it closed TCP without one (a possible
+   * truncation); null: the peer's close was not seen (rawcrawl closed first, or an error).
+   */
+  closeNotify: boolean | null;
+}
+
+/** Milliseconds after the connection began (the `open` event); absent when the phase never happened. */
+export interface PhaseTimings {
+  /** Name resolved (absent for an IP literal). */
+  dns?: number;
+  /** TCP connected. */
+  connect?: number;
+  /** TLS handshake done. */
+  tls?: number;
+  /** Request bytes handed to the OS. */
+  written?: number;
+  /** First response byte read. */
+  firstByte?: number;
+  /** Final response head parsed. */
+  headersEnd?: number;
+  /** Last response byte parsed. */
+  bodyEnd?: number;
+  /** Connection closed. */
+  closed: number;
+}
+
+export interface CaptureError {
+  /** A RawcrawlError code (ERR_INVALID_CHUNK, ERR_TIMEOUT, …). */
+  code: string;
+  message: string;
+  /** Byte offset in the response stream, for errors found in the received bytes. */
+  offset?: number;
+  /** Hex/ASCII excerpt around `offset`. */
+  excerpt?: string;
+}
+
+/**
+ * One request/response on one connection, exactly as it crossed the wire. A redirect chain is
+ * one CapturedExchange per hop.
+ */
+export interface CapturedExchange {
+  /** Connection id in the capturing process. */
+  conn: number;
+  url: string;
+  /** From the request line ("GET", "HEAD"). */
+  method: string;
+  host: string;
+  port: number;
+  tls: boolean;
+  /** When the connection began, ISO 8601 with milliseconds. */
+  startedAt: string;
+  /** Peer IP address (no port), null when the connection never came up. */
+  remoteAddress: string | null;
+  timings: PhaseTimings;
+  /** Every socket read of the response, in order; their sizes add up to response.length. */
+  reads: ReadBoundary[];
+  tlsInfo: CaptureTls | null;
+  /** The peer ended its side (FIN or close_notify) while rawcrawl was still reading. */
+  peerEof: boolean;
+  /** Where the parser was lenient, by response stream offset. */
+  leniencies: Leniency[];
+  error: CaptureError | null;
+  /** "complete" or "error CODE". */
+  closeReason: string;
+  /** Response stream offset just past the response, when it was complete; later bytes were not parsed. */
+  responseEnd: number | null;
+  /** The request bytes as sent. */
+  request: Buffer;
+  /** The response bytes as received: chunk framing, trailers and content coding intact. */
+  response: Buffer;
+}
