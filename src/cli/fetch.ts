@@ -5,7 +5,9 @@ import { Command, Option } from 'commander';
 import { request } from '../client/request.js';
 import type { HttpResponse } from '../client/response.js';
 import type { RequestOptions } from '../client/options.js';
+import { createCaptureSink, type CaptureSink } from '../capture/sink.js';
 import { RawcrawlError } from '../errors.js';
+import type { WireListener } from '../wire/events.js';
 import { wireTraceWriter } from '../wire/trace-writer.js';
 import { EXIT, type Io } from './io.js';
 import { collectHeader, parseCount, parseDuration, parseSize } from './values.js';
@@ -24,6 +26,18 @@ interface FetchFlags {
   ca?: string;
   header?: Array<[string, string]>;
   decompress?: boolean;
+  capture?: string;
+  warc?: string;
+  warcMaxSize?: number;
+}
+
+/** One listener that calls each given one in turn. */
+export function chainListeners(listeners: Array<WireListener | undefined>): WireListener | undefined {
+  const list = listeners.filter((l): l is WireListener => l !== undefined);
+  if (list.length <= 1) return list[0];
+  return (ev) => {
+    for (const l of list) l(ev);
+  };
 }
 
 export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
@@ -43,6 +57,9 @@ export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--ca <file>', 'trust the CA certificate(s) in this PEM file')
     .option('-H, --header <line>', '"Name: value" request header (repeatable)', collectHeader)
     .option('--no-decompress', 'do not ask for or decode gzip/deflate/br')
+    .option('--capture <dir>', 'store each exchange (exact bytes, reads, timings, TLS) as a file in DIR (docs/capture.md)')
+    .option('--warc <file>', 'write request/response records to a WARC/1.1 file (.warc.gz: gzip per record)')
+    .option('--warc-max-size <size>', 'start a new WARC file at this size (1G, 512M)', parseSize)
     .action(async (url: string, flags: FetchFlags) => {
       setExit(await runFetch(url, flags, io));
     });
@@ -50,6 +67,8 @@ export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
 
 async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number> {
   let wireOut: Writable | null = null;
+  let sink: CaptureSink | null = null;
+  let code: number = EXIT.OK;
   try {
     const options: RequestOptions = { method: flags.head ? 'HEAD' : 'GET' };
     if (flags.timeout !== undefined) options.timeoutMs = flags.timeout;
@@ -72,6 +91,15 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
       wireOut = typeof flags.dumpWire === 'string' && flags.dumpWire !== '-' ? createWriteStream(flags.dumpWire) : io.stderr;
       options.onWire = wireTraceWriter(wireOut, { full: Boolean(flags.dumpWireFull) });
     }
+    if (flags.warcMaxSize !== undefined && !flags.warc) throw new RawcrawlError('ERR_INVALID_OPTION', '--warc-max-size needs --warc');
+    if (flags.capture || flags.warc) {
+      sink = createCaptureSink({
+        ...(flags.capture ? { dir: flags.capture } : {}),
+        ...(flags.warc ? { warcFile: flags.warc } : {}),
+        ...(flags.warcMaxSize !== undefined ? { warcMaxSize: flags.warcMaxSize } : {}),
+      });
+      options.onWire = chainListeners([options.onWire, sink.onWire]);
+    }
     const res = await request(url, options);
     if (flags.json) {
       io.stdout.write(JSON.stringify(describe(res), null, 2) + '\n');
@@ -79,20 +107,30 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
       if (flags.include || flags.head) io.stdout.write(formatHead(res));
       if (!flags.head) io.stdout.write(res.body);
     }
-    return EXIT.OK;
   } catch (err) {
     io.stderr.write(errorLine(err) + '\n');
-    return EXIT.FAILED;
+    code = EXIT.FAILED;
+  }
+  try {
+    // A failed exchange is stored too: that is when its bytes matter most.
+    await sink?.close();
+  } catch (err) {
+    if (code === EXIT.OK) io.stderr.write(errorLine(err) + '\n');
+    code = EXIT.FAILED;
   } finally {
     if (wireOut && wireOut !== io.stderr) {
       wireOut.end();
       await finished(wireOut).catch(() => {});
     }
   }
+  return code;
 }
 
 export function errorLine(err: unknown): string {
-  if (err instanceof RawcrawlError) return `rawcrawl: ${err.code} ${err.message}${err.offset !== undefined ? ` (at byte ${err.offset})` : ''}`;
+  if (err instanceof RawcrawlError) {
+    const where = err.offset === undefined ? '' : ` (at byte ${err.offset}${err.excerpt ? `: ${err.excerpt}` : ''})`;
+    return `rawcrawl: ${err.code} ${err.message}${where}`;
+  }
   return `rawcrawl: ERR_INTERNAL ${err instanceof Error ? err.message : String(err)}`;
 }
 

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { crawlCommand } from './crawl.js';
 import { fetchCommand } from './fetch.js';
 import { initDbCommand } from './init-db.js';
+import { replayCommand } from './replay.js';
 import { EXIT, processIo, type Io } from './io.js';
 
 /** Flags whose value is optional: given a URL or another flag next, they take no value. */
@@ -41,6 +42,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   program.addCommand(configure(crawlCommand(io, setExit)), { isDefault: true });
   program.addCommand(configure(fetchCommand(io, setExit)));
   program.addCommand(configure(initDbCommand(io, setExit)));
+  program.addCommand(configure(replayCommand(io, setExit)));
   try {
     await program.parseAsync(normalizeArgv(argv));
   } catch (err) {
