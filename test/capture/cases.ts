@@ -1,0 +1,36 @@
+import { chunked, response } from '../helpers/raw-server.js';
+
+const H = 'HTTP/1.1 200 OK\r\n';
+export const BODY = 'The quick brown fox jumps over the lazy dog. '.repeat(8);
+
+export interface CaptureCase {
+  name: string;
+  wire: string | Buffer;
+  /** The server closes after sending (otherwise it holds the connection open). */
+  close?: boolean;
+  /** Expected body (latin1) or error code; leniency kinds expected. */
+  expect: { body: string; leniencies?: string[] } | { error: string };
+}
+
+/** The client's framing cases (test/client/request-framing.test.ts) plus the leniencies. */
+export const CAPTURE_CASES: CaptureCase[] = [
+  { name: 'Content-Length', wire: response('200 OK', [['Content-Length', BODY.length]], BODY), expect: { body: BODY } },
+  { name: 'chunked with extensions, trailers and uppercase hex', wire: `${H}Transfer-Encoding: chunked\r\n\r\n1A;x=1\r\n${'z'.repeat(26)}\r\n0\r\nX-Sum: 26\r\n\r\n`, expect: { body: 'z'.repeat(26) } },
+  { name: 'chunked, many chunks', wire: Buffer.concat([Buffer.from(`${H}Transfer-Encoding: chunked\r\n\r\n`), chunked(BODY.match(/.{1,7}/gs)!)]), expect: { body: BODY } },
+  { name: 'read until close', wire: `${H}\r\n${BODY}`, close: true, expect: { body: BODY } },
+  { name: 'TE + CL: chunked wins', wire: `${H}Content-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`, expect: { body: 'abc', leniencies: ['transfer-encoding-with-content-length'] } },
+  { name: 'bare LF line ends', wire: 'HTTP/1.1 200 OK\nContent-Length: 2\n\nhi', expect: { body: 'hi', leniencies: ['bare-lf', 'bare-lf', 'bare-lf'] } },
+  { name: 'obs-fold', wire: `${H}X-Long: a\r\n  b\r\nContent-Length: 2\r\n\r\nhi`, expect: { body: 'hi', leniencies: ['obs-fold'] } },
+  { name: 'duplicate identical Content-Length', wire: `${H}Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello`, expect: { body: 'hello', leniencies: ['duplicate-content-length'] } },
+  { name: 'bytes after the response', wire: `${H}Content-Length: 2\r\n\r\nhiEXTRA`, expect: { body: 'hi' } },
+  { name: 'unknown transfer coding', wire: `${H}Transfer-Encoding: compress, chunked\r\n\r\n0\r\n\r\n`, expect: { error: 'ERR_INVALID_TRANSFER_ENCODING' } },
+  { name: 'conflicting Content-Length', wire: `${H}Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd`, expect: { error: 'ERR_INVALID_CONTENT_LENGTH' } },
+  { name: 'bad status line', wire: 'HTTP/1.1 OK\r\n\r\n', expect: { error: 'ERR_INVALID_STATUS_LINE' } },
+  { name: 'bad header', wire: `${H}Bad Header: x\r\n\r\n`, expect: { error: 'ERR_INVALID_HEADER' } },
+  { name: 'bad chunk size', wire: `${H}Transfer-Encoding: chunked\r\n\r\nxyz\r\n`, expect: { error: 'ERR_INVALID_CHUNK' } },
+  { name: 'missing CRLF after chunk data', wire: `${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n0\r\n\r\n`, expect: { error: 'ERR_INVALID_CHUNK' } },
+  { name: 'close in the headers', wire: `${H}Content-Len`, close: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+  { name: 'close in a Content-Length body', wire: `${H}Content-Length: 100\r\n\r\nshort`, close: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+  { name: 'close in a chunk', wire: `${H}Transfer-Encoding: chunked\r\n\r\n10\r\nabc`, close: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+  { name: 'close before any byte', wire: '', close: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
+];

@@ -1,0 +1,164 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { request } from '../../src/client/request.js';
+import { createCaptureSink } from '../../src/capture/sink.js';
+import { loadStored } from '../../src/capture/load.js';
+import { diffRecords } from '../../src/capture/record-diff.js';
+import { replayResponse } from '../../src/capture/replay-response.js';
+import { main } from '../../src/cli/main.js';
+import { rawServer, type RawServer, type Step } from '../helpers/raw-server.js';
+import { parse, ParseError } from '../helpers/parser-cases.js';
+import { CAPTURE_CASES } from './cases.js';
+
+const servers: RawServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+class Text extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _e: BufferEncoding, cb: () => void): void {
+    this.text += chunk.toString();
+    cb();
+  }
+}
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out = new Text();
+  const err = new Text();
+  const code = await main(['node', 'rawcrawl', ...args], { stdout: out, stderr: err, env: {}, isTTY: false });
+  return { code, out: out.text, err: err.text };
+}
+
+type Delivery = [string, (wire: string | Buffer) => Step[]];
+const deliveries: Delivery[] = [
+  ['whole', (w) => [{ send: w }]],
+  ['byte at a time', (w) => [{ bytes: w }]],
+  ['in 7-byte pieces', (w) => [{ split: w, sizes: [7] }]],
+];
+
+describe.each(deliveries)('capture -> replay, delivered %s', (delivery, deliver) => {
+  it.each(CAPTURE_CASES)('$name', async (c) => {
+    const wire = Buffer.from(c.wire as string, 'latin1');
+    const s = await rawServer([...deliver(c.wire), c.close ? { end: true } : { hold: true }]);
+    servers.push(s);
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-cap-'));
+    const sink = createCaptureSink({ dir });
+    const outcome = await request(`${s.origin}/case`, { timeoutMs: 5000, onWire: sink.onWire }).then(
+      (res) => ({ ok: true as const, res }),
+      (err: unknown) => ({ ok: false as const, err }),
+    );
+    await sink.close();
+    if (c.close) await s.closed(1);
+
+    const stored = loadStored(dir);
+    expect(stored).toHaveLength(1);
+    const { exchange: ex, record } = stored[0]!;
+    // Exact bytes both ways, and the reads add up to the response.
+    expect(ex.request.equals(s.requests[0]!)).toBe(true);
+    // Split deliveries: the client stops reading at a complete response or an error, so the
+    // capture may hold a prefix of what the server sent (never a byte that was not sent).
+    const got = ex.response;
+    expect(got.equals(s.sent[0]!.subarray(0, got.length))).toBe(true);
+    expect(got.equals(wire.subarray(0, got.length))).toBe(true);
+    if (delivery === 'whole' || c.close) expect(got.length).toBe(wire.length);
+    expect(got.length).toBeGreaterThanOrEqual(record!.end ?? record!.error?.offset ?? 0);
+    expect(ex.reads.reduce((n, r) => n + r.size, 0)).toBe(got.length);
+    let next = 0;
+    for (const r of ex.reads) {
+      expect(r.offset).toBe(next);
+      next += r.size;
+    }
+    if (delivery === 'byte at a time' && wire.length > 20) expect(ex.reads.length).toBeGreaterThan(wire.length / 4);
+
+    // Replay through the current parser gives the record stored at capture time.
+    const again = await replayResponse({ response: ex.response, reads: ex.reads, peerEof: ex.peerEof, method: ex.method });
+    expect(diffRecords(record!, again)).toEqual([]);
+    expect(again).toEqual(record);
+
+    if ('error' in c.expect) {
+      expect(outcome.ok).toBe(false);
+      expect(ex.error?.code).toBe(c.expect.error);
+      expect(record!.error?.code).toBe(c.expect.error);
+      expect(record!.error?.offset).toBe(ex.error?.offset);
+      expect(typeof ex.error?.offset).toBe('number');
+      if (wire.length > 0) expect(ex.error?.excerpt).toMatch(/^@\d+: ([0-9a-f]{2}|\[[0-9a-f]{0,2}\])( ([0-9a-f]{2}|\[[0-9a-f]{0,2}\]))* \|.*\|$/);
+      return;
+    }
+    expect(outcome.ok).toBe(true);
+    expect(record!.body?.bytes).toBe(c.expect.body.length);
+    expect(ex.leniencies.map((l) => l.kind)).toEqual(c.expect.leniencies ?? []);
+    expect(record!.leniencies).toEqual(ex.leniencies);
+    // Independently: the test helper's parse of the same bytes.
+    let helper;
+    try {
+      helper = parse([wire], { eof: Boolean(c.close) });
+    } catch (e) {
+      throw e instanceof ParseError ? e.error : e;
+    }
+    expect(record!.status).toBe(helper.status);
+    expect(record!.headers).toEqual(helper.headers);
+    expect(record!.trailers).toEqual(helper.trailers);
+    expect(record!.framing).toBe(helper.framing);
+    expect(record!.payload.bytes).toBe(helper.body.length);
+    expect(record!.end).toBe(wire.length - helper.unconsumed);
+    const t = ex.timings;
+    expect(t.connect!).toBeLessThanOrEqual(t.firstByte!);
+    expect(t.firstByte!).toBeLessThanOrEqual(t.headersEnd!);
+    expect(t.headersEnd!).toBeLessThanOrEqual(t.bodyEnd!);
+    expect(t.bodyEnd!).toBeLessThanOrEqual(t.closed);
+  });
+});
+
+describe('rawcrawl replay', () => {
+  it('reports "same" for an untouched capture and DIFF (exit 1) when the stored record disagrees', async () => {
+    const s = await rawServer([{ send: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' }, { hold: true }]);
+    servers.push(s);
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-cap-'));
+    const warc = join(dir, 'out.warc.gz');
+    const fetched = await cli('fetch', '--capture', dir, '--warc', warc, `${s.origin}/x`);
+    expect(fetched.code).toBe(0);
+    expect(fetched.out).toBe('abc');
+
+    const same = await cli('replay', dir);
+    expect(same.code).toBe(0);
+    expect(same.out).toMatch(/^same GET http:\/\/127\.0\.0\.1:\d+\/x 200 chunked, payload 3 B, body 3 B \(/);
+    expect(same.err).toContain('1 exchanges, 1 same, 0 different');
+    const fromWarc = await cli('replay', warc);
+    expect(fromWarc.code).toBe(0);
+    expect(fromWarc.out).toMatch(/^same GET .* \(.*out\.warc\.gz#1\)\n$/);
+
+    // Yesterday's parser said 201 and saw no trailers: today's run must flag it.
+    const [file] = readdirSync(dir).filter((f) => f.endsWith('.rawcap'));
+    const data = readFileSync(join(dir, file!));
+    const lf = data.indexOf(0x0a);
+    const header = JSON.parse(data.toString('utf8', 0, lf));
+    header.record.status = 201;
+    writeFileSync(join(dir, file!), Buffer.concat([Buffer.from(JSON.stringify(header) + '\n'), data.subarray(lf + 1)]));
+    const diff = await cli('replay', dir);
+    expect(diff.code).toBe(1);
+    expect(diff.out).toContain('DIFF GET');
+    expect(diff.out).toContain('    status: 201 -> 200\n');
+    const json = await cli('replay', '--json', dir);
+    const line = JSON.parse(json.out.trim());
+    expect(line.differences).toEqual([{ field: 'status', stored: 201, current: 200 }]);
+  });
+
+  it('a parse error is stored and printed with its offset and a hex/ASCII excerpt', async () => {
+    const wire = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\nzz\r\n';
+    const s = await rawServer([{ send: wire }, { hold: true }]);
+    servers.push(s);
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-cap-'));
+    const r = await cli('fetch', '--capture', dir, `${s.origin}/`);
+    expect(r.code).toBe(1);
+    const at = wire.indexOf('zz');
+    const excerpt = '@44: 0a 0d 0a 34 0d 0a 62 6f 64 79 0d 0a [7a] 7a 0d 0a |...4..body..[z]z..|';
+    expect(at).toBe(56);
+    expect(r.err).toBe(`rawcrawl: ERR_INVALID_CHUNK chunk size "zz" is not hex (at byte 56: ${excerpt})\n`);
+    const [stored] = loadStored(dir);
+    expect(stored!.exchange.error).toMatchObject({ code: 'ERR_INVALID_CHUNK', offset: at });
+    expect(stored!.exchange.error!.excerpt).toBe(excerpt);
+  });
+});
