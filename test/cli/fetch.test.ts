@@ -148,7 +148,8 @@ describe('rawcrawl fetch', () => {
     const { code, err } = await run(`${s.origin}/`);
     expect(code).toBe(1);
     oneErrorLine(err, 'ERR_INVALID_CONTENT_LENGTH');
-    expect(err.text).toMatch(/\(at byte \d+\)/);
+    // The offset, then the bytes around it in hex and ASCII, the offending one in brackets.
+    expect(err.text).toMatch(/\(at byte 41: @29: 74 68 3a 20 31 2c 20 32 0d 0a 0d 0a \[\] \|th: 1, 2\.\.\.\.\[\]\|\)\n$/);
   });
 
   it('an invalid URL is ERR_INVALID_URL, exit 1', async () => {
