@@ -1,0 +1,106 @@
+// Crawl pages/s with --warc (and with --warc plus --capture) against without, in one run, on one
+// local site served by a raw node:net server in a child process (no nginx needed).
+// crawl() takes an onWire listener, so the capture sink plugs in exactly as the CLI will plug it.
+//   npm run build && node bench/warc.mjs [--pages 2000] [--rounds 3] [--concurrency 16]
+import net from 'node:net';
+import os from 'node:os';
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { crawl, createCaptureSink } from '../dist/index.js';
+
+const { values: args } = parseArgs({
+  options: {
+    pages: { type: 'string', default: '2000' },
+    rounds: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '16' },
+    server: { type: 'boolean', default: false },
+  },
+});
+const PAGES = Number(args.pages);
+const PAGE_BYTES = 20 * 1024;
+
+if (args.server) {
+  // Pages /p/N.html of ~20 KB with 10 links each; even pages Content-Length, odd pages chunked
+  // in 4 KiB chunks. Every response is built once, then written as is on each request.
+  const bodies = [];
+  for (let i = 0; i < PAGES; i++) {
+    let links = '';
+    for (let k = 1; k <= 10; k++) links += `<a href="/p/${(i * 7 + k * k) % PAGES}.html">page</a> `;
+    links += `<a href="/p/${(i + 1) % PAGES}.html">next</a>`;
+    const filler = 'lorem ipsum dolor sit amet '.repeat(Math.ceil(PAGE_BYTES / 27)).slice(0, PAGE_BYTES - links.length - 80);
+    const html = Buffer.from(`<!doctype html><html><head><title>p${i}</title></head><body><p>${filler}</p>${links}</body></html>`);
+    if (i % 2 === 0) {
+      bodies.push(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: ${html.length}\r\nConnection: close\r\n\r\n`), html]));
+    } else {
+      const parts = [Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n')];
+      for (let o = 0; o < html.length; o += 4096) {
+        const c = html.subarray(o, o + 4096);
+        parts.push(Buffer.from(`${c.length.toString(16)}\r\n`), c, Buffer.from('\r\n'));
+      }
+      parts.push(Buffer.from('0\r\n\r\n'));
+      bodies.push(Buffer.concat(parts));
+    }
+  }
+  const notFound = Buffer.from('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  const server = net.createServer((s) => {
+    s.on('error', () => {});
+    let head = '';
+    s.on('data', (d) => {
+      head += d.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      const m = /^GET \/p\/(\d+)\.html /.exec(head);
+      s.end(m ? bodies[Number(m[1])] ?? notFound : notFound);
+    });
+  });
+  server.listen(0, '127.0.0.1', () => process.send(server.address().port));
+} else {
+  const child = fork(fileURLToPath(import.meta.url), ['--server', '--pages', String(PAGES)]);
+  const port = await new Promise((r) => child.once('message', r));
+  const start = `http://127.0.0.1:${port}/p/0.html`;
+  const tmp = mkdtempSync(join(os.tmpdir(), 'rawcrawl-warc-bench-'));
+
+  async function run(mode, round) {
+    const sink =
+      mode === 'plain'
+        ? null
+        : createCaptureSink({ warcFile: join(tmp, `r${round}-${mode}.warc.gz`), ...(mode === 'warc+capture' ? { dir: join(tmp, `r${round}-cap`) } : {}) });
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    let pages = 0;
+    const c = crawl({ startUrls: [start], ignoreRobots: true, concurrency: Number(args.concurrency), perHost: Number(args.concurrency), ...(sink ? { onWire: sink.onWire } : {}) });
+    for await (const rec of c) {
+      if (rec.status === 200) pages++;
+    }
+    await sink?.close();
+    const s = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const warcBytes = sink ? sink.warcFiles.reduce((n, f) => n + statSync(f).size, 0) : 0;
+    return { mode, pages, s, pps: pages / s, cpuMsPerPage: (cpu.user + cpu.system) / 1000 / pages, warcBytes };
+  }
+
+  const modes = ['plain', 'warc', 'warc+capture'];
+  const results = Object.fromEntries(modes.map((m) => [m, []]));
+  await run('plain', 0); // warm-up
+  for (let r = 1; r <= Number(args.rounds); r++) {
+    for (const m of r % 2 ? modes : [...modes].reverse()) {
+      const res = await run(m, r);
+      results[m].push(res);
+      console.log(`round ${r} ${m.padEnd(13)} ${res.pages} pages in ${res.s.toFixed(2)} s = ${res.pps.toFixed(0)} pages/s, CPU ${res.cpuMsPerPage.toFixed(3)} ms/page${res.warcBytes ? `, WARC ${(res.warcBytes / 1e6).toFixed(1)} MB` : ''}`);
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const base = median(results.plain.map((x) => x.pps));
+  const baseCpu = median(results.plain.map((x) => x.cpuMsPerPage));
+  console.log(`\nmedian of ${args.rounds} rounds, ${PAGES} pages, concurrency ${args.concurrency}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`);
+  for (const m of modes) {
+    const pps = median(results[m].map((x) => x.pps));
+    const cpu = median(results[m].map((x) => x.cpuMsPerPage));
+    console.log(`| ${m} | ${pps.toFixed(0)} | ${(pps / base).toFixed(2)}× | ${cpu.toFixed(3)} | ${(cpu / baseCpu).toFixed(2)}× |`);
+  }
+  rmSync(tmp, { recursive: true, force: true });
+  child.kill();
+}
