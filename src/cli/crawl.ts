@@ -33,6 +33,8 @@ interface CrawlFlags {
   out?: string;
   mysql?: string;
   mysqlGiveUp?: number;
+  crawlId?: string;
+  lease?: number;
   quiet?: boolean;
   progressEvery?: number;
   dumpWire?: string | boolean;
@@ -82,6 +84,8 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--user-agent <ua>', 'User-Agent header; its first word is the robots.txt token')
     .option('-o, --out <file>', 'write JSON Lines to FILE instead of stdout')
     .addOption(new Option('--mysql <url>', 'store in MySQL/MariaDB: mysql://user:pass@host:3306/db').env('RAWCRAWL_MYSQL_URL'))
+    .option('--crawl-id <name>', 'keep the frontier in MySQL under this name: resumable, shareable by several processes (needs --mysql)')
+    .option('--lease <duration>', 'with --crawl-id: lease on claimed URLs, renewed while working; a dead process\'s URLs are retaken after it', parseDuration, 30_000)
     .option('--mysql-give-up <duration>', 'how long to wait for a MySQL server that went away before saving records to a file', parseDuration, 60_000)
     .option('-q, --quiet', 'no progress and no summary on stderr')
     .option('--progress-every <duration>', 'progress line interval when stderr is not a terminal', parseDuration, 5000)
@@ -97,7 +101,59 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     });
 }
 
+/** With --crawl-id the frontier stores records itself: the sink only counts. */
+class CountingSink implements Sink {
+  written = 0;
+  async write(): Promise<void> {
+    this.written++;
+  }
+  async close(): Promise<void> {}
+}
+
+/** --crawl-id: joins (or creates) the crawl in MySQL; its stored scope and limits win. */
+async function openSharedFrontier(flags: CrawlFlags, options: CrawlOptions, io: Io): Promise<void> {
+  if (!flags.mysql) throw new RawcrawlError('ERR_INVALID_OPTION', '--crawl-id needs --mysql URL (or RAWCRAWL_MYSQL_URL)');
+  const { connectMysql } = await import('../sinks/mysql.js');
+  const { joinCrawl, MysqlFrontier } = await import('../sinks/mysql-frontier.js');
+  const pool = await connectMysql(flags.mysql);
+  const mine = {
+    startUrls: options.startUrls,
+    allowHosts: options.allowHosts ?? [],
+    include: (options.include ?? []).map((r) => r.source),
+    exclude: (options.exclude ?? []).map((r) => r.source),
+    storeOnly: (options.storeOnly ?? []).map((r) => r.source),
+    maxDepth: options.maxDepth ?? null,
+    maxPages: options.maxPages ?? null,
+    perHost: options.perHost ?? 8,
+    delayMs: options.delayMs ?? 0,
+  };
+  let joined;
+  try {
+    joined = await joinCrawl(pool, flags.crawlId!, mine);
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw err;
+  }
+  const o = joined.options;
+  if (!joined.created && !flags.quiet) {
+    io.stderr.write(`rawcrawl: joining crawl ${joined.name}: its start URLs, scope and limits apply\n`);
+  }
+  options.startUrls = o.startUrls;
+  options.allowHosts = o.allowHosts;
+  options.include = o.include.map((r) => new RegExp(r));
+  options.exclude = o.exclude.map((r) => new RegExp(r));
+  options.storeOnly = o.storeOnly.map((r) => new RegExp(r));
+  if (o.maxDepth !== null) options.maxDepth = o.maxDepth;
+  else delete options.maxDepth;
+  options.perHost = o.perHost;
+  options.delayMs = o.delayMs;
+  // --max-pages is counted by the shared frontier across processes, not per process.
+  delete options.maxPages;
+  options.backend = (ctx) => new MysqlFrontier(pool, joined, ctx, { leaseMs: flags.lease ?? 30_000 });
+}
+
 async function openSink(flags: CrawlFlags, io: Io, progress: () => Progress | null): Promise<Sink> {
+  if (flags.crawlId) return new CountingSink();
   if (flags.mysql) {
     // Loaded only when asked for: mysql2 is not needed for a JSON Lines crawl.
     const { connectMysql, MysqlSink } = await import('../sinks/mysql.js');
@@ -166,6 +222,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
       wireOut = typeof flags.dumpWire === 'string' && flags.dumpWire !== '-' ? createWriteStream(flags.dumpWire) : io.stderr;
       options.onWire = wireTraceWriter(wireOut, { full: Boolean(flags.dumpWireFull), ...(match ? { match: (u: string) => match.test(u) } : {}) });
     }
+    if (flags.crawlId) await openSharedFrontier(flags, options, io);
     sink = await openSink(flags, io, () => progress);
   } catch (err) {
     io.stderr.write(errorLine(err) + '\n');

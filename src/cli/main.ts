@@ -3,6 +3,7 @@ import { crawlCommand } from './crawl.js';
 import { fetchCommand } from './fetch.js';
 import { initDbCommand } from './init-db.js';
 import { replayCommand } from './replay.js';
+import { statusCommand } from './status.js';
 import { EXIT, processIo, type Io } from './io.js';
 
 /** Flags whose value is optional: given a URL or another flag next, they take no value. */
@@ -43,6 +44,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   program.addCommand(configure(fetchCommand(io, setExit)));
   program.addCommand(configure(initDbCommand(io, setExit)));
   program.addCommand(configure(replayCommand(io, setExit)));
+  program.addCommand(configure(statusCommand(io, setExit)));
   try {
     await program.parseAsync(normalizeArgv(argv));
   } catch (err) {

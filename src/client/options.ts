@@ -25,6 +25,11 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Called with every wire event of every connection this request opens. */
   onWire?: WireListener;
+  /**
+   * Called each time a request head has been handed to the socket (once per hop). The crawler
+   * uses it to count politeness delays from the real start of a request.
+   */
+  onRequestSent?: () => void;
 }
 
 export const REQUEST_DEFAULTS = {

@@ -4,7 +4,7 @@ import { buildRequestHead, validateHeaders, type HeaderPairs } from '../http/req
 import { NEED_DATA, DONE, ResponseParser, type RawHeader, type ResponseHead } from '../http/response-parser.js';
 import type { Leniency } from '../http/leniency.js';
 import { openConnection, type TlsOptions } from '../net/connect.js';
-import type { WireEventBody, WireListener } from '../wire/events.js';
+import type { WireEvent, WireEventBody, WireListener } from '../wire/events.js';
 import { ResponseAssembler } from './assemble.js';
 import { REQUEST_DEFAULTS, type RequestOptions } from './options.js';
 import { decideRedirect } from './redirect.js';
@@ -41,6 +41,7 @@ interface Resolved {
   tls: TlsOptions;
   signal: AbortSignal;
   onWire: WireListener | undefined;
+  onRequestSent: (() => void) | undefined;
 }
 
 function checkLimit(name: string, value: number | undefined, fallback: number, min = 0): number {
@@ -88,6 +89,7 @@ export async function request(input: string | URL, options: RequestOptions = {})
     tls: options.tls ?? {},
     signal: controller.signal,
     onWire: options.onWire,
+    onRequestSent: options.onRequestSent,
   };
   const redirects: RedirectHop[] = [];
   try {
@@ -159,7 +161,15 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
   const t0 = performance.now();
   const conn = ++nextConnectionId;
   const onWire = o.onWire;
-  const emit = onWire ? (ev: WireEventBody): void => onWire({ ...ev, conn, t: performance.now() - t0 } as Parameters<WireListener>[0]) : undefined;
+  // Each event is a fresh literal: stamping it in place is cheaper than a spread copy per event.
+  const emit = onWire
+    ? (ev: WireEventBody): void => {
+        const stamped = ev as WireEvent;
+        stamped.conn = conn;
+        stamped.t = performance.now() - t0;
+        onWire(stamped);
+      }
+    : undefined;
   const isTls = url.protocol === 'https:';
   const port = url.port ? Number(url.port) : isTls ? 443 : 80;
   emit?.({ type: 'open', url: url.href, host: url.hostname, port, tls: isTls });
@@ -198,7 +208,9 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
       headers: o.headers,
     });
     emit?.({ type: 'send', part: 'head', data: requestHead });
-    writer.write(requestHead).then(
+    const written = writer.write(requestHead);
+    o.onRequestSent?.();
+    written.then(
       () => emit?.({ type: 'written' }),
       () => {
         // A failed write shows up as a read error (reset) or as the server's early response.

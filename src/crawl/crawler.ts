@@ -103,9 +103,14 @@ class Crawler implements Crawl {
     }
     for (const h of options.allowHosts ?? []) hosts.add(h.toLowerCase());
     this.scope = { hosts, include: options.include ?? [], exclude: options.exclude ?? [], maxDepth: o.maxDepth };
-    this.backend = options.backend
-      ? options.backend({ perHost: o.perHost, delayMs: o.delayMs, maxPages: o.maxPages })
-      : new MemoryBackend(o.perHost, o.delayMs, o.maxPages, (r) => this.emit(r));
+    const ctx = {
+      perHost: o.perHost,
+      delayMs: o.delayMs,
+      maxPages: o.maxPages,
+      onRecord: (r: PageRecord) => this.emit(r),
+      onChange: () => this.notifyChange(),
+    };
+    this.backend = options.backend ? options.backend(ctx) : new MemoryBackend(ctx);
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.requestOptions = {
       timeoutMs: o.timeoutMs,
@@ -304,10 +309,9 @@ class Crawler implements Crawl {
         return;
       }
     }
-    this.backend.started(host, Date.now());
     let res: HttpResponse;
     try {
-      res = await request(url, this.requestOptions);
+      res = await request(url, { ...this.requestOptions, onRequestSent: () => this.backend.sent(host, Date.now()) });
     } catch (err) {
       if (this.abort.signal.aborted) return;
       const e = err instanceof RawcrawlError ? err : new RawcrawlError('ERR_CONNECTION_RESET', String(err));
@@ -408,8 +412,6 @@ class Crawler implements Crawl {
       this.stats.errorCodes[record.error] = (this.stats.errorCodes[record.error] ?? 0) + 1;
     }
     await this.backend.complete({ entry, host, record: store ? record : null, links: this.stopping ? [] : links, state: record.error ? 'failed' : 'done' });
-    // A durable backend stores records itself; they are yielded once stored.
-    if (store && this.options.backend) await this.emit(record);
   }
 }
 

@@ -20,6 +20,17 @@ export interface Completion {
   state: 'done' | 'failed' | 'skipped';
 }
 
+/** What a backend gets from the crawl it serves. */
+export interface BackendContext {
+  perHost: number;
+  delayMs: number;
+  maxPages: number;
+  /** Hands a stored record to the crawl's output (waits while the consumer is behind). */
+  onRecord(record: PageRecord): Promise<void>;
+  /** Something a waiting take() could use has happened (links written, a page ended). */
+  onChange(): void;
+}
+
 export type Take = { entry: FrontierEntry; host: string } | { waitMs: number } | null;
 
 /**
@@ -35,13 +46,19 @@ export interface FrontierBackend {
    * to wait (-1: until something changes), or null when the crawl has nothing left anywhere.
    */
   take(now: number): Promise<Take>;
-  /** The request for a taken entry really starts now (after robots.txt). */
-  started(host: string, now: number): void;
+  /**
+   * The request of a taken entry has been written to the socket: delays between request starts
+   * count from here, so a process that stalls between take() and the write cannot crowd a host.
+   */
+  sent(host: string, now: number): void;
   /** Raises a host's delay between request starts (robots Crawl-delay). */
   setDelay(host: string, delayMs: number): Promise<void>;
   /** Puts a taken entry back, to be tried again not before `notBefore`. */
   retry(entry: FrontierEntry, host: string, notBefore: number): Promise<void>;
-  /** Ends a taken entry; resolves once the outcome (and the record) is durable. */
+  /**
+   * Ends a taken entry. The record reaches onRecord once it is stored (at once in memory; after its
+   * transaction with MySQL); this resolves when the backend can take more (bounded buffering).
+   */
   complete(c: Completion): Promise<void>;
   /** Entries waiting (for progress output; may be approximate). */
   readonly queued: number;

@@ -1,10 +1,10 @@
 import { Frontier, type FrontierEntry } from './frontier.js';
-import type { Completion, FrontierBackend, NewEntry, Take } from './frontier-backend.js';
+import type { BackendContext, Completion, FrontierBackend, NewEntry, Take } from './frontier-backend.js';
 import { SeenSet } from './seen-set.js';
 
 /**
  * The default frontier: per-host queues and a fingerprint seen-set in this process's memory.
- * Records are handed to `onRecord` (the crawl's output) when a page completes.
+ * Records are handed to the crawl's output as soon as a page completes.
  */
 export class MemoryBackend implements FrontierBackend {
   private readonly frontier: Frontier;
@@ -12,13 +12,11 @@ export class MemoryBackend implements FrontierBackend {
   private reserved = 0;
   private stopped = false;
 
-  constructor(
-    perHost: number,
-    delayMs: number,
-    private readonly maxPages: number,
-    private readonly onRecord: (r: NonNullable<Completion['record']>) => Promise<void>,
-  ) {
-    this.frontier = new Frontier(perHost, delayMs);
+  private readonly maxPages: number;
+
+  constructor(private readonly ctx: BackendContext) {
+    this.frontier = new Frontier(ctx.perHost, ctx.delayMs);
+    this.maxPages = ctx.maxPages;
   }
 
   get queued(): number {
@@ -43,7 +41,7 @@ export class MemoryBackend implements FrontierBackend {
     return r;
   }
 
-  started(host: string, now: number): void {
+  sent(host: string, now: number): void {
     this.frontier.started(host, now);
   }
 
@@ -61,7 +59,7 @@ export class MemoryBackend implements FrontierBackend {
     this.frontier.release(c.host);
     if (c.state === 'skipped' && c.entry.attempts === 0) this.reserved--;
     this.add(c.links);
-    if (c.record) await this.onRecord(c.record);
+    if (c.record) await this.ctx.onRecord(c.record);
   }
 
   stop(): void {

@@ -1,5 +1,5 @@
 import type { RequestOptions, WireListener } from '../client/index.js';
-import type { FrontierBackend } from './frontier-backend.js';
+import type { BackendContext, FrontierBackend } from './frontier-backend.js';
 import type { BackoffPolicy } from './retry.js';
 
 export interface CrawlOptions {
@@ -55,7 +55,7 @@ export interface CrawlOptions {
    * A frontier other than the in-memory one (the MySQL frontier of `rawcrawl/mysql`): it then owns
    * dedupe, politeness, --max-pages and storing records; they are yielded once stored.
    */
-  backend?: (limits: { perHost: number; delayMs: number; maxPages: number }) => FrontierBackend;
+  backend?: (ctx: BackendContext) => FrontierBackend;
   /** Records held for a slow consumer before fetching pauses (default 256). */
   outputBuffer?: number;
 }

@@ -21,17 +21,17 @@ export interface MysqlSinkOptions {
   onRetry?: (err: Error, attempt: number) => void;
 }
 
-const COLUMNS = [
+export const PAGE_COLUMNS = [
   'url_hash', 'url', 'final_url', 'status', 'content_type', 'title', 'fields', 'depth', 'referrer',
   'bytes', 'fetched_at', 'timings', 'error', 'error_message', 'attempts', 'body',
 ] as const;
-const UPDATE = COLUMNS.filter((c) => c !== 'url_hash').map((c) => `${c} = VALUES(${c})`).join(', ');
-const ROW = `(${COLUMNS.map(() => '?').join(', ')})`;
+const UPDATE = PAGE_COLUMNS.filter((c) => c !== 'url_hash').map((c) => `${c} = VALUES(${c})`).join(', ');
+const ROW = `(${PAGE_COLUMNS.map(() => '?').join(', ')})`;
 /** Keep one statement well under max_allowed_packet (16 MiB by default) when bodies are stored. */
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 /** MySQL errors worth retrying the same batch for: deadlock, lock wait timeout. */
-const RETRY_SAME = new Set([1213, 1205]);
+export const RETRY_SAME = new Set([1213, 1205]);
 
 export function urlHash(url: string): Buffer {
   return createHash('sha256').update(url).digest();
@@ -71,7 +71,7 @@ export async function connectMysql(uri: string): Promise<mysql.Pool> {
   parsed.protocol = 'mysql:';
   const pool = mysql.createPool({
     uri: parsed.href,
-    connectionLimit: 4,
+    connectionLimit: 6,
     charset: 'utf8mb4',
     timezone: 'Z',
     connectTimeout: 5000,
@@ -85,6 +85,14 @@ export async function connectMysql(uri: string): Promise<mysql.Pool> {
     throw new RawcrawlError('ERR_STORAGE', `cannot use MySQL at ${describeTarget(uri)}: ${e.code ?? ''} ${e.message ?? String(err)}`.replace(/\s+/g, ' ').trim(), { cause: err });
   }
   return pool;
+}
+
+/** One parameterised multi-row upsert of page records. */
+export function pageUpsert(records: PageRecord[]): { sql: string; params: unknown[] } {
+  return {
+    sql: `INSERT INTO pages (${PAGE_COLUMNS.join(', ')}) VALUES ${records.map(() => ROW).join(', ')} ON DUPLICATE KEY UPDATE ${UPDATE}`,
+    params: records.flatMap(toRow),
+  };
 }
 
 function toRow(r: PageRecord): unknown[] {
@@ -206,8 +214,7 @@ export class MysqlSink implements Sink {
   }
 
   private async writeBatch(batch: PageRecord[]): Promise<void> {
-    const sql = `INSERT INTO pages (${COLUMNS.join(', ')}) VALUES ${batch.map(() => ROW).join(', ')} ON DUPLICATE KEY UPDATE ${UPDATE}`;
-    const params = batch.flatMap(toRow);
+    const { sql, params } = pageUpsert(batch);
     const firstFailure = { at: 0 };
     for (let attempt = 1; ; attempt++) {
       try {
@@ -274,7 +281,7 @@ export class MysqlSink implements Sink {
   }
 }
 
-function isConnectionError(e: { code?: string; fatal?: boolean }): boolean {
+export function isConnectionError(e: { code?: string; fatal?: boolean }): boolean {
   return Boolean(e.fatal) || /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|PROTOCOL_CONNECTION_LOST|ER_CON_COUNT_ERROR|ENOTFOUND|EHOSTUNREACH|ER_SERVER_SHUTDOWN|ER_ACCESS_DENIED_ERROR)$/.test(e.code ?? '');
 }
 

@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
-import http from 'node:http';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { fixtureSite } from '../helpers/fixture-site.js';
+import { treeSite } from '../helpers/tree-site.js';
 import { freshDatabase, type TestDatabase } from '../helpers/mariadb.js';
 
 const BIN = path.resolve(__dirname, '../../bin/rawcrawl');
@@ -24,33 +23,6 @@ function memoryIo() {
     stdout: () => Buffer.concat(out).toString(),
     stderr: () => Buffer.concat(err).toString(),
   };
-}
-
-/** A site of `pages` pages in a binary tree, each answered after `delayMs`; counts completions. */
-async function treeSite(pages: number, delayMs: number) {
-  const completed: string[] = [];
-  const server = http.createServer((req, res) => {
-    if (req.url === '/robots.txt') {
-      res.writeHead(404);
-      res.end();
-      return;
-    }
-    const n = Number(/^\/p\/(\d+)$/.exec(req.url ?? '')?.[1] ?? -1);
-    if (n < 0 || n >= pages) {
-      res.writeHead(404);
-      res.end();
-      return;
-    }
-    res.on('finish', () => completed.push(req.url!));
-    const links = [2 * n + 1, 2 * n + 2].filter((k) => k < pages).map((k) => `<a href="/p/${k}">${k}</a>`);
-    setTimeout(() => {
-      res.setHeader('Content-Type', 'text/html');
-      res.end(`<title>P${n}</title>${links.join('')}`);
-    }, delayMs);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { origin, completed, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
 }
 
 let db: TestDatabase;

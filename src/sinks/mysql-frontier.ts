@@ -1,0 +1,566 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type mysql from 'mysql2/promise';
+import { RawcrawlError } from '../errors.js';
+import type { FrontierEntry } from '../crawl/frontier.js';
+import type { BackendContext, Completion, FrontierBackend, NewEntry, Take } from '../crawl/frontier-backend.js';
+import { SeenSet } from '../crawl/seen-set.js';
+import { isConnectionError, pageUpsert, RETRY_SAME } from './mysql.js';
+
+/** Completions held in memory before workers wait for the database. */
+const MAX_PENDING = 1024;
+
+/** What the first process of a crawl decides for all: scope and limits. */
+export interface SharedCrawlOptions {
+  startUrls: string[];
+  allowHosts: string[];
+  include: string[];
+  exclude: string[];
+  storeOnly: string[];
+  maxDepth: number | null;
+  maxPages: number | null;
+  perHost: number;
+  delayMs: number;
+}
+
+export interface MysqlFrontierOptions {
+  /** Lease on claimed URLs and host slots; renewed every third of it (default 30 s). */
+  leaseMs?: number;
+  /** URLs claimed per query (default 32). */
+  claimBatch?: number;
+  /** Completions written per transaction (default 64), or after flushIntervalMs (default 25 ms). */
+  flushBatch?: number;
+  flushIntervalMs?: number;
+}
+
+export interface JoinedCrawl {
+  crawlId: number;
+  name: string;
+  /** True when this process created the crawl. */
+  created: boolean;
+  options: SharedCrawlOptions;
+}
+
+interface Claimed extends FrontierEntry {
+  hash: Buffer;
+  host: string;
+}
+
+export function frontierHash(url: string): Buffer {
+  return createHash('sha256').update(url).digest().subarray(0, 16);
+}
+
+/** Creates the crawl row, or joins the existing one and returns its stored scope and limits. */
+export async function joinCrawl(pool: mysql.Pool, name: string, mine: SharedCrawlOptions): Promise<JoinedCrawl> {
+  if (!/^[\w.:-]{1,191}$/.test(name)) {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `--crawl-id ${JSON.stringify(name)} must be 1-191 letters, digits, "_", ".", ":" or "-"`);
+  }
+  const [res] = await pool.query<mysql.ResultSetHeader>(
+    'INSERT IGNORE INTO crawls (name, options, max_pages) VALUES (?, ?, ?)',
+    [name, JSON.stringify(mine), mine.maxPages],
+  );
+  const [rows] = await pool.query<mysql.RowDataPacket[]>('SELECT id, options FROM crawls WHERE name = ?', [name]);
+  const row = rows[0]!;
+  const stored = typeof row.options === 'string' ? (JSON.parse(row.options) as SharedCrawlOptions) : (row.options as SharedCrawlOptions);
+  return { crawlId: Number(row.id), name, created: res.affectedRows === 1, options: stored };
+}
+
+/**
+ * The persistent frontier: URLs, states and the seen-set in MySQL, shared by every process that
+ * runs the same crawl. Claims are small batches under `FOR UPDATE SKIP LOCKED`; per-host
+ * politeness is a row per host (last start) plus named locks (in-flight slots); a completed page's
+ * links, its page row and its done mark are written in one transaction (exactly-once rows).
+ */
+export class MysqlFrontier implements FrontierBackend {
+  readonly owner = `${hostname().slice(0, 30)}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly leaseMs: number;
+  private readonly claimBatch: number;
+  private readonly flushBatch: number;
+  private readonly flushIntervalMs: number;
+  private local: Claimed[] = [];
+  private readonly inFlight = new Map<string, Claimed>();
+  private readonly knownHosts = new Set<string>();
+  /** Each host's delay as this process knows it (stored option, robots Crawl-delay). */
+  private readonly hostDelay = new Map<string, number>();
+  /**
+   * Host → the entry (url hash, hex) holding the host's `starter` grant: granted, request not yet
+   * written. At most one per host, across all processes.
+   */
+  private readonly starting = new Map<string, string>();
+  private lockConn: mysql.PoolConnection | null = null;
+  /** Host → slot numbers whose named lock this process holds, and how many of them are in use. */
+  private readonly heldSlots = new Map<string, { held: number[]; busy: number }>();
+  /** Hosts we may not start before this time (ms, local clock), learned from failed acquires. */
+  private readonly hostWait = new Map<string, number>();
+  private readonly seenCache = new SeenSet();
+  private pending: Completion[] = [];
+  /** Writers waiting for the pending list to shrink below MAX_PENDING. */
+  private roomWaiters: Array<() => void> = [];
+  private failure: unknown = null;
+  private flushing: Promise<void> | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private renewTimer: NodeJS.Timeout;
+  private claiming: Promise<void> | null = null;
+  private stopped = false;
+  private exhausted = false;
+  private lastEmptyCheck = 0;
+  private queuedApprox = 0;
+  /** Queries this backend ran (for the benchmark's cost per page). */
+  queries = 0;
+
+  constructor(
+    private readonly pool: mysql.Pool,
+    private readonly crawl: JoinedCrawl,
+    private readonly ctx: Pick<BackendContext, 'onRecord' | 'onChange'>,
+    options: MysqlFrontierOptions = {},
+  ) {
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.claimBatch = options.claimBatch ?? 32;
+    this.flushBatch = options.flushBatch ?? 64;
+    this.flushIntervalMs = options.flushIntervalMs ?? 25;
+    this.renewTimer = setInterval(() => void this.renew().catch(() => {}), Math.max(200, this.leaseMs / 3));
+    this.renewTimer.unref();
+  }
+
+  get queued(): number {
+    return this.queuedApprox + this.local.length;
+  }
+
+  private async q<T extends mysql.RowDataPacket[] | mysql.ResultSetHeader>(sql: string, params: unknown[] = []): Promise<T> {
+    this.queries++;
+    const [rows] = await this.pool.query<T>(sql, params);
+    return rows;
+  }
+
+  async seed(entries: NewEntry[]): Promise<void> {
+    await this.transaction(async (conn) => this.insertLinks(conn, entries));
+  }
+
+  private takeLock: Promise<unknown> = Promise.resolve();
+
+  /** One take at a time: a take looks at and removes local entries across awaits. */
+  take(now: number): Promise<Take> {
+    const next = this.takeLock.then(() => this.takeOne(now));
+    this.takeLock = next.catch(() => {});
+    return next;
+  }
+
+  private async takeOne(_now: number): Promise<Take> {
+    if (this.failure) throw this.failure;
+    if (this.stopped) return this.inFlight.size > 0 || this.pending.length > 0 ? { waitMs: -1 } : null;
+    if (this.local.length < this.claimBatch / 2 && !this.exhausted && !this.claiming) {
+      this.claiming = this.claim().finally(() => {
+        this.claiming = null;
+      });
+    }
+    if (this.local.length === 0 && this.claiming) await this.claiming;
+    const now = Date.now();
+    let soonest = Infinity;
+    for (let i = 0; i < this.local.length; i++) {
+      const e = this.local[i]!;
+      const wait = this.hostWait.get(e.host) ?? 0;
+      if (wait > now) {
+        soonest = Math.min(soonest, wait - now);
+        continue;
+      }
+      const got = await this.acquireHost(e.host, e.hash.toString('hex'));
+      if (got === true) {
+        this.local.splice(i, 1);
+        this.inFlight.set(e.hash.toString('hex'), e);
+        return { entry: e, host: e.host };
+      }
+      this.hostWait.set(e.host, Date.now() + got);
+      soonest = Math.min(soonest, got);
+    }
+    if (this.local.length > 0) return { waitMs: Math.max(2, Math.min(soonest, 250)) };
+    if (this.pending.length > 0) {
+      // Links of finished pages become claimable once written: write them now.
+      this.kickFlush();
+      return { waitMs: -1 };
+    }
+    // --max-pages reached for the whole crawl: what this process claimed is done.
+    if (this.exhausted) return this.inFlight.size > 0 ? { waitMs: -1 } : null;
+    // Our own pages in flight will add links or finish: wait for them, not for the database.
+    if (this.inFlight.size > 0) return { waitMs: -1 };
+    // Nothing here: done only when nothing is queued or claimed anywhere in the crawl.
+    if (Date.now() - this.lastEmptyCheck < 50) return { waitMs: 50 };
+    this.lastEmptyCheck = Date.now();
+    const rows = await this.q<mysql.RowDataPacket[]>(
+      "SELECT state, COUNT(*) AS n FROM frontier WHERE crawl_id = ? AND state IN ('queued', 'claimed') GROUP BY state",
+      [this.crawl.crawlId],
+    );
+    const counts = Object.fromEntries(rows.map((r) => [String(r.state), Number(r.n)]));
+    this.queuedApprox = counts.queued ?? 0;
+    if ((counts.queued ?? 0) === 0 && (counts.claimed ?? 0) === 0) return null;
+    return { waitMs: 50 };
+  }
+
+  sent(host: string): void {
+    if (!this.starting.delete(host)) return;
+    // The next process may start `delay_ms` after this moment, by the database's clock.
+    void this.q('UPDATE crawl_hosts SET last_start = NOW(3), starter = NULL, starter_expires = NULL WHERE crawl_id = ? AND host = ? AND starter = ?', [this.crawl.crawlId, host, this.owner]).catch(() => {});
+  }
+
+  async setDelay(host: string, delayMs: number): Promise<void> {
+    this.hostDelay.set(host, Math.max(this.hostDelay.get(host) ?? 0, delayMs));
+    await this.q('UPDATE crawl_hosts SET delay_ms = GREATEST(delay_ms, ?) WHERE crawl_id = ? AND host = ?', [Math.round(delayMs), this.crawl.crawlId, host]);
+  }
+
+  async retry(entry: FrontierEntry, host: string, notBefore: number): Promise<void> {
+    const e = entry as Claimed;
+    this.inFlight.delete(e.hash.toString('hex'));
+    await this.releaseHost(host, e.hash.toString('hex'));
+    await this.q(
+      "UPDATE frontier SET state = 'queued', attempts = attempts + 1, not_before = NOW(3) + INTERVAL ? MICROSECOND, lease_owner = NULL, lease_expires = NULL, updated_at = NOW(3) WHERE crawl_id = ? AND url_hash = ? AND lease_owner = ?",
+      [Math.max(0, notBefore - Date.now()) * 1000, this.crawl.crawlId, e.hash, this.owner],
+    );
+  }
+
+  async complete(c: Completion): Promise<void> {
+    if (this.failure) throw this.failure;
+    void this.releaseHost(c.host, (c.entry as Claimed).hash.toString('hex')).catch(() => {});
+    this.pending.push(c);
+    if (this.pending.length >= this.flushBatch) this.kickFlush();
+    else if (!this.flushTimer) this.flushTimer = setTimeout(() => this.kickFlush(), this.flushIntervalMs);
+    // The worker goes on at once; only a backlog (a slow database) makes it wait.
+    while (this.pending.length > MAX_PENDING && !this.failure) await new Promise<void>((r) => this.roomWaiters.push(r));
+    if (this.failure) throw this.failure;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.renewTimer);
+    while ((this.pending.length > 0 || this.flushing) && !this.failure) {
+      this.kickFlush();
+      await this.flushing;
+    }
+    // URLs claimed but never started go back to the queue at once, not after the lease.
+    const unstarted = [...this.local, ...this.inFlight.values()];
+    this.local = [];
+    try {
+      if (unstarted.length > 0) {
+        await this.q(
+          `UPDATE frontier SET state = 'queued', lease_owner = NULL, lease_expires = NULL WHERE crawl_id = ? AND lease_owner = ? AND state = 'claimed' AND url_hash IN (${unstarted.map(() => '?').join(', ')})`,
+          [this.crawl.crawlId, this.owner, ...unstarted.map((e) => e.hash)],
+        );
+      }
+      if (this.lockConn) {
+        await this.lockConn.query('SELECT RELEASE_ALL_LOCKS()');
+        this.lockConn.release();
+        this.lockConn = null;
+      }
+    } finally {
+      await this.pool.end().catch(() => {});
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  // --- claims ---------------------------------------------------------------------------------
+
+  private async claim(): Promise<void> {
+    if (this.stopped || this.exhausted) return;
+    const claimed = await this.transaction(async (conn) => {
+      const cols = 'url_hash, url, host, depth, referrer, attempts, counted';
+      // Expired leases first (a dead worker's URLs), then the queue in BFS order.
+      const [expired] = await conn.query<mysql.RowDataPacket[]>(
+        `SELECT ${cols} FROM frontier WHERE crawl_id = ? AND state = 'claimed' AND lease_expires < NOW(3) ORDER BY lease_expires LIMIT ? FOR UPDATE SKIP LOCKED`,
+        [this.crawl.crawlId, this.claimBatch],
+      );
+      let rows = expired;
+      if (rows.length < this.claimBatch) {
+        const [queued] = await conn.query<mysql.RowDataPacket[]>(
+          `SELECT ${cols} FROM frontier WHERE crawl_id = ? AND state = 'queued' AND not_before <= NOW(3) ORDER BY depth, id LIMIT ? FOR UPDATE SKIP LOCKED`,
+          [this.crawl.crawlId, this.claimBatch - rows.length],
+        );
+        rows = rows.concat(queued);
+        this.queries++;
+      }
+      this.queries++;
+      if (rows.length === 0) return [];
+      const fresh = rows.filter((r) => Number(r.counted) === 0);
+      if (fresh.length > 0 && this.crawl.options.maxPages !== null) {
+        // --max-pages holds for the whole crawl: one counter row, locked for the moment of the claim.
+        const [[crawlRow]] = await conn.query<mysql.RowDataPacket[]>('SELECT max_pages, pages_counted FROM crawls WHERE id = ? FOR UPDATE', [this.crawl.crawlId]);
+        this.queries++;
+        const room = Math.max(0, Number(crawlRow!.max_pages) - Number(crawlRow!.pages_counted));
+        if (room < fresh.length) {
+          const drop = new Set(fresh.slice(room).map((r) => (r.url_hash as Buffer).toString('hex')));
+          rows = rows.filter((r) => !drop.has((r.url_hash as Buffer).toString('hex')));
+          if (room === 0) this.exhausted = true;
+        }
+        const counted = Math.min(room, fresh.length);
+        if (counted > 0) {
+          await conn.query('UPDATE crawls SET pages_counted = pages_counted + ? WHERE id = ?', [counted, this.crawl.crawlId]);
+          this.queries++;
+        }
+      }
+      if (rows.length === 0) return [];
+      await conn.query(
+        `UPDATE frontier SET state = 'claimed', counted = 1, lease_owner = ?, lease_expires = NOW(3) + INTERVAL ? MICROSECOND, updated_at = NOW(3) WHERE crawl_id = ? AND url_hash IN (${rows.map(() => '?').join(', ')})`,
+        [this.owner, this.leaseMs * 1000, this.crawl.crawlId, ...rows.map((r) => r.url_hash as Buffer)],
+      );
+      this.queries++;
+      return rows;
+    });
+    for (const r of claimed) {
+      const url = String(r.url);
+      this.seenCache.add(url);
+      this.local.push({
+        hash: r.url_hash as Buffer,
+        url,
+        host: String(r.host),
+        depth: Number(r.depth),
+        referrer: r.referrer === null ? null : String(r.referrer),
+        attempts: Number(r.attempts),
+        notBefore: 0,
+        seq: 0,
+      });
+    }
+  }
+
+  private async renew(): Promise<void> {
+    if (this.inFlight.size === 0 && this.local.length === 0) return;
+    await this.q("UPDATE frontier SET lease_expires = NOW(3) + INTERVAL ? MICROSECOND WHERE crawl_id = ? AND lease_owner = ? AND state = 'claimed'", [this.leaseMs * 1000, this.crawl.crawlId, this.owner]);
+  }
+
+  // --- per-host politeness across processes -------------------------------------------------------
+
+  private async ensureHost(host: string): Promise<void> {
+    if (this.knownHosts.has(host)) return;
+    await this.q('INSERT IGNORE INTO crawl_hosts (crawl_id, host, delay_ms) VALUES (?, ?, ?)', [this.crawl.crawlId, host, this.crawl.options.delayMs]);
+    const [row] = await this.q<mysql.RowDataPacket[]>('SELECT delay_ms FROM crawl_hosts WHERE crawl_id = ? AND host = ?', [this.crawl.crawlId, host]);
+    this.hostDelay.set(host, Math.max(this.hostDelay.get(host) ?? 0, Number(row?.delay_ms ?? 0)));
+    this.knownHosts.add(host);
+  }
+
+  /**
+   * The connection that holds this process's host-slot locks. Slots are the server's named locks
+   * (GET_LOCK): no disk write per request, and a dead process's slots are freed with its connection.
+   */
+  private async lockConnection(): Promise<mysql.PoolConnection> {
+    if (!this.lockConn) {
+      const conn = await this.pool.getConnection();
+      conn.on('error', () => {
+        if (this.lockConn === conn) this.lockConn = null;
+        this.heldSlots.clear();
+      });
+      this.lockConn = conn;
+    }
+    return this.lockConn;
+  }
+
+  private slotLock(host: string, slot: number): string {
+    // Lock names are at most 64 characters: hash crawl and host.
+    return `rawcrawl:${createHash('sha1').update(`${this.crawl.crawlId}\n${host}`).digest('hex').slice(0, 32)}:${slot}`;
+  }
+
+  /** Takes an in-flight slot and the right to start now; true, or ms to wait before trying again. */
+  private async acquireHost(host: string, key: string): Promise<true | number> {
+    await this.ensureHost(host);
+    const perHost = Math.max(1, this.crawl.options.perHost);
+    let slots = this.heldSlots.get(host);
+    if (!slots) {
+      slots = { held: [], busy: 0 };
+      this.heldSlots.set(host, slots);
+    }
+    if (slots.busy >= slots.held.length) {
+      // Every slot this process holds is busy: try to lock one more.
+      if (slots.held.length >= perHost) return 20;
+      const conn = await this.lockConnection();
+      let slot = -1;
+      const first = Math.floor(Math.random() * perHost);
+      for (let k = 0; k < perHost && slot < 0; k++) {
+        const candidate = (first + k) % perHost;
+        if (slots.held.includes(candidate)) continue;
+        this.queries++;
+        const [[row]] = await conn.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [this.slotLock(host, candidate)]);
+        if (Number(row!.got) === 1) slot = candidate;
+      }
+      if (slot < 0) return 20;
+      slots.held.push(slot);
+    }
+    slots.busy++;
+    if ((this.hostDelay.get(host) ?? 0) === 0) return true;
+    // With a delay: one process at a time may be starting a request to the host, and only
+    // delay_ms after the last one was written (sent() records that moment).
+    const start = await this.q<mysql.ResultSetHeader>(
+      `UPDATE crawl_hosts SET starter = ?, starter_expires = NOW(3) + INTERVAL ? MICROSECOND
+       WHERE crawl_id = ? AND host = ? AND (starter IS NULL OR starter_expires < NOW(3)) AND last_start <= NOW(3) - INTERVAL (delay_ms * 1000) MICROSECOND`,
+      [this.owner, this.leaseMs * 1000, this.crawl.crawlId, host],
+    );
+    if (start.affectedRows === 1) {
+      this.starting.set(host, key);
+      return true;
+    }
+    await this.releaseHost(host, key);
+    const [row] = await this.q<mysql.RowDataPacket[]>(
+      'SELECT GREATEST(0, TIMESTAMPDIFF(MICROSECOND, NOW(3), last_start + INTERVAL (delay_ms * 1000) MICROSECOND)) AS wait_us FROM crawl_hosts WHERE crawl_id = ? AND host = ?',
+      [this.crawl.crawlId, host],
+    );
+    return Math.max(1, Math.ceil(Number(row?.wait_us ?? 0) / 1000));
+  }
+
+  /** Frees the in-flight slot of the entry `key`, and its start grant if it never wrote its request. */
+  private async releaseHost(host: string, key: string): Promise<void> {
+    if (this.starting.get(host) === key) {
+      this.starting.delete(host);
+      // Granted but never written (connect failed, say): free the start without moving last_start.
+      await this.q('UPDATE crawl_hosts SET starter = NULL, starter_expires = NULL WHERE crawl_id = ? AND host = ? AND starter = ?', [this.crawl.crawlId, host, this.owner]);
+    }
+    const slots = this.heldSlots.get(host);
+    if (!slots) return;
+    slots.busy = Math.max(0, slots.busy - 1);
+    // A slot stays locked while this process has more work for the host (no query per page);
+    // once it has none, spare slots go back to the other processes.
+    const wanted = slots.busy + this.local.filter((e) => e.host === host).length;
+    while (slots.held.length > Math.max(slots.busy, wanted) && this.lockConn) {
+      const slot = slots.held.pop()!;
+      this.queries++;
+      await this.lockConn.query('DO RELEASE_LOCK(?)', [this.slotLock(host, slot)]);
+    }
+  }
+
+  // --- completions ------------------------------------------------------------------------------
+
+  private kickFlush(): void {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    if (this.flushing || this.pending.length === 0 || this.failure) return;
+    const batch = this.pending.splice(0, this.flushBatch);
+    this.flushing = this.writeCompletions(batch)
+      .then(async () => {
+        const waiters = this.roomWaiters;
+        this.roomWaiters = [];
+        for (const w of waiters) w();
+        for (const c of batch) if (c.record) await this.ctx.onRecord(c.record);
+        this.ctx.onChange();
+      })
+      .catch((err: unknown) => {
+        // The database is gone for good: stop the crawl; the records stay unacknowledged and
+        // their URLs claimed, so a resumed crawl fetches them again.
+        this.failure = err;
+        for (const w of this.roomWaiters) w();
+        this.roomWaiters = [];
+        this.ctx.onChange();
+      })
+      .finally(() => {
+        this.flushing = null;
+        if (this.pending.length > 0) this.kickFlush();
+      });
+  }
+
+  /** Links, page rows and state marks of a batch of pages: one transaction. */
+  private async writeCompletions(batch: Completion[]): Promise<void> {
+    const links: NewEntry[] = [];
+    for (const c of batch) for (const l of c.links) if (this.seenCache.add(l.url)) links.push(l);
+    const records = batch.flatMap((c) => (c.record ? [c.record] : []));
+    const skippedFresh = batch.filter((c) => c.state === 'skipped' && c.entry.attempts === 0).length;
+    await this.transaction(async (conn) => {
+      await this.insertLinks(conn, links);
+      if (records.length > 0) {
+        const { sql, params } = pageUpsert(records);
+        await conn.query(sql, params);
+        this.queries++;
+      }
+      for (const state of ['done', 'failed', 'skipped'] as const) {
+        const hashes = batch.filter((c) => c.state === state).map((c) => (c.entry as Claimed).hash);
+        if (hashes.length === 0) continue;
+        await conn.query(
+          `UPDATE frontier SET state = ?, lease_owner = NULL, lease_expires = NULL, updated_at = NOW(3) WHERE crawl_id = ? AND url_hash IN (${hashes.map(() => '?').join(', ')})`,
+          [state, this.crawl.crawlId, ...hashes],
+        );
+        this.queries++;
+      }
+      if (skippedFresh > 0 && this.crawl.options.maxPages !== null) {
+        await conn.query('UPDATE crawls SET pages_counted = pages_counted - ? WHERE id = ? AND pages_counted >= ?', [skippedFresh, this.crawl.crawlId, skippedFresh]);
+        this.queries++;
+      }
+    });
+    for (const c of batch) this.inFlight.delete((c.entry as Claimed).hash.toString('hex'));
+  }
+
+  private async insertLinks(conn: mysql.PoolConnection, links: NewEntry[]): Promise<void> {
+    if (links.length === 0) return;
+    // Sorted by key so concurrent batches lock in the same order (fewer deadlocks).
+    const rows = links.map((l) => ({ l, h: frontierHash(l.url) })).sort((a, b) => Buffer.compare(a.h, b.h));
+    for (let i = 0; i < rows.length; i += 500) {
+      const part = rows.slice(i, i + 500);
+      await conn.query(
+        `INSERT IGNORE INTO frontier (crawl_id, url_hash, url, host, depth, referrer) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+        part.flatMap(({ l, h }) => [this.crawl.crawlId, h, l.url, l.host, l.depth, l.referrer]),
+      );
+      this.queries++;
+    }
+  }
+
+  /** Runs fn in a transaction; deadlocks and lost connections are retried with backoff. */
+  private async transaction<T>(fn: (conn: mysql.PoolConnection) => Promise<T>): Promise<T> {
+    let firstFailure = 0;
+    for (let attempt = 1; ; attempt++) {
+      let conn: mysql.PoolConnection | null = null;
+      try {
+        conn = await this.pool.getConnection();
+        await conn.beginTransaction();
+        const out = await fn(conn);
+        await conn.commit();
+        conn.release();
+        return out;
+      } catch (err) {
+        if (conn) {
+          await conn.rollback().catch(() => {});
+          conn.release();
+        }
+        const e = err as { errno?: number; code?: string; fatal?: boolean };
+        const retrySame = e.errno !== undefined && RETRY_SAME.has(e.errno);
+        if (!retrySame && !isConnectionError(e)) throw err;
+        if (!retrySame) {
+          firstFailure ||= Date.now();
+          if (Date.now() - firstFailure > 60_000) throw new RawcrawlError('ERR_STORAGE', `MySQL unreachable for 60 s (${e.code ?? String(err)})`, { cause: err });
+        }
+        await new Promise((r) => setTimeout(r, Math.min(2000, 5 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+      }
+    }
+  }
+}
+
+/** Counts for `rawcrawl status`. */
+export interface CrawlStatus {
+  name: string;
+  createdAt: Date;
+  states: Record<string, number>;
+  hosts: Array<{ host: string; queued: number; claimed: number; done: number; failed: number }>;
+  pagesPerSecondLastMinute: number;
+  pagesCounted: number;
+  maxPages: number | null;
+}
+
+export async function crawlStatus(pool: mysql.Pool, name: string): Promise<CrawlStatus | null> {
+  const [crawls] = await pool.query<mysql.RowDataPacket[]>('SELECT id, created_at, max_pages, pages_counted FROM crawls WHERE name = ?', [name]);
+  const c = crawls[0];
+  if (!c) return null;
+  const id = Number(c.id);
+  const [states] = await pool.query<mysql.RowDataPacket[]>('SELECT state, COUNT(*) AS n FROM frontier WHERE crawl_id = ? GROUP BY state', [id]);
+  const [hosts] = await pool.query<mysql.RowDataPacket[]>(
+    `SELECT host, SUM(state = 'queued') AS queued, SUM(state = 'claimed') AS claimed, SUM(state = 'done') AS done, SUM(state = 'failed') AS failed
+     FROM frontier WHERE crawl_id = ? GROUP BY host ORDER BY COUNT(*) DESC LIMIT 20`,
+    [id],
+  );
+  const [recent] = await pool.query<mysql.RowDataPacket[]>(
+    "SELECT COUNT(*) AS n FROM frontier WHERE crawl_id = ? AND state IN ('done', 'failed') AND updated_at >= NOW(3) - INTERVAL 60 SECOND",
+    [id],
+  );
+  return {
+    name,
+    createdAt: c.created_at as Date,
+    states: Object.fromEntries(['queued', 'claimed', 'done', 'failed', 'skipped'].map((s) => [s, Number(states.find((r) => r.state === s)?.n ?? 0)])),
+    hosts: hosts.map((h) => ({ host: String(h.host), queued: Number(h.queued), claimed: Number(h.claimed), done: Number(h.done), failed: Number(h.failed) })),
+    pagesPerSecondLastMinute: Number(recent[0]!.n) / 60,
+    pagesCounted: Number(c.pages_counted),
+    maxPages: c.max_pages === null ? null : Number(c.max_pages),
+  };
+}

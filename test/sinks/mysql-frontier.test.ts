@@ -1,0 +1,163 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { connectMysql } from '../../src/sinks/mysql.js';
+import { freshDatabase, type TestDatabase } from '../helpers/mariadb.js';
+import { treeSite, treeSiteProcess } from '../helpers/tree-site.js';
+
+const BIN = path.resolve(__dirname, '../../bin/rawcrawl');
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await freshDatabase();
+  await (await connectMysql(db.url)).end();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+function startCrawler(origin: string, crawlId: string, extra: string[] = []): { child: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
+  const child = spawn(process.execPath, [BIN, `${origin}/p/0`, '--mysql', db.url, '--crawl-id', crawlId, '-q', '--ignore-robots', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  return { child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))), stderr: () => err };
+}
+
+async function until(cond: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > ms) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function rowCount(prefix: string): Promise<number> {
+  const [r] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM pages WHERE url LIKE ?', [`${prefix}%`]);
+  return Number(r!.n);
+}
+
+function memoryIo() {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (b: Buffer) => (out += b.toString()));
+  stderr.on('data', (b: Buffer) => (err += b.toString()));
+  return { io: { stdout, stderr, env: {}, isTTY: false }, out: () => out, err: () => err };
+}
+
+describe('persistent frontier in MySQL (--crawl-id)', () => {
+  it('resumes after SIGKILL: every page one row, no page that had a row fetched again', async () => {
+    const site = await treeSite(2000, 1);
+    try {
+      const first = startCrawler(site.origin, 'resume', ['--concurrency', '8', '--lease', '1s']);
+      await until(async () => (await rowCount(site.origin)) >= 300);
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const before = await db.query<{ url: string }>('SELECT url FROM pages WHERE url LIKE ?', [`${site.origin}%`]);
+      const storedBefore = new Set(before.map((r) => new URL(r.url).pathname));
+      expect(storedBefore.size).toBeGreaterThanOrEqual(300);
+      expect(storedBefore.size).toBeLessThan(2000);
+      const hitsBefore = site.hits.length;
+
+      const second = startCrawler(site.origin, 'resume', ['--concurrency', '8', '--lease', '1s']);
+      expect(await second.exited).toBe(0);
+      expect(await rowCount(site.origin)).toBe(2000);
+      const [dupes] = await db.query<{ n: number }>('SELECT COUNT(*) - COUNT(DISTINCT url) AS n FROM pages');
+      expect(Number(dupes!.n)).toBe(0);
+      const refetched = site.hits.slice(hitsBefore).filter((h) => storedBefore.has(h.path));
+      expect(refetched).toEqual([]);
+      // Everything the first process had fetched but not stored was fetched again, nothing more.
+      const fetchedAfter = new Set(site.hits.slice(hitsBefore).map((h) => h.path));
+      expect(fetchedAfter.size + storedBefore.size).toBe(2000);
+
+      const m = memoryIo();
+      expect(await main(['node', 'rawcrawl', 'status', '--mysql', db.url, '--crawl-id', 'resume'], m.io)).toBe(0);
+      expect(m.out()).toMatch(/queued 0 {2}claimed 0 {2}done 2000 {2}failed 0/);
+      expect(m.out()).toContain(`${new URL(site.origin).host}  queued 0  claimed 0  done 2000`);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('shares one crawl between three processes; the others finish a killed one\'s share', async () => {
+    const site = await treeSite(1500, 2);
+    try {
+      const procs = [0, 1, 2].map(() => startCrawler(site.origin, 'share', ['--concurrency', '4', '--lease', '1s']));
+      await until(async () => (await rowCount(site.origin)) >= 200);
+      const victim = procs[0]!.child;
+      victim.kill('SIGKILL');
+      await procs[0]!.exited;
+      // What the killed process held: its leases (claimed, fetched or not, unstored).
+      const lost = await db.query<{ url: string }>("SELECT url FROM frontier WHERE state = 'claimed' AND lease_owner LIKE ?", [`%:${victim.pid}:%`]);
+      const lostPaths = new Set(lost.map((r) => new URL(r.url).pathname));
+      const codes = await Promise.all(procs.slice(1).map((p) => p.exited));
+      expect(codes).toEqual([0, 0]);
+      expect(await rowCount(site.origin)).toBe(1500);
+      const counts = new Map<string, number>();
+      for (const h of site.hits) counts.set(h.path, (counts.get(h.path) ?? 0) + 1);
+      expect(counts.size).toBe(1500);
+      const refetched = [...counts].filter(([, n]) => n > 1).map(([p]) => p);
+      // Fetches = pages + re-fetches, and every re-fetch is of a lease the killed process lost.
+      expect(site.hits.length).toBe(1500 + refetched.length);
+      expect(refetched.every((p) => lostPaths.has(p))).toBe(true);
+      expect([...counts.values()].every((n) => n <= 2)).toBe(true);
+      const [{ n }] = (await db.query<{ n: number }>("SELECT COUNT(*) AS n FROM frontier f JOIN crawls c ON c.id = f.crawl_id WHERE c.name = 'share' AND f.state = 'done'")) as [{ n: number }];
+      expect(Number(n)).toBe(1500);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('keeps --delay between request starts to a host across three processes', async () => {
+    const site = await treeSiteProcess(40, 0);
+    try {
+      const procs = [0, 1, 2].map(() => startCrawler(site.origin, 'polite', ['--concurrency', '4', '--delay', '100']));
+      const codes = await Promise.all(procs.map((p) => p.exited));
+      expect(codes).toEqual([0, 0, 0]);
+      const hits = await site.hits();
+      expect(new Set(hits.map((h) => h.path)).size).toBe(40);
+      const times = hits.map((h) => h.at).sort((a, b) => a - b);
+      const gaps = times.slice(1).map((t, i) => t - times[i]!);
+      // 100 ms by the database clock, counted from each request's write; a few ms of scheduling jitter.
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(95);
+    } finally {
+      site.close();
+    }
+  });
+
+  it('holds --max-pages for the crawl as a whole', async () => {
+    const site = await treeSite(500, 1);
+    try {
+      const procs = [0, 1].map(() => startCrawler(site.origin, 'limited', ['--max-pages', '50']));
+      expect(await Promise.all(procs.map((p) => p.exited))).toEqual([0, 0]);
+      expect(new Set(site.hits.map((h) => h.path)).size).toBe(50);
+      expect(await rowCount(site.origin)).toBe(50);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('claims through the index: EXPLAIN shows the claim and lease keys', async () => {
+    const pool = await connectMysql(db.url);
+    try {
+      const [claim] = (await pool.query("EXPLAIN SELECT url_hash FROM frontier WHERE crawl_id = 1 AND state = 'queued' AND not_before <= NOW(3) ORDER BY depth, id LIMIT 16 FOR UPDATE SKIP LOCKED")) as unknown as [Array<{ key: string }>];
+      expect(claim[0]!.key).toBe('ix_frontier_claim');
+      const [lease] = (await pool.query("EXPLAIN SELECT url_hash FROM frontier WHERE crawl_id = 1 AND state = 'claimed' AND lease_expires < NOW(3) ORDER BY lease_expires LIMIT 16 FOR UPDATE SKIP LOCKED")) as unknown as [Array<{ key: string }>];
+      expect(lease[0]!.key).toBe('ix_frontier_lease');
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('refuses --crawl-id without --mysql, and reports an unknown crawl', async () => {
+    const m = memoryIo();
+    expect(await main(['node', 'rawcrawl', 'http://127.0.0.1:1/', '--crawl-id', 'x'], m.io)).toBe(2);
+    expect(m.err()).toBe('rawcrawl: ERR_INVALID_OPTION --crawl-id needs --mysql URL (or RAWCRAWL_MYSQL_URL)\n');
+    const s = memoryIo();
+    expect(await main(['node', 'rawcrawl', 'status', '--mysql', db.url, '--crawl-id', 'nope'], s.io)).toBe(2);
+    expect(s.err()).toMatch(/no crawl named "nope"/);
+  });
+});
