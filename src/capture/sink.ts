@@ -17,7 +17,9 @@ export interface CaptureSinkOptions {
   warcFile?: string;
   /** Rotate the WARC file at this size in bytes. */
   warcMaxSize?: number;
-  /** Called with every exchange as it completes (after it was stored). */
+  /** zlib level of the WARC's gzip members (1 fastest, default; 9 smallest). */
+  warcGzipLevel?: number;
+  /** Called with every exchange once it was stored. */
   onExchange?: (ex: CapturedExchange, page: PageCapture) => void;
 }
 
@@ -41,10 +43,11 @@ export interface CaptureSink {
   /** Plug into request()'s onWire (chain it with other listeners if needed). */
   onWire: WireListener;
   /**
-   * The capture of the last exchange for this URL (a redirect hop's URL gives that hop). Ready as
-   * soon as request() settles: the WARC is written synchronously when the connection closes.
+   * The capture of the last exchange for this URL (a redirect hop's URL gives that hop), once
+   * its WARC records and capture file are written (they are compressed and written in the
+   * background, so request() does not wait for them). Undefined for a URL never captured.
    */
-  recordFor(url: string): PageCapture | undefined;
+  recordFor(url: string): Promise<PageCapture | undefined>;
   /** WARC files written so far, in order. */
   readonly warcFiles: readonly string[];
   /** Exchanges stored so far. */
@@ -83,9 +86,13 @@ export function createCaptureSink(options: CaptureSinkOptions): CaptureSink {
     }
   }
   const warc = options.warcFile
-    ? new WarcWriter({ file: options.warcFile, ...(options.warcMaxSize !== undefined ? { maxSize: options.warcMaxSize } : {}) })
+    ? new WarcWriter({
+        file: options.warcFile,
+        ...(options.warcMaxSize !== undefined ? { maxSize: options.warcMaxSize } : {}),
+        ...(options.warcGzipLevel !== undefined ? { gzipLevel: options.warcGzipLevel } : {}),
+      })
     : null;
-  const pages = new Map<string, PageCapture>();
+  const pages = new Map<string, { page: PageCapture; ready: Promise<void> }>();
   const pending = new Set<Promise<void>>();
   let failure: RawcrawlError | null = null;
   let count = 0;
@@ -93,19 +100,21 @@ export function createCaptureSink(options: CaptureSinkOptions): CaptureSink {
     failure ??= err instanceof RawcrawlError ? err : new RawcrawlError('ERR_STORAGE', `capture failed: ${String(err)}`, { cause: err });
   };
 
+  const track = (job: Promise<void>): Promise<void> => {
+    const p = job.catch(fail).finally(() => pending.delete(p));
+    pending.add(p);
+    return p;
+  };
+
   const store = (ex: CapturedExchange): void => {
     if (failure) return;
     try {
-      let at: WarcLocation | null = null;
-      if (warc) {
-        const stored = { response: ex.response, reads: ex.reads, peerEof: ex.peerEof, method: ex.method };
-        at = warc.writeExchange(ex, scanResponse(stored)).response;
-      }
+      const stored = { response: ex.response, reads: ex.reads, peerEof: ex.peerEof, method: ex.method };
       const captureFile = options.dir ? join(options.dir, captureName(ex)) : null;
       const page: PageCapture = {
         url: ex.url,
-        warcFile: at?.file ?? null,
-        warcOffset: at?.offset ?? null,
+        warcFile: null,
+        warcOffset: null,
         captureFile,
         timings: ex.timings,
         leniencies: ex.leniencies,
@@ -113,19 +122,27 @@ export function createCaptureSink(options: CaptureSinkOptions): CaptureSink {
         remoteAddress: ex.remoteAddress,
         error: ex.error,
       };
+      const written: Promise<WarcLocation | null> = warc
+        ? warc.writeExchange(ex, scanResponse(stored)).then((w) => {
+            page.warcFile = w.response?.file ?? null;
+            page.warcOffset = w.response?.offset ?? null;
+            return w.response;
+          })
+        : Promise.resolve(null);
+      const jobs: Array<Promise<unknown>> = [written];
+      if (captureFile) {
+        jobs.push(
+          Promise.all([replayResponse(stored), written]).then(([record, at]) =>
+            writeFile(captureFile, encodeCapture(ex, record, at ? { file: at.file, offset: at.offset } : undefined)),
+          ),
+        );
+      }
+      const ready = track(Promise.all(jobs).then(() => options.onExchange?.(ex, page)));
       const key = stripFragment(ex.url);
       pages.delete(key);
-      pages.set(key, page);
+      pages.set(key, { page, ready });
       if (pages.size > REMEMBERED) pages.delete(pages.keys().next().value!);
       count++;
-      if (captureFile) {
-        const job = replayResponse({ response: ex.response, reads: ex.reads, peerEof: ex.peerEof, method: ex.method })
-          .then((record) => writeFile(captureFile, encodeCapture(ex, record, at ? { file: at.file, offset: at.offset } : undefined)))
-          .catch(fail)
-          .finally(() => pending.delete(job));
-        pending.add(job);
-      }
-      options.onExchange?.(ex, page);
     } catch (err) {
       fail(err);
     }
@@ -134,7 +151,12 @@ export function createCaptureSink(options: CaptureSinkOptions): CaptureSink {
 
   return {
     onWire: recorder.onWire,
-    recordFor: (url) => pages.get(stripFragment(url)),
+    async recordFor(url) {
+      const hit = pages.get(stripFragment(url));
+      if (!hit) return undefined;
+      await hit.ready;
+      return hit.page;
+    },
     get warcFiles() {
       return warc ? warc.files : [];
     },
@@ -143,7 +165,7 @@ export function createCaptureSink(options: CaptureSinkOptions): CaptureSink {
     },
     async close() {
       while (pending.size > 0) await Promise.all([...pending]);
-      warc?.close();
+      await warc?.close().catch(fail);
       if (failure) throw failure;
     },
   };

@@ -3,8 +3,8 @@ import { basename } from 'node:path';
 import type { CapturedExchange } from '../capture/exchange.js';
 import type { ResponseRecord } from '../capture/replay-response.js';
 import { RawcrawlError } from '../errors.js';
-import { exchangeRecords } from './exchange-records.js';
-import { formatRecord, gzipRecord, newRecordId, warcDate, type WarcField } from './record.js';
+import { exchangeRecords, type ExchangeRecord } from './exchange-records.js';
+import { formatRecord, gzipRecord, gzipRecordAsync, newRecordId, warcDate, type WarcField } from './record.js';
 
 export interface WarcWriterOptions {
   /** First file's path; `.warc.gz` writes one gzip member per record, `.warc` writes plain. */
@@ -13,6 +13,8 @@ export interface WarcWriterOptions {
   maxSize?: number;
   /** Extra warcinfo fields ("operator", "description", …). */
   info?: WarcField[];
+  /** zlib level for the gzip members, 1 (fastest, default) to 9 (smallest). */
+  gzipLevel?: number;
 }
 
 /** Where one record starts: file path and byte offset (of its gzip member in a .warc.gz). */
@@ -39,53 +41,90 @@ export function rotatedName(first: string, index: number): string {
 
 /**
  * Writes WARC/1.1 files (ISO 28500:2017): a warcinfo record first in each file, then request,
- * response and metadata records per exchange, kept together in one file. Writes are synchronous,
- * so a record's location is known when writeExchange() returns.
+ * response and metadata records per exchange, kept together in one file, exchanges in the order
+ * writeExchange() was called. Records are compressed on the thread pool; the file writes are
+ * synchronous and in order, so a location is final when its promise resolves.
  */
 export class WarcWriter {
-  /** Every file written, in order. */
+  /** Every file opened, in order. */
   readonly files: string[] = [];
   private fd = -1;
+  /** Bytes written to the open file. */
   private size = 0;
-  private exchangesInFile = 0;
-  private warcinfoId = '';
+  /** The file index new exchanges go to (ahead of the open file while a rotation is queued). */
+  private target = 0;
+  private targetExchanges = 0;
+  private readonly warcinfoIds: string[] = [];
+  private tail: Promise<unknown> = Promise.resolve();
+  private failure: RawcrawlError | null = null;
   private readonly gzip: boolean;
 
   constructor(private readonly o: WarcWriterOptions) {
     if (o.maxSize !== undefined && !(o.maxSize > 0)) {
       throw new RawcrawlError('ERR_INVALID_OPTION', `warc max size must be > 0, got ${String(o.maxSize)}`);
     }
+    if (o.gzipLevel !== undefined && !(Number.isInteger(o.gzipLevel) && o.gzipLevel >= 1 && o.gzipLevel <= 9)) {
+      throw new RawcrawlError('ERR_INVALID_OPTION', `gzip level must be 1 to 9, got ${String(o.gzipLevel)}`);
+    }
     this.gzip = o.file.endsWith('.gz');
     this.openNext();
   }
 
-  writeExchange(ex: CapturedExchange, scan: ResponseRecord): WrittenExchange {
-    if (this.o.maxSize !== undefined && this.exchangesInFile > 0 && this.size >= this.o.maxSize) this.openNext();
-    const out: Partial<WrittenExchange> = { response: null, request: null };
-    const file = this.files[this.files.length - 1]!;
-    const members: Buffer[] = [];
-    let at = this.size;
-    for (const r of exchangeRecords(ex, scan, this.warcinfoId)) {
-      const data = this.encode(formatRecord(r.fields, r.block));
-      out[r.type] = { file, offset: at, length: data.length };
-      members.push(data);
-      at += data.length;
+  /** Queues the exchange's records; resolves with where they were written. */
+  writeExchange(ex: CapturedExchange, scan: ResponseRecord): Promise<WrittenExchange> {
+    if (this.failure) return Promise.reject(this.failure);
+    // Rotation is decided when the exchange is queued, from the bytes already written: with
+    // exchanges in flight a file can end up to their size past maxSize.
+    const max = this.o.maxSize;
+    if (max !== undefined && this.targetExchanges > 0 && this.target === this.files.length - 1 && this.size >= max) {
+      this.target++;
+      this.targetExchanges = 0;
     }
-    // One write per exchange: the records of an exchange stay together, at a third of the syscalls.
-    this.write(Buffer.concat(members, at - this.size));
-    this.exchangesInFile++;
+    const index = this.target;
+    this.targetExchanges++;
+    const warcinfoId = (this.warcinfoIds[index] ??= newRecordId());
+    const records = exchangeRecords(ex, scan, warcinfoId);
+    const encoded = Promise.all(
+      records.map((r) => {
+        const plain = formatRecord(r.fields, r.block);
+        return this.gzip ? gzipRecordAsync(plain, this.o.gzipLevel) : Promise.resolve(plain);
+      }),
+    );
+    const done = this.tail.then(() => encoded).then((members) => this.place(index, records, members));
+    this.tail = done.catch((err: unknown) => {
+      this.failure ??= err instanceof RawcrawlError ? err : new RawcrawlError('ERR_STORAGE', `WARC write failed: ${String(err)}`, { cause: err });
+    });
+    return done;
+  }
+
+  /** Waits for queued exchanges, closes the file; rejects with the first write error. */
+  async close(): Promise<void> {
+    await this.tail;
+    if (this.fd !== -1) {
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  private place(index: number, records: ExchangeRecord[], members: Buffer[]): WrittenExchange {
+    while (this.files.length - 1 < index) this.openNext();
+    const file = this.files[index]!;
+    const out: Partial<WrittenExchange> = { response: null, request: null };
+    let at = this.size;
+    records.forEach((r, i) => {
+      out[r.type] = { file, offset: at, length: members[i]!.length };
+      at += members[i]!.length;
+    });
+    // One write per exchange: its records stay together, at a third of the syscalls.
+    this.write(members.length === 1 ? members[0]! : Buffer.concat(members, at - this.size));
     return out as WrittenExchange;
   }
 
-  close(): void {
-    if (this.fd === -1) return;
-    closeSync(this.fd);
-    this.fd = -1;
-  }
-
   private openNext(): void {
-    this.close();
-    const file = rotatedName(this.o.file, this.files.length);
+    if (this.fd !== -1) closeSync(this.fd);
+    const index = this.files.length;
+    const file = rotatedName(this.o.file, index);
     try {
       this.fd = openSync(file, 'w');
     } catch (err) {
@@ -93,8 +132,7 @@ export class WarcWriter {
     }
     this.files.push(file);
     this.size = 0;
-    this.exchangesInFile = 0;
-    this.warcinfoId = newRecordId();
+    const id = (this.warcinfoIds[index] ??= newRecordId());
     const block = Buffer.from(
       [
         ['software', 'rawcrawl/0.1.0'],
@@ -106,26 +144,17 @@ export class WarcWriter {
         .join(''),
       'utf8',
     );
-    this.append(
-      formatRecord(
-        [
-          ['WARC-Type', 'warcinfo'],
-          ['WARC-Record-ID', this.warcinfoId],
-          ['WARC-Date', warcDate(new Date().toISOString())],
-          ['WARC-Filename', basename(file)],
-          ['Content-Type', 'application/warc-fields'],
-        ],
-        block,
-      ),
+    const record = formatRecord(
+      [
+        ['WARC-Type', 'warcinfo'],
+        ['WARC-Record-ID', id],
+        ['WARC-Date', warcDate(new Date().toISOString())],
+        ['WARC-Filename', basename(file)],
+        ['Content-Type', 'application/warc-fields'],
+      ],
+      block,
     );
-  }
-
-  private encode(record: Buffer): Buffer {
-    return this.gzip ? gzipRecord(record) : record;
-  }
-
-  private append(record: Buffer): void {
-    this.write(this.encode(record));
+    this.write(this.gzip ? gzipRecord(record, this.o.gzipLevel) : record);
   }
 
   private write(data: Buffer): void {

@@ -120,7 +120,7 @@ describe('WARC output read back with warcio', () => {
       const member = gunzipSync(bytes.subarray(r.offset, nextOffset)).toString('latin1');
       expect(member.startsWith('WARC/1.1\r\nWARC-Type: response\r\n')).toBe(true);
       expect(member.split('WARC/1.1\r\n')).toHaveLength(2);
-      expect(sink.recordFor(targets[i]!)).toMatchObject({ warcFile: file, warcOffset: r.offset });
+      expect(await sink.recordFor(targets[i]!)).toMatchObject({ warcFile: file, warcOffset: r.offset });
     }
     // Payload digests: of the de-chunked body, before content decoding.
     expect(responses[0]!.record.warcPayloadDigest).toBe(sha1b32(HTML));
@@ -139,11 +139,33 @@ describe('WARC output read back with warcio', () => {
     expect(last.record.warcTargetURI).toBe('http://127.0.0.1:1/refused');
     const facts = JSON.parse(last.raw.toString());
     expect(facts.error.code).toBe('ERR_CONNECT');
-    expect(sink.recordFor('http://127.0.0.1:1/refused')).toMatchObject({ warcFile: null, warcOffset: null, error: { code: 'ERR_CONNECT' } });
+    expect(await sink.recordFor('http://127.0.0.1:1/refused')).toMatchObject({ warcFile: null, warcOffset: null, error: { code: 'ERR_CONNECT' } });
     // Metadata records carry the read boundaries and timings.
     const meta = JSON.parse(recs[3]!.raw.toString());
     expect(meta.reads.reduce((n: number, x: { size: number }) => n + x.size, 0)).toBe(sent[0]!.length);
     expect(meta.timings.bodyEnd).toBeGreaterThan(0);
+  });
+
+  it('keeps each exchange\'s records together when 30 exchanges complete at once', async () => {
+    const s = await serve([{ split: CHUNKED, sizes: [11] }, { hold: true }]);
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-warc-'));
+    const file = join(dir, 'many.warc.gz');
+    const sink = createCaptureSink({ warcFile: file });
+    const urls = Array.from({ length: 30 }, (_, i) => `${s.origin}/c${i}`);
+    await Promise.all(urls.map((u) => request(u, { onWire: sink.onWire })));
+    const where = await Promise.all(urls.map((u) => sink.recordFor(u)));
+    await sink.close();
+    const recs = await readWithWarcio(file);
+    expect(recs.map((r) => r.type)).toEqual(['warcinfo', ...Array(30).fill(['request', 'response', 'metadata']).flat()]);
+    for (let i = 1; i < recs.length; i += 3) {
+      const [req, res, meta] = [recs[i]!, recs[i + 1]!, recs[i + 2]!];
+      expect(res.record.warcHeader('WARC-Concurrent-To')).toBe(req.record.warcHeader('WARC-Record-ID'));
+      expect(meta.record.warcHeader('WARC-Concurrent-To')).toBe(res.record.warcHeader('WARC-Record-ID'));
+      expect(req.record.warcTargetURI).toBe(res.record.warcTargetURI);
+      expect(res.raw.equals(Buffer.from(CHUNKED.slice(CHUNKED.indexOf('\r\n\r\n') + 4), 'latin1'))).toBe(true);
+      const k = urls.indexOf(res.record.warcTargetURI!);
+      expect(where[k]).toMatchObject({ warcFile: file, warcOffset: res.offset });
+    }
   });
 
   it('rotates at --warc-max-size: each file starts with warcinfo and keeps an exchange whole', async () => {
@@ -151,7 +173,11 @@ describe('WARC output read back with warcio', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-warc-'));
     const file = join(dir, 'crawl.warc.gz');
     const sink = createCaptureSink({ warcFile: file, warcMaxSize: 600 });
-    for (let i = 0; i < 4; i++) await request(`${s.origin}/p${i}`, { onWire: sink.onWire });
+    for (let i = 0; i < 4; i++) {
+      await request(`${s.origin}/p${i}`, { onWire: sink.onWire });
+      // Rotation is decided from the bytes already written: let each exchange land first.
+      await sink.recordFor(`${s.origin}/p${i}`);
+    }
     await sink.close();
     expect(sink.warcFiles).toEqual([file, join(dir, 'crawl-00001.warc.gz'), join(dir, 'crawl-00002.warc.gz'), join(dir, 'crawl-00003.warc.gz')]);
     for (const [i, f] of sink.warcFiles.entries()) {
@@ -159,7 +185,7 @@ describe('WARC output read back with warcio', () => {
       expect(recs.map((r) => r.type)).toEqual(['warcinfo', 'request', 'response', 'metadata']);
       expect(recs[0]!.record.warcHeader('WARC-Filename')).toBe(f.slice(dir.length + 1));
       expect(recs[2]!.record.warcTargetURI).toBe(`${s.origin}/p${i}`);
-      expect(sink.recordFor(`${s.origin}/p${i}`)).toMatchObject({ warcFile: f, warcOffset: recs[2]!.offset });
+      expect(await sink.recordFor(`${s.origin}/p${i}`)).toMatchObject({ warcFile: f, warcOffset: recs[2]!.offset });
     }
   });
 });
