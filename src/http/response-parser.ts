@@ -51,6 +51,8 @@ const enum State {
   Done,
 }
 
+/** Interim (1xx) responses accepted before the final one. */
+const MAX_INTERIM = 16;
 /** A chunk-size line longer than this is an attack (endless extensions), not framing. */
 const MAX_CHUNK_LINE = 4096;
 /** 12 hex digits = 256 TiB: far beyond any body limit, well inside a safe integer. */
@@ -77,6 +79,7 @@ export class ResponseParser {
 
   private state: State = State.StatusLine;
   private headBytes = 0;
+  private interim = 0;
   private head: ResponseHead | null = null;
   private remaining = 0;
   private trailers: RawHeader[] = [];
@@ -256,6 +259,10 @@ export class ResponseParser {
         throw new RawcrawlError('ERR_UNEXPECTED_RESPONSE', '101 Switching Protocols answers a request that asked for no upgrade', { offset: headOffset });
       }
       // RFC 9110 §15.2: interim responses are followed by the final one on the same connection.
+      // Each interim head has its own size limit, so their number is bounded too.
+      if (++this.interim > MAX_INTERIM) {
+        throw new RawcrawlError('ERR_UNEXPECTED_RESPONSE', `more than ${MAX_INTERIM} interim (1xx) responses`, { offset: headOffset });
+      }
       this.state = State.StatusLine;
       this.headBytes = 0;
       this.head = null;

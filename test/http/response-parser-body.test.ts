@@ -119,4 +119,19 @@ describe('parser edges', () => {
       { kind: 'missing-reason-phrase', offset: 14 },
     ]);
   });
+
+  it('skips up to 16 interim responses and refuses an endless stream of them', () => {
+    const ok = new ResponseParser();
+    ok.feed(Buffer.from('HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n'.repeat(16) + `${H}Content-Length: 2\r\n\r\nhi`));
+    const types: string[] = [];
+    for (let ev = ok.next(); typeof ev === 'object'; ev = ok.next()) types.push(ev.type);
+    expect(types.filter((t) => t === 'informational')).toHaveLength(16);
+    expect(types.at(-1)).toBe('end');
+
+    const endless = new ResponseParser();
+    endless.feed(Buffer.from('HTTP/1.1 100 Continue\r\n\r\n'.repeat(17)));
+    expect(() => {
+      while (typeof endless.next() === 'object');
+    }).toThrow(expect.objectContaining({ code: 'ERR_UNEXPECTED_RESPONSE', message: 'more than 16 interim (1xx) responses', offset: 17 * 25 }));
+  });
 });
