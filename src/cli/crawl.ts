@@ -260,8 +260,17 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     progress.start();
   }
   let fatal: unknown = null;
+  // `rawcrawl … | head`: when the reader of stdout goes away, stop crawling quietly.
+  let readerGone = false;
+  const onStdoutError = (err: NodeJS.ErrnoException): void => {
+    if (err.code !== 'EPIPE') return;
+    readerGone = true;
+    controller.abort();
+  };
+  io.stdout.on('error', onStdoutError);
   try {
     for await (const record of run) {
+      if (readerGone) continue;
       await sink.write(record);
       if (sink.error && !controller.signal.aborted) {
         // Storage is gone for good: stop fetching; what is still yielded goes to the spill file.
@@ -269,9 +278,10 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
       }
     }
   } catch (err) {
-    fatal = err;
+    if (!readerGone) fatal = err;
     controller.abort();
   } finally {
+    io.stdout.off('error', onStdoutError);
     clearTimeout(graceTimer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -280,7 +290,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
   try {
     await sink.close();
   } catch (err) {
-    fatal ??= err;
+    if (!readerGone) fatal ??= err;
   }
   if (wireOut && wireOut !== io.stderr) {
     wireOut.end();
