@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip, gzipSync } from 'node:zlib';
 import { sha1Label } from '../capture/digest.js';
+import { storedGzipMember } from './gzip-member.js';
 
 /** A WARC named field as written, in order (ISO 28500:2017 §4). */
 export type WarcField = [name: string, value: string];
@@ -39,14 +40,17 @@ export function formatRecord(fields: WarcField[], block: Buffer): Buffer {
  */
 export const DEFAULT_GZIP_LEVEL = 1;
 
+/** Records smaller than this go into stored (uncompressed) gzip members: see gzip-member.ts. */
+export const STORE_BELOW = 2048;
+
 /** Each record its own gzip member (Annex D), so a reader can seek to any record's offset. */
 export function gzipRecord(record: Buffer, level = DEFAULT_GZIP_LEVEL): Buffer {
-  return gzipSync(record, { level });
+  return record.length < STORE_BELOW ? storedGzipMember(record) : gzipSync(record, { level });
 }
 
 const gzipAsync = promisify(gzip);
 
 /** gzipRecord on the libuv thread pool, so compressing does not hold up the crawl's event loop. */
 export function gzipRecordAsync(record: Buffer, level = DEFAULT_GZIP_LEVEL): Promise<Buffer> {
-  return gzipAsync(record, { level });
+  return record.length < STORE_BELOW ? Promise.resolve(storedGzipMember(record)) : gzipAsync(record, { level });
 }
