@@ -1,4 +1,5 @@
-// Crawl pages/s with --warc (and with --warc plus --capture) against without, in one run, on one
+// Crawl pages/s with --warc x.warc.gz, with an uncompressed x.warc, and with --warc plus --capture,
+// against without, in one run (rounds alternate the order), on one
 // local site served by a raw node:net server in a child process (no nginx needed).
 // crawl() takes an onWire listener, so the capture sink plugs in exactly as the CLI will plug it.
 //   npm run build && node bench/warc.mjs [--pages 2000] [--rounds 3] [--concurrency 16]
@@ -67,7 +68,10 @@ if (args.server) {
     const sink =
       mode === 'plain'
         ? null
-        : createCaptureSink({ warcFile: join(tmp, `r${round}-${mode}.warc.gz`), ...(mode === 'warc+capture' ? { dir: join(tmp, `r${round}-cap`) } : {}) });
+        : createCaptureSink({
+            warcFile: join(tmp, `r${round}-${mode}.${mode === 'warc-uncompressed' ? 'warc' : 'warc.gz'}`),
+            ...(mode === 'warc+capture' ? { dir: join(tmp, `r${round}-cap`) } : {}),
+          });
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     let pages = 0;
@@ -82,14 +86,14 @@ if (args.server) {
     return { mode, pages, s, pps: pages / s, cpuMsPerPage: (cpu.user + cpu.system) / 1000 / pages, warcBytes };
   }
 
-  const modes = ['plain', 'warc', 'warc+capture'];
+  const modes = ['plain', 'warc', 'warc-uncompressed', 'warc+capture'];
   const results = Object.fromEntries(modes.map((m) => [m, []]));
   await run('plain', 0); // warm-up
   for (let r = 1; r <= Number(args.rounds); r++) {
     for (const m of r % 2 ? modes : [...modes].reverse()) {
       const res = await run(m, r);
       results[m].push(res);
-      console.log(`round ${r} ${m.padEnd(13)} ${res.pages} pages in ${res.s.toFixed(2)} s = ${res.pps.toFixed(0)} pages/s, CPU ${res.cpuMsPerPage.toFixed(3)} ms/page${res.warcBytes ? `, WARC ${(res.warcBytes / 1e6).toFixed(1)} MB` : ''}`);
+      console.log(`round ${r} ${m.padEnd(17)} ${res.pages} pages in ${res.s.toFixed(2)} s = ${res.pps.toFixed(0)} pages/s, CPU ${res.cpuMsPerPage.toFixed(3)} ms/page${res.warcBytes ? `, WARC ${(res.warcBytes / 1e6).toFixed(1)} MB` : ''}`);
     }
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

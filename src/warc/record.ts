@@ -41,7 +41,7 @@ export function formatRecord(fields: WarcField[], block: Buffer): Buffer {
 export const DEFAULT_GZIP_LEVEL = 1;
 
 /** Records smaller than this go into stored (uncompressed) gzip members: see gzip-member.ts. */
-export const STORE_BELOW = 2048;
+export const STORE_BELOW = 1024;
 
 /** Each record its own gzip member (Annex D), so a reader can seek to any record's offset. */
 export function gzipRecord(record: Buffer, level = DEFAULT_GZIP_LEVEL): Buffer {
