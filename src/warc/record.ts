@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gzip, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { sha1Label } from '../capture/digest.js';
 import { storedGzipMember } from './gzip-member.js';
 
@@ -48,9 +47,3 @@ export function gzipRecord(record: Buffer, level = DEFAULT_GZIP_LEVEL): Buffer {
   return record.length < STORE_BELOW ? storedGzipMember(record) : gzipSync(record, { level });
 }
 
-const gzipAsync = promisify(gzip);
-
-/** gzipRecord on the libuv thread pool, so compressing does not hold up the crawl's event loop. */
-export function gzipRecordAsync(record: Buffer, level = DEFAULT_GZIP_LEVEL): Promise<Buffer> {
-  return record.length < STORE_BELOW ? Promise.resolve(storedGzipMember(record)) : gzipAsync(record, { level });
-}

@@ -4,7 +4,9 @@ import type { CapturedExchange } from '../capture/exchange.js';
 import type { ResponseRecord } from '../capture/replay-response.js';
 import { RawcrawlError } from '../errors.js';
 import { exchangeRecords, type ExchangeRecord } from './exchange-records.js';
-import { formatRecord, gzipRecord, gzipRecordAsync, newRecordId, warcDate, type WarcField } from './record.js';
+import { storedGzipMember } from './gzip-member.js';
+import { MemberDeflater } from './member-deflater.js';
+import { DEFAULT_GZIP_LEVEL, STORE_BELOW, formatRecord, gzipRecord, newRecordId, warcDate, type WarcField } from './record.js';
 
 export interface WarcWriterOptions {
   /** First file's path; `.warc.gz` writes one gzip member per record, `.warc` writes plain. */
@@ -58,6 +60,7 @@ export class WarcWriter {
   private tail: Promise<unknown> = Promise.resolve();
   private failure: RawcrawlError | null = null;
   private readonly gzip: boolean;
+  private deflater: MemberDeflater | null = null;
 
   constructor(private readonly o: WarcWriterOptions) {
     if (o.maxSize !== undefined && !(o.maxSize > 0)) {
@@ -87,7 +90,10 @@ export class WarcWriter {
     const encoded = Promise.all(
       records.map((r) => {
         const plain = formatRecord(r.fields, r.block);
-        return this.gzip ? gzipRecordAsync(plain, this.o.gzipLevel) : Promise.resolve(plain);
+        if (!this.gzip) return Promise.resolve(plain);
+        if (plain.length < STORE_BELOW) return Promise.resolve(storedGzipMember(plain));
+        this.deflater ??= new MemberDeflater(this.o.gzipLevel ?? DEFAULT_GZIP_LEVEL);
+        return this.deflater.member(plain);
       }),
     );
     const done = this.tail.then(() => encoded).then((members) => this.place(index, records, members));
@@ -100,6 +106,8 @@ export class WarcWriter {
   /** Waits for queued exchanges, closes the file; rejects with the first write error. */
   async close(): Promise<void> {
     await this.tail;
+    this.deflater?.close();
+    this.deflater = null;
     if (this.fd !== -1) {
       closeSync(this.fd);
       this.fd = -1;
