@@ -8,7 +8,9 @@ import { RawcrawlError } from '../errors.js';
 import type { Sink } from '../sinks/sink.js';
 import { JsonlSink } from '../sinks/jsonl.js';
 import { wireTraceWriter } from '../wire/trace-writer.js';
-import { errorLine } from './fetch.js';
+import { createCaptureSink, type CaptureSink } from '../capture/sink.js';
+import type { PageRecord } from '../crawl/record.js';
+import { chainListeners, errorLine } from './fetch.js';
 import { EXIT, type Io } from './io.js';
 import { Progress, summary } from './progress.js';
 import { collect, parseCount, parseDuration, parseSize } from './values.js';
@@ -44,6 +46,9 @@ interface CrawlFlags {
   insecure?: boolean;
   ca?: string;
   grace?: number;
+  capture?: string;
+  warc?: string;
+  warcMaxSize?: number;
 }
 
 function regex(flag: string) {
@@ -95,6 +100,9 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--parse-threads <n>', 'worker threads for HTML parsing (0: parse on the main thread)', parseCount)
     .option('--insecure', 'do not verify server certificates')
     .option('--ca <file>', 'trust the CA certificate(s) in this PEM file')
+    .option('--capture <dir>', 'store each exchange (exact bytes, reads, timings, TLS) as a file in DIR (docs/capture.md)')
+    .option('--warc <file>', 'write every exchange to a WARC/1.1 file (.warc.gz: gzip per record)')
+    .option('--warc-max-size <size>', 'start a new WARC file at this size (1G, 512M)', parseSize)
     .option('--grace <duration>', 'after Ctrl+C, how long in-flight requests may finish', parseDuration, 10_000)
     .action(async (startUrls: string[], flags: CrawlFlags) => {
       setExit(await runCrawl(startUrls, flags, io));
@@ -180,6 +188,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
   let wireOut: Writable | null = null;
   let progress: Progress | null = null;
   let sink: Sink;
+  let capture: CaptureSink | null = null;
   const controller = new AbortController();
   const options: CrawlOptions = { startUrls, signal: controller.signal };
   try {
@@ -222,6 +231,17 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
       wireOut = typeof flags.dumpWire === 'string' && flags.dumpWire !== '-' ? createWriteStream(flags.dumpWire) : io.stderr;
       options.onWire = wireTraceWriter(wireOut, { full: Boolean(flags.dumpWireFull), ...(match ? { match: (u: string) => match.test(u) } : {}) });
     }
+    if (flags.warcMaxSize !== undefined && !flags.warc) throw new RawcrawlError('ERR_INVALID_OPTION', '--warc-max-size needs --warc');
+    if (flags.capture || flags.warc) {
+      capture = createCaptureSink({
+        ...(flags.capture ? { dir: flags.capture } : {}),
+        ...(flags.warc ? { warcFile: flags.warc } : {}),
+        ...(flags.warcMaxSize !== undefined ? { warcMaxSize: flags.warcMaxSize } : {}),
+      });
+      const onWire = chainListeners([options.onWire, capture.onWire]);
+      if (onWire) options.onWire = onWire;
+      options.annotate = annotateFrom(capture);
+    }
     if (flags.crawlId) await openSharedFrontier(flags, options, io);
     sink = await openSink(flags, io, () => progress);
   } catch (err) {
@@ -260,6 +280,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     progress.start();
   }
   let fatal: unknown = null;
+  const quirks = new Map<string, Map<string, number>>();
   // `rawcrawl … | head`: when the reader of stdout goes away, stop crawling quietly.
   let readerGone = false;
   const onStdoutError = (err: NodeJS.ErrnoException): void => {
@@ -270,6 +291,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
   io.stdout.on('error', onStdoutError);
   try {
     for await (const record of run) {
+      countQuirks(quirks, record);
       if (readerGone) continue;
       await sink.write(record);
       if (sink.error && !controller.signal.aborted) {
@@ -296,7 +318,14 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     wireOut.end();
     await finished(wireOut).catch(() => {});
   }
-  if (!flags.quiet) io.stderr.write(summary(run.stats, sink.written));
+  if (capture) {
+    try {
+      await capture.close();
+    } catch (err) {
+      fatal ??= err;
+    }
+  }
+  if (!flags.quiet) io.stderr.write(summary(run.stats, sink.written) + quirksSummary(quirks));
   if (sink.error) {
     io.stderr.write(errorLine(sink.error) + '\n');
     return EXIT.FAILED;
@@ -306,4 +335,42 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     return EXIT.FAILED;
   }
   return interrupted > 0 ? EXIT.INTERRUPTED : EXIT.OK;
+}
+
+/** Adds where the capture sink put a page's exchange to its record. */
+function annotateFrom(capture: CaptureSink): (record: PageRecord) => Promise<void> {
+  return async (record) => {
+    const page = await capture.recordFor(record.url);
+    if (!page) return;
+    const phases: Record<string, number> = {};
+    for (const [k, v] of Object.entries(page.timings)) if (typeof v === 'number') phases[k] = v;
+    record.capture = {
+      warc_file: page.warcFile,
+      warc_offset: page.warcOffset,
+      capture_file: page.captureFile,
+      phases,
+      tls: page.tls
+        ? { protocol: page.tls.protocol, cipher: page.tls.cipher, closeNotify: page.tls.closeNotify, ...(page.tls.fingerprint256 ? { fingerprint256: page.tls.fingerprint256 } : {}) }
+        : null,
+      remote_address: page.remoteAddress,
+    };
+  };
+}
+
+/** Host → leniency kind → pages, for the summary's table of server quirks. */
+function countQuirks(quirks: Map<string, Map<string, number>>, record: PageRecord): void {
+  if (record.leniencies.length === 0) return;
+  const host = new URL(record.url).host;
+  let byKind = quirks.get(host);
+  if (!byKind) quirks.set(host, (byKind = new Map()));
+  for (const kind of new Set(record.leniencies.map((l) => l.kind))) byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+}
+
+function quirksSummary(quirks: Map<string, Map<string, number>>): string {
+  if (quirks.size === 0) return '';
+  const lines = ['  server quirks (pages where the parser was lenient):'];
+  for (const [host, byKind] of [...quirks].sort(([a], [b]) => a.localeCompare(b))) {
+    lines.push(`    ${host}  ${[...byKind].map(([k, n]) => `${k}=${n}`).join(' ')}`);
+  }
+  return lines.join('\n') + '\n';
 }

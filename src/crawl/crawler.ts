@@ -336,6 +336,9 @@ class Crawler implements Crawl {
       timings: res.timings,
       error: null,
       error_message: null,
+      error_offset: null,
+      error_excerpt: null,
+      leniencies: res.leniencies.map((l) => ({ kind: l.kind, offset: l.offset })),
       attempts: entry.attempts + 1,
     };
     for (const [name] of this.options.selects ?? []) record.fields[name] = null;
@@ -397,12 +400,16 @@ class Crawler implements Crawl {
       timings: null,
       error: e.code,
       error_message: e.message,
+      error_offset: e.offset ?? null,
+      error_excerpt: e.excerpt ?? null,
+      leniencies: [],
       attempts: entry.attempts + 1,
     };
   }
 
   private async finishPage(entry: FrontierEntry, host: string, record: PageRecord, links: NewEntry[], store: boolean): Promise<void> {
     if (this.abort.signal.aborted) return;
+    if (this.options.annotate) await this.options.annotate(record);
     this.stats.fetched++;
     this.stats.bytes += record.bytes;
     const key = record.status === null ? 'error' : String(record.status);

@@ -1,5 +1,6 @@
 import type { RequestOptions, WireListener } from '../client/index.js';
 import type { BackendContext, FrontierBackend } from './frontier-backend.js';
+import type { PageRecord } from './record.js';
 import type { BackoffPolicy } from './retry.js';
 
 export interface CrawlOptions {
@@ -56,6 +57,11 @@ export interface CrawlOptions {
    * dedupe, politeness, --max-pages and storing records; they are yielded once stored.
    */
   backend?: (ctx: BackendContext) => FrontierBackend;
+  /**
+   * Called for each page record before it is stored (with its request finished): adds what a
+   * caller knows of the exchange, e.g. where --capture / --warc put its bytes.
+   */
+  annotate?: (record: PageRecord) => Promise<void>;
   /** Records held for a slow consumer before fetching pauses (default 256). */
   outputBuffer?: number;
 }

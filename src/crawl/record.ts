@@ -21,10 +21,29 @@ export interface PageRecord {
   /** RawcrawlError code when the page failed after its retries, else null. */
   error: string | null;
   error_message: string | null;
+  /** For a parse error: the byte offset in the response stream, and a hex/ASCII excerpt around it. */
+  error_offset: number | null;
+  error_excerpt: string | null;
+  /** Where the parser accepted bytes a strict reading would not (bare LF, obs-fold, …). */
+  leniencies: Array<{ kind: string; offset: number }>;
+  /** With --capture / --warc: where the exact bytes went, phase timings and TLS facts. */
+  capture?: PageCaptureInfo | null;
   /** Fetch attempts made (1 + retries). */
   attempts: number;
   /** Links found on the page (absolute, normalised) — not stored in MySQL. */
   links?: string[];
   /** The body decoded to text, with storeBody. */
   body?: string | null;
+}
+
+/** What the capture of a page adds to its record (and to its MySQL row). */
+export interface PageCaptureInfo {
+  warc_file: string | null;
+  /** Byte offset of the response record's gzip member in warc_file. */
+  warc_offset: number | null;
+  capture_file: string | null;
+  /** ms from the start of the exchange: dns, connect, tls, written, firstByte, headersEnd, bodyEnd, closed. */
+  phases: Record<string, number>;
+  tls: { protocol: string; cipher: string; fingerprint256?: string; closeNotify: boolean | null } | null;
+  remote_address: string | null;
 }

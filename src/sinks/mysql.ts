@@ -23,7 +23,8 @@ export interface MysqlSinkOptions {
 
 export const PAGE_COLUMNS = [
   'url_hash', 'url', 'final_url', 'status', 'content_type', 'title', 'fields', 'depth', 'referrer',
-  'bytes', 'fetched_at', 'timings', 'error', 'error_message', 'attempts', 'body',
+  'bytes', 'fetched_at', 'timings', 'error', 'error_message', 'error_offset', 'error_excerpt', 'leniencies',
+  'attempts', 'warc_file', 'warc_offset', 'capture', 'body',
 ] as const;
 const UPDATE = PAGE_COLUMNS.filter((c) => c !== 'url_hash').map((c) => `${c} = VALUES(${c})`).join(', ');
 const ROW = `(${PAGE_COLUMNS.map(() => '?').join(', ')})`;
@@ -111,7 +112,13 @@ function toRow(r: PageRecord): unknown[] {
     r.timings === null ? null : JSON.stringify(r.timings),
     r.error,
     r.error_message === null ? null : r.error_message.slice(0, 4000),
+    r.error_offset,
+    r.error_excerpt,
+    r.leniencies.length > 0 ? JSON.stringify(r.leniencies) : null,
     r.attempts,
+    r.capture?.warc_file ?? null,
+    r.capture?.warc_offset ?? null,
+    r.capture ? JSON.stringify({ capture_file: r.capture.capture_file, phases: r.capture.phases, tls: r.capture.tls, remote_address: r.capture.remote_address }) : null,
     r.body ?? null,
   ];
 }

@@ -38,6 +38,9 @@ function record(i: number, extra: Partial<PageRecord> = {}): PageRecord {
     timings: { dns: 0, connect: 1, tls: 1, firstByte: 2, total: 3 },
     error: null,
     error_message: null,
+    error_offset: null,
+    error_excerpt: null,
+    leniencies: [],
     attempts: 1,
     ...extra,
   };

@@ -1,0 +1,130 @@
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { parseWarc, warcField } from '../../src/warc/reader.js';
+import { fixtureSite } from '../helpers/fixture-site.js';
+import { freshDatabase, type TestDatabase } from '../helpers/mariadb.js';
+
+function memoryIo() {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (b: Buffer) => (out += b.toString()));
+  stderr.on('data', (b: Buffer) => (err += b.toString()));
+  return { io: { stdout, stderr, env: {}, isTTY: false }, out: () => out, err: () => err };
+}
+
+/** One gzip member starting at `offset`: gunzip stops at the member's end. */
+function memberAt(file: string, offset: number): Buffer {
+  const raw = readFileSync(file).subarray(offset);
+  // gunzipSync reads every following member too; the first record is what we want.
+  return gunzipSync(raw);
+}
+
+/** A raw server with lenient framing: bare-LF heads and duplicate identical Content-Length. */
+async function quirkyServer(): Promise<{ origin: string; close(): Promise<void> }> {
+  const server = net.createServer((socket) => {
+    let buf = '';
+    socket.on('data', (b) => {
+      buf += b.toString('latin1');
+      if (!buf.includes('\r\n\r\n')) return;
+      const path = /^GET (\S+)/.exec(buf)?.[1] ?? '/';
+      if (path === '/robots.txt') socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+      else if (path === '/') socket.end('HTTP/1.1 200 OK\nContent-Type: text/html\nContent-Length: 33\n\n<title>LF</title><a href="/d">d</a>');
+      else socket.end('HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 14\r\nContent-Length: 14\r\n\r\n<title>D</title>'.replace('14', '16').replace('14', '16'));
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await freshDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+describe('rawcrawl <start-url> --warc / --capture', () => {
+  it('stores each page row with its WARC file and the offset of its response record', async () => {
+    const site = await fixtureSite();
+    const dir = mkdtempSync(path.join(tmpdir(), 'rawcrawl-crawl-warc-'));
+    try {
+      const warc = path.join(dir, 'crawl.warc.gz');
+      const m = memoryIo();
+      const code = await main(['node', 'rawcrawl', `${site.origin}/`, '-q', '--parse-threads', '0', '--mysql', db.url, '--warc', warc, '--capture', path.join(dir, 'cap')], m.io);
+      expect(m.err()).toBe('');
+      expect(code).toBe(0);
+      const rows = await db.query<{ url: string; status: number | null; warc_file: string | null; warc_offset: number | null; capture: unknown }>('SELECT url, status, warc_file, warc_offset, capture FROM pages');
+      expect(rows.length).toBe(20);
+      for (const row of rows) {
+        expect(row.warc_file).toBe(warc);
+        const [record] = parseWarc(memberAt(row.warc_file!, Number(row.warc_offset)));
+        expect(warcField(record!, 'WARC-Type')).toBe('response');
+        expect(warcField(record!, 'WARC-Target-URI')).toBe(row.url);
+        const cap = (typeof row.capture === 'string' ? JSON.parse(row.capture) : row.capture) as { capture_file: string; phases: Record<string, number> };
+        expect(cap.phases.bodyEnd).toBeGreaterThan(0);
+        expect(readFileSync(cap.capture_file).length).toBeGreaterThan(0);
+      }
+      // The gzip body is in the WARC exactly as sent: content coding intact.
+      const gz = rows.find((r) => r.url.endsWith('/gzip'))!;
+      const [gzRecord] = parseWarc(memberAt(gz.warc_file!, Number(gz.warc_offset)));
+      const head = gzRecord!.block.indexOf('\r\n\r\n');
+      expect(gzRecord!.block.toString('latin1', 0, head)).toMatch(/Content-Encoding: gzip/);
+      expect(gunzipSync(gzRecord!.block.subarray(head + 4)).toString()).toContain('<title>Gzip</title>');
+      // Every exchange (robots.txt, redirects, 404s, the reset one) has a capture file.
+      expect(readdirSync(path.join(dir, 'cap')).length).toBeGreaterThanOrEqual(23);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('records leniencies per page and shows server quirks by host in the summary', async () => {
+    const server = await quirkyServer();
+    try {
+      const m = memoryIo();
+      expect(await main(['node', 'rawcrawl', `${server.origin}/`, '--parse-threads', '0'], m.io)).toBe(0);
+      const records = m.out().trim().split('\n').map((l) => JSON.parse(l) as { url: string; leniencies: Array<{ kind: string; offset: number }> });
+      const home = records.find((r) => r.url.endsWith('/'))!;
+      expect(home.leniencies.map((l) => l.kind)).toEqual(['bare-lf', 'bare-lf', 'bare-lf', 'bare-lf']);
+      expect(home.leniencies[0]!.offset).toBe(15);
+      const d = records.find((r) => r.url.endsWith('/d'))!;
+      expect(d.leniencies.map((l) => l.kind)).toEqual(['duplicate-content-length']);
+      const host = new URL(server.origin).host;
+      expect(m.err()).toContain('server quirks (pages where the parser was lenient):');
+      expect(m.err()).toContain(`    ${host}  bare-lf=1 duplicate-content-length=1`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('puts a parse error\'s offset and excerpt in the record', async () => {
+    const server = net.createServer((socket) => {
+      socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n'));
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const origin = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+      const m = memoryIo();
+      expect(await main(['node', 'rawcrawl', `${origin}/`, '--ignore-robots', '-q'], m.io)).toBe(0);
+      const [rec] = m.out().trim().split('\n').map((l) => JSON.parse(l) as { error: string; error_offset: number; error_excerpt: string });
+      expect(rec!.error).toBe('ERR_INVALID_CHUNK');
+      expect(rec!.error_offset).toBe(47);
+      expect(rec!.error_excerpt).toBe('@35: 20 63 68 75 6e 6b 65 64 0d 0a 0d 0a [7a] 7a 0d 0a 68 65 6c 6c 6f 0d 0a 30 0d | chunked....[z]z..hello..0.|');
+    } finally {
+      await new Promise((r) => server.close(() => r(undefined)));
+    }
+  });
+});
