@@ -1,7 +1,7 @@
 // Crawl pages/s with --warc x.warc.gz, with an uncompressed x.warc, and with --warc plus --capture,
 // against without, in one run (rounds alternate the order), on one
 // local site served by a raw node:net server in a child process (no nginx needed).
-// crawl() takes an onWire listener, so the capture sink plugs in exactly as the CLI will plug it.
+// crawl() with createCaptureSink() on its onWire, as `rawcrawl <url> --warc` does.
 //   npm run build && node bench/warc.mjs [--pages 2000] [--rounds 3] [--concurrency 16]
 import net from 'node:net';
 import os from 'node:os';
