@@ -69,7 +69,7 @@ export async function joinCrawl(pool: mysql.Pool, name: string, mine: SharedCraw
  * The persistent frontier: URLs, states and the seen-set in MySQL, shared by every process that
  * runs the same crawl. Claims are small batches under `FOR UPDATE SKIP LOCKED`; per-host
  * politeness is a row per host (last start) plus named locks (in-flight slots); a completed page's
- * links, its page row and its done mark are written in one transaction (exactly-once rows).
+ * links are committed, then its page row and its done mark in one transaction (exactly-once rows).
  */
 export class MysqlFrontier implements FrontierBackend {
   readonly owner = `${hostname().slice(0, 30)}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -105,6 +105,8 @@ export class MysqlFrontier implements FrontierBackend {
   private exhausted = false;
   private lastEmptyCheck = 0;
   private queuedApprox = 0;
+  /** Pooled connections already switched to READ COMMITTED (see readCommitted()). */
+  private readonly readCommittedConns = new WeakSet<object>();
   /** Queries this backend ran (for the benchmark's cost per page). */
   queries = 0;
 
@@ -264,12 +266,23 @@ export class MysqlFrontier implements FrontierBackend {
     if (this.stopped || this.exhausted) return;
     const claimed = await this.transaction(async (conn) => {
       const cols = 'url_hash, url, host, depth, referrer, attempts, counted';
-      // Expired leases first (a dead worker's URLs), then the queue in BFS order.
-      const [expired] = await conn.query<mysql.RowDataPacket[]>(
-        `SELECT ${cols} FROM frontier WHERE crawl_id = ? AND state = 'claimed' AND lease_expires < NOW(3) ORDER BY lease_expires LIMIT ? FOR UPDATE SKIP LOCKED`,
+      // Expired leases first (a dead worker's URLs), then the queue in BFS order. The expired ones
+      // are found by a plain read and locked by key: a locking range scan of the lease index also
+      // locked the first live lease past the range — the in-flight page likeliest to finish next —
+      // so its owner's done mark waited for this claim (measured, bench/frontier.mjs).
+      const [stale] = await conn.query<mysql.RowDataPacket[]>(
+        "SELECT url_hash FROM frontier WHERE crawl_id = ? AND state = 'claimed' AND lease_expires < NOW(3) ORDER BY lease_expires LIMIT ?",
         [this.crawl.crawlId, this.claimBatch],
       );
-      let rows = expired;
+      let rows: mysql.RowDataPacket[] = [];
+      if (stale.length > 0) {
+        const [expired] = await conn.query<mysql.RowDataPacket[]>(
+          `SELECT ${cols} FROM frontier WHERE crawl_id = ? AND url_hash IN (${stale.map(() => '?').join(', ')}) AND state = 'claimed' AND lease_expires < NOW(3) FOR UPDATE SKIP LOCKED`,
+          [this.crawl.crawlId, ...stale.map((r) => r.url_hash as Buffer)],
+        );
+        this.queries++;
+        rows = expired;
+      }
       if (rows.length < this.claimBatch) {
         const [queued] = await conn.query<mysql.RowDataPacket[]>(
           `SELECT ${cols} FROM frontier WHERE crawl_id = ? AND state = 'queued' AND not_before <= NOW(3) ORDER BY depth, id LIMIT ? FOR UPDATE SKIP LOCKED`,
@@ -322,8 +335,14 @@ export class MysqlFrontier implements FrontierBackend {
   }
 
   private async renew(): Promise<void> {
-    if (this.inFlight.size === 0 && this.local.length === 0) return;
-    await this.q("UPDATE frontier SET lease_expires = NOW(3) + INTERVAL ? MICROSECOND WHERE crawl_id = ? AND lease_owner = ? AND state = 'claimed'", [this.leaseMs * 1000, this.crawl.crawlId, this.owner]);
+    const mine = [...this.local, ...this.inFlight.values()].map((e) => e.hash);
+    if (mine.length === 0) return;
+    // By primary key: a scan of every claimed row (an index on state) locked other processes' rows
+    // and deadlocked with their flushes (measured, bench/frontier.mjs).
+    await this.q(
+      `UPDATE frontier SET lease_expires = NOW(3) + INTERVAL ? MICROSECOND WHERE crawl_id = ? AND url_hash IN (${mine.map(() => '?').join(', ')}) AND lease_owner = ? AND state = 'claimed'`,
+      [this.leaseMs * 1000, this.crawl.crawlId, ...mine, this.owner],
+    );
   }
 
   // --- per-host politeness across processes -------------------------------------------------------
@@ -454,14 +473,21 @@ export class MysqlFrontier implements FrontierBackend {
       });
   }
 
-  /** Links, page rows and state marks of a batch of pages: one transaction. */
+  /**
+   * Links of a batch of pages, then their page rows and state marks. The links are committed first,
+   * in their own short transaction: INSERT IGNORE locks rows other processes work on (a URL they
+   * are inserting too), and held to the end of the page transaction those locks made the
+   * processes' flushes wait on each other and deadlock (measured, bench/frontier.mjs). Safe in this
+   * order: a crash between the two leaves the page claimed, not done, so it is fetched again and
+   * its links inserted again (ignored); a page still has a row exactly when it is done.
+   */
   private async writeCompletions(batch: Completion[]): Promise<void> {
     const links: NewEntry[] = [];
     for (const c of batch) for (const l of c.links) if (this.seenCache.add(l.url)) links.push(l);
     const records = batch.flatMap((c) => (c.record ? [c.record] : []));
     const skippedFresh = batch.filter((c) => c.state === 'skipped' && c.entry.attempts === 0).length;
+    if (links.length > 0) await this.transaction(async (conn) => this.insertLinks(conn, links));
     await this.transaction(async (conn) => {
-      await this.insertLinks(conn, links);
       if (records.length > 0) {
         const { sql, params } = pageUpsert(records);
         await conn.query(sql, params);
@@ -487,15 +513,43 @@ export class MysqlFrontier implements FrontierBackend {
   private async insertLinks(conn: mysql.PoolConnection, links: NewEntry[]): Promise<void> {
     if (links.length === 0) return;
     // Sorted by key so concurrent batches lock in the same order (fewer deadlocks).
-    const rows = links.map((l) => ({ l, h: frontierHash(l.url) })).sort((a, b) => Buffer.compare(a.h, b.h));
-    for (let i = 0; i < rows.length; i += 500) {
-      const part = rows.slice(i, i + 500);
+    const all = links.map((l) => ({ l, h: frontierHash(l.url) })).sort((a, b) => Buffer.compare(a.h, b.h));
+    for (let i = 0; i < all.length; i += 500) {
+      let part = all.slice(i, i + 500);
+      // URLs another process already added are dropped after a plain (non-locking) read: INSERT IGNORE
+      // of an existing row takes a shared lock on it until commit, and that row is often one its
+      // owner is marking done — measured: lock waits and deadlocks between processes' flushes.
+      const [known] = await conn.query<mysql.RowDataPacket[]>(
+        `SELECT url_hash FROM frontier WHERE crawl_id = ? AND url_hash IN (${part.map(() => '?').join(', ')})`,
+        [this.crawl.crawlId, ...part.map((r) => r.h)],
+      );
+      this.queries++;
+      if (known.length > 0) {
+        const have = new Set(known.map((r) => (r.url_hash as Buffer).toString('hex')));
+        part = part.filter((r) => !have.has(r.h.toString('hex')));
+        if (part.length === 0) continue;
+      }
       await conn.query(
         `INSERT IGNORE INTO frontier (crawl_id, url_hash, url, host, depth, referrer) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
         part.flatMap(({ l, h }) => [this.crawl.crawlId, h, l.url, l.host, l.depth, l.referrer]),
       );
       this.queries++;
     }
+  }
+
+  /**
+   * Frontier transactions run READ COMMITTED: under REPEATABLE READ the claim's range scans take
+   * next-key locks past the rows they return (on other processes' and our own in-flight rows), so
+   * marking a page done or inserting links waited on concurrent claims (measured: row lock waits and
+   * deadlocks with a single process, bench/frontier.mjs). Rows are still locked one by one, so SKIP
+   * LOCKED claims stay disjoint. Set once per pooled connection (the pool is the frontier's own).
+   */
+  private async readCommitted(conn: mysql.PoolConnection): Promise<void> {
+    const core = conn.connection as object;
+    if (this.readCommittedConns.has(core)) return;
+    this.queries++;
+    await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+    this.readCommittedConns.add(core);
   }
 
   /** Runs fn in a transaction; deadlocks and lost connections are retried with backoff. */
@@ -505,6 +559,7 @@ export class MysqlFrontier implements FrontierBackend {
       let conn: mysql.PoolConnection | null = null;
       try {
         conn = await this.pool.getConnection();
+        await this.readCommitted(conn);
         await conn.beginTransaction();
         const out = await fn(conn);
         await conn.commit();
