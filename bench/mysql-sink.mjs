@@ -49,6 +49,7 @@ try {
       error: null,
       error_message: null,
       attempts: 1,
+      leniencies: [],
     });
   }
   await sink.close();
