@@ -35,6 +35,7 @@ interface CrawlFlags {
   out?: string;
   mysql?: string;
   mysqlGiveUp?: number;
+  spillDir?: string;
   crawlId?: string;
   lease?: number;
   quiet?: boolean;
@@ -92,6 +93,7 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--crawl-id <name>', 'keep the frontier in MySQL under this name: resumable, shareable by several processes (needs --mysql)')
     .option('--lease <duration>', 'with --crawl-id: lease on claimed URLs, renewed while working; a dead process\'s URLs are retaken after it', parseDuration, 30_000)
     .option('--mysql-give-up <duration>', 'how long to wait for a MySQL server that went away before saving records to a file', parseDuration, 60_000)
+    .option('--spill-dir <dir>', 'where records go if MySQL stays away past --mysql-give-up (default: the current directory)')
     .option('-q, --quiet', 'no progress and no summary on stderr')
     .option('--progress-every <duration>', 'progress line interval when stderr is not a terminal', parseDuration, 5000)
     .addOption(new Option('--dump-wire [file]', 'trace every connection (stderr, or FILE)'))
@@ -168,6 +170,7 @@ async function openSink(flags: CrawlFlags, io: Io, progress: () => Progress | nu
     const pool = await connectMysql(flags.mysql);
     return new MysqlSink(pool, {
       giveUpMs: flags.mysqlGiveUp ?? 60_000,
+      ...(flags.spillDir ? { spillDir: flags.spillDir } : {}),
       onRetry: (err, attempt) => {
         if (attempt === 1 && !flags.quiet) progress()?.say(`rawcrawl: MySQL write failed (${(err as { code?: string }).code ?? err.message}); holding records and retrying`);
       },

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import type { PageRecord } from '../../src/crawl/record.js';
 import { connectMysql, MysqlSink, schemaStatements, urlHash } from '../../src/sinks/mysql.js';
 import { fixtureSite } from '../helpers/fixture-site.js';
 import { freshDatabase, type TestDatabase } from '../helpers/mariadb.js';
+import { cuttableProxy } from '../helpers/mysql-proxy.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -51,36 +51,6 @@ async function crawlInto(url: string, origin: string): Promise<number> {
   for await (const r of crawl({ startUrls: [`${origin}/`], parseThreads: 0, backoff: { baseMs: 5, capMs: 20 }, selects: [['h1', 'h1']] })) await sink.write(r);
   await sink.close();
   return sink.written;
-}
-
-/** A TCP proxy to MariaDB that can be cut and restored, to play a database that goes away. */
-async function cuttableProxy(): Promise<{ url: string; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | null = null;
-  let port = 0;
-  const listen = async (): Promise<void> => {
-    server = net.createServer((client) => {
-      const upstream = net.connect(3306, '127.0.0.1');
-      sockets.add(client).add(upstream);
-      client.pipe(upstream).pipe(client);
-      const kill = (): void => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', kill).on('close', kill);
-      upstream.on('error', kill).on('close', kill);
-    });
-    await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
-    port = (server!.address() as net.AddressInfo).port;
-  };
-  const cut = async (): Promise<void> => {
-    for (const s of sockets) s.destroy();
-    sockets.clear();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    server = null;
-  };
-  await listen();
-  return { url: `mysql://root@127.0.0.1:${port}/${db.name}`, cut, restore: listen, close: cut };
 }
 
 describe('MySQL sink (real MariaDB)', () => {
@@ -161,7 +131,7 @@ describe('MySQL sink (real MariaDB)', () => {
 
   it('holds records while the database is away and writes them when it is back', async () => {
     await db.query('DELETE FROM pages');
-    const proxy = await cuttableProxy();
+    const proxy = await cuttableProxy(db.name);
     const sink = new MysqlSink(await connectMysql(proxy.url), { batchSize: 10, flushIntervalMs: 20, giveUpMs: 20_000 });
     for (let i = 0; i < 10; i++) await sink.write(record(i));
     await new Promise((r) => setTimeout(r, 200));
@@ -178,7 +148,7 @@ describe('MySQL sink (real MariaDB)', () => {
   });
 
   it('after the give-up limit writes held records to a JSONL file and says where', async () => {
-    const proxy = await cuttableProxy();
+    const proxy = await cuttableProxy(db.name);
     const dir = mkdtempSync(path.join(tmpdir(), 'rawcrawl-spill-'));
     const sink = new MysqlSink(await connectMysql(proxy.url), { batchSize: 5, flushIntervalMs: 10, giveUpMs: 600, spillDir: dir });
     await proxy.cut();

@@ -1,0 +1,84 @@
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { connectMysql } from '../../src/sinks/mysql.js';
+import { freshDatabase, type TestDatabase } from '../helpers/mariadb.js';
+import { cuttableProxy } from '../helpers/mysql-proxy.js';
+import { treeSite } from '../helpers/tree-site.js';
+
+function memoryIo(isTTY = false) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (b: Buffer) => (out += b.toString()));
+  stderr.on('data', (b: Buffer) => (err += b.toString()));
+  return { io: { stdout, stderr, env: {}, isTTY }, out: () => out, err: () => err };
+}
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await freshDatabase();
+  await (await connectMysql(db.url)).end();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+describe('rawcrawl when MySQL goes away mid-crawl', () => {
+  it('holds, retries, then saves held records to a file, says where, exits 1 — no fetched page lost', async () => {
+    const site = await treeSite(300, 40);
+    const proxy = await cuttableProxy(db.name);
+    const spill = mkdtempSync(path.join(tmpdir(), 'rawcrawl-spill-cli-'));
+    try {
+      const m = memoryIo();
+      const running = main(['node', 'rawcrawl', `${site.origin}/p/0`, '--mysql', proxy.url, '--mysql-give-up', '1s', '--spill-dir', spill, '-c', '4', '--ignore-robots', '--progress-every', '100ms'], m.io);
+      const t0 = Date.now();
+      for (;;) {
+        const [r] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM pages');
+        if (Number(r!.n) >= 10 || Date.now() - t0 > 20_000) break;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      const completedBeforeCut = new Set(site.completed);
+      await proxy.cut();
+      const code = await running;
+      expect(code).toBe(1);
+      const err = m.err();
+      expect(err).toMatch(/MySQL write failed \([A-Z_]+\); holding records and retrying/);
+      const last = err.trim().split('\n').at(-1)!;
+      expect(last).toMatch(/^rawcrawl: ERR_STORAGE MySQL unreachable for 1 s \(.+\); \d+ unsaved records written to /);
+      const files = readdirSync(spill);
+      expect(files).toHaveLength(1);
+      expect(last).toContain(path.join(spill, files[0]!));
+      const spilled = readFileSync(path.join(spill, files[0]!), 'utf8').trim().split('\n').map((l) => new URL((JSON.parse(l) as { url: string }).url).pathname);
+      expect(spilled.length).toBeGreaterThan(0);
+      const rows = (await db.query<{ url: string }>('SELECT url FROM pages')).map((r) => new URL(r.url).pathname);
+      // Each page is in exactly one place, and every page finished before the cut is somewhere.
+      const all = [...rows, ...spilled];
+      expect(new Set(all).size).toBe(all.length);
+      for (const p of completedBeforeCut) expect(all).toContain(p);
+    } finally {
+      await proxy.close();
+      await site.close();
+    }
+  });
+});
+
+describe('progress on stderr', () => {
+  it('is a live line on a terminal, rewritten in place, and cleared before the summary', async () => {
+    const site = await treeSite(30, 150);
+    try {
+      const m = memoryIo(true);
+      expect(await main(['node', 'rawcrawl', `${site.origin}/p/0`, '--ignore-robots', '-c', '2', '-o', path.join(mkdtempSync(path.join(tmpdir(), 'rc-')), 'o.jsonl')], m.io)).toBe(0);
+      const err = m.err();
+      const live = err.split('\r\x1b[K').filter((s) => /^\d+:\d\d done \d+ queued \d+ in-flight \d+ [\d.]+ pages\/s errors 0 [\d.]+ (B|KiB)$/.test(s));
+      expect(live.length).toBeGreaterThanOrEqual(3);
+      expect(err).toMatch(/\r\x1b\[Krawcrawl: 30 pages in/);
+    } finally {
+      await site.close();
+    }
+  });
+});
