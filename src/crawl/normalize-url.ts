@@ -24,14 +24,17 @@ export function normalizeUrl(input: string, base?: string | URL): string | null 
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
   if (url.hostname === '') return null;
-  url.hash = '';
-  url.username = '';
-  url.password = '';
+  // Each setter re-serialises the URL: touch only what needs changing (this runs for every link).
+  if (url.hash !== '') url.hash = '';
+  if (url.username !== '' || url.password !== '') {
+    url.username = '';
+    url.password = '';
+  }
   // WHATWG URL already lower-cases scheme and host, drops the default port, resolves dot-segments
   // and turns an empty path into "/"; escapes it leaves alone.
-  url.pathname = normalizeEscapes(url.pathname);
-  if (url.search === '?' || url.search === '') url.search = '';
-  else url.search = normalizeEscapes(url.search);
+  if (url.pathname.includes('%')) url.pathname = normalizeEscapes(url.pathname);
+  const search = url.search;
+  if (search !== '' && search.includes('%')) url.search = normalizeEscapes(search);
   let href = url.href;
   if (href.endsWith('?')) href = href.slice(0, -1);
   return href;

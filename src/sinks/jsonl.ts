@@ -12,12 +12,28 @@ export class JsonlSink implements Sink {
     private readonly ownsStream: boolean,
   ) {}
 
+  private corked = false;
+
   async write(record: PageRecord): Promise<void> {
     this.written++;
+    // Records that arrive in the same tick go out in one write(v) call, not one each.
+    if (!this.corked) {
+      this.corked = true;
+      this.out.cork();
+      process.nextTick(() => {
+        if (!this.corked) return;
+        this.corked = false;
+        this.out.uncork();
+      });
+    }
     if (!this.out.write(JSON.stringify(storedFields(record)) + '\n')) await once(this.out, 'drain');
   }
 
   async close(): Promise<void> {
+    if (this.corked) {
+      this.corked = false;
+      this.out.uncork();
+    }
     if (!this.ownsStream) return;
     await new Promise<void>((resolve, reject) => this.out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   }
