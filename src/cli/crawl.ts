@@ -1,4 +1,4 @@
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -8,10 +8,12 @@ import { RawcrawlError } from '../errors.js';
 import type { Sink } from '../sinks/sink.js';
 import { JsonlSink } from '../sinks/jsonl.js';
 import { wireTraceWriter } from '../wire/trace-writer.js';
-import { createCaptureSink, type CaptureSink } from '../capture/sink.js';
+import type { CaptureSink } from '../capture/sink.js';
 import type { PageRecord } from '../crawl/record.js';
 import { chainListeners, errorLine } from './fetch.js';
 import { EXIT, type Io } from './io.js';
+import { tlsFromFlags } from './tls-flags.js';
+import { captureFromFlags } from './capture-flags.js';
 import { Progress, summary } from './progress.js';
 import { collect, parseCount, parseDuration, parseSize } from './values.js';
 
@@ -212,16 +214,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     if (flags.ignoreRobots) options.ignoreRobots = true;
     if (flags.userAgent) options.userAgent = flags.userAgent;
     if (flags.parseThreads !== undefined) options.parseThreads = flags.parseThreads;
-    const tls: NonNullable<CrawlOptions['tls']> = {};
-    if (flags.insecure) tls.rejectUnauthorized = false;
-    if (flags.ca) {
-      try {
-        tls.ca = readFileSync(flags.ca);
-      } catch (err) {
-        throw new RawcrawlError('ERR_INVALID_OPTION', `cannot read --ca ${flags.ca}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-      }
-    }
-    options.tls = tls;
+    options.tls = tlsFromFlags(flags);
     if (flags.dumpWire !== undefined && flags.dumpWire !== false) {
       let match: RegExp | undefined;
       if (flags.dumpWireMatch !== undefined) {
@@ -234,13 +227,8 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
       wireOut = typeof flags.dumpWire === 'string' && flags.dumpWire !== '-' ? createWriteStream(flags.dumpWire) : io.stderr;
       options.onWire = wireTraceWriter(wireOut, { full: Boolean(flags.dumpWireFull), ...(match ? { match: (u: string) => match.test(u) } : {}) });
     }
-    if (flags.warcMaxSize !== undefined && !flags.warc) throw new RawcrawlError('ERR_INVALID_OPTION', '--warc-max-size needs --warc');
-    if (flags.capture || flags.warc) {
-      capture = createCaptureSink({
-        ...(flags.capture ? { dir: flags.capture } : {}),
-        ...(flags.warc ? { warcFile: flags.warc } : {}),
-        ...(flags.warcMaxSize !== undefined ? { warcMaxSize: flags.warcMaxSize } : {}),
-      });
+    capture = captureFromFlags(flags);
+    if (capture) {
       const onWire = chainListeners([options.onWire, capture.onWire]);
       if (onWire) options.onWire = onWire;
       options.annotate = annotateFrom(capture);

@@ -1,15 +1,17 @@
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { request } from '../client/request.js';
 import type { HttpResponse } from '../client/response.js';
 import type { RequestOptions } from '../client/options.js';
-import { createCaptureSink, type CaptureSink } from '../capture/sink.js';
+import type { CaptureSink } from '../capture/sink.js';
 import { RawcrawlError } from '../errors.js';
 import type { WireListener } from '../wire/events.js';
 import { wireTraceWriter } from '../wire/trace-writer.js';
 import { EXIT, type Io } from './io.js';
+import { tlsFromFlags } from './tls-flags.js';
+import { captureFromFlags } from './capture-flags.js';
 import { collectHeader, parseCount, parseDuration, parseSize } from './values.js';
 
 interface FetchFlags {
@@ -77,27 +79,13 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     if (flags.maxRedirects !== undefined) options.maxRedirects = flags.maxRedirects;
     if (flags.decompress === false) options.decompress = false;
     if (flags.header) options.headers = flags.header;
-    const tls: NonNullable<RequestOptions['tls']> = {};
-    if (flags.insecure) tls.rejectUnauthorized = false;
-    if (flags.ca) {
-      try {
-        tls.ca = readFileSync(flags.ca);
-      } catch (err) {
-        throw new RawcrawlError('ERR_INVALID_OPTION', `cannot read --ca ${flags.ca}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-      }
-    }
-    options.tls = tls;
+    options.tls = tlsFromFlags(flags);
     if (flags.dumpWire !== undefined && flags.dumpWire !== false) {
       wireOut = typeof flags.dumpWire === 'string' && flags.dumpWire !== '-' ? createWriteStream(flags.dumpWire) : io.stderr;
       options.onWire = wireTraceWriter(wireOut, { full: Boolean(flags.dumpWireFull) });
     }
-    if (flags.warcMaxSize !== undefined && !flags.warc) throw new RawcrawlError('ERR_INVALID_OPTION', '--warc-max-size needs --warc');
-    if (flags.capture || flags.warc) {
-      sink = createCaptureSink({
-        ...(flags.capture ? { dir: flags.capture } : {}),
-        ...(flags.warc ? { warcFile: flags.warc } : {}),
-        ...(flags.warcMaxSize !== undefined ? { warcMaxSize: flags.warcMaxSize } : {}),
-      });
+    sink = captureFromFlags(flags);
+    if (sink) {
       options.onWire = chainListeners([options.onWire, sink.onWire]);
     }
     const res = await request(url, options);

@@ -2,23 +2,14 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { parseWarc, warcField } from '../../src/warc/reader.js';
 import { fixtureSite } from '../helpers/fixture-site.js';
 import { freshDatabase, type TestDatabase } from '../helpers/mariadb.js';
+import { memoryIo } from '../helpers/memory-io.js';
 
-function memoryIo() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b: Buffer) => (out += b.toString()));
-  stderr.on('data', (b: Buffer) => (err += b.toString()));
-  return { io: { stdout, stderr, env: {}, isTTY: false }, out: () => out, err: () => err };
-}
 
 /** One gzip member starting at `offset`: gunzip stops at the member's end. */
 function memberAt(file: string, offset: number): Buffer {

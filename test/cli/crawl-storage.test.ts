@@ -1,23 +1,14 @@
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { connectMysql } from '../../src/sinks/mysql.js';
 import { freshDatabase, type TestDatabase } from '../helpers/mariadb.js';
 import { cuttableProxy } from '../helpers/mysql-proxy.js';
 import { treeSite } from '../helpers/tree-site.js';
+import { memoryIo } from '../helpers/memory-io.js';
 
-function memoryIo(isTTY = false) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b: Buffer) => (out += b.toString()));
-  stderr.on('data', (b: Buffer) => (err += b.toString()));
-  return { io: { stdout, stderr, env: {}, isTTY }, out: () => out, err: () => err };
-}
 
 let db: TestDatabase;
 beforeAll(async () => {

@@ -2,28 +2,15 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { fixtureSite } from '../helpers/fixture-site.js';
 import { treeSite } from '../helpers/tree-site.js';
 import { freshDatabase, type TestDatabase } from '../helpers/mariadb.js';
+import { memoryIo } from '../helpers/memory-io.js';
 
 const BIN = path.resolve(__dirname, '../../bin/rawcrawl');
 
-function memoryIo() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (b: Buffer) => out.push(b));
-  stderr.on('data', (b: Buffer) => err.push(b));
-  return {
-    io: { stdout, stderr, env: {}, isTTY: false },
-    stdout: () => Buffer.concat(out).toString(),
-    stderr: () => Buffer.concat(err).toString(),
-  };
-}
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -40,12 +27,12 @@ describe('rawcrawl <start-url>', () => {
       const m = memoryIo();
       const code = await main(['node', 'rawcrawl', `${site.origin}/`, '--select', 'h=h1', '--parse-threads', '0'], m.io);
       expect(code).toBe(0);
-      const lines = m.stdout().trim().split('\n').map((l) => JSON.parse(l) as { url: string; status: number; fields: Record<string, string> });
+      const lines = m.out().trim().split('\n').map((l) => JSON.parse(l) as { url: string; status: number; fields: Record<string, string> });
       expect(lines.length).toBe(20);
       expect(new Set(lines.map((l) => l.url)).size).toBe(20);
       expect(lines.find((l) => l.url.endsWith('/a'))!.fields).toEqual({ h: 'Page A' });
-      expect(m.stderr()).toMatch(/rawcrawl: 21 pages in [\d.]+ s \([\d.]+ pages\/s\)/);
-      expect(m.stderr()).toMatch(/status: 200=18 301=1 302=1 404=1/);
+      expect(m.err()).toMatch(/rawcrawl: 21 pages in [\d.]+ s \([\d.]+ pages\/s\)/);
+      expect(m.err()).toMatch(/status: 200=18 301=1 302=1 404=1/);
     } finally {
       await site.close();
     }
@@ -57,8 +44,8 @@ describe('rawcrawl <start-url>', () => {
       const file = path.join(mkdtempSync(path.join(tmpdir(), 'rawcrawl-out-')), 'pages.jsonl');
       const m = memoryIo();
       expect(await main(['node', 'rawcrawl', `${site.origin}/a`, '--max-depth', '0', '-q', '-o', file], m.io)).toBe(0);
-      expect(m.stdout()).toBe('');
-      expect(m.stderr()).toBe('');
+      expect(m.out()).toBe('');
+      expect(m.err()).toBe('');
       const lines = readFileSync(file, 'utf8').trim().split('\n');
       expect(lines.length).toBe(1);
       expect(JSON.parse(lines[0]!)).toMatchObject({ url: `${site.origin}/a`, title: 'Page A', depth: 0 });
@@ -73,8 +60,8 @@ describe('rawcrawl <start-url>', () => {
       const m = memoryIo();
       const code = await main(['node', 'rawcrawl', `${site.origin}/`, '--mysql', 'mysql://root@127.0.0.1:1/test'], m.io);
       expect(code).toBe(1);
-      expect(m.stderr().trim().split('\n')).toHaveLength(1);
-      expect(m.stderr()).toMatch(/^rawcrawl: ERR_STORAGE cannot use MySQL at 127\.0\.0\.1:1\/test/);
+      expect(m.err().trim().split('\n')).toHaveLength(1);
+      expect(m.err()).toMatch(/^rawcrawl: ERR_STORAGE cannot use MySQL at 127\.0\.0\.1:1\/test/);
       expect(site.hits.size).toBe(0);
     } finally {
       await site.close();
@@ -85,12 +72,12 @@ describe('rawcrawl <start-url>', () => {
     for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--concurrency', 'lots'], ['--max-pages', '-1']]) {
       const m = memoryIo();
       expect(await main(['node', 'rawcrawl', 'http://127.0.0.1:1/', ...args], m.io)).toBe(2);
-      expect(m.stderr().trim().split('\n')).toHaveLength(1);
-      expect(m.stderr()).toMatch(/^rawcrawl: ERR_INVALID_OPTION /);
+      expect(m.err().trim().split('\n')).toHaveLength(1);
+      expect(m.err()).toMatch(/^rawcrawl: ERR_INVALID_OPTION /);
     }
     const m = memoryIo();
     expect(await main(['node', 'rawcrawl', 'ftp://x/'], m.io)).toBe(2);
-    expect(m.stderr()).toMatch(/^rawcrawl: ERR_INVALID_URL start URL "ftp:\/\/x\/" is not an http\(s\) URL\n$/);
+    expect(m.err()).toMatch(/^rawcrawl: ERR_INVALID_URL start URL "ftp:\/\/x\/" is not an http\(s\) URL\n$/);
   });
 
   it('traces connections with --dump-wire, limited by --dump-wire-match', async () => {

@@ -1,28 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import zlib from 'node:zlib';
 import { request } from '../../src/client/request.js';
 import { BodyDecoder, parseCodings } from '../../src/client/decode.js';
-import { RawcrawlError } from '../../src/errors.js';
-import { chunked, rawServer, response, type RawServer, type Step } from '../helpers/raw-server.js';
 
-const servers: RawServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-async function serve(steps: Step[]): Promise<RawServer> {
-  const s = await rawServer(steps);
-  servers.push(s);
-  return s;
-}
-async function failure(p: Promise<unknown>): Promise<RawcrawlError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof RawcrawlError) return e;
-    throw e;
-  }
-  throw new Error('expected a RawcrawlError, the request succeeded');
-}
+import { chunked, rawServers, response, type Step } from '../helpers/raw-server.js';
+import { failure } from '../helpers/failure.js';
+
+const serve = rawServers();
 
 const TEXT = Buffer.from('<html><head><meta charset="utf-8"></head><body>' + 'Grüße, 世界! '.repeat(500) + '</body></html>');
 const gzip = (b: Buffer): Buffer => zlib.gzipSync(b);

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from '../../src/client/request.js';
 import { decideRedirect } from '../../src/client/redirect.js';
-import { RawcrawlError } from '../../src/errors.js';
+
 import { httpServer, type HttpServer } from '../helpers/http-server.js';
+import { failure } from '../helpers/failure.js';
 
 const servers: HttpServer[] = [];
 afterEach(async () => {
@@ -12,15 +13,6 @@ async function serve(handler: Parameters<typeof httpServer>[0]): Promise<HttpSer
   const s = await httpServer(handler);
   servers.push(s);
   return s;
-}
-async function failure(p: Promise<unknown>): Promise<RawcrawlError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof RawcrawlError) return e;
-    throw e;
-  }
-  throw new Error('expected a RawcrawlError, the request succeeded');
 }
 
 describe('redirects', () => {

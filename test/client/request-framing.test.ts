@@ -1,26 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from '../../src/client/request.js';
-import { RawcrawlError } from '../../src/errors.js';
-import { chunked, rawServer, response, type RawServer, type Step } from '../helpers/raw-server.js';
 
-const servers: RawServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-async function serve(steps: Step[]): Promise<RawServer> {
-  const s = await rawServer(steps);
-  servers.push(s);
-  return s;
-}
-async function failure(p: Promise<unknown>): Promise<RawcrawlError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof RawcrawlError) return e;
-    throw e;
-  }
-  throw new Error('expected a RawcrawlError, the request succeeded');
-}
+import { chunked, rawServers, response, type Step } from '../helpers/raw-server.js';
+import { failure } from '../helpers/failure.js';
+
+const serve = rawServers();
 
 const H = 'HTTP/1.1 200 OK\r\n';
 const BODY = 'The quick brown fox jumps over the lazy dog. '.repeat(8);

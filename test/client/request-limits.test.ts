@@ -1,29 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { request } from '../../src/client/request.js';
-import { RawcrawlError } from '../../src/errors.js';
-import type { WireEvent } from '../../src/wire/events.js';
-import { rawServer, type RawServer, type Step } from '../helpers/raw-server.js';
 
-const servers: RawServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-async function serve(steps: Step[]): Promise<RawServer> {
-  const s = await rawServer(steps);
-  servers.push(s);
-  return s;
-}
-async function failure(p: Promise<unknown>): Promise<RawcrawlError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof RawcrawlError) return e;
-    throw e;
-  }
-  throw new Error('expected a RawcrawlError, the request succeeded');
-}
+import type { WireEvent } from '../../src/wire/events.js';
+import { rawServers } from '../helpers/raw-server.js';
+import { failure } from '../helpers/failure.js';
+
+const serve = rawServers();
 async function timed<T>(p: Promise<T>): Promise<[T, number]> {
   const t0 = performance.now();
   const v = await p;

@@ -3,8 +3,9 @@ import net from 'node:net';
 import { request, parseRequestUrl } from '../../src/client/request.js';
 import { buildRequestHead, validateHeaders } from '../../src/http/request-writer.js';
 import { REQUEST_DEFAULTS } from '../../src/client/options.js';
-import { RawcrawlError } from '../../src/errors.js';
+
 import { rawServer, response, type RawServer } from '../helpers/raw-server.js';
+import { failure } from '../helpers/failure.js';
 
 const servers: RawServer[] = [];
 afterEach(async () => {
@@ -16,16 +17,6 @@ async function serve(...args: Parameters<typeof rawServer>): Promise<RawServer> 
   return s;
 }
 const OK = response('200 OK', [['Content-Length', 2]], 'ok');
-
-async function failure(p: Promise<unknown>): Promise<RawcrawlError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof RawcrawlError) return e;
-    throw e;
-  }
-  throw new Error('expected a RawcrawlError, the request succeeded');
-}
 
 const UA = REQUEST_DEFAULTS.userAgent;
 const ACCEPT = REQUEST_DEFAULTS.accept;
@@ -114,7 +105,7 @@ describe('the request head, unit-wise', () => {
 describe('header injection', () => {
   it('is rejected with ERR_INVALID_HEADER before any connection is made', async () => {
     const s = await serve([{ send: OK }, { end: true }]);
-    for (const headers of [{ 'X-A': 'v\r\nX-Injected: 1' }, { 'X-A\r\n': 'v' }, { 'X-A': 'a\x00' }, { 'X-A': 'a\nGET / HTTP/1.1' }]) {
+    for (const headers of [{ 'X-A': 'v\r\nX-Injected: 1' }, { 'X-A\r\n': 'v' }, { 'X-A': 'a\x00' }, { 'X-A': 'a\nGET / HTTP/1.1' }] as Array<Record<string, string>>) {
       const e = await failure(request(`${s.origin}/`, { headers }));
       expect(e.code).toBe('ERR_INVALID_HEADER');
     }

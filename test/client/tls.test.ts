@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, parseRequestUrl } from '../../src/client/request.js';
 import { buildRequestHead } from '../../src/http/request-writer.js';
-import { RawcrawlError } from '../../src/errors.js';
+
 import type { WireEvent } from '../../src/wire/events.js';
 import { tlsServer, type TlsServer } from '../helpers/tls-server.js';
+import { failure } from '../helpers/failure.js';
 
 let server: TlsServer;
 beforeAll(async () => {
@@ -12,16 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
-
-async function failure(p: Promise<unknown>): Promise<RawcrawlError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof RawcrawlError) return e;
-    throw e;
-  }
-  throw new Error('expected a RawcrawlError, the request succeeded');
-}
 
 describe('https', () => {
   it('a self-signed certificate is ERR_TLS by default', async () => {

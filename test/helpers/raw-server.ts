@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import net from 'node:net';
 import { once } from 'node:events';
 
@@ -183,4 +184,20 @@ export function chunked(pieces: Array<Buffer | string>, trailers = ''): Buffer {
   }
   parts.push(Buffer.from(`0\r\n${trailers}\r\n`, 'latin1'));
   return Buffer.concat(parts);
+}
+
+/**
+ * A `serve(steps)` for one test file: each server it starts is closed after each test.
+ * Call it at the top level of the file (it registers an afterEach hook).
+ */
+export function rawServers(): (steps: Step[]) => Promise<RawServer> {
+  const servers: RawServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return async (steps) => {
+    const s = await rawServer(steps);
+    servers.push(s);
+    return s;
+  };
 }

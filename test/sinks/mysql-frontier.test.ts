@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { connectMysql } from '../../src/sinks/mysql.js';
 import { freshDatabase, type TestDatabase } from '../helpers/mariadb.js';
 import { treeSite, treeSiteProcess } from '../helpers/tree-site.js';
+import { memoryIo } from '../helpers/memory-io.js';
 
 const BIN = path.resolve(__dirname, '../../bin/rawcrawl');
 
@@ -38,15 +38,6 @@ async function rowCount(prefix: string): Promise<number> {
   return Number(r!.n);
 }
 
-function memoryIo() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b: Buffer) => (out += b.toString()));
-  stderr.on('data', (b: Buffer) => (err += b.toString()));
-  return { io: { stdout, stderr, env: {}, isTTY: false }, out: () => out, err: () => err };
-}
 
 describe('persistent frontier in MySQL (--crawl-id)', () => {
   it('resumes after SIGKILL: every page one row, no page that had a row fetched again', async () => {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { execFile, execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -8,17 +8,9 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { WARCParser, type WARCRecord } from 'warcio';
 import { request } from '../../src/client/request.js';
 import { createCaptureSink } from '../../src/capture/sink.js';
-import { rawServer, response, type RawServer, type Step } from '../helpers/raw-server.js';
+import { rawServers, response } from '../helpers/raw-server.js';
 
-const servers: RawServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-async function serve(steps: Step[]): Promise<RawServer> {
-  const s = await rawServer(steps);
-  servers.push(s);
-  return s;
-}
+const serve = rawServers();
 
 /** RFC 4648 base32, written here again so the test does not trust src/. */
 function sha1b32(data: Uint8Array): string {
