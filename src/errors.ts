@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   ERR_DECOMPRESS: 'the body could not be decoded with its Content-Encoding',
   ERR_TOO_MANY_REDIRECTS: 'more redirects than maxRedirects',
   ERR_UNEXPECTED_RESPONSE: 'the server sent a response the request could not have asked for',
+  ERR_EXTRACT: 'the page could not be parsed for links and fields',
   ERR_STORAGE: 'the storage (MySQL, file) failed',
 } as const;
 

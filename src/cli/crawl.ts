@@ -101,7 +101,7 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .addOption(new Option('--dump-wire [file]', 'trace every connection (stderr, or FILE)'))
     .option('--dump-wire-match <regex>', 'trace only connections whose URL matches')
     .option('--dump-wire-full', 'show whole bodies in the wire trace')
-    .option('--parse-threads <n>', 'worker threads for HTML parsing (0: parse on the main thread)', parseCount)
+    .option('--parse-threads <n>', 'worker threads for HTML parsing (default: cores - 1, up to 8; 0 on 2 cores or fewer: parse on the main thread)', parseCount)
     .option('--insecure', 'do not verify server certificates')
     .option('--ca <file>', 'trust the CA certificate(s) in this PEM file')
     .option('--capture <dir>', 'store each exchange (exact bytes, reads, timings, TLS) as a file in DIR (docs/capture.md)')

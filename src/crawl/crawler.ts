@@ -5,6 +5,7 @@ import type { FrontierEntry } from './frontier.js';
 import type { FrontierBackend, NewEntry } from './frontier-backend.js';
 import { MemoryBackend } from './memory-backend.js';
 import { normalizeUrl } from './normalize-url.js';
+import { checkSelectors, type ExtractResult } from './extract.js';
 import { ParsePool } from './parse-pool.js';
 import type { PageRecord } from './record.js';
 import { backoffDelay, DEFAULT_BACKOFF, isRetryableError, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './retry.js';
@@ -44,6 +45,16 @@ function isHtml(contentType: string | null, body: Buffer): boolean {
   if (contentType) return HTML_TYPES.test(contentType);
   const head = body.subarray(0, 256).toString('latin1').trimStart().toLowerCase();
   return head.startsWith('<!doctype html') || head.startsWith('<html');
+}
+
+/**
+ * Parser threads when none are asked for: one per core but the I/O thread's, capped at 8. On two
+ * cores or fewer there is no core to spare, and handing each page to a thread (a copy, two
+ * messages, a wake-up on each side) cost 1.3-1.6 ms of CPU per page more than parsing inline in
+ * the crawl benchmark (BENCHMARKS.md): there the default is 0, inline.
+ */
+export function defaultParseThreads(cores: number): number {
+  return cores <= 2 ? 0 : Math.min(8, cores - 1);
 }
 
 /** Starts a crawl. Nothing is fetched until the first record is asked for. */
@@ -93,6 +104,8 @@ class Crawler implements Crawl {
     }
     this.o = o;
     if (options.startUrls.length === 0) throw new RawcrawlError('ERR_INVALID_OPTION', 'no start URL given');
+    const badSelector = checkSelectors(options.selects ?? []);
+    if (badSelector) throw new RawcrawlError('ERR_INVALID_OPTION', badSelector);
     const hosts = new Set<string>();
     const starts: string[] = [];
     for (const u of options.startUrls) {
@@ -193,7 +206,7 @@ class Crawler implements Crawl {
     try {
       await this.backend.seed(this.starts);
       this.stats.queued = this.backend.queued;
-      const threads = this.options.parseThreads ?? Math.max(1, availableParallelism() - 1);
+      const threads = this.options.parseThreads ?? defaultParseThreads(availableParallelism());
       this.pool = new ParsePool(threads);
       const workers: Promise<void>[] = [];
       for (let i = 0; i < this.o.concurrency; i++) workers.push(this.worker());
@@ -355,13 +368,22 @@ class Crawler implements Crawl {
       }
     } else if (res.status >= 200 && res.status < 300 && isHtml(contentType, res.body)) {
       const robotsHeader = (res.headers.get('x-robots-tag') ?? '').toLowerCase();
-      const parsed = await this.pool!.run({
-        body: res.body,
-        contentType,
-        url: res.url,
-        selects: this.options.selects ?? [],
-        wantText: Boolean(this.options.storeBody),
-      });
+      let parsed: ExtractResult;
+      try {
+        parsed = await this.pool!.run({
+          body: res.body,
+          contentType,
+          url: res.url,
+          selects: this.options.selects ?? [],
+          wantText: Boolean(this.options.storeBody),
+        });
+      } catch (err) {
+        // One page the parser cannot handle is that page's failure, not the crawl's.
+        record.error = 'ERR_EXTRACT';
+        record.error_message = `cannot extract from the page: ${err instanceof Error ? err.message : String(err)}`;
+        await this.finishPage(entry, host, record, [], true);
+        return;
+      }
       record.title = parsed.title;
       record.fields = parsed.fields;
       if (this.options.storeBody) record.body = parsed.text;

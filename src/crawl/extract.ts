@@ -22,6 +22,19 @@ export interface ExtractResult {
   text: string | null;
 }
 
+/** A message naming the first --select whose CSS cheerio cannot compile, or null when all can. */
+export function checkSelectors(selects: Array<[string, string]>): string | null {
+  const $ = load('<html></html>');
+  for (const [name, selector] of selects) {
+    try {
+      $(selector);
+    } catch (err) {
+      return `--select ${name}=${selector}: not a valid CSS selector (${err instanceof Error ? err.message : String(err)})`;
+    }
+  }
+  return null;
+}
+
 const SKIP_SCHEMES = /^\s*(javascript|mailto|tel|data|ftp|file|about|blob|sms):/i;
 
 function charsetLabel(contentType: string | null): string | undefined {

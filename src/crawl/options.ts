@@ -41,7 +41,7 @@ export interface CrawlOptions {
   ignoreRobots?: boolean;
   /** Sent as User-Agent; its first word is the robots.txt user-agent token. */
   userAgent?: string;
-  /** Worker threads for HTML parsing (default: cores - 1, at least 1; 0 parses inline). */
+  /** Worker threads for HTML parsing (default: cores - 1, up to 8; on 2 cores or fewer 0, i.e. inline). */
   parseThreads?: number;
   /** Wire events of every connection the crawl opens. */
   onWire?: WireListener;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { crawl } from '../../src/crawl/crawler.js';
+import { crawl, defaultParseThreads } from '../../src/crawl/crawler.js';
 import type { CrawlOptions } from '../../src/crawl/options.js';
 import type { PageRecord } from '../../src/crawl/record.js';
 import { EXPECTED_HITS, fixtureSite, type FixtureSite } from '../helpers/fixture-site.js';
@@ -124,3 +124,9 @@ describe('crawl() over the fixture site', () => {
 function records(list: PageRecord[]): number {
   return list.length;
 }
+
+describe('parser threads', () => {
+  it('default to inline on two cores or fewer, else one per spare core up to 8', () => {
+    expect([1, 2, 3, 4, 8, 16].map(defaultParseThreads)).toEqual([0, 0, 2, 3, 7, 8]);
+  });
+});

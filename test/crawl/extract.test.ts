@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extract } from '../../src/crawl/extract.js';
+import { checkSelectors, extract } from '../../src/crawl/extract.js';
 import { ParsePool } from '../../src/crawl/parse-pool.js';
 
 const input = (html: string | Buffer, extra: Partial<Parameters<typeof extract>[0]> = {}) => ({
@@ -42,5 +42,10 @@ describe('extract', () => {
     const html = '<title>T</title><a href="/a">a</a>';
     expect(await pool.run(input(html))).toEqual(extract(input(html)));
     await pool.close();
+  });
+
+  it('checks --select CSS up front and names the bad one', () => {
+    expect(checkSelectors([['a', 'h1'], ['b', 'div > p.x:first-child']])).toBeNull();
+    expect(checkSelectors([['a', 'h1'], ['b', 'h1[[[']])).toMatch(/^--select b=h1\[\[\[: not a valid CSS selector \(/);
   });
 });

@@ -16,19 +16,3 @@ describe('stored gzip member', () => {
     expect(crc32(Buffer.from('123456789')).toString(16)).toBe('cbf43926');
   });
 });
-
-describe('member deflater (one engine for every member)', () => {
-  it('gives members that each gunzip alone, in call order, for sizes from 0 to 200 KB', async () => {
-    const { MemberDeflater } = await import('../../src/warc/member-deflater.js');
-    const d = new MemberDeflater(1);
-    const records = [0, 1, 700, 21_000, 65_536, 200_000, 5, 30_000].map((n, k) => {
-      const b = Buffer.alloc(n);
-      for (let i = 0; i < n; i++) b[i] = (i * (k + 3) + (i >> 7)) & 0xff;
-      return b;
-    });
-    const members = await Promise.all(records.map((r) => d.member(r)));
-    d.close();
-    members.forEach((m, i) => expect(gunzipSync(m).equals(records[i]!)).toBe(true));
-    expect(gunzipSync(Buffer.concat(members)).equals(Buffer.concat(records))).toBe(true);
-  });
-});
