@@ -1,3 +1,4 @@
+import type { WireEventBody } from '../wire/events.js';
 import type { Leniency } from '../http/leniency.js';
 
 /** One socket read: where it starts in the response stream, its size, and when (ms after open). */
@@ -7,21 +8,14 @@ export interface ReadBoundary {
   t: number;
 }
 
-/** What the TLS handshake agreed, and how the peer closed. */
-export interface CaptureTls {
-  protocol: string;
-  cipher: string;
-  authorized: boolean;
-  authorizationError?: string;
-  alpn?: string;
-  /** SHA-256 fingerprint of the server certificate, "AB:CD:…". */
-  fingerprint256?: string;
+/** What the TLS handshake agreed (the wire `tls` event's facts), and how the peer closed. */
+export type CaptureTls = Omit<Extract<WireEventBody, { type: 'tls' }>, 'type'> & {
   /**
    * true: the peer sent close_notify before closing; false: it closed TCP without one (a possible
    * truncation); null: the peer's close was not seen (rawcrawl closed first, or an error).
    */
   closeNotify: boolean | null;
-}
+};
 
 /** Milliseconds after the connection began (the `open` event); absent when the phase never happened. */
 export interface PhaseTimings {

@@ -3,11 +3,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { parseWarc, warcField } from '../../src/warc/reader.js';
 import { fixtureSite } from '../helpers/fixture-site.js';
-import { freshDatabase, type TestDatabase } from '../helpers/mariadb.js';
+import { useFreshDatabase } from '../helpers/mariadb.js';
 import { memoryIo } from '../helpers/memory-io.js';
 
 
@@ -39,13 +39,7 @@ async function quirkyServer(): Promise<{ origin: string; close(): Promise<void> 
   };
 }
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await freshDatabase();
-});
-afterAll(async () => {
-  await db.drop();
-});
+const db = useFreshDatabase();
 
 describe('rawcrawl <start-url> --warc / --capture', () => {
   it('stores each page row with its WARC file and the offset of its response record', async () => {

@@ -1,23 +1,15 @@
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { connectMysql } from '../../src/sinks/mysql.js';
-import { freshDatabase, type TestDatabase } from '../helpers/mariadb.js';
+import { useFreshDatabase } from '../helpers/mariadb.js';
 import { cuttableProxy } from '../helpers/mysql-proxy.js';
 import { treeSite } from '../helpers/tree-site.js';
 import { memoryIo } from '../helpers/memory-io.js';
 
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await freshDatabase();
-  await (await connectMysql(db.url)).end();
-});
-afterAll(async () => {
-  await db.drop();
-});
+const db = useFreshDatabase({ schema: true });
 
 describe('rawcrawl when MySQL goes away mid-crawl', () => {
   it('holds, retries, then saves held records to a file, says where, exits 1 — no fetched page lost', async () => {

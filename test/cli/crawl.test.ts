@@ -2,23 +2,17 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { fixtureSite } from '../helpers/fixture-site.js';
 import { treeSite } from '../helpers/tree-site.js';
-import { freshDatabase, type TestDatabase } from '../helpers/mariadb.js';
+import { useFreshDatabase } from '../helpers/mariadb.js';
 import { memoryIo } from '../helpers/memory-io.js';
 
 const BIN = path.resolve(__dirname, '../../bin/rawcrawl');
 
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await freshDatabase();
-});
-afterAll(async () => {
-  await db.drop();
-});
+const db = useFreshDatabase();
 
 describe('rawcrawl <start-url>', () => {
   it('writes one JSON line per page to stdout and a summary to stderr, exit 0 despite 404s', async () => {

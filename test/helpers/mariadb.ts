@@ -1,3 +1,5 @@
+import { afterAll, beforeAll } from 'vitest';
+import { connectMysql } from '../../src/sinks/mysql.js';
 import mysql from 'mysql2/promise';
 
 export const MARIADB_ROOT = 'mysql://root@127.0.0.1:3306';
@@ -27,5 +29,34 @@ export async function freshDatabase(): Promise<TestDatabase> {
       await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
       await admin.end();
     },
+  };
+}
+
+/**
+ * A fresh database for one test file: made before its tests (with schema.sql applied when
+ * `schema` is set), dropped after them. Use the returned object inside tests only.
+ */
+export function useFreshDatabase(options: { schema?: boolean } = {}): TestDatabase {
+  let inner: TestDatabase | null = null;
+  beforeAll(async () => {
+    inner = await freshDatabase();
+    if (options.schema) await (await connectMysql(inner.url)).end();
+  });
+  afterAll(async () => {
+    await inner?.drop();
+  });
+  const get = (): TestDatabase => {
+    if (!inner) throw new Error('the test database exists only inside tests');
+    return inner;
+  };
+  return {
+    get name() {
+      return get().name;
+    },
+    get url() {
+      return get().url;
+    },
+    query: (sql, params) => get().query(sql, params),
+    drop: () => get().drop(),
   };
 }

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { treeHandler } from './tree-site-server.mjs';
 
 export interface TreeSite {
   origin: string;
@@ -14,29 +15,7 @@ export interface TreeSite {
 export async function treeSite(pages: number, delayMs: number, options: { robots?: string } = {}): Promise<TreeSite> {
   const hits: TreeSite['hits'] = [];
   const completed: string[] = [];
-  const server = http.createServer((req, res) => {
-    if (req.url === '/robots.txt') {
-      if (options.robots) res.end(options.robots);
-      else {
-        res.writeHead(404);
-        res.end();
-      }
-      return;
-    }
-    hits.push({ path: req.url ?? '', at: performance.timeOrigin + performance.now() });
-    const n = Number(/^\/p\/(\d+)$/.exec(req.url ?? '')?.[1] ?? -1);
-    if (n < 0 || n >= pages) {
-      res.writeHead(404);
-      res.end();
-      return;
-    }
-    res.on('finish', () => completed.push(req.url!));
-    const links = [2 * n + 1, 2 * n + 2].filter((k) => k < pages).map((k) => `<a href="/p/${k}">${k}</a>`);
-    setTimeout(() => {
-      res.setHeader('Content-Type', 'text/html');
-      res.end(`<title>P${n}</title>${links.join('')}`);
-    }, delayMs);
-  });
+  const server = http.createServer(treeHandler(pages, delayMs, hits, completed, options.robots));
   server.keepAliveTimeout = 1;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -1,22 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { connectMysql } from '../../src/sinks/mysql.js';
-import { freshDatabase, type TestDatabase } from '../helpers/mariadb.js';
+import { useFreshDatabase } from '../helpers/mariadb.js';
 import { treeSite, treeSiteProcess } from '../helpers/tree-site.js';
 import { memoryIo } from '../helpers/memory-io.js';
 
 const BIN = path.resolve(__dirname, '../../bin/rawcrawl');
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await freshDatabase();
-  await (await connectMysql(db.url)).end();
-});
-afterAll(async () => {
-  await db.drop();
-});
+const db = useFreshDatabase({ schema: true });
 
 function startCrawler(origin: string, crawlId: string, extra: string[] = []): { child: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
   const child = spawn(process.execPath, [BIN, `${origin}/p/0`, '--mysql', db.url, '--crawl-id', crawlId, '-q', '--ignore-robots', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });

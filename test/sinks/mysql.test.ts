@@ -1,22 +1,16 @@
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Pool } from 'mysql2/promise';
 import { crawl } from '../../src/crawl/crawler.js';
 import type { PageRecord } from '../../src/crawl/record.js';
 import { connectMysql, MysqlSink, schemaStatements, urlHash } from '../../src/sinks/mysql.js';
 import { fixtureSite } from '../helpers/fixture-site.js';
-import { freshDatabase, type TestDatabase } from '../helpers/mariadb.js';
+import { useFreshDatabase } from '../helpers/mariadb.js';
 import { cuttableProxy } from '../helpers/mysql-proxy.js';
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await freshDatabase();
-});
-afterAll(async () => {
-  await db.drop();
-});
+const db = useFreshDatabase();
 
 /** JSON columns come back parsed or as text, depending on the server's type flags. */
 function json(v: unknown): unknown {
