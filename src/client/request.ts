@@ -3,6 +3,7 @@ import { RawcrawlError } from '../errors.js';
 import { buildRequestHead, validateHeaders, type HeaderPairs } from '../http/request-writer.js';
 import { NEED_DATA, DONE, ResponseParser, type RawHeader, type ResponseHead } from '../http/response-parser.js';
 import type { Leniency } from '../http/leniency.js';
+import { Canceller, type AbortLike } from '../net/cancel.js';
 import { openConnection, type TlsOptions } from '../net/connect.js';
 import type { WireEvent, WireEventBody, WireListener } from '../wire/events.js';
 import { ResponseAssembler } from './assemble.js';
@@ -39,7 +40,7 @@ interface Resolved {
   maxBodyBytes: number;
   decompress: boolean;
   tls: TlsOptions;
-  signal: AbortSignal;
+  signal: AbortLike;
   onWire: WireListener | undefined;
   onRequestSent: (() => void) | undefined;
 }
@@ -66,14 +67,14 @@ export async function request(input: string | URL, options: RequestOptions = {})
   const timeoutMs = checkLimit('timeoutMs', options.timeoutMs, REQUEST_DEFAULTS.timeoutMs, 1);
   const maxRedirects = checkLimit('maxRedirects', options.maxRedirects, REQUEST_DEFAULTS.maxRedirects);
 
-  // One signal for the whole request: the caller's abort, or the total time limit.
-  const controller = new AbortController();
+  // One cancel for the whole request: the caller's abort, or the total time limit.
+  const cancel = new Canceller();
   const timer = setTimeout(
-    () => controller.abort(new RawcrawlError('ERR_TIMEOUT', `request took longer than timeoutMs (${timeoutMs} ms)`)),
+    () => cancel.cancel(new RawcrawlError('ERR_TIMEOUT', `request took longer than timeoutMs (${timeoutMs} ms)`)),
     timeoutMs,
   );
   const outer = options.signal;
-  const onOuterAbort = (): void => controller.abort(new RawcrawlError('ERR_ABORTED', 'request aborted by the caller'));
+  const onOuterAbort = (): void => cancel.cancel(new RawcrawlError('ERR_ABORTED', 'request aborted by the caller'));
   if (outer) {
     if (outer.aborted) onOuterAbort();
     else outer.addEventListener('abort', onOuterAbort, { once: true });
@@ -87,7 +88,7 @@ export async function request(input: string | URL, options: RequestOptions = {})
     maxBodyBytes: checkLimit('maxBodyBytes', options.maxBodyBytes, REQUEST_DEFAULTS.maxBodyBytes),
     decompress: options.decompress ?? REQUEST_DEFAULTS.decompress,
     tls: options.tls ?? {},
-    signal: controller.signal,
+    signal: cancel,
     onWire: options.onWire,
     onRequestSent: options.onRequestSent,
   };

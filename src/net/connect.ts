@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { RawcrawlError } from '../errors.js';
 import type { WireEventBody } from '../wire/events.js';
 import { watchCloseNotify, type CloseNotifyWatch } from './close-notify.js';
+import type { AbortLike } from './cancel.js';
 import { StreamReader } from './stream-reader.js';
 import { StreamWriter } from './stream-writer.js';
 
@@ -25,7 +26,7 @@ export interface ConnectOptions {
   connectTimeoutMs?: number;
   /** Destroy the connection after this long without a byte (default 30 s; 0 = none). */
   idleTimeoutMs?: number;
-  signal?: AbortSignal;
+  signal?: AbortLike;
   highWaterMark?: number;
   maxLineLength?: number;
   /**
@@ -72,7 +73,7 @@ export function mapSocketError(err: Error): Error {
 }
 
 /** The signal's reason when it is one of ours (a total timeout, say), else ERR_ABORTED. */
-export function abortError(signal: AbortSignal, message: string): RawcrawlError {
+export function abortError(signal: AbortLike, message: string): RawcrawlError {
   return signal.reason instanceof RawcrawlError ? signal.reason : new RawcrawlError('ERR_ABORTED', message);
 }
 
