@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,14 +9,12 @@ import { loadStored } from '../../src/capture/load.js';
 import { diffRecords } from '../../src/capture/record-diff.js';
 import { replayResponse } from '../../src/capture/replay-response.js';
 import { main } from '../../src/cli/main.js';
-import { rawServer, type RawServer, type Step } from '../helpers/raw-server.js';
+import { rawServer, type Step } from '../helpers/raw-server.js';
 import { parse, ParseError } from '../helpers/parser-cases.js';
 import { CAPTURE_CASES } from './cases.js';
+import { closeAfterEach } from '../helpers/close-after-each.js';
 
-const servers: RawServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const track = closeAfterEach();
 
 class Text extends Writable {
   text = '';
@@ -43,7 +41,7 @@ describe.each(deliveries)('capture -> replay, delivered %s', (delivery, deliver)
   it.each(CAPTURE_CASES)('$name', async (c) => {
     const wire = Buffer.from(c.wire as string, 'latin1');
     const s = await rawServer([...deliver(c.wire), c.close ? { end: true } : { hold: true }]);
-    servers.push(s);
+    track(s);
     const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-cap-'));
     const sink = createCaptureSink({ dir });
     const outcome = await request(`${s.origin}/case`, { timeoutMs: 5000, onWire: sink.onWire }).then(
@@ -115,7 +113,7 @@ describe.each(deliveries)('capture -> replay, delivered %s', (delivery, deliver)
 describe('rawcrawl replay', () => {
   it('reports "same" for an untouched capture and DIFF (exit 1) when the stored record disagrees', async () => {
     const s = await rawServer([{ send: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' }, { hold: true }]);
-    servers.push(s);
+    track(s);
     const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-cap-'));
     const warc = join(dir, 'out.warc.gz');
     const fetched = await cli('fetch', '--capture', dir, '--warc', warc, `${s.origin}/x`);
@@ -149,7 +147,7 @@ describe('rawcrawl replay', () => {
   it('a parse error is stored and printed with its offset and a hex/ASCII excerpt', async () => {
     const wire = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\nzz\r\n';
     const s = await rawServer([{ send: wire }, { hold: true }]);
-    servers.push(s);
+    track(s);
     const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-cap-'));
     const r = await cli('fetch', '--capture', dir, `${s.origin}/`);
     expect(r.code).toBe(1);

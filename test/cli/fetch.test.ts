@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import type { Io } from '../../src/cli/io.js';
 import { rawServer, response, type RawServer, type Step } from '../helpers/raw-server.js';
 import { tlsServer, type TlsServer } from '../helpers/tls-server.js';
 import { ensureBuilt, ROOT } from '../helpers/build.js';
+import { closeAfterEach } from '../helpers/close-after-each.js';
 
 class Sink extends Writable {
   chunks: Buffer[] = [];
@@ -32,13 +33,10 @@ async function run(...args: string[]): Promise<{ code: number; out: Sink; err: S
   return { code, out, err };
 }
 
-const servers: Array<RawServer | TlsServer> = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const track = closeAfterEach();
 async function serve(steps: Step[]): Promise<RawServer> {
   const s = await rawServer(steps);
-  servers.push(s);
+  track(s);
   return s;
 }
 const BODY = Buffer.from('<p>héllo \x00 binary \xff</p>', 'latin1');

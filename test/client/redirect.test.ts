@@ -1,17 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from '../../src/client/request.js';
 import { decideRedirect } from '../../src/client/redirect.js';
 
 import { httpServer, type HttpServer } from '../helpers/http-server.js';
 import { failure } from '../helpers/failure.js';
+import { closeAfterEach } from '../helpers/close-after-each.js';
 
-const servers: HttpServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const track = closeAfterEach();
 async function serve(handler: Parameters<typeof httpServer>[0]): Promise<HttpServer> {
   const s = await httpServer(handler);
-  servers.push(s);
+  track(s);
   return s;
 }
 

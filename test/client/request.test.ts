@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { request, parseRequestUrl } from '../../src/client/request.js';
 import { buildRequestHead, validateHeaders } from '../../src/http/request-writer.js';
@@ -6,14 +6,12 @@ import { REQUEST_DEFAULTS } from '../../src/client/options.js';
 
 import { rawServer, response, type RawServer } from '../helpers/raw-server.js';
 import { failure } from '../helpers/failure.js';
+import { closeAfterEach } from '../helpers/close-after-each.js';
 
-const servers: RawServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const track = closeAfterEach();
 async function serve(...args: Parameters<typeof rawServer>): Promise<RawServer> {
   const s = await rawServer(...args);
-  servers.push(s);
+  track(s);
   return s;
 }
 const OK = response('200 OK', [['Content-Length', 2]], 'ok');

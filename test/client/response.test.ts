@@ -1,15 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from '../../src/client/request.js';
 import { rawServer, response, type RawServer, type Step } from '../helpers/raw-server.js';
-import { httpServer, type HttpServer } from '../helpers/http-server.js';
+import { httpServer } from '../helpers/http-server.js';
+import { closeAfterEach } from '../helpers/close-after-each.js';
 
-const servers: Array<RawServer | HttpServer> = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const track = closeAfterEach();
 async function serve(steps: Step[]): Promise<RawServer> {
   const s = await rawServer(steps);
-  servers.push(s);
+  track(s);
   return s;
 }
 async function fetchBody(contentType: string | null, body: Buffer): Promise<{ text: string; encoding: string }> {
@@ -108,7 +106,7 @@ describe('headers, cookies and trailers', () => {
 
   it('json() parses the body', async () => {
     const http = await httpServer((_req, res) => res.setHeader('Content-Type', 'application/json; charset=utf-8').end('{"a":[1,"é"]}'));
-    servers.push(http);
+    track(http);
     expect((await request(`${http.origin}/`)).json()).toEqual({ a: [1, 'é'] });
   });
 });

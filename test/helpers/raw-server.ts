@@ -1,4 +1,4 @@
-import { afterEach } from 'vitest';
+import { closeAfterEach } from './close-after-each.js';
 import net from 'node:net';
 import { once } from 'node:events';
 
@@ -191,13 +191,6 @@ export function chunked(pieces: Array<Buffer | string>, trailers = ''): Buffer {
  * Call it at the top level of the file (it registers an afterEach hook).
  */
 export function rawServers(): (steps: Step[]) => Promise<RawServer> {
-  const servers: RawServer[] = [];
-  afterEach(async () => {
-    await Promise.all(servers.splice(0).map((s) => s.close()));
-  });
-  return async (steps) => {
-    const s = await rawServer(steps);
-    servers.push(s);
-    return s;
-  };
+  const track = closeAfterEach();
+  return async (steps) => track(await rawServer(steps));
 }

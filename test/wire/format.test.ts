@@ -1,18 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
 import { WireFormatter, escapeBytes } from '../../src/wire/format.js';
 import { wireTraceWriter } from '../../src/wire/trace-writer.js';
 import type { WireEvent } from '../../src/wire/events.js';
 import { request } from '../../src/client/request.js';
 import { rawServer, response, type RawServer, type Step } from '../helpers/raw-server.js';
+import { closeAfterEach } from '../helpers/close-after-each.js';
 
-const servers: RawServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const track = closeAfterEach();
 async function serve(script: Parameters<typeof rawServer>[0]): Promise<RawServer> {
   const s = await rawServer(script);
-  servers.push(s);
+  track(s);
   return s;
 }
 
