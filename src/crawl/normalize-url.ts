@@ -39,8 +39,3 @@ export function normalizeUrl(input: string, base?: string | URL): string | null 
   if (href.endsWith('?')) href = href.slice(0, -1);
   return href;
 }
-
-/** The host key politeness and scope use: host with non-default port. */
-export function hostKey(url: string | URL): string {
-  return (typeof url === 'string' ? new URL(url) : url).host;
-}
