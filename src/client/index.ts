@@ -1,4 +1,5 @@
 export { request, parseRequestUrl } from './request.js';
+export { decodeText } from './charset.js';
 export { HttpResponse, type Timings, type RedirectHop } from './response.js';
 export { REQUEST_DEFAULTS, type RequestOptions } from './options.js';
 export { openConnection, type Connection, type ConnectOptions, type ConnectTimings, type TlsOptions } from '../net/connect.js';

@@ -1,5 +1,5 @@
 import { load } from 'cheerio/slim';
-import { decodeBuffer } from 'encoding-sniffer';
+import { decodeText } from '../client/index.js';
 
 export interface ExtractInput {
   body: Uint8Array;
@@ -37,16 +37,10 @@ export function checkSelectors(selects: Array<[string, string]>): string | null 
 
 const SKIP_SCHEMES = /^\s*(javascript|mailto|tel|data|ftp|file|about|blob|sms):/i;
 
-function charsetLabel(contentType: string | null): string | undefined {
-  const m = contentType ? /;\s*charset\s*=\s*("?)([^";\s]+)\1/i.exec(contentType) : null;
-  return m ? m[2] : undefined;
-}
-
 /** Parses one HTML page: decoded by its real charset (header, BOM, <meta>), with htmlparser2. */
 export function extract(input: ExtractInput): ExtractResult {
   const buf = Buffer.isBuffer(input.body) ? input.body : Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength);
-  const label = charsetLabel(input.contentType);
-  const html = decodeBuffer(buf, label ? { transportLayerEncodingLabel: label } : {});
+  const html = decodeText(buf, input.contentType);
   const $ = load(html);
   const titleText = $('title').first().text().replace(/\s+/g, ' ').trim();
   let noindex = false;
