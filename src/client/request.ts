@@ -96,7 +96,8 @@ export async function request(input: string | URL, options: RequestOptions = {})
   try {
     for (;;) {
       const ex = await exchange(url, opts);
-      const location = ex.head.rawHeaders.find(([n]) => n.toLowerCase() === 'location')?.[1] ?? null;
+      const status = ex.head.status;
+      const location = status >= 300 && status < 400 ? (ex.head.rawHeaders.find(([n]) => n.toLowerCase() === 'location')?.[1] ?? null) : null;
       const decision = decideRedirect(ex.head.status, location, url, opts.method, maxRedirects);
       if (!decision.follow) return toResponse(url, ex, redirects);
       if (redirects.length >= maxRedirects) {
@@ -208,15 +209,19 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
       defaults: defaultHeaders(o.decompress),
       headers: o.headers,
     });
-    emit?.({ type: 'send', part: 'head', data: requestHead });
-    const written = writer.write(requestHead);
+    if (emit) {
+      emit({ type: 'send', part: 'head', data: requestHead });
+      writer.write(requestHead).then(
+        () => emit({ type: 'written' }),
+        () => {
+          // A failed write shows up as a read error (reset) or as the server's early response.
+        },
+      );
+    } else {
+      // Nobody asked when the bytes reach the OS: no promise and no callback for it.
+      writer.send(requestHead);
+    }
     o.onRequestSent?.();
-    written.then(
-      () => emit?.({ type: 'written' }),
-      () => {
-        // A failed write shows up as a read error (reset) or as the server's early response.
-      },
-    );
 
     let firstByte = 0;
     let offset = 0;
@@ -233,7 +238,7 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
           firstByte = performance.now() - t0;
           emit?.({ type: 'first-byte' });
         }
-        emit?.({ type: 'read', size: chunk.length, offset });
+        emit?.({ type: 'read', size: chunk.length, offset, data: chunk });
         offset += chunk.length;
         parser.feed(chunk);
         continue;

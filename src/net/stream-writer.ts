@@ -15,6 +15,14 @@ export class StreamWriter {
     });
   }
 
+  /**
+   * Writes without waiting (asyncio's `write()`; follow with `drain()` to wait). Cheaper than
+   * write() when nobody needs to know when the bytes reached the OS.
+   */
+  send(data: Buffer | string): void {
+    this.sink.write(data);
+  }
+
   /** Waits until the write buffer is below the high-water mark. */
   drain(): Promise<void> {
     if (!this.sink.writableNeedDrain) return Promise.resolve();
