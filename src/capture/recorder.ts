@@ -85,12 +85,12 @@ export class CaptureRecorder {
         break;
       case 'read':
         ex.reads.push({ offset: ev.offset, size: ev.size, t });
+        // The response as received is its reads, in order: usually one or two per page, where the
+        // recv events that label them are a dozen or more.
+        p.responseParts.push(ev.data);
         break;
       case 'first-byte':
         ex.timings.firstByte = t;
-        break;
-      case 'recv':
-        p.responseParts.push(ev.data);
         break;
       case 'head-end':
         ex.timings.headersEnd = t;

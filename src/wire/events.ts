@@ -21,7 +21,11 @@ export type WireEventBody =
   | { type: 'send'; part: 'head'; data: Buffer }
   /** The request bytes were handed to the OS. */
   | { type: 'written' }
-  | { type: 'read'; size: number; offset: number }
+  /**
+   * One socket read of `size` bytes at stream `offset`; `data` is those bytes (the same bytes
+   * the `recv` events then label, so a listener that keeps raw bytes needs only these).
+   */
+  | { type: 'read'; size: number; offset: number; data: Buffer }
   | { type: 'first-byte' }
   | { type: 'recv'; part: WirePart; offset: number; data: Buffer }
   /** The final (non-1xx) response head was parsed; `offset` is the stream offset just past it. */

@@ -106,13 +106,15 @@ interface Conn {
   send: Buffer;
   recv: Buffer;
   reads: number;
+  /** The bytes of the read events, joined. */
+  readData: Buffer;
   types: string[];
 }
 /** Groups raw events by connection and joins their bytes. */
 function byConn(events: WireEvent[]): Map<number, Conn> {
   const m = new Map<number, Conn>();
   for (const e of events) {
-    const c = m.get(e.conn) ?? { url: '', send: Buffer.alloc(0), recv: Buffer.alloc(0), reads: 0, types: [] };
+    const c = m.get(e.conn) ?? { url: '', send: Buffer.alloc(0), recv: Buffer.alloc(0), reads: 0, readData: Buffer.alloc(0), types: [] };
     m.set(e.conn, c);
     c.types.push(e.type === 'recv' ? `recv:${e.part}` : e.type);
     if (e.type === 'open') c.url = e.url;
@@ -121,7 +123,12 @@ function byConn(events: WireEvent[]): Map<number, Conn> {
       expect(e.offset).toBe(c.recv.length);
       c.recv = Buffer.concat([c.recv, e.data]);
     }
-    if (e.type === 'read') c.reads += e.size;
+    if (e.type === 'read') {
+      expect(e.offset).toBe(c.reads);
+      expect(e.data.length).toBe(e.size);
+      c.reads += e.size;
+      c.readData = Buffer.concat([c.readData, e.data]);
+    }
   }
   return m;
 }
@@ -152,6 +159,8 @@ describe('onWire end to end', () => {
       expect(c.send.equals(s.requests[j]!)).toBe(true);
       expect(c.recv.equals(s.sent[j]!)).toBe(true);
       expect(c.reads).toBe(c.recv.length);
+      // The read events carry the same bytes the recv events label, split where the socket split them.
+      expect(c.readData.equals(s.sent[j]!)).toBe(true);
       expect(c.types[0]).toBe('open');
       expect(c.types.at(-1)).toBe('close');
     }
