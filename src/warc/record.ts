@@ -18,19 +18,25 @@ export function warcDate(iso: string): string {
   return `${iso.slice(0, 19)}Z`;
 }
 
+/** The record head: version line, named fields, WARC-Block-Digest and Content-Length, blank line (§4). */
+function recordHead(fields: WarcField[], block: Buffer): string {
+  let head = `${WARC_VERSION}\r\n`;
+  for (const [n, v] of fields) {
+    // A field value must not break the record's framing (§4: no CR or LF outside folding).
+    if (v.includes('\r') || v.includes('\n')) throw new Error(`WARC field ${n} holds a line break`);
+    head += `${n}: ${v}\r\n`;
+  }
+  return `${head}WARC-Block-Digest: ${sha1Label(block)}\r\nContent-Length: ${block.length}\r\n\r\n`;
+}
+
+const RECORD_END = Buffer.from('\r\n\r\n');
+
 /**
  * One record: version line, named fields, WARC-Block-Digest and Content-Length (added here),
  * blank line, block, two CRLFs (§4). Not compressed.
  */
 export function formatRecord(fields: WarcField[], block: Buffer): Buffer {
-  let head = `${WARC_VERSION}\r\n`;
-  for (const [n, v] of fields) {
-    // A field value must not break the record's framing (§4: no CR or LF outside folding).
-    if (/[\r\n]/.test(v)) throw new Error(`WARC field ${n} holds a line break`);
-    head += `${n}: ${v}\r\n`;
-  }
-  head += `WARC-Block-Digest: ${sha1Label(block)}\r\nContent-Length: ${block.length}\r\n\r\n`;
-  return Buffer.concat([Buffer.from(head, 'utf8'), block, Buffer.from('\r\n\r\n')]);
+  return Buffer.concat([Buffer.from(recordHead(fields, block), 'utf8'), block, RECORD_END]);
 }
 
 /**
@@ -44,6 +50,30 @@ export const STORE_BELOW = 1024;
 
 /** Each record its own gzip member (Annex D), so a reader can seek to any record's offset. */
 export function gzipRecord(record: Buffer, level = DEFAULT_GZIP_LEVEL): Buffer {
-  return record.length < STORE_BELOW ? storedGzipMember(record) : gzipSync(record, { level });
+  // memLevel 9 (zlib's largest hash table): measured slightly faster than the default 8 here,
+  // for the same output size on HTML.
+  return record.length < STORE_BELOW ? storedGzipMember(record) : gzipSync(record, { level, memLevel: 9 });
 }
 
+/**
+ * Formats records into one reused buffer and compresses them from there: a 20 KB response
+ * record then costs no 20 KB allocation (and no garbage) before gzip, only the gzip output.
+ */
+export class RecordGzipper {
+  private scratch: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly level = DEFAULT_GZIP_LEVEL) {}
+
+  /** The record as one gzip member (stored below STORE_BELOW bytes, like gzipRecord). */
+  gzip(fields: WarcField[], block: Buffer): Buffer {
+    const head = recordHead(fields, block);
+    const need = Buffer.byteLength(head, 'utf8') + block.length + RECORD_END.length;
+    if (this.scratch.length < need) this.scratch = Buffer.allocUnsafeSlow(Math.max(need, 64 * 1024));
+    let at = this.scratch.write(head, 0, 'utf8');
+    at += block.copy(this.scratch, at);
+    at += RECORD_END.copy(this.scratch, at);
+    const record = this.scratch.subarray(0, at);
+    // Both kinds of member are new buffers: neither keeps a view of the scratch.
+    return gzipRecord(record, this.level);
+  }
+}

@@ -160,6 +160,35 @@ describe('WARC output read back with warcio', () => {
     }
   });
 
+  it('deflates only response records; request and metadata records are stored gzip members', async () => {
+    const page = Buffer.from(`<!doctype html><p>${'a page of ordinary text, '.repeat(800)}</p>`);
+    const s = await serve([{ send: response('200 OK', [['Content-Type', 'text/html'], ['Content-Length', page.length]], page) }, { hold: true }]);
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-warc-'));
+    const file = join(dir, 'kinds.warc.gz');
+    const sink = createCaptureSink({ warcFile: file });
+    for (let i = 0; i < 3; i++) await request(`${s.origin}/k${i}`, { onWire: sink.onWire });
+    await sink.close();
+    const recs = await readWithWarcio(file);
+    const bytes = readFileSync(file);
+    const ends = [...recs.slice(1).map((r) => r.offset), bytes.length];
+    for (const [i, r] of recs.entries()) {
+      const member = bytes.subarray(r.offset, ends[i]);
+      const plain = gunzipSync(member);
+      // RFC 1951 §3.2.3: BTYPE, bits 1-2 of the first block header byte (just after the 10-byte
+      // gzip header): 00 stored, 01 fixed Huffman, 10 dynamic Huffman.
+      const btype = (member[10]! >> 1) & 3;
+      if (r.type === 'response') {
+        expect(btype).not.toBe(0);
+        expect(member.length).toBeLessThan(plain.length / 4);
+        expect(r.raw.equals(page)).toBe(true);
+      } else {
+        expect(btype).toBe(0);
+        expect(member.length).toBeGreaterThan(plain.length);
+      }
+    }
+    expect(recs.filter((r) => r.type === 'response')).toHaveLength(3);
+  });
+
   it('rotates at --warc-max-size: each file starts with warcinfo and keeps an exchange whole', async () => {
     const s = await serve([{ send: response('200 OK', [['Content-Length', 1000]], 'x'.repeat(1000)) }, { hold: true }]);
     const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-warc-'));

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { gunzipSync } from 'node:zlib';
+import { formatRecord, RecordGzipper, STORE_BELOW, type WarcField } from '../../src/warc/record.js';
+import { unwritten } from '../../src/warc/writer.js';
+
+const FIELDS: WarcField[] = [
+  ['WARC-Type', 'response'],
+  ['WARC-Target-URI', 'http://127.0.0.1/p'],
+];
+
+function block(n: number, seed: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = 0x61 + ((i * seed) % 7);
+  return b;
+}
+
+describe('RecordGzipper', () => {
+  it('gives the gzip of exactly what formatRecord writes, record after record, small and large', () => {
+    const g = new RecordGzipper(1);
+    const sizes = [10, 200_000, 3, 70_000, 0, 150_000];
+    const members = sizes.map((n, i) => g.gzip(FIELDS, block(n, i + 2)));
+    // Earlier outputs are not views of the reused buffer: they still hold their own record.
+    for (const [i, n] of sizes.entries()) {
+      expect(gunzipSync(members[i]!).equals(formatRecord(FIELDS, block(n, i + 2)))).toBe(true);
+    }
+    // Below STORE_BELOW bytes a record goes into a stored member (BTYPE 00), above it is deflated.
+    expect(formatRecord(FIELDS, block(10, 2)).length).toBeLessThan(STORE_BELOW);
+    expect((members[0]![10]! >> 1) & 3).toBe(0);
+    expect((members[1]![10]! >> 1) & 3).not.toBe(0);
+    expect(members[1]!.length).toBeLessThan(200_000 / 10);
+  });
+
+  it('refuses a field value with a line break, which would break the record framing', () => {
+    expect(() => new RecordGzipper().gzip([['WARC-Target-URI', 'http://x/\r\nWARC-Type: evil']], Buffer.alloc(0))).toThrow(/line break/);
+    expect(() => formatRecord([['WARC-Target-URI', 'http://x/\nx']], Buffer.alloc(0))).toThrow(/line break/);
+  });
+});
+
+describe('unwritten (after a short write)', () => {
+  const parts = [Buffer.from('abc'), Buffer.from('defg'), Buffer.from('hi')];
+  it.each([
+    [0, 'abc|defg|hi'],
+    [2, 'c|defg|hi'],
+    [3, 'defg|hi'],
+    [4, 'efg|hi'],
+    [7, 'hi'],
+    [8, 'i'],
+    [9, ''],
+  ])('after %i bytes leaves %s', (n, left) => {
+    expect(unwritten(parts, n).map((b) => b.toString()).join('|')).toBe(left);
+    // The input is left as it was.
+    expect(parts.map((b) => b.toString()).join('|')).toBe('abc|defg|hi');
+  });
+});
