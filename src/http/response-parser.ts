@@ -60,6 +60,12 @@ const MAX_CHUNK_HEX_DIGITS = 12;
 const EMPTY = Buffer.alloc(0);
 /** The end of a head whose lines all end in CRLF: the last line's CRLF, then the empty line. */
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+/**
+ * The rest of a head, when every field line is plain: RFC 9112 §5 field-line = field-name ":" OWS
+ * field-value OWS, the name a token (RFC 9110 §5.6.2), the value without NUL or CR (RFC 9110 §5.5),
+ * each line ending in CRLF, then the empty line. parseFieldLine() can skip its own checks on these.
+ */
+const PLAIN_FIELD_LINES = /(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\0\r\n]*\r\n)*\r\n$/y;
 
 /**
  * HTTP/1.x response parser without I/O (RFC 9112): feed() it bytes, feedEof() at the end, and
@@ -84,6 +90,11 @@ export class ResponseParser {
    */
   private text = '';
   private textAt = 0;
+  /**
+   * Index in this.text from which every line is known to be a plain field line, up to the empty
+   * line that ends the text (PLAIN_FIELD_LINES); past the end of the text when there is none.
+   */
+  private checkedFrom = 1;
   /** Stream offset before which decodeHead() found no CRLFCRLF, so it does not search there again. */
   private headEndScan = 0;
   private eof = false;
@@ -383,6 +394,7 @@ export class ResponseParser {
     if (textLf === -1 && !(kind === 'head' && end !== lf && end > lineStart && this.decodeHead(lineStart, lf))) {
       this.text = this.buf.toString('latin1', lineStart, end);
       this.textAt = this.base + lineStart;
+      this.checkedFrom = this.text.length + 1;
     }
     this.skip(total, kind);
     return this.base + end - this.textAt;
@@ -393,7 +405,8 @@ export class ResponseParser {
    * not decoded one by one: called with the first line not decoded yet, non-empty and ending in
    * CRLF at `lf`. RFC 9112 §2.1: the head ends with an empty line, so where every line ends in CRLF
    * the first CRLFCRLF ends it. Looks no further than maxHeaderBytes allows (the head would be too
-   * large), and not again where an earlier call found nothing. Returns whether it decoded.
+   * large), and not again where an earlier call found nothing. Checks the lines after this one all
+   * at once (PLAIN_FIELD_LINES). Returns whether it decoded.
    */
   private decodeHead(lineStart: number, lf: number): boolean {
     const buf = this.buf;
@@ -409,6 +422,9 @@ export class ResponseParser {
     }
     this.text = buf.toString('latin1', lineStart, end + CRLFCRLF.length);
     this.textAt = this.base + lineStart;
+    const next = lf + 1 - lineStart;
+    PLAIN_FIELD_LINES.lastIndex = next;
+    this.checkedFrom = PLAIN_FIELD_LINES.test(this.text) ? next : this.text.length + 1;
     return true;
   }
 
@@ -478,6 +494,8 @@ export class ResponseParser {
    */
   private parseFieldLine(start: number, end: number, offset: number, into: RawHeader[]): void {
     const text = this.text;
+    // A line decodeHead() checked already cannot fail the checks below: they are skipped.
+    const checked = start >= this.checkedFrom;
     const first = text.charCodeAt(start);
     if (isOWS(first)) {
       // RFC 9112 §5.2: obs-fold; a user agent may replace it with SP.
@@ -485,7 +503,7 @@ export class ResponseParser {
       if (prev === undefined) {
         throw new RawcrawlError('ERR_INVALID_HEADER', 'whitespace before the first header field', { offset });
       }
-      const more = this.fieldValue(text, start, end, offset - start);
+      const more = this.fieldValue(text, start, end, offset - start, false);
       this.lenient('obs-fold', offset);
       prev[1] = prev[1].length === 0 ? more : more.length === 0 ? prev[1] : `${prev[1]} ${more}`;
       return;
@@ -496,23 +514,28 @@ export class ResponseParser {
       throw new RawcrawlError('ERR_INVALID_HEADER', `header line has no colon: ${JSON.stringify(text.slice(start, Math.min(end, start + 64)))}`, { offset });
     }
     const name = text.slice(start, colon);
-    if (!isToken(name)) {
+    if (!checked && !isToken(name)) {
       throw new RawcrawlError('ERR_INVALID_HEADER', `header name ${JSON.stringify(name)} is not a token`, { offset });
     }
-    into.push([name, this.fieldValue(text, colon + 1, end, offset - start)]);
+    into.push([name, this.fieldValue(text, colon + 1, end, offset - start, checked)]);
   }
 
-  /** A field value in text[from, end) with its OWS trimmed; text[0] is at stream offset `textOffset`. */
-  private fieldValue(text: string, from: number, end: number, textOffset: number): string {
+  /**
+   * A field value in text[from, end) with its OWS trimmed; text[0] is at stream offset
+   * `textOffset`. `checked`: known to hold no NUL or CR.
+   */
+  private fieldValue(text: string, from: number, end: number, textOffset: number, checked: boolean): string {
     let s = from;
     let e = end;
     while (s < e && isOWS(text.charCodeAt(s))) s++;
     while (e > s && isOWS(text.charCodeAt(e - 1))) e--;
-    for (let i = s; i < e; i++) {
-      const c = text.charCodeAt(i);
-      // RFC 9110 §5.5: NUL, and a CR that is not part of a line end, must not be accepted.
-      if (c === 0 || c === CR) {
-        throw new RawcrawlError('ERR_INVALID_HEADER', `header value holds ${describeByte(c)}`, { offset: textOffset + i });
+    if (!checked) {
+      for (let i = s; i < e; i++) {
+        const c = text.charCodeAt(i);
+        // RFC 9110 §5.5: NUL, and a CR that is not part of a line end, must not be accepted.
+        if (c === 0 || c === CR) {
+          throw new RawcrawlError('ERR_INVALID_HEADER', `header value holds ${describeByte(c)}`, { offset: textOffset + i });
+        }
       }
     }
     return text.slice(s, e);

@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { DONE, NEED_DATA, ResponseParser, type SegmentKind } from '../../src/http/response-parser.js';
 import { RawcrawlError } from '../../src/errors.js';
 
-// A head that is all buffered is decoded at once (decodeHead()), otherwise line by line. Both
-// must give the same results.
+// A head that is all buffered is decoded at once (decodeHead()), and its plain field lines are
+// checked all at once; otherwise it is decoded line by line. Both must give the same results.
 
 const NGINX =
   'HTTP/1.1 200 OK\r\n' +
