@@ -14,17 +14,12 @@ export const CR = 0x0d;
 export const LF = 0x0a;
 export const SP = 0x20;
 export const HTAB = 0x09;
-export const COLON = 0x3a;
 export const SEMICOLON = 0x3b;
 
-/** RFC 9110 §5.6.2: token = 1*tchar, over bytes [start, end). */
-export function isTokenBytes(buf: Uint8Array, start: number, end: number): boolean {
-  if (end <= start) return false;
-  for (let i = start; i < end; i++) if (TCHAR[buf[i]!] !== 1) return false;
-  return true;
-}
-
-/** RFC 9110 §5.6.2, for strings (request header names the caller gives us). */
+/**
+ * RFC 9110 §5.6.2: token = 1*tchar, for strings: request header names the caller gives us, and
+ * response field names decoded as latin1.
+ */
 export function isToken(s: string): boolean {
   if (s.length === 0) return false;
   for (let i = 0; i < s.length; i++) {

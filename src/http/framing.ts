@@ -34,7 +34,23 @@ function listValues(rawHeaders: ReadonlyArray<readonly [string, string]>, name: 
   return out;
 }
 
+/**
+ * Whether a field name is `lower` (a lower-case ASCII name) in any case: what
+ * `name.toLowerCase() === lower` says, without the lower-cased copy.
+ */
+function isFieldName(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 const DIGITS = /^[0-9]+$/;
+/** At most 15 digits: always a safe integer (Number.MAX_SAFE_INTEGER has 16). */
+const MAX_SAFE_DIGITS = 15;
 
 /**
  * RFC 9112 §6.3, applied to a response in the order the RFC gives.
@@ -44,6 +60,36 @@ export function decideFraming(input: FramingInput): FramingDecision {
   // §6.3 (1): HEAD, 1xx, 204 and 304 responses end with the head, whatever the fields say.
   if (method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200)) {
     return { framing: { kind: 'none' }, transferCodings: [] };
+  }
+  // Most responses carry one Content-Length field with one value, or no framing field at all:
+  // those are decided here from one pass over the names, without listValues()'s arrays. Anything
+  // else, errors included, goes to the general code below, which gives the same result for these.
+  let teFields = 0;
+  let clFields = 0;
+  let clValue = '';
+  for (let i = 0; i < rawHeaders.length; i++) {
+    const field = rawHeaders[i]!;
+    if (isFieldName(field[0], 'content-length')) {
+      clFields++;
+      clValue = field[1];
+    } else if (isFieldName(field[0], 'transfer-encoding')) {
+      teFields++;
+    }
+  }
+  if (teFields === 0) {
+    // §6.3 (8), as below.
+    if (clFields === 0) return { framing: { kind: 'close' }, transferCodings: [] };
+    if (clFields === 1 && clValue.indexOf(',') === -1) {
+      // §6.3 (5), as below for a list of one value.
+      const v = clValue.trim();
+      if (DIGITS.test(v)) {
+        const value = v.charCodeAt(0) === 0x30 ? v.replace(/^0+(?=\d)/, '') : v;
+        if (value.length <= MAX_SAFE_DIGITS) {
+          const length = Number(value);
+          return { framing: length === 0 ? { kind: 'none' } : { kind: 'length', length }, transferCodings: [] };
+        }
+      }
+    }
   }
   const te = listValues(rawHeaders, 'transfer-encoding');
   const cl = listValues(rawHeaders, 'content-length');
@@ -83,7 +129,7 @@ export function decideFraming(input: FramingInput): FramingDecision {
     }
     if (cl.length > 1) lenient({ kind: 'duplicate-content-length', offset });
     const length = Number(value);
-    if (value.length > 15 || !Number.isSafeInteger(length)) {
+    if (value.length > MAX_SAFE_DIGITS || !Number.isSafeInteger(length)) {
       throw new RawcrawlError('ERR_INVALID_CONTENT_LENGTH', `Content-Length ${value} is too large`, { offset });
     }
     return { framing: length === 0 ? { kind: 'none' } : { kind: 'length', length }, transferCodings: [] };

@@ -1,5 +1,5 @@
 import { RawcrawlError } from '../errors.js';
-import { CR, LF, COLON, SEMICOLON, hexValue, isDigit, isOWS, isTokenBytes } from './abnf.js';
+import { CR, LF, SEMICOLON, hexValue, isDigit, isOWS, isToken } from './abnf.js';
 import { formatExcerpt } from './excerpt.js';
 import { decideFraming, type Framing } from './framing.js';
 import type { Leniency } from './leniency.js';
@@ -58,6 +58,14 @@ const MAX_CHUNK_LINE = 4096;
 /** 12 hex digits = 256 TiB: far beyond any body limit, well inside a safe integer. */
 const MAX_CHUNK_HEX_DIGITS = 12;
 const EMPTY = Buffer.alloc(0);
+/** The end of a head whose lines all end in CRLF: the last line's CRLF, then the empty line. */
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+/**
+ * The rest of a head, when every field line is plain: RFC 9112 §5 field-line = field-name ":" OWS
+ * field-value OWS, the name a token (RFC 9110 §5.6.2), the value without NUL or CR (RFC 9110 §5.5),
+ * each line ending in CRLF, then the empty line. parseFieldLine() can skip its own checks on these.
+ */
+const PLAIN_FIELD_LINES = /(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\0\r\n]*\r\n)*\r\n$/y;
 
 /**
  * HTTP/1.x response parser without I/O (RFC 9112): feed() it bytes, feedEof() at the end, and
@@ -75,6 +83,20 @@ export class ResponseParser {
   private scan = 0;
   /** Stream offset of buf[0]. */
   private base = 0;
+  /**
+   * Received bytes decoded as latin1 (one character per byte) from stream offset textAt, holding
+   * the head or trailer line taken last: that line alone, or the whole head when it was all
+   * buffered (see decodeHead()), so its other lines need no decoding of their own.
+   */
+  private text = '';
+  private textAt = 0;
+  /**
+   * Index in this.text from which every line is known to be a plain field line, up to the empty
+   * line that ends the text (PLAIN_FIELD_LINES); past the end of the text when there is none.
+   */
+  private checkedFrom = 1;
+  /** Stream offset before which decodeHead() found no CRLFCRLF, so it does not search there again. */
+  private headEndScan = 0;
   private eof = false;
 
   private state: State = State.StatusLine;
@@ -149,24 +171,26 @@ export class ResponseParser {
       switch (this.state) {
         case State.StatusLine: {
           const start = this.offset;
-          const line = this.takeLine('head');
-          if (line === null) return this.needData();
-          if (line.length === 0) {
+          const end = this.takeTextLine('head');
+          if (end === -1) return this.needData();
+          const from = start - this.textAt;
+          if (end === from) {
             // Tolerated like browsers do: stray CRLF before the status line (after a 1xx, say).
             this.lenient('empty-line-before-status', start);
             continue;
           }
-          this.head = this.parseStatusLine(line, start);
+          this.head = this.parseStatusLine(this.text.slice(from, end), start);
           this.state = State.Headers;
           continue;
         }
         case State.Headers: {
           const start = this.offset;
-          const line = this.takeLine('head');
-          if (line === null) return this.needData();
+          const end = this.takeTextLine('head');
+          if (end === -1) return this.needData();
           const head = this.head!;
-          if (line.length > 0) {
-            this.parseFieldLine(line, start, head.rawHeaders);
+          const from = start - this.textAt;
+          if (end > from) {
+            this.parseFieldLine(from, end, start, head.rawHeaders);
             continue;
           }
           return this.finishHead(head);
@@ -190,7 +214,7 @@ export class ResponseParser {
         }
         case State.ChunkSize: {
           const start = this.offset;
-          const line = this.takeLine('framing', MAX_CHUNK_LINE);
+          const line = this.takeChunkLine();
           if (line === null) return this.needData();
           const size = this.parseChunkSize(line, start);
           if (size === 0) {
@@ -231,10 +255,11 @@ export class ResponseParser {
         }
         case State.Trailers: {
           const start = this.offset;
-          const line = this.takeLine('trailer');
-          if (line === null) return this.needData();
-          if (line.length > 0) {
-            this.parseFieldLine(line, start, this.trailers);
+          const end = this.takeTextLine('trailer');
+          if (end === -1) return this.needData();
+          const from = start - this.textAt;
+          if (end > from) {
+            this.parseFieldLine(from, end, start, this.trailers);
             continue;
           }
           return this.finish(this.trailers);
@@ -335,35 +360,90 @@ export class ResponseParser {
     return bytes;
   }
 
+  /** consume() for bytes the caller has no use for: no Buffer unless onSegment wants one. */
+  private skip(n: number, kind: SegmentKind): void {
+    if (this.onSegment) this.onSegment(kind, this.buf.subarray(this.pos, this.pos + n), this.base + this.pos);
+    this.pos += n;
+    if (this.scan < this.pos) this.scan = this.pos;
+  }
+
   /**
-   * Takes one line ending in LF (CRLF or bare LF) and returns it without the line end, or null if
-   * no full line is buffered. Enforces the head-size limit as bytes arrive, not after the fact.
+   * Takes one head or trailer line ending in LF (CRLF or bare LF), leaving it in this.text, and
+   * returns where it ends there, without the line end; -1 if no full line is buffered. The line
+   * starts at this.text index (its stream offset - this.textAt). Enforces the size limit as bytes
+   * arrive, not after the fact.
    */
-  private takeLine(kind: SegmentKind, maxLine?: number): Buffer | null {
+  private takeTextLine(kind: 'head' | 'trailer'): number {
+    const lineStart = this.pos;
+    // Where the line starts in this.text, if it is decoded already.
+    const at = this.base + lineStart - this.textAt;
+    const textLf = at >= 0 && at < this.text.length ? this.text.indexOf('\n', at) : -1;
+    // The first LF after lineStart either way: [lineStart, scan) holds none.
+    const lf = textLf !== -1 ? lineStart + (textLf - at) : this.buf.indexOf(LF, this.scan);
+    if (lf === -1) {
+      this.scan = this.buf.length;
+      if (this.headBytes + this.buf.length - lineStart > this.maxHeaderBytes) throw this.headersTooLarge();
+      return -1;
+    }
+    const total = lf + 1 - lineStart;
+    this.headBytes += total;
+    if (this.headBytes > this.maxHeaderBytes) throw this.headersTooLarge();
+    let end = lf;
+    if (end > lineStart && this.buf[end - 1] === CR) end--;
+    else this.lenient('bare-lf', this.base + lf);
+    if (textLf === -1 && !(kind === 'head' && end !== lf && end > lineStart && this.decodeHead(lineStart, lf))) {
+      this.text = this.buf.toString('latin1', lineStart, end);
+      this.textAt = this.base + lineStart;
+      this.checkedFrom = this.text.length + 1;
+    }
+    this.skip(total, kind);
+    return this.base + end - this.textAt;
+  }
+
+  /**
+   * Decodes the rest of a head into this.text when all of it is buffered, so that its lines are
+   * not decoded one by one: called with the first line not decoded yet, non-empty and ending in
+   * CRLF at `lf`. RFC 9112 §2.1: the head ends with an empty line, so where every line ends in CRLF
+   * the first CRLFCRLF ends it. Looks no further than maxHeaderBytes allows (the head would be too
+   * large), and not again where an earlier call found nothing. Checks the lines after this one all
+   * at once (PLAIN_FIELD_LINES). Returns whether it decoded.
+   */
+  private decodeHead(lineStart: number, lf: number): boolean {
+    const buf = this.buf;
+    // this.headBytes already counts this line, up to lf.
+    const limit = lf + 1 + (this.maxHeaderBytes - this.headBytes);
+    const stop = limit < buf.length ? limit : buf.length;
+    const from = Math.max(lf - 1, this.headEndScan - this.base);
+    if (stop - from < CRLFCRLF.length) return false;
+    const end = (stop < buf.length ? buf.subarray(0, stop) : buf).indexOf(CRLFCRLF, from);
+    if (end === -1) {
+      this.headEndScan = this.base + stop - (CRLFCRLF.length - 1);
+      return false;
+    }
+    this.text = buf.toString('latin1', lineStart, end + CRLFCRLF.length);
+    this.textAt = this.base + lineStart;
+    const next = lf + 1 - lineStart;
+    PLAIN_FIELD_LINES.lastIndex = next;
+    this.checkedFrom = PLAIN_FIELD_LINES.test(this.text) ? next : this.text.length + 1;
+    return true;
+  }
+
+  /** Takes one chunk-size line ending in LF (CRLF or bare LF), without the line end, or null. */
+  private takeChunkLine(): Buffer | null {
     const lf = this.buf.indexOf(LF, this.scan);
     const lineStart = this.pos;
     if (lf === -1) {
       this.scan = this.buf.length;
-      const pending = this.buf.length - lineStart;
-      if (maxLine !== undefined) {
-        if (pending > maxLine) throw this.chunkError(`chunk-size line longer than ${maxLine} bytes`, this.offset);
-      } else if (this.headBytes + pending > this.maxHeaderBytes) {
-        throw this.headersTooLarge();
-      }
+      if (this.buf.length - lineStart > MAX_CHUNK_LINE) throw this.chunkError(`chunk-size line longer than ${MAX_CHUNK_LINE} bytes`, this.offset);
       return null;
     }
     const total = lf + 1 - lineStart;
-    if (maxLine !== undefined) {
-      if (total > maxLine) throw this.chunkError(`chunk-size line longer than ${maxLine} bytes`, this.offset);
-    } else {
-      this.headBytes += total;
-      if (this.headBytes > this.maxHeaderBytes) throw this.headersTooLarge();
-    }
+    if (total > MAX_CHUNK_LINE) throw this.chunkError(`chunk-size line longer than ${MAX_CHUNK_LINE} bytes`, this.offset);
     let end = lf;
     if (end > lineStart && this.buf[end - 1] === CR) end--;
     else this.lenient('bare-lf', this.base + lf);
     const line = this.buf.subarray(lineStart, end);
-    this.consume(total, kind);
+    this.skip(total, 'framing');
     return line;
   }
 
@@ -376,73 +456,89 @@ export class ResponseParser {
     return new RawcrawlError('ERR_INVALID_CHUNK', message, { offset });
   }
 
-  /** RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ] */
-  private parseStatusLine(line: Buffer, offset: number): ResponseHead {
+  /**
+   * RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]. The line is
+   * latin1, one character per byte.
+   */
+  private parseStatusLine(line: string, offset: number): ResponseHead {
     const bad = (why: string): RawcrawlError =>
-      new RawcrawlError('ERR_INVALID_STATUS_LINE', `${why}: ${JSON.stringify(line.subarray(0, 64).toString('latin1'))}`, { offset });
+      new RawcrawlError('ERR_INVALID_STATUS_LINE', `${why}: ${JSON.stringify(line.slice(0, 64))}`, { offset });
     // RFC 9112 §2.3: HTTP-version = "HTTP" "/" DIGIT "." DIGIT
-    if (
-      line.length < 12 ||
-      line[0] !== 0x48 || line[1] !== 0x54 || line[2] !== 0x54 || line[3] !== 0x50 || line[4] !== 0x2f ||
-      line[5] !== 0x31 || line[6] !== 0x2e || !isDigit(line[7]!)
-    ) {
+    if (!line.startsWith('HTTP/1.') || line.length < 12 || !isDigit(line.charCodeAt(7))) {
       throw bad(line.length === 0 ? 'empty status line' : 'not an HTTP/1.x status line');
     }
-    if (line[8] !== 0x20) throw bad('no space after the HTTP version');
-    if (!isDigit(line[9]!) || !isDigit(line[10]!) || !isDigit(line[11]!)) throw bad('status code is not three digits');
-    const status = (line[9]! - 0x30) * 100 + (line[10]! - 0x30) * 10 + (line[11]! - 0x30);
+    if (line.charCodeAt(8) !== 0x20) throw bad('no space after the HTTP version');
+    const d0 = line.charCodeAt(9);
+    const d1 = line.charCodeAt(10);
+    const d2 = line.charCodeAt(11);
+    if (!isDigit(d0) || !isDigit(d1) || !isDigit(d2)) throw bad('status code is not three digits');
+    const status = (d0 - 0x30) * 100 + (d1 - 0x30) * 10 + (d2 - 0x30);
     if (status < 100) throw bad(`status code ${status} is below 100`);
     let statusText = '';
     if (line.length === 12) {
       this.lenient('missing-reason-phrase', offset + 12);
     } else {
-      if (line[12] !== 0x20) throw bad('status code is not followed by a space');
+      if (line.charCodeAt(12) !== 0x20) throw bad('status code is not followed by a space');
       for (let i = 13; i < line.length; i++) {
-        const c = line[i]!;
+        const c = line.charCodeAt(i);
         if (c === 0 || c === CR) throw bad(`reason phrase holds ${describeByte(c)}`);
       }
-      statusText = line.toString('latin1', 13);
+      statusText = line.slice(13);
     }
-    return { httpVersion: `1.${line[7]! - 0x30}`, status, statusText, rawHeaders: [] };
+    return { httpVersion: `1.${line.charCodeAt(7) - 0x30}`, status, statusText, rawHeaders: [] };
   }
 
-  /** RFC 9112 §5: field-line = field-name ":" OWS field-value OWS */
-  private parseFieldLine(line: Buffer, offset: number, into: RawHeader[]): void {
-    const first = line[0]!;
+  /**
+   * RFC 9112 §5: field-line = field-name ":" OWS field-value OWS, as this.text[start, end), which
+   * starts at stream offset `offset`.
+   */
+  private parseFieldLine(start: number, end: number, offset: number, into: RawHeader[]): void {
+    const text = this.text;
+    // A line decodeHead() checked already cannot fail the checks below: they are skipped.
+    const checked = start >= this.checkedFrom;
+    const first = text.charCodeAt(start);
     if (isOWS(first)) {
       // RFC 9112 §5.2: obs-fold; a user agent may replace it with SP.
       const prev = into[into.length - 1];
       if (prev === undefined) {
         throw new RawcrawlError('ERR_INVALID_HEADER', 'whitespace before the first header field', { offset });
       }
-      const more = this.fieldValue(line, 0, offset);
+      const more = this.fieldValue(text, start, end, offset - start, false);
       this.lenient('obs-fold', offset);
       prev[1] = prev[1].length === 0 ? more : more.length === 0 ? prev[1] : `${prev[1]} ${more}`;
       return;
     }
-    const colon = line.indexOf(COLON);
+    let colon = text.indexOf(':', start);
+    if (colon >= end) colon = -1;
     if (colon === -1) {
-      throw new RawcrawlError('ERR_INVALID_HEADER', `header line has no colon: ${JSON.stringify(line.subarray(0, 64).toString('latin1'))}`, { offset });
+      throw new RawcrawlError('ERR_INVALID_HEADER', `header line has no colon: ${JSON.stringify(text.slice(start, Math.min(end, start + 64)))}`, { offset });
     }
-    if (!isTokenBytes(line, 0, colon)) {
-      throw new RawcrawlError('ERR_INVALID_HEADER', `header name ${JSON.stringify(line.subarray(0, colon).toString('latin1'))} is not a token`, { offset });
+    const name = text.slice(start, colon);
+    if (!checked && !isToken(name)) {
+      throw new RawcrawlError('ERR_INVALID_HEADER', `header name ${JSON.stringify(name)} is not a token`, { offset });
     }
-    into.push([line.toString('latin1', 0, colon), this.fieldValue(line, colon + 1, offset)]);
+    into.push([name, this.fieldValue(text, colon + 1, end, offset - start, checked)]);
   }
 
-  private fieldValue(line: Buffer, from: number, offset: number): string {
+  /**
+   * A field value in text[from, end) with its OWS trimmed; text[0] is at stream offset
+   * `textOffset`. `checked`: known to hold no NUL or CR.
+   */
+  private fieldValue(text: string, from: number, end: number, textOffset: number, checked: boolean): string {
     let s = from;
-    let e = line.length;
-    while (s < e && isOWS(line[s]!)) s++;
-    while (e > s && isOWS(line[e - 1]!)) e--;
-    for (let i = s; i < e; i++) {
-      const c = line[i]!;
-      // RFC 9110 §5.5: NUL, and a CR that is not part of a line end, must not be accepted.
-      if (c === 0 || c === CR) {
-        throw new RawcrawlError('ERR_INVALID_HEADER', `header value holds ${describeByte(c)}`, { offset: offset + i });
+    let e = end;
+    while (s < e && isOWS(text.charCodeAt(s))) s++;
+    while (e > s && isOWS(text.charCodeAt(e - 1))) e--;
+    if (!checked) {
+      for (let i = s; i < e; i++) {
+        const c = text.charCodeAt(i);
+        // RFC 9110 §5.5: NUL, and a CR that is not part of a line end, must not be accepted.
+        if (c === 0 || c === CR) {
+          throw new RawcrawlError('ERR_INVALID_HEADER', `header value holds ${describeByte(c)}`, { offset: textOffset + i });
+        }
       }
     }
-    return line.toString('latin1', s, e);
+    return text.slice(s, e);
   }
 
   /** RFC 9112 §7.1: chunk-size [ chunk-ext ]; extensions are ignored. */
