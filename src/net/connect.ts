@@ -139,10 +139,14 @@ export async function openConnection(hostIn: string, port: number, options: Conn
     let remoteAddress = host;
     for (const { address } of addresses) {
       try {
-        socket = await step((resolve, reject) => {
+        // Resolved with no value: resolving with the socket would make the promise look up
+        // `then` along the whole Socket prototype chain (a thenable check) on every connect.
+        let made: net.Socket | null = null;
+        await step<void>((resolve, reject) => {
           // noDelay here, not setNoDelay() after: one less call per connection.
           const s = net.connect({ host: address, port, noDelay: true });
           socket = s;
+          made = s;
           const onError = (err: Error): void => {
             s.destroy();
             socket = null;
@@ -151,9 +155,10 @@ export async function openConnection(hostIn: string, port: number, options: Conn
           s.once('error', onError);
           s.once('connect', () => {
             s.off('error', onError);
-            resolve(s);
+            resolve();
           });
         });
+        socket = made as net.Socket | null;
         remoteAddress = address;
         break;
       } catch (err) {
