@@ -50,9 +50,9 @@ export const STORE_BELOW = 1024;
 
 /** Each record its own gzip member (Annex D), so a reader can seek to any record's offset. */
 export function gzipRecord(record: Buffer, level = DEFAULT_GZIP_LEVEL): Buffer {
-  // memLevel 9 (zlib's largest hash table): measured slightly faster than the default 8 here,
-  // for the same output size on HTML.
-  return record.length < STORE_BELOW ? storedGzipMember(record) : gzipSync(record, { level, memLevel: 9 });
+  // zlib's default windowBits/memLevel: smaller ones set up less state but measured no faster on
+  // 20 KB pages (bench notes in BENCHMARKS.md), and compress real text worse.
+  return record.length < STORE_BELOW ? storedGzipMember(record) : gzipSync(record, { level });
 }
 
 /**
