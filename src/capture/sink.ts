@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { RawcrawlError } from '../errors.js';
 import type { Leniency } from '../http/leniency.js';
 import type { WireListener } from '../wire/events.js';
-import { WarcWriter, type WarcLocation } from '../warc/writer.js';
+import { availableParallelism } from 'node:os';
+import { ThreadedWarcWriter } from '../warc/threaded-writer.js';
+import { WarcWriter, type ExchangeWriter, type WarcLocation, type WarcWriterOptions } from '../warc/writer.js';
 import { CAPTURE_EXTENSION, encodeCapture } from './capture-file.js';
 import type { CaptureError, CaptureTls, CapturedExchange, PhaseTimings } from './exchange.js';
 import { CaptureRecorder } from './recorder.js';
-import { replayResponse, scanResponse } from './replay-response.js';
+import { replayResponse } from './replay-response.js';
 
 export interface CaptureSinkOptions {
   /** Write one capture file per exchange into this directory (created if missing). */
@@ -19,6 +21,11 @@ export interface CaptureSinkOptions {
   warcMaxSize?: number;
   /** zlib level of the WARC's gzip members (1 fastest, default; 9 smallest). */
   warcGzipLevel?: number;
+  /**
+   * Write the WARC from its own thread (digests, gzip and file writes off the crawl's thread).
+   * Default: yes on more than one core, where the compiled worker exists (not from TS sources).
+   */
+  warcThread?: boolean;
   /** Called with every exchange once it was stored. */
   onExchange?: (ex: CapturedExchange, page: PageCapture) => void;
 }
@@ -72,6 +79,16 @@ function captureName(ex: CapturedExchange): string {
   return `${stamp}-${process.pid}-${String(++fileSeq).padStart(6, '0')}${CAPTURE_EXTENSION}`;
 }
 
+function openWarcWriter(file: string, options: CaptureSinkOptions): ExchangeWriter {
+  const o: WarcWriterOptions = {
+    file,
+    ...(options.warcMaxSize !== undefined ? { maxSize: options.warcMaxSize } : {}),
+    ...(options.warcGzipLevel !== undefined ? { gzipLevel: options.warcGzipLevel } : {}),
+  };
+  const threaded = options.warcThread ?? availableParallelism() > 1;
+  return threaded && ThreadedWarcWriter.available() ? new ThreadedWarcWriter(o) : new WarcWriter(o);
+}
+
 /**
  * --capture and --warc for any caller of request(): a wire listener that stores each exchange
  * as it completes, and a lookup from URL to where it went.
@@ -85,13 +102,7 @@ export function createCaptureSink(options: CaptureSinkOptions): CaptureSink {
       throw new RawcrawlError('ERR_STORAGE', `cannot create capture directory ${options.dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
   }
-  const warc = options.warcFile
-    ? new WarcWriter({
-        file: options.warcFile,
-        ...(options.warcMaxSize !== undefined ? { maxSize: options.warcMaxSize } : {}),
-        ...(options.warcGzipLevel !== undefined ? { gzipLevel: options.warcGzipLevel } : {}),
-      })
-    : null;
+  const warc = options.warcFile ? openWarcWriter(options.warcFile, options) : null;
   const pages = new Map<string, { page: PageCapture; ready: Promise<void> }>();
   const pending = new Set<Promise<void>>();
   let failure: RawcrawlError | null = null;
@@ -123,7 +134,7 @@ export function createCaptureSink(options: CaptureSinkOptions): CaptureSink {
         error: ex.error,
       };
       const written: Promise<WarcLocation | null> = warc
-        ? warc.writeExchange(ex, scanResponse(stored)).then((w) => {
+        ? warc.writeExchange(ex).then((w) => {
             page.warcFile = w.response?.file ?? null;
             page.warcOffset = w.response?.offset ?? null;
             return w.response;

@@ -1,7 +1,7 @@
 import { closeSync, openSync, writeSync, writevSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CapturedExchange } from '../capture/exchange.js';
-import type { ResponseRecord } from '../capture/replay-response.js';
+import { scanResponse, type ResponseRecord } from '../capture/replay-response.js';
 import { RawcrawlError } from '../errors.js';
 import { exchangeRecords, type ExchangeRecord } from './exchange-records.js';
 import { storedGzipMember } from './gzip-member.js';
@@ -16,6 +16,33 @@ export interface WarcWriterOptions {
   info?: WarcField[];
   /** zlib level for the gzip members, 1 (fastest, default) to 9 (smallest). */
   gzipLevel?: number;
+}
+
+/** What the capture sink needs of a WARC writer: this one, or the one on its own thread. */
+export interface ExchangeWriter {
+  readonly files: readonly string[];
+  /** Resolves with where the exchange's records went; `scan` is computed when not given. */
+  writeExchange(ex: CapturedExchange, scan?: ResponseRecord): Promise<WrittenExchange>;
+  close(): Promise<void>;
+}
+
+/** Checks a WarcWriter's options, so a bad value fails before any file is created. */
+export function checkWarcOptions(o: WarcWriterOptions): void {
+  if (o.maxSize !== undefined && !(o.maxSize > 0)) {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `warc max size must be > 0, got ${String(o.maxSize)}`);
+  }
+  if (o.gzipLevel !== undefined && !(Number.isInteger(o.gzipLevel) && o.gzipLevel >= 1 && o.gzipLevel <= 9)) {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `gzip level must be 1 to 9, got ${String(o.gzipLevel)}`);
+  }
+}
+
+/** Creates (or truncates) a WARC file for writing; ERR_STORAGE naming the file when it cannot. */
+export function openWarcFile(file: string): number {
+  try {
+    return openSync(file, 'w');
+  } catch (err) {
+    throw new RawcrawlError('ERR_STORAGE', `cannot create WARC file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+  }
 }
 
 /** Where one record starts: file path and byte offset (of its gzip member in a .warc.gz). */
@@ -46,7 +73,7 @@ export function rotatedName(first: string, index: number): string {
  * writeExchange() was called. Each record is its own gzip member (zlib, synchronously); the file
  * writes are synchronous and in order, so a location is final when its promise resolves.
  */
-export class WarcWriter {
+export class WarcWriter implements ExchangeWriter {
   /** Every file opened, in order. */
   readonly files: string[] = [];
   private fd = -1;
@@ -62,19 +89,17 @@ export class WarcWriter {
   private readonly gzipper: RecordGzipper;
 
   constructor(private readonly o: WarcWriterOptions) {
-    if (o.maxSize !== undefined && !(o.maxSize > 0)) {
-      throw new RawcrawlError('ERR_INVALID_OPTION', `warc max size must be > 0, got ${String(o.maxSize)}`);
-    }
-    if (o.gzipLevel !== undefined && !(Number.isInteger(o.gzipLevel) && o.gzipLevel >= 1 && o.gzipLevel <= 9)) {
-      throw new RawcrawlError('ERR_INVALID_OPTION', `gzip level must be 1 to 9, got ${String(o.gzipLevel)}`);
-    }
+    checkWarcOptions(o);
     this.gzip = o.file.endsWith('.gz');
     this.gzipper = new RecordGzipper(o.gzipLevel);
     this.openNext();
   }
 
-  /** Queues the exchange's records; resolves with where they were written. */
-  writeExchange(ex: CapturedExchange, scan: ResponseRecord): Promise<WrittenExchange> {
+  /**
+   * Queues the exchange's records; resolves with where they were written. `scan` (the response
+   * run through the parser, for the payload digest) is computed here when not given.
+   */
+  writeExchange(ex: CapturedExchange, scan?: ResponseRecord): Promise<WrittenExchange> {
     if (this.failure) return Promise.reject(this.failure);
     // Rotation is decided when the exchange is queued, from the bytes already written: with
     // exchanges in flight a file can end up to their size past maxSize.
@@ -86,7 +111,7 @@ export class WarcWriter {
     const index = this.target;
     this.targetExchanges++;
     const warcinfoId = (this.warcinfoIds[index] ??= newRecordId());
-    const records = exchangeRecords(ex, scan, warcinfoId);
+    const records = exchangeRecords(ex, scan ?? scanResponse({ response: ex.response, reads: ex.reads, peerEof: ex.peerEof, method: ex.method }), warcinfoId);
     // Each record its own gzip member, compressed synchronously (~0.05 ms for a 20 KB page at
     // level 1: less CPU than a thread-pool engine once its stream and callbacks are counted).
     // Only the response is compressed: request and metadata records are a few hundred bytes to
@@ -131,11 +156,7 @@ export class WarcWriter {
     if (this.fd !== -1) closeSync(this.fd);
     const index = this.files.length;
     const file = rotatedName(this.o.file, index);
-    try {
-      this.fd = openSync(file, 'w');
-    } catch (err) {
-      throw new RawcrawlError('ERR_STORAGE', `cannot create WARC file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
-    }
+    this.fd = openWarcFile(file);
     this.files.push(file);
     this.size = 0;
     const id = (this.warcinfoIds[index] ??= newRecordId());

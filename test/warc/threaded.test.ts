@@ -1,0 +1,137 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createReadStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WARCParser } from 'warcio';
+import { rawServers, response } from '../helpers/raw-server.js';
+import { ensureBuilt, ROOT } from '../helpers/build.js';
+
+// The WARC thread runs the compiled worker script, so this file drives the built package (dist/)
+// throughout: the tests elsewhere run src/, where the sink falls back to writing in-thread.
+type Dist = typeof import('../../src/index.js');
+type ThreadedModule = typeof import('../../src/warc/threaded-writer.js');
+let dist: Dist;
+let threaded: ThreadedModule;
+
+beforeAll(async () => {
+  ensureBuilt();
+  dist = (await import(`${ROOT}/dist/index.js`)) as Dist;
+  threaded = (await import(`${ROOT}/dist/warc/threaded-writer.js`)) as ThreadedModule;
+});
+
+const serve = rawServers();
+
+interface Rec {
+  type: string;
+  offset: number;
+  uri: string | undefined;
+  payload: Buffer;
+  payloadDigest: string | null | undefined;
+  blockDigest: string | null | undefined;
+}
+
+async function readBack(file: string): Promise<Rec[]> {
+  const out: Rec[] = [];
+  const parser = new WARCParser(createReadStream(file));
+  for await (const r of parser) {
+    out.push({
+      type: r.warcType ?? '',
+      offset: parser.offset,
+      uri: r.warcTargetURI ?? undefined,
+      payload: Buffer.from(await r.readFully(false)),
+      payloadDigest: r.warcPayloadDigest,
+      blockDigest: r.warcHeader('WARC-Block-Digest'),
+    });
+  }
+  return out;
+}
+
+const PAGE = Buffer.from(`<!doctype html><p>${'some ordinary page text '.repeat(900)}</p>`);
+const CHUNKED =
+  'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 11\r\n\r\n';
+
+describe('WARC writer thread (dist/)', () => {
+  it('is used by default on more than one core, and writes what the in-thread writer writes', async () => {
+    expect(threaded.ThreadedWarcWriter.available()).toBe(true);
+    const a = await serve([{ send: response('200 OK', [['Content-Type', 'text/html'], ['Content-Length', PAGE.length]], PAGE) }, { hold: true }]);
+    const b = await serve([{ split: CHUNKED, sizes: [7, 20] }, { hold: true }]);
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-warc-thread-'));
+    const files = { thread: join(dir, 'thread.warc.gz'), inline: join(dir, 'inline.warc.gz') };
+    const results: Record<string, Rec[]> = {};
+    for (const [mode, file] of Object.entries(files)) {
+      const sink = dist.createCaptureSink({ warcFile: file, warcThread: mode === 'thread' });
+      const urls = Array.from({ length: 12 }, (_, i) => `${(i % 2 ? b : a).origin}/${mode}/${i}`);
+      await Promise.all(urls.map((u) => dist.request(u, { onWire: sink.onWire })));
+      const where = await Promise.all(urls.map((u) => sink.recordFor(u)));
+      await sink.close();
+      expect(sink.warcFiles).toEqual([file]);
+      results[mode] = await readBack(file);
+      // Every page's recorded location is where warcio finds its response record.
+      for (const [i, u] of urls.entries()) {
+        const rec = results[mode]!.find((r) => r.type === 'response' && r.uri === u)!;
+        expect(where[i]).toMatchObject({ warcFile: file, warcOffset: rec.offset });
+      }
+    }
+    const shape = (recs: Rec[]): string[] => recs.map((r) => `${r.type} ${r.uri?.replace(/\/(thread|inline)\//, '/') ?? ''}`).sort();
+    expect(shape(results.thread!)).toEqual(shape(results.inline!));
+    expect(results.thread!.filter((r) => r.type === 'response')).toHaveLength(12);
+    for (const r of results.thread!.filter((x) => x.type === 'response')) {
+      const twin = results.inline!.find((x) => x.type === 'response' && x.uri === r.uri!.replace('/thread/', '/inline/'))!;
+      expect(r.payload.equals(twin.payload)).toBe(true);
+      expect(r.payloadDigest).toBe(twin.payloadDigest);
+      expect(r.blockDigest).toBe(twin.blockDigest);
+    }
+  });
+
+  it('rotates at the size limit and reports every file', async () => {
+    const s = await serve([{ send: response('200 OK', [['Content-Length', 1000]], 'x'.repeat(1000)) }, { hold: true }]);
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-warc-thread-'));
+    const file = join(dir, 'crawl.warc.gz');
+    const sink = dist.createCaptureSink({ warcFile: file, warcMaxSize: 600, warcThread: true });
+    for (let i = 0; i < 3; i++) {
+      await dist.request(`${s.origin}/p${i}`, { onWire: sink.onWire });
+      await sink.recordFor(`${s.origin}/p${i}`);
+    }
+    await sink.close();
+    expect(sink.warcFiles).toEqual([file, join(dir, 'crawl-00001.warc.gz'), join(dir, 'crawl-00002.warc.gz')]);
+    for (const [i, f] of sink.warcFiles.entries()) {
+      const recs = await readBack(f);
+      expect(recs.map((r) => r.type)).toEqual(['warcinfo', 'request', 'response', 'metadata']);
+      expect(recs[2]!.uri).toBe(`${s.origin}/p${i}`);
+    }
+  });
+
+  it('a WARC path that cannot be created is ERR_STORAGE at once, naming the file', () => {
+    const bad = join(tmpdir(), 'no-such-dir-rawcrawl', 'x.warc.gz');
+    expect(() => dist.createCaptureSink({ warcFile: bad, warcThread: true })).toThrow(
+      expect.objectContaining({ code: 'ERR_STORAGE', message: expect.stringContaining(bad) }),
+    );
+    expect(existsSync(bad)).toBe(false);
+  });
+
+  it('with a 1-byte in-flight cap every exchange waits for the one before, and all are written in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-warc-thread-'));
+    const file = join(dir, 'capped.warc.gz');
+    const w = new threaded.ThreadedWarcWriter({ file, maxInFlightBytes: 1 });
+    const body = (i: number): Buffer => Buffer.from(`page ${i} `.repeat(300));
+    const written = Array.from({ length: 20 }, (_, i) => {
+      const res = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body(i).length}\r\n\r\n`), body(i)]);
+      return w.writeExchange({
+        conn: i, url: `http://127.0.0.1/${i}`, method: 'GET', host: '127.0.0.1', port: 80, tls: false,
+        startedAt: new Date().toISOString(), remoteAddress: '127.0.0.1', timings: { closed: 1 },
+        reads: [{ offset: 0, size: res.length, t: 0.5 }], tlsInfo: null, peerEof: false, leniencies: [], error: null,
+        closeReason: 'complete', responseEnd: res.length, request: Buffer.from(`GET /${i} HTTP/1.1\r\n\r\n`), response: res,
+      });
+    });
+    const at = await Promise.all(written);
+    await w.close();
+    const offsets = at.map((x) => x.response!.offset);
+    expect(offsets).toEqual([...offsets].sort((x, y) => x - y));
+    const recs = await readBack(file);
+    const responses = recs.filter((r) => r.type === 'response');
+    expect(responses.map((r) => r.uri)).toEqual(Array.from({ length: 20 }, (_, i) => `http://127.0.0.1/${i}`));
+    expect(responses.map((r) => r.offset)).toEqual(offsets);
+    for (const [i, r] of responses.entries()) expect(r.payload.equals(body(i))).toBe(true);
+    expect(readFileSync(file).length).toBeGreaterThan(0);
+  });
+});
