@@ -3,7 +3,9 @@ import { createReadStream, existsSync, mkdtempSync, readFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WARCParser } from 'warcio';
+import { spawn } from 'node:child_process';
 import { rawServers, response } from '../helpers/raw-server.js';
+import { treeSite } from '../helpers/tree-site.js';
 import { ensureBuilt, ROOT } from '../helpers/build.js';
 
 // The WARC thread runs the compiled worker script, so this file drives the built package (dist/)
@@ -134,4 +136,36 @@ describe('WARC writer thread (dist/)', () => {
     for (const [i, r] of responses.entries()) expect(r.payload.equals(body(i))).toBe(true);
     expect(readFileSync(file).length).toBeGreaterThan(0);
   });
+
+  for (const signal of ['SIGINT', 'SIGKILL'] as const) {
+    it(`rawcrawl --warc stopped by ${signal} mid-crawl: every page it reported is in the WARC, whole`, async () => {
+      const site = await treeSite(5000, 2);
+      const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-warc-thread-'));
+      const file = join(dir, 'stopped.warc.gz');
+      try {
+        const child = spawn(process.execPath, [`${ROOT}/bin/rawcrawl`, `${site.origin}/p/0`, '--ignore-robots', '-q', '-c', '8', '--warc', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+        await new Promise<void>((resolve) => {
+          child.stdout.on('data', (d: Buffer) => {
+            out += d.toString();
+            if (out.split('\n').length > 200) resolve();
+          });
+        });
+        child.kill(signal);
+        const code = await exited;
+        expect(code).toBe(signal === 'SIGINT' ? 130 : null);
+        const pages = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { url: string; status: number });
+        expect(pages.length).toBeGreaterThanOrEqual(200);
+        // The file gunzips to the end (no member cut short) and warcio reads every record.
+        const recs = await readBack(file);
+        const responses = new Set(recs.filter((r) => r.type === 'response').map((r) => r.uri));
+        expect(recs.filter((r) => r.type === 'request').length).toBe(responses.size);
+        for (const p of pages) expect(responses.has(p.url), p.url).toBe(true);
+        if (signal === 'SIGINT') expect(responses.size).toBe(pages.length);
+      } finally {
+        await site.close();
+      }
+    });
+  }
 });
