@@ -1,7 +1,7 @@
 import { closeSync, openSync, writeSync, writevSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CapturedExchange } from '../capture/exchange.js';
-import { scanResponse, type ResponseRecord } from '../capture/replay-response.js';
+import { scanResponse } from '../capture/replay-response.js';
 import { RawcrawlError } from '../errors.js';
 import { exchangeRecords, type ExchangeRecord } from './exchange-records.js';
 import { storedGzipMember } from './gzip-member.js';
@@ -21,8 +21,8 @@ export interface WarcWriterOptions {
 /** What the capture sink needs of a WARC writer: this one, or the one on its own thread. */
 export interface ExchangeWriter {
   readonly files: readonly string[];
-  /** Resolves with where the exchange's records went; `scan` is computed when not given. */
-  writeExchange(ex: CapturedExchange, scan?: ResponseRecord): Promise<WrittenExchange>;
+  /** Resolves with where the exchange's records went. */
+  writeExchange(ex: CapturedExchange): Promise<WrittenExchange>;
   close(): Promise<void>;
 }
 
@@ -96,10 +96,10 @@ export class WarcWriter implements ExchangeWriter {
   }
 
   /**
-   * Queues the exchange's records; resolves with where they were written. `scan` (the response
-   * run through the parser, for the payload digest) is computed here when not given.
+   * Queues the exchange's records; resolves with where they were written. The response is run
+   * through the parser here, for the payload digest and the metadata record.
    */
-  writeExchange(ex: CapturedExchange, scan?: ResponseRecord): Promise<WrittenExchange> {
+  writeExchange(ex: CapturedExchange): Promise<WrittenExchange> {
     if (this.failure) return Promise.reject(this.failure);
     // Rotation is decided when the exchange is queued, from the bytes already written: with
     // exchanges in flight a file can end up to their size past maxSize.
@@ -111,7 +111,8 @@ export class WarcWriter implements ExchangeWriter {
     const index = this.target;
     this.targetExchanges++;
     const warcinfoId = (this.warcinfoIds[index] ??= newRecordId());
-    const records = exchangeRecords(ex, scan ?? scanResponse({ response: ex.response, reads: ex.reads, peerEof: ex.peerEof, method: ex.method }), warcinfoId);
+    const scan = scanResponse({ response: ex.response, reads: ex.reads, peerEof: ex.peerEof, method: ex.method });
+    const records = exchangeRecords(ex, scan, warcinfoId);
     // Each record its own gzip member, compressed synchronously (~0.05 ms for a 20 KB page at
     // level 1: less CPU than a thread-pool engine once its stream and callbacks are counted).
     // Only the response is compressed: request and metadata records are a few hundred bytes to
