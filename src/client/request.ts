@@ -98,7 +98,7 @@ export async function request(input: string | URL, options: RequestOptions = {})
       const ex = await exchange(url, opts);
       const status = ex.head.status;
       const location = status >= 300 && status < 400 ? (ex.head.rawHeaders.find(([n]) => n.toLowerCase() === 'location')?.[1] ?? null) : null;
-      const decision = decideRedirect(ex.head.status, location, url, opts.method, maxRedirects);
+      const decision = decideRedirect(status, location, url, opts.method, maxRedirects);
       if (!decision.follow) return toResponse(url, ex, redirects);
       if (redirects.length >= maxRedirects) {
         throw new RawcrawlError('ERR_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects (last: ${ex.head.status} to ${decision.url.href})`, { url: url.href });

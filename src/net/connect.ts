@@ -92,7 +92,9 @@ export async function openConnection(hostIn: string, port: number, options: Conn
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   if (signal?.aborted) throw abortError(signal, 'aborted before connecting');
 
-  let socket: net.Socket | null = null;
+  // Set by the connect step's callback; typed by a cast so that TypeScript does not take the
+  // initial null for its type after that step is awaited.
+  let socket = null as net.Socket | null;
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   // One deadline and one abort for all connect steps: they reject whichever step is pending.
@@ -141,12 +143,10 @@ export async function openConnection(hostIn: string, port: number, options: Conn
       try {
         // Resolved with no value: resolving with the socket would make the promise look up
         // `then` along the whole Socket prototype chain (a thenable check) on every connect.
-        let made: net.Socket | null = null;
         await step<void>((resolve, reject) => {
           // noDelay here, not setNoDelay() after: one less call per connection.
           const s = net.connect({ host: address, port, noDelay: true });
           socket = s;
-          made = s;
           const onError = (err: Error): void => {
             s.destroy();
             socket = null;
@@ -158,7 +158,6 @@ export async function openConnection(hostIn: string, port: number, options: Conn
             resolve();
           });
         });
-        socket = made as net.Socket | null;
         remoteAddress = address;
         break;
       } catch (err) {
