@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DONE, NEED_DATA, ResponseParser } from '../../src/http/response-parser.js';
-
-/** Splits `wire` at the given (sorted, deduplicated) points. */
-function splitAt(wire: Buffer, points: number[]): Buffer[] {
-  const cuts = [...new Set(points.map((p) => p % (wire.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const c of cuts) {
-    out.push(wire.subarray(prev, c));
-    prev = c;
-  }
-  out.push(wire.subarray(prev));
-  return out;
-}
+import { ResponseParser } from '../../src/http/response-parser.js';
+import { drain, splitAt } from '../helpers/feed.js';
 
 /** Feeds the pieces, pulling after each, and returns the body and trailers the parser produced. */
 function parseBody(pieces: Buffer[], eof: boolean): { body: Buffer; trailers: Array<[string, string]>; unconsumed: number } {
@@ -22,16 +10,10 @@ function parseBody(pieces: Buffer[], eof: boolean): { body: Buffer; trailers: Ar
   let trailers: Array<[string, string]> = [];
   let done = false;
   const pull = (): void => {
-    for (;;) {
-      const ev = p.next();
-      if (ev === NEED_DATA) return;
-      if (ev === DONE) {
-        done = true;
-        return;
-      }
+    done = drain(p, (ev) => {
       if (ev.type === 'data') body.push(Buffer.from(ev.data));
       if (ev.type === 'end') trailers = ev.trailers;
-    }
+    });
   };
   for (const piece of pieces) {
     p.feed(piece);

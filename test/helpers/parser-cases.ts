@@ -1,5 +1,6 @@
 import { expect, it, describe } from 'vitest';
-import { DONE, NEED_DATA, ResponseParser } from '../../src/http/response-parser.js';
+import { ResponseParser } from '../../src/http/response-parser.js';
+import { drain } from './feed.js';
 import { RawcrawlError, type ErrorCode } from '../../src/errors.js';
 import type { LeniencyKind } from '../../src/http/leniency.js';
 
@@ -46,14 +47,8 @@ export function parse(pieces: Buffer[], opts: { method?: string; maxHeaderBytes?
   };
   const body: Buffer[] = [];
   let done = false;
-  const drain = (): void => {
-    for (;;) {
-      const ev = parser.next();
-      if (ev === NEED_DATA) return;
-      if (ev === DONE) {
-        done = true;
-        return;
-      }
+  const pull = (): void => {
+    done = drain(parser, (ev) => {
       switch (ev.type) {
         case 'informational':
           out.informational.push(ev.head.status);
@@ -74,16 +69,16 @@ export function parse(pieces: Buffer[], opts: { method?: string; maxHeaderBytes?
           out.trailers = ev.trailers.map(([n, v]) => [n, v]);
           break;
       }
-    }
+    });
   };
   try {
     for (const p of pieces) {
       parser.feed(p);
-      drain();
+      pull();
     }
     if (opts.eof && !done) {
       parser.feedEof();
-      drain();
+      pull();
     }
   } catch (err) {
     out.body = Buffer.concat(body).toString('latin1');

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { DONE, NEED_DATA, ResponseParser, type SegmentKind } from '../../src/http/response-parser.js';
+import { ResponseParser, type SegmentKind } from '../../src/http/response-parser.js';
+import { drain, splitAt } from '../helpers/feed.js';
 import { RawcrawlError } from '../../src/errors.js';
 
 // A head that is all buffered is decoded at once (decodeHead()), and its plain field lines are
@@ -71,26 +72,20 @@ function run(pieces: Buffer[], opts: Options): Outcome {
   });
   const out: Outcome = { events: [], body: '', leniencies: [], error: null, offset: 0, unconsumed: 0, segments };
   let done = false;
-  const drain = (): void => {
-    for (;;) {
-      const ev = parser.next();
-      if (ev === NEED_DATA) return;
-      if (ev === DONE) {
-        done = true;
-        return;
-      }
+  const pull = (): void => {
+    done = drain(parser, (ev) => {
       if (ev.type === 'data') out.body += latin1(ev.data);
       else out.events.push([JSON.parse(JSON.stringify(ev)) as unknown, parser.offset]);
-    }
+    });
   };
   try {
     for (const p of pieces) {
       parser.feed(p);
-      drain();
+      pull();
     }
     if (!done) {
       parser.feedEof();
-      drain();
+      pull();
     }
   } catch (err) {
     if (!(err instanceof RawcrawlError)) throw err;
@@ -228,18 +223,6 @@ const optionsArb = fc.record(
   },
   { requiredKeys: ['segments'] },
 );
-
-function splitAt(wire: Buffer, points: number[]): Buffer[] {
-  const cuts = [...new Set(points.map((p) => p % (wire.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const c of cuts) {
-    out.push(wire.subarray(prev, c));
-    prev = c;
-  }
-  out.push(wire.subarray(prev));
-  return out;
-}
 
 describe('whole head at once and line by line agree', () => {
   it('on random heads: events, leniencies, errors and offsets', () => {
