@@ -1,4 +1,5 @@
 import { RawcrawlError } from '../errors.js';
+import { isFieldName } from '../http/abnf.js';
 import type { Framing } from '../http/framing.js';
 import type { ParserEvent, RawHeader, ResponseHead } from '../http/response-parser.js';
 import { BodyDecoder, isKnownCoding, parseCodings } from './decode.js';
@@ -15,7 +16,7 @@ export interface AssembleOptions {
 function headerValue(raw: RawHeader[], name: string): string | null {
   let out: string | null = null;
   for (const [n, v] of raw) {
-    if (n.length === name.length && n.toLowerCase() === name) out = out === null ? v : `${out}, ${v}`;
+    if (isFieldName(n, name)) out = out === null ? v : `${out}, ${v}`;
   }
   return out;
 }

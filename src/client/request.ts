@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { RawcrawlError } from '../errors.js';
+import { isFieldName } from '../http/abnf.js';
 import { buildRequestHead, validateHeaders, type HeaderPairs } from '../http/request-writer.js';
 import { NEED_DATA, DONE, ResponseParser, type RawHeader, type ResponseHead } from '../http/response-parser.js';
 import type { Leniency } from '../http/leniency.js';
@@ -97,7 +98,7 @@ export async function request(input: string | URL, options: RequestOptions = {})
     for (;;) {
       const ex = await exchange(url, opts);
       const status = ex.head.status;
-      const location = status >= 300 && status < 400 ? (ex.head.rawHeaders.find(([n]) => n.toLowerCase() === 'location')?.[1] ?? null) : null;
+      const location = status >= 300 && status < 400 ? (ex.head.rawHeaders.find(([n]) => isFieldName(n, 'location'))?.[1] ?? null) : null;
       const decision = decideRedirect(status, location, url, opts.method, maxRedirects);
       if (!decision.follow) return toResponse(url, ex, redirects);
       if (redirects.length >= maxRedirects) {

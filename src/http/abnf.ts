@@ -30,6 +30,20 @@ export function isToken(s: string): boolean {
 }
 
 /**
+ * RFC 9110 §5.1: field names are case-insensitive. Whether `name` is `lower` (a lower-case ASCII
+ * name) in any case: what `name.toLowerCase() === lower` says for a token, without the copy.
+ */
+export function isFieldName(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
  * RFC 9110 §5.5: field-value octets. CR, LF and NUL are never allowed (they are what makes
  * header injection and request smuggling possible); other controls are tolerated as browsers do.
  */

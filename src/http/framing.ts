@@ -1,4 +1,5 @@
 import { RawcrawlError } from '../errors.js';
+import { isFieldName } from './abnf.js';
 import type { Leniency } from './leniency.js';
 
 /** How the body of a response is delimited (RFC 9112 §6.3). */
@@ -27,25 +28,11 @@ export interface FramingInput {
 function listValues(rawHeaders: ReadonlyArray<readonly [string, string]>, name: string): string[] | null {
   let out: string[] | null = null;
   for (const [n, v] of rawHeaders) {
-    if (n.length !== name.length || n.toLowerCase() !== name) continue;
+    if (!isFieldName(n, name)) continue;
     out ??= [];
     for (const part of v.split(',')) out.push(part.trim());
   }
   return out;
-}
-
-/**
- * Whether a field name is `lower` (a lower-case ASCII name) in any case: what
- * `name.toLowerCase() === lower` says, without the lower-cased copy.
- */
-function isFieldName(name: string, lower: string): boolean {
-  if (name.length !== lower.length) return false;
-  for (let i = 0; i < lower.length; i++) {
-    let c = name.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) c += 0x20;
-    if (c !== lower.charCodeAt(i)) return false;
-  }
-  return true;
 }
 
 const DIGITS = /^[0-9]+$/;
