@@ -250,8 +250,9 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
         else if (ev.type === 'end') emit({ type: 'body-end', offset: parser.offset });
       }
     }
-    // The response is complete: with Connection: close there is nothing more to wait for.
-    connection.close();
+    // The response is complete. The server was asked to close (Connection: close): let it, so
+    // that TIME_WAIT stays on its side; release() closes at once if its FIN is already in.
+    connection.release();
     if (emit) {
       for (const l of parser.leniencies) emit({ type: 'leniency', kind: l.kind, offset: l.offset });
       if (parser.unconsumed > 0) {

@@ -54,7 +54,18 @@ export interface Connection {
   timings: ConnectTimings;
   /** Destroys the socket; later reads see `reason` if given. */
   close(reason?: Error): void;
+  /**
+   * Done with the connection, and the peer is expected to close it (a response sent with
+   * `Connection: close`): closes at once if the peer's FIN is already in, else as soon as it
+   * arrives, and at the latest after `graceMs`. The socket no longer keeps the process alive.
+   * Letting the server close first puts TIME_WAIT on the server's side, not on a client port:
+   * a crawler that closed first would use up its ephemeral ports, and pays for it in connect().
+   */
+  release(graceMs?: number): void;
 }
+
+/** How long release() waits for the peer's FIN before closing anyway. */
+export const RELEASE_GRACE_MS = 1000;
 
 const SOCKET_CODES: Record<string, 'ERR_CONNECTION_RESET'> = {
   ECONNRESET: 'ERR_CONNECTION_RESET',
@@ -196,14 +207,17 @@ export async function openConnection(hostIn: string, port: number, options: Conn
     }
 
     const sock = socket;
+    let onEofTrace: (() => void) | undefined;
     if (trace) {
       const w = watch;
-      sock.once('end', () => trace({ type: 'eof', closeNotify: w ? !w.tcpEnded() : null }));
+      onEofTrace = () => trace({ type: 'eof', closeNotify: w ? !w.tcpEnded() : null });
+      sock.once('end', onEofTrace);
     }
     const idle = options.idleTimeoutMs ?? 30_000;
-    if (idle > 0) {
-      sock.setTimeout(idle, () => sock.destroy(new RawcrawlError('ERR_TIMEOUT', `no bytes received for ${idle} ms`)));
-    }
+    const onIdle = (): void => {
+      sock.destroy(new RawcrawlError('ERR_TIMEOUT', `no bytes received for ${idle} ms`));
+    };
+    if (idle > 0) sock.setTimeout(idle, onIdle);
     if (signal) {
       const abortLive = (): void => {
         sock.destroy(abortError(signal, 'aborted'));
@@ -225,6 +239,19 @@ export async function openConnection(hostIn: string, port: number, options: Conn
       timings: { dns: dnsMs, connect: connectMs, tls: tlsMs },
       close: (reason?: Error) => {
         sock.destroy(reason);
+      },
+      release: (graceMs = RELEASE_GRACE_MS) => {
+        // The exchange is over: nothing more goes to its trace.
+        if (onEofTrace) sock.off('end', onEofTrace);
+        if (sock.readableEnded || sock.destroyed || graceMs <= 0) {
+          sock.destroy();
+          return;
+        }
+        sock.unref();
+        sock.once('end', () => sock.destroy());
+        // Replaces the idle timer: still one timer per socket.
+        sock.off('timeout', onIdle);
+        sock.setTimeout(graceMs, () => sock.destroy());
       },
     };
   } catch (err) {
