@@ -73,8 +73,11 @@ export class ResponseAssembler {
     }
   }
 
-  /** The decoded body, once the parser said DONE. */
-  async body(): Promise<Buffer> {
+  /**
+   * The decoded body, once the parser said DONE: a Buffer at once when there is no coding to
+   * undo, else a promise of it (the decoder's last output comes asynchronously).
+   */
+  body(): Buffer | Promise<Buffer> {
     if (this.decoder) return this.decoder.end();
     return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.received);
   }

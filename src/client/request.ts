@@ -150,13 +150,14 @@ function toResponse(url: URL, ex: Exchange, redirects: RedirectHop[]): HttpRespo
   });
 }
 
+const DEFAULT_HEADERS: HeaderPairs = [
+  ['User-Agent', REQUEST_DEFAULTS.userAgent],
+  ['Accept', REQUEST_DEFAULTS.accept],
+];
+const DEFAULT_HEADERS_DECOMPRESS: HeaderPairs = [...DEFAULT_HEADERS, ['Accept-Encoding', 'gzip, deflate, br']];
+
 function defaultHeaders(decompress: boolean): HeaderPairs {
-  const d: HeaderPairs = [
-    ['User-Agent', REQUEST_DEFAULTS.userAgent],
-    ['Accept', REQUEST_DEFAULTS.accept],
-  ];
-  if (decompress) d.push(['Accept-Encoding', 'gzip, deflate, br']);
-  return d;
+  return decompress ? DEFAULT_HEADERS_DECOMPRESS : DEFAULT_HEADERS;
 }
 
 /** One request/response on one new connection. */
@@ -261,7 +262,8 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
         emit({ type: 'recv', part: 'unparsed', offset: at, data: parser.takeUnconsumed() });
       }
     }
-    const body = await assembler.body();
+    const decoded = assembler.body();
+    const body = decoded instanceof Buffer ? decoded : await decoded;
     const total = performance.now() - t0;
     const { dns, connect, tls } = connection.timings;
     return {

@@ -43,10 +43,10 @@ export interface RequestHeadInput {
 
 /** RFC 9112 §3: request-line CRLF, then field lines, then CRLF. One Buffer, one write. */
 export function buildRequestHead(input: RequestHeadInput): Buffer {
-  const overridden = new Set(input.headers.map(([n]) => n.toLowerCase()));
+  const overridden = input.headers.length === 0 ? null : new Set(input.headers.map(([n]) => n.toLowerCase()));
   let head = `${input.method} ${input.target} HTTP/1.1\r\n`;
-  if (!overridden.has('host')) head += `Host: ${input.host}\r\n`;
-  for (const [n, v] of input.defaults) if (!overridden.has(n.toLowerCase())) head += `${n}: ${v}\r\n`;
+  if (!overridden?.has('host')) head += `Host: ${input.host}\r\n`;
+  for (const [n, v] of input.defaults) if (!overridden?.has(n.toLowerCase())) head += `${n}: ${v}\r\n`;
   for (const [n, v] of input.headers) head += `${n}: ${v}\r\n`;
   head += 'Connection: close\r\n\r\n';
   return Buffer.from(head, 'latin1');

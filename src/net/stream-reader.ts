@@ -26,6 +26,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
   private error: Error | null = null;
   private paused = false;
   private wake: (() => void) | null = null;
+  private pendingRead: { n: number; resolve: (b: Buffer) => void; reject: (err: Error) => void } | null = null;
   private readonly hwm: number;
   private readonly maxLine: number;
   private readonly mapError: (err: Error) => Error;
@@ -57,21 +58,29 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * Up to n bytes (at least one unless at EOF, where it returns an empty Buffer).
    * With n < 0 (the default) reads until EOF and returns everything, as asyncio does.
    */
-  async read(n = -1): Promise<Buffer> {
-    if (n === 0) return EMPTY;
-    if (n < 0) {
-      while (!this.eof) await this.waitForData();
-      this.throwIfError();
-      return this.take(this.size);
-    }
-    while (this.size === 0 && !this.eof) await this.waitForData();
-    if (this.size === 0) {
-      this.throwIfError();
-      return EMPTY;
-    }
+  read(n = -1): Promise<Buffer> {
+    if (n === 0) return Promise.resolve(EMPTY);
+    if (n < 0) return this.readToEof();
+    if (this.size > 0) return Promise.resolve(this.takeUpTo(n));
+    if (this.eof) return this.error ? Promise.reject(this.error) : Promise.resolve(EMPTY);
+    // Nothing buffered: the next chunk (or EOF) settles this promise directly, with no
+    // intermediate wake-up promise (one promise per read that has to wait).
+    this.letBytesIn();
+    return new Promise<Buffer>((resolve, reject) => {
+      this.pendingRead = { n, resolve, reject };
+    });
+  }
+
+  private async readToEof(): Promise<Buffer> {
+    while (!this.eof) await this.waitForData();
+    this.throwIfError();
+    return this.take(this.size);
+  }
+
+  /** The first buffered chunk, or its first n bytes. */
+  private takeUpTo(n: number): Buffer {
     const head = this.chunks[this.first]!;
-    if (head.length <= n) return this.take(head.length);
-    return this.take(n);
+    return this.take(head.length <= n ? head.length : n);
   }
 
   /** Exactly n bytes, or ERR_PREMATURE_CLOSE if the stream ends first. */
@@ -198,17 +207,32 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   private waitForData(): Promise<void> {
     this.throwIfError();
-    if (this.paused) {
-      // The caller needs more than the high-water mark holds (a long line): let bytes in.
-      this.paused = false;
-      this.source.resume();
-    }
+    this.letBytesIn();
     return new Promise((resolve) => {
       this.wake = resolve;
     });
   }
 
+  /** The caller needs more than the high-water mark holds (a long line, say): resume the source. */
+  private letBytesIn(): void {
+    if (this.paused) {
+      this.paused = false;
+      this.source.resume();
+    }
+  }
+
   private notify(): void {
+    const r = this.pendingRead;
+    if (r) {
+      if (this.size > 0) {
+        this.pendingRead = null;
+        r.resolve(this.takeUpTo(r.n));
+      } else if (this.eof) {
+        this.pendingRead = null;
+        if (this.error) r.reject(this.error);
+        else r.resolve(EMPTY);
+      }
+    }
     const w = this.wake;
     if (w) {
       this.wake = null;

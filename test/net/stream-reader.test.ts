@@ -177,6 +177,50 @@ describe('errors', () => {
   });
 });
 
+describe('a read(n) waiting for bytes', () => {
+  it('gets the first chunk, at most n bytes, and leaves the rest buffered', async () => {
+    const { src, push } = source();
+    const r = new StreamReader(src);
+    const p = r.read(3);
+    await tick();
+    push('abcdef');
+    expect(s(await p)).toBe('abc');
+    expect(r.buffered).toBe(3);
+    expect(s(await r.read(10))).toBe('def');
+  });
+
+  it('gets an empty Buffer at EOF', async () => {
+    const { src, end } = source();
+    const r = new StreamReader(src);
+    const p = r.read(10);
+    await tick();
+    end();
+    expect((await p).length).toBe(0);
+    expect(r.atEof()).toBe(true);
+  });
+
+  it('is rejected by a source error, mapped, and so is every later read', async () => {
+    const { src, fail } = source();
+    const r = new StreamReader(src, { mapError: (e) => new RawcrawlError('ERR_CONNECTION_RESET', e.message) });
+    const p = codeOf(r.read(10));
+    await tick();
+    fail(new Error('reset'));
+    expect(await p).toBe('ERR_CONNECTION_RESET');
+    expect(await codeOf(r.read(10))).toBe('ERR_CONNECTION_RESET');
+  });
+
+  it('bytes that came before an error are still read first', async () => {
+    const { src, push, fail } = source();
+    const r = new StreamReader(src, { mapError: (e) => new RawcrawlError('ERR_CONNECTION_RESET', e.message) });
+    push('ok');
+    await tick();
+    fail(new Error('reset'));
+    await tick();
+    expect(s(await r.read(10))).toBe('ok');
+    expect(await codeOf(r.read(10))).toBe('ERR_CONNECTION_RESET');
+  });
+});
+
 describe('backpressure', () => {
   it('pauses the source above the high-water mark and resumes it once read below', async () => {
     const pt = new PassThrough();
