@@ -2,7 +2,7 @@
 // against without, in one run (rounds alternate the order), on one
 // local site served by a raw node:net server in a child process (no nginx needed).
 // crawl() with createCaptureSink() on its onWire, as `rawcrawl <url> --warc` does.
-//   npm run build && node bench/warc.mjs [--pages 2000] [--rounds 3] [--concurrency 16]
+//   npm run build && node bench/warc.mjs [--pages 2000] [--rounds 3] [--concurrency 16] [--modes plain,warc]
 import net from 'node:net';
 import os from 'node:os';
 import { fork } from 'node:child_process';
@@ -19,6 +19,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '16' },
     server: { type: 'boolean', default: false },
+    modes: { type: 'string', default: 'plain,warc,warc-uncompressed,warc+capture' },
   },
 });
 const PAGES = Number(args.pages);
@@ -86,7 +87,8 @@ if (args.server) {
     return { mode, pages, s, pps: pages / s, cpuMsPerPage: (cpu.user + cpu.system) / 1000 / pages, warcBytes };
   }
 
-  const modes = ['plain', 'warc', 'warc-uncompressed', 'warc+capture'];
+  const modes = args.modes.split(',');
+  if (!modes.includes('plain')) modes.unshift('plain');
   const results = Object.fromEntries(modes.map((m) => [m, []]));
   await run('plain', 0); // warm-up
   for (let r = 1; r <= Number(args.rounds); r++) {

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import crypto, { createHash, type Hash } from 'node:crypto';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -20,23 +20,44 @@ export function base32(bytes: Uint8Array): string {
   return out;
 }
 
-/** A running SHA-1 written as WARC tools write it: "sha1:" + base32 (wget, warcio, Heritrix). */
+/** One-shot SHA-1 (crypto.hash, Node 20.12+; no Hash object), else through createHash. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: Buffer, encoding: 'buffer') => Buffer }).hash;
+function sha1(data: Buffer): Buffer {
+  return oneShot ? oneShot('sha1', data, 'buffer') : createHash('sha1').update(data).digest();
+}
+
+/**
+ * A running SHA-1 written as WARC tools write it: "sha1:" + base32 (wget, warcio, Heritrix).
+ * A digest of one piece (a Content-Length body) is hashed in one shot; a Hash object is made only
+ * once a second piece comes (a chunked body).
+ */
 export class Sha1Digest {
-  private readonly hash: Hash = createHash('sha1');
+  private hash: Hash | null = null;
+  private first: Buffer | null = null;
   bytes = 0;
 
   update(data: Buffer): void {
-    this.hash.update(data);
+    if (this.bytes === 0 && this.hash === null && this.first === null) {
+      this.first = data;
+    } else {
+      if (!this.hash) {
+        this.hash = createHash('sha1');
+        if (this.first) this.hash.update(this.first);
+        this.first = null;
+      }
+      this.hash.update(data);
+    }
     this.bytes += data.length;
   }
 
   digest(): string {
-    return `sha1:${base32(this.hash.digest())}`;
+    const d = this.hash ? this.hash.digest() : sha1(this.first ?? EMPTY);
+    return `sha1:${base32(d)}`;
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+
 export function sha1Label(data: Buffer): string {
-  const d = new Sha1Digest();
-  d.update(data);
-  return d.digest();
+  return `sha1:${base32(sha1(data))}`;
 }

@@ -30,8 +30,30 @@ function truncation(ex: CapturedExchange): string | null {
 
 /** The capture facts wget would put in its log: timings, reads, TLS, leniencies, error. */
 function metadataBlock(ex: CapturedExchange, scan: ResponseRecord): Buffer {
-  const { request: _q, response: _r, ...facts } = ex;
-  return Buffer.from(JSON.stringify({ ...facts, requestBytes: ex.request.length, responseBytes: ex.response.length, record: scan }) + '\n', 'utf8');
+  // Every field named, in CapturedExchange's order: a literal of one shape serialises in half
+  // the time of a rest-and-spread copy (which JSON.stringify walks as a dictionary).
+  const facts = {
+    conn: ex.conn,
+    url: ex.url,
+    method: ex.method,
+    host: ex.host,
+    port: ex.port,
+    tls: ex.tls,
+    startedAt: ex.startedAt,
+    remoteAddress: ex.remoteAddress,
+    timings: ex.timings,
+    reads: ex.reads,
+    tlsInfo: ex.tlsInfo,
+    peerEof: ex.peerEof,
+    leniencies: ex.leniencies,
+    error: ex.error,
+    closeReason: ex.closeReason,
+    responseEnd: ex.responseEnd,
+    requestBytes: ex.request.length,
+    responseBytes: ex.response.length,
+    record: scan,
+  } satisfies Omit<CapturedExchange, 'request' | 'response'> & { requestBytes: number; responseBytes: number; record: ResponseRecord };
+  return Buffer.from(JSON.stringify(facts) + '\n', 'utf8');
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import zlib, { gzipSync } from 'node:zlib';
 import { sha1Label } from '../capture/digest.js';
 import { storedGzipMember } from './gzip-member.js';
 
@@ -55,14 +55,104 @@ export function gzipRecord(record: Buffer, level = DEFAULT_GZIP_LEVEL): Buffer {
   return record.length < STORE_BELOW ? storedGzipMember(record) : gzipSync(record, { level });
 }
 
+/** What GzipEngine uses of a zlib stream's internals (Node 20 to 24 have them). */
+interface ZlibInternals {
+  _handle?: {
+    reset(): void;
+    writeSync(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void;
+  };
+  _writeState?: Uint32Array;
+}
+
+const PROBE = Buffer.from('WARC/1.1\r\nWARC-Type: response\r\n\r\n'.repeat(40));
+
+/**
+ * One zlib gzip engine for every member, reset between them. `gzipSync` sets up and tears down
+ * an engine per call, about half of what a 20 KB record costs; resetting one costs little.
+ * Driven through the stream's native handle, as Node's own gzipSync drives it: if that is not
+ * there or does not round-trip a probe (another Node), `gzip()` is `gzipSync`.
+ */
+export class GzipEngine {
+  private readonly stream: zlib.Gzip;
+  private readonly handle: NonNullable<ZlibInternals['_handle']> | null;
+  private readonly state: Uint32Array | null;
+  private out: Buffer = Buffer.allocUnsafeSlow(256 * 1024);
+  private error: Error | null = null;
+
+  constructor(private readonly level = DEFAULT_GZIP_LEVEL) {
+    this.stream = zlib.createGzip({ level });
+    // zlib reports an engine error as an 'error' event during writeSync (as gzipSync's own loop
+    // catches it); deflating a buffer does not fail short of running out of memory.
+    this.stream.on('error', (err: Error) => {
+      this.error = err;
+    });
+    const internals = this.stream as unknown as ZlibInternals;
+    let handle = internals._handle ?? null;
+    const state = internals._writeState ?? null;
+    if (!handle || typeof handle.writeSync !== 'function' || typeof handle.reset !== 'function' || !(state instanceof Uint32Array)) handle = null;
+    this.handle = handle;
+    this.state = state;
+    if (this.handle) {
+      try {
+        if (!zlib.gunzipSync(this.deflate(PROBE)).equals(PROBE)) this.handle = null;
+      } catch {
+        this.handle = null;
+      }
+    }
+  }
+
+  /** True when members come from the reused engine (false: gzipSync per member). */
+  get reused(): boolean {
+    return this.handle !== null;
+  }
+
+  /** `data` as one gzip member. */
+  gzip(data: Buffer): Buffer {
+    return this.handle ? this.deflate(data) : gzipSync(data, { level: this.level });
+  }
+
+  close(): void {
+    this.stream.close();
+  }
+
+  private deflate(data: Buffer): Buffer {
+    const handle = this.handle!;
+    const state = this.state!;
+    handle.reset();
+    const parts: Buffer[] = [];
+    let inOff = 0;
+    let inLen = data.length;
+    let outOff = 0;
+    for (;;) {
+      const room = this.out.length - outOff;
+      handle.writeSync(zlib.constants.Z_FINISH, data, inOff, inLen, this.out, outOff, room);
+      if (this.error) throw this.error;
+      const availOut = state[0]!;
+      const availIn = state[1]!;
+      inOff += inLen - availIn;
+      inLen = availIn;
+      outOff += room - availOut;
+      if (availOut !== 0) break;
+      // Output buffer full: keep what is there, continue into a fresh one.
+      parts.push(Buffer.from(this.out.subarray(0, outOff)));
+      outOff = 0;
+    }
+    const last = Buffer.from(this.out.subarray(0, outOff));
+    return parts.length === 0 ? last : Buffer.concat([...parts, last]);
+  }
+}
+
 /**
  * Formats records into one reused buffer and compresses them from there: a 20 KB response
  * record then costs no 20 KB allocation (and no garbage) before gzip, only the gzip output.
  */
 export class RecordGzipper {
   private scratch: Buffer = Buffer.alloc(0);
+  private readonly engine: GzipEngine;
 
-  constructor(private readonly level = DEFAULT_GZIP_LEVEL) {}
+  constructor(level = DEFAULT_GZIP_LEVEL) {
+    this.engine = new GzipEngine(level);
+  }
 
   /** The record as one gzip member (stored below STORE_BELOW bytes, like gzipRecord). */
   gzip(fields: WarcField[], block: Buffer): Buffer {
@@ -74,6 +164,10 @@ export class RecordGzipper {
     at += RECORD_END.copy(this.scratch, at);
     const record = this.scratch.subarray(0, at);
     // Both kinds of member are new buffers: neither keeps a view of the scratch.
-    return gzipRecord(record, this.level);
+    return record.length < STORE_BELOW ? storedGzipMember(record) : this.engine.gzip(record);
+  }
+
+  close(): void {
+    this.engine.close();
   }
 }

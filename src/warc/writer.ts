@@ -132,6 +132,7 @@ export class WarcWriter implements ExchangeWriter {
   /** Waits for queued exchanges, closes the file; rejects with the first write error. */
   async close(): Promise<void> {
     await this.tail;
+    this.gzipper.close();
     if (this.fd !== -1) {
       closeSync(this.fd);
       this.fd = -1;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatExcerpt } from '../../src/http/excerpt.js';
-import { base32, sha1Label } from '../../src/capture/digest.js';
+import { base32, Sha1Digest, sha1Label } from '../../src/capture/digest.js';
 
 describe('error excerpt', () => {
   it.each([
@@ -27,5 +27,18 @@ describe('WARC digest label', () => {
   it('is sha1: + base32 of the SHA-1 (as wget writes it)', () => {
     // wget 1.21's WARC-Payload-Digest for the chunked body "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n".
     expect(sha1Label(Buffer.from('5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n'))).toBe('sha1:G775HZIMW5LWK7CYOI5L7HHTGZCQWVVO');
+  });
+
+  it.each([
+    ['no piece', []],
+    ['one piece', ['hello world']],
+    ['an empty piece, then bytes', ['', 'hello']],
+    ['two pieces', ['hello', ' world']],
+    ['three pieces with an empty one', ['he', '', 'llo world']],
+  ])('a running digest over %s equals the digest of the whole', (_, pieces) => {
+    const d = new Sha1Digest();
+    for (const p of pieces) d.update(Buffer.from(p));
+    expect(d.bytes).toBe(pieces.join('').length);
+    expect(d.digest()).toBe(sha1Label(Buffer.from(pieces.join(''))));
   });
 });
