@@ -62,6 +62,9 @@ export function crawl(options: CrawlOptions): Crawl {
   return new Crawler(options);
 }
 
+/** Pages per fetch slot that may wait for their capture to be written (see finishPage). */
+const FINISHING_PER_SLOT = 4;
+
 class Crawler implements Crawl {
   readonly stats: CrawlStats;
   private readonly o: Required<Pick<CrawlOptions, 'concurrency' | 'perHost' | 'delayMs' | 'maxPages' | 'maxDepth' | 'timeoutMs' | 'maxBodyBytes' | 'retries' | 'userAgent' | 'outputBuffer'>>;
@@ -78,6 +81,9 @@ class Crawler implements Crawl {
   private finished = false;
   private failure: unknown = null;
   private inFlight = 0;
+  /** Pages fetched whose capture is still being written (see finishPage). */
+  private readonly finishing = new Set<Promise<void>>();
+  private finishError: unknown = null;
   private readonly out: PageRecord[] = [];
   private changeWaiters: Array<() => void> = [];
   private roomWaiters: Array<() => void> = [];
@@ -211,6 +217,8 @@ class Crawler implements Crawl {
       const workers: Promise<void>[] = [];
       for (let i = 0; i < this.o.concurrency; i++) workers.push(this.worker());
       await Promise.all(workers);
+      while (this.finishing.size > 0) await Promise.all([...this.finishing]);
+      if (this.finishError) throw this.finishError;
     } catch (err) {
       this.failure = err;
     } finally {
@@ -231,6 +239,7 @@ class Crawler implements Crawl {
       this.stats.inFlight = this.inFlight;
       try {
         await this.process(job.entry, job.host);
+        if (this.finishError) throw this.finishError;
       } finally {
         this.inFlight--;
         this.stats.inFlight = this.inFlight;
@@ -429,9 +438,35 @@ class Crawler implements Crawl {
     };
   }
 
+  /**
+   * Counts, stores and follows a fetched page. With `annotate` (the CLI's --warc/--capture:
+   * where the page's exchange was archived), the page waits for its archive write off the
+   * fetch slot, as Scrapy's item pipelines run apart from downloads: the slot goes on to the
+   * next URL while the write finishes. The page still counts as in flight (so the crawl does
+   * not end before its links are in), and at most FINISHING_PER_SLOT × concurrency pages wait.
+   */
   private async finishPage(entry: FrontierEntry, host: string, record: PageRecord, links: NewEntry[], store: boolean): Promise<void> {
     if (this.abort.signal.aborted) return;
-    if (this.options.annotate) await this.options.annotate(record);
+    const annotate = this.options.annotate;
+    if (!annotate) return this.completePage(entry, host, record, links, store);
+    this.inFlight++;
+    const task: Promise<void> = annotate(record)
+      .then(() => this.completePage(entry, host, record, links, store))
+      .catch((err: unknown) => {
+        this.finishError ??= err;
+      })
+      .finally(() => {
+        this.finishing.delete(task);
+        this.inFlight--;
+        this.stats.inFlight = this.inFlight;
+        this.notifyChange();
+      });
+    this.finishing.add(task);
+    while (this.finishing.size > this.o.concurrency * FINISHING_PER_SLOT) await Promise.race(this.finishing);
+  }
+
+  private async completePage(entry: FrontierEntry, host: string, record: PageRecord, links: NewEntry[], store: boolean): Promise<void> {
+    if (this.abort.signal.aborted) return;
     this.stats.fetched++;
     this.stats.bytes += record.bytes;
     const key = record.status === null ? 'error' : String(record.status);
