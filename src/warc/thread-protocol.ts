@@ -12,7 +12,10 @@ export interface ThreadError {
 }
 
 export type ToWorker =
-  /** `bytes` holds the request bytes, then the response bytes (`requestLength` splits them). */
+  /**
+   * An exchange too large for the ring. `bytes` holds the request bytes, then the response bytes
+   * (`requestLength` splits them).
+   */
   | { type: 'exchange'; id: number; facts: ExchangeFacts; bytes: ArrayBuffer; requestLength: number }
   | { type: 'close' };
 
@@ -50,6 +53,8 @@ export function unpackWritten(v: Float64Array, at: number, files: readonly strin
 
 export interface WorkerInit {
   options: WarcWriterOptions;
+  /** The ExchangeRing exchanges come through (those larger than it come as messages). */
+  ring: SharedArrayBuffer;
   /** Int32Array over it: [0] = bytes handed over and not yet written (the main thread waits above a cap). */
   inFlight: SharedArrayBuffer;
 }

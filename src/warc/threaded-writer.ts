@@ -1,19 +1,47 @@
 import { closeSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { CapturedExchange } from '../capture/exchange.js';
 import { RawcrawlError } from '../errors.js';
-import { unpackWritten, WRITTEN_FIELDS, type FromWorker, type ToWorker, type WorkerInit } from './thread-protocol.js';
+import { ExchangeRing } from './ring.js';
+import { unpackWritten, WRITTEN_FIELDS, type ExchangeFacts, type FromWorker, type ToWorker, type WorkerInit } from './thread-protocol.js';
 import { checkWarcOptions, openWarcFile, type ExchangeWriter, type WarcWriterOptions, type WrittenExchange } from './writer.js';
 
 const SCRIPT = new URL('./warc-worker.js', import.meta.url);
+/** How long writeExchange() blocks on a full ring before it calls the thread stalled. */
+const STALL_MS = 60_000;
 
 export interface ThreadedWarcWriterOptions extends WarcWriterOptions {
   /**
    * Bytes handed to the thread and not yet written above which writeExchange() blocks until it
-   * catches up (default 64 MiB): a slow disk then slows the crawl instead of filling memory.
+   * catches up (default 32 MiB): a slow disk then slows the crawl instead of filling memory.
+   * It is the size of the shared ring exchanges go through; one larger than half of that goes
+   * in a message of its own, and such messages are capped at the same number of bytes.
    */
   maxInFlightBytes?: number;
+}
+
+/** An exchange's facts as one literal of one shape (cheap to serialise). */
+function factsOf(ex: CapturedExchange): ExchangeFacts {
+  return {
+    conn: ex.conn,
+    url: ex.url,
+    method: ex.method,
+    host: ex.host,
+    port: ex.port,
+    tls: ex.tls,
+    startedAt: ex.startedAt,
+    remoteAddress: ex.remoteAddress,
+    timings: ex.timings,
+    reads: ex.reads,
+    tlsInfo: ex.tlsInfo,
+    peerEof: ex.peerEof,
+    leniencies: ex.leniencies,
+    error: ex.error,
+    closeReason: ex.closeReason,
+    responseEnd: ex.responseEnd,
+  };
 }
 
 interface Waiting {
@@ -41,6 +69,7 @@ export class ThreadedWarcWriter implements ExchangeWriter {
   private readonly waiting = new Map<number, Waiting>();
   private readonly inFlight: Int32Array;
   private readonly maxInFlight: number;
+  private readonly ring: ExchangeRing;
   private nextId = 0;
   private failure: RawcrawlError | null = null;
   private closing: Promise<void> | null = null;
@@ -53,13 +82,14 @@ export class ThreadedWarcWriter implements ExchangeWriter {
     if (maxInFlightBytes !== undefined && !(maxInFlightBytes > 0)) {
       throw new RawcrawlError('ERR_INVALID_OPTION', `maxInFlightBytes must be > 0, got ${String(maxInFlightBytes)}`);
     }
-    this.maxInFlight = Math.min(maxInFlightBytes ?? 64 * 1024 * 1024, 0x7fffffff);
+    this.maxInFlight = Math.min(maxInFlightBytes ?? 32 * 1024 * 1024, 0x7fffffff);
     // Created here so that a bad path is an error now; the thread opens it again to write.
     closeSync(openWarcFile(o.file));
     this.filesSeen = [o.file];
     const shared = new SharedArrayBuffer(4);
     this.inFlight = new Int32Array(shared);
-    this.worker = new Worker(SCRIPT, { workerData: { options: o, inFlight: shared } satisfies WorkerInit });
+    this.ring = new ExchangeRing(ExchangeRing.allocate(this.maxInFlight));
+    this.worker = new Worker(SCRIPT, { workerData: { options: o, inFlight: shared, ring: this.ring.shared } satisfies WorkerInit });
     this.worker.on('message', (msg: FromWorker) => this.onMessage(msg));
     this.worker.on('error', (err) => this.crash(new RawcrawlError('ERR_STORAGE', `WARC writer thread failed: ${err.message}`, { cause: err })));
     this.worker.on('exit', (code) => {
@@ -80,16 +110,32 @@ export class ThreadedWarcWriter implements ExchangeWriter {
     if (this.closing) return Promise.reject(new RawcrawlError('ERR_STORAGE', 'the WARC writer is closed'));
     const id = this.nextId++;
     const done = new Promise<WrittenExchange>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
-    // One buffer of its own (not from the shared pool), so it is transferred, not copied again.
+    if (this.waiting.size === 1) this.worker.ref();
+    const facts = factsOf(ex);
+    const json = JSON.stringify(facts);
+    const jsonBytes = Buffer.byteLength(json, 'utf8');
+    if (ExchangeRing.entrySize(jsonBytes, ex.request.length, ex.response.length) <= this.ring.maxEntry) {
+      // Into the ring: a copy and no message. When it is full, wait for the thread to catch up.
+      const since = performance.now();
+      while (!this.ring.tryPut(id, json, jsonBytes, ex.request, ex.response)) {
+        // A thread that died cannot say so while this thread blocks: give up after STALL_MS.
+        if (this.exited || this.failure || performance.now() - since > STALL_MS) {
+          this.crash(this.failure ?? new RawcrawlError('ERR_STORAGE', `the WARC writer thread took no records for ${STALL_MS / 1000} s`));
+          break;
+        }
+        this.ring.waitForRoom(1000);
+      }
+      return done;
+    }
+    // Too large for the ring: a buffer of its own (not from the shared pool), transferred.
     const size = ex.request.length + ex.response.length;
     const bytes = Buffer.allocUnsafeSlow(size);
     ex.request.copy(bytes, 0);
     ex.response.copy(bytes, ex.request.length);
-    const { request: _q, response: _r, ...facts } = ex;
     this.waitForRoom(size);
     Atomics.add(this.inFlight, 0, size);
-    if (this.waiting.size === 1) this.worker.ref();
     this.post({ type: 'exchange', id, facts, bytes: bytes.buffer as ArrayBuffer, requestLength: ex.request.length }, [bytes.buffer as ArrayBuffer]);
+    this.ring.wake();
     return done;
   }
 
@@ -115,6 +161,7 @@ export class ThreadedWarcWriter implements ExchangeWriter {
       });
       this.worker.ref();
       this.post({ type: 'close' });
+      this.ring.wake();
       const msg = await closed;
       this.filesSeen = msg.files;
       if (msg.error) this.failure ??= new RawcrawlError(msg.error.code, msg.error.message);

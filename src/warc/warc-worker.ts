@@ -1,29 +1,39 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import type { CapturedExchange } from '../capture/exchange.js';
 import { RawcrawlError } from '../errors.js';
-import { packWritten, type FromWorker, type ThreadError, type ToWorker, type WorkerInit } from './thread-protocol.js';
+import { ExchangeRing } from './ring.js';
+import { packWritten, type ExchangeFacts, type FromWorker, type ThreadError, type ToWorker, type WorkerInit } from './thread-protocol.js';
 import { WarcWriter, type WrittenExchange } from './writer.js';
 
 /**
  * The thread behind ThreadedWarcWriter: for each exchange it runs the parser over the response
  * (payload digest), formats, hashes, compresses and writes the records, and answers with where
- * they went. Exchanges are written in the order they arrive.
+ * they went. Exchanges come through the shared ring (or, when larger than the ring, in a
+ * message) and are written in the order of their ids.
+ *
+ * The thread polls the ring instead of being woken per exchange: every POLL_MS while exchanges
+ * are coming, and after IDLE_MS without one it sleeps until the crawl's thread wakes it.
  */
+const POLL_MS = 1;
+const IDLE_MS = 20;
+const DEEP_SLEEP_MS = 250;
+
 const port = parentPort!;
 const init = workerData as WorkerInit;
 const inFlight = new Int32Array(init.inFlight);
+const ring = new ExchangeRing(init.ring);
 const writer = new WarcWriter(init.options);
 
 function describe(err: unknown): ThreadError {
   return err instanceof RawcrawlError ? { code: err.code, message: err.message } : { code: 'ERR_STORAGE', message: `WARC write failed: ${String(err)}` };
 }
 
-/** Answers collected during one turn of this thread's event loop, sent as one message. */
+/** Answers not sent yet, sent as one message per turn of the poll loop. */
 let pending: number[] = [];
 let filesSent = 0;
-let flushScheduled = false;
 
 function flush(): void {
-  flushScheduled = false;
   if (pending.length === 0) return;
   const written = Float64Array.from(pending);
   pending = [];
@@ -32,41 +42,74 @@ function flush(): void {
   port.postMessage({ type: 'written', written, ...(files ? { files } : {}) } satisfies FromWorker, [written.buffer]);
 }
 
-function answer(id: number, w: WrittenExchange): void {
-  packWritten(pending, id, writer.files.indexOf(w.metadata.file), w);
-  if (!flushScheduled) {
-    flushScheduled = true;
-    setImmediate(flush);
+/** Exchanges that came as messages (larger than the ring), by id. */
+const stash = new Map<number, Extract<ToWorker, { type: 'exchange' }>>();
+/** The id to write next. */
+let expected = 0;
+let closing = false;
+let lastWork = performance.now();
+
+function write(id: number, facts: ExchangeFacts, request: Buffer, response: Buffer, settled: () => void): void {
+  const ex: CapturedExchange = { ...facts, request, response };
+  const failed = (err: unknown): void => {
+    settled();
+    flush();
+    port.postMessage({ type: 'failed', id, error: describe(err) } satisfies FromWorker);
+  };
+  try {
+    writer.writeExchange(ex).then((w: WrittenExchange) => {
+      settled();
+      packWritten(pending, id, writer.files.indexOf(w.metadata.file), w);
+    }, failed);
+  } catch (err) {
+    failed(err);
   }
 }
 
-port.on('message', (msg: ToWorker) => {
-  if (msg.type === 'close') {
-    flush();
+/** Writes every exchange that is next in id order, from the ring or from a message. */
+function pump(): boolean {
+  let any = false;
+  for (;;) {
+    const msg = stash.get(expected);
+    if (msg) {
+      stash.delete(expected);
+      const bytes = Buffer.from(msg.bytes);
+      const size = bytes.length;
+      write(expected, msg.facts, bytes.subarray(0, msg.requestLength), bytes.subarray(msg.requestLength), () => {
+        Atomics.sub(inFlight, 0, size);
+        Atomics.notify(inFlight, 0);
+      });
+    } else if (ring.peekId() === expected) {
+      const e = ring.take()!;
+      write(e.id, JSON.parse(e.facts) as ExchangeFacts, e.request, e.response, () => e.release());
+    } else {
+      return any;
+    }
+    expected++;
+    any = true;
+  }
+}
+
+function poll(): void {
+  flush();
+  if (closing && ring.pending === 0 && stash.size === 0) {
     writer.close().then(
       () => port.postMessage({ type: 'closed', files: [...writer.files], error: null } satisfies FromWorker),
       (err: unknown) => port.postMessage({ type: 'closed', files: [...writer.files], error: describe(err) } satisfies FromWorker),
     );
     return;
   }
-  const bytes = Buffer.from(msg.bytes);
-  const size = bytes.length;
-  const ex = { ...msg.facts, request: bytes.subarray(0, msg.requestLength), response: bytes.subarray(msg.requestLength) };
-  const settled = (): void => {
-    Atomics.sub(inFlight, 0, size);
-    Atomics.notify(inFlight, 0);
-  };
-  const failed = (err: unknown): void => {
-    settled();
-    flush();
-    port.postMessage({ type: 'failed', id: msg.id, error: describe(err) } satisfies FromWorker);
-  };
-  try {
-    writer.writeExchange(ex).then((w) => {
-      settled();
-      answer(msg.id, w);
-    }, failed);
-  } catch (err) {
-    failed(err);
+  if (ring.pending === 0 && !stash.has(expected) && !closing) {
+    const idle = performance.now() - lastWork > IDLE_MS;
+    ring.waitForEntries(idle ? DEEP_SLEEP_MS : POLL_MS, idle);
   }
+  if (pump()) lastWork = performance.now();
+  // Through the event loop: written records' promises settle, messages come in.
+  setImmediate(poll);
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'close') closing = true;
+  else stash.set(msg.id, msg);
 });
+setImmediate(poll);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createReadStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WARCParser } from 'warcio';
@@ -111,12 +111,18 @@ describe('WARC writer thread (dist/)', () => {
     expect(existsSync(bad)).toBe(false);
   });
 
-  it('with a 1-byte in-flight cap every exchange waits for the one before, and all are written in order', async () => {
+  it.each([
+    ['a 1-byte cap: every exchange goes in a message of its own and waits for the one before', 1],
+    ['an 8 KiB ring: small exchanges through the ring, larger ones in messages, interleaved', 8192],
+    ['the default ring', undefined],
+  ])('%s; all are written in order', async (_, maxInFlightBytes) => {
     const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-warc-thread-'));
     const file = join(dir, 'capped.warc.gz');
-    const w = new threaded.ThreadedWarcWriter({ file, maxInFlightBytes: 1 });
-    const body = (i: number): Buffer => Buffer.from(`page ${i} `.repeat(300));
-    const written = Array.from({ length: 20 }, (_, i) => {
+    const w = new threaded.ThreadedWarcWriter({ file, ...(maxInFlightBytes !== undefined ? { maxInFlightBytes } : {}) });
+    // Bodies from 30 bytes to 9 KB: with the 8 KiB ring (4 KiB entries at most) both ways are used.
+    const body = (i: number): Buffer => Buffer.from(`page ${i} `.repeat(i % 3 === 0 ? 1000 : i % 3 === 1 ? 40 : 3));
+    const n = 60;
+    const written = Array.from({ length: n }, (_, i) => {
       const res = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body(i).length}\r\n\r\n`), body(i)]);
       return w.writeExchange({
         conn: i, url: `http://127.0.0.1/${i}`, method: 'GET', host: '127.0.0.1', port: 80, tls: false,
@@ -131,10 +137,13 @@ describe('WARC writer thread (dist/)', () => {
     expect(offsets).toEqual([...offsets].sort((x, y) => x - y));
     const recs = await readBack(file);
     const responses = recs.filter((r) => r.type === 'response');
-    expect(responses.map((r) => r.uri)).toEqual(Array.from({ length: 20 }, (_, i) => `http://127.0.0.1/${i}`));
+    expect(responses.map((r) => r.uri)).toEqual(Array.from({ length: n }, (_, i) => `http://127.0.0.1/${i}`));
     expect(responses.map((r) => r.offset)).toEqual(offsets);
     for (const [i, r] of responses.entries()) expect(r.payload.equals(body(i))).toBe(true);
-    expect(readFileSync(file).length).toBeGreaterThan(0);
+    // The metadata record carries the facts that crossed the thread boundary.
+    const meta = recs.filter((r) => r.type === 'metadata').map((r) => JSON.parse(r.payload.toString()) as { conn: number; closeReason: string; reads: unknown[] });
+    expect(meta.map((m) => m.conn)).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(meta.every((m) => m.closeReason === 'complete' && m.reads.length === 1)).toBe(true);
   });
 
   for (const signal of ['SIGINT', 'SIGKILL'] as const) {
