@@ -1,7 +1,7 @@
 // rawcrawl request() against node:http, undici@7 and a bare node:net loop, in one run, against
 // the same local nginx (bash bench/setup.sh first). Every client opens a new connection per
 // request and sends Connection: close, as request() does.
-//   node bench/client.mjs [--seconds 5] [--warmup 1] [--rounds 3] [--max 200000] [--only a,b]
+//   node bench/client.mjs [--seconds 5] [--warmup 1] [--rounds 4] [--max 200000] [--only a,b]
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -19,7 +19,7 @@ const { values: args } = parseArgs({
     'chunked-port': { type: 'string', default: process.env.BENCH_CHUNKED_PORT ?? '18481' },
     seconds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '4' },
     max: { type: 'string', default: '200000' },
     'body-seconds': { type: 'string', default: '5' },
     'body-max': { type: 'string', default: '100' },
@@ -181,7 +181,10 @@ async function main() {
   const extra = new Map();
   for (let round = 1; round <= ROUNDS; round++) {
     for (const concurrency of [8, 64]) {
-      for (const c of CLIENTS) {
+      // Each round starts with the next client: which client follows which changes the numbers
+      // (the kernel's and nginx's state after the one before), so every order gets its turn.
+      const order = CLIENTS.map((_, i) => CLIENTS[(i + round - 1) % CLIENTS.length]);
+      for (const c of order) {
         const id = `${c.key}@${concurrency}`;
         if (WARMUP > 0) await measureRate(c.run, pageUrl, concurrency, WARMUP, MAX, PAGE_BYTES);
         if (c.key === 'undici') undiciConnects = 0;

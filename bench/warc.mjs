@@ -1,7 +1,8 @@
 // Crawl pages/s with --warc x.warc.gz, with an uncompressed x.warc, and with --warc plus --capture,
 // against without, in one run (rounds alternate the order), on one
 // local site served by a raw node:net server in a child process (no nginx needed).
-// crawl() with createCaptureSink() on its onWire, as `rawcrawl <url> --warc` does.
+// crawl() with createCaptureSink() on its onWire and each record annotated with where its
+// response record went, as `rawcrawl <url> --warc` does.
 //   npm run build && node bench/warc.mjs [--pages 2000] [--rounds 3] [--concurrency 16] [--modes plain,warc]
 import net from 'node:net';
 import os from 'node:os';
@@ -76,9 +77,18 @@ if (args.server) {
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     let pages = 0;
-    const c = crawl({ startUrls: [start], ignoreRobots: true, concurrency: Number(args.concurrency), perHost: Number(args.concurrency), ...(sink ? { onWire: sink.onWire } : {}) });
+    // As the CLI does with --warc: each page's record gets where its response record went.
+    const annotate = sink
+      ? async (rec) => {
+          const page = await sink.recordFor(rec.url);
+          rec.capture = page ? { warc_file: page.warcFile, warc_offset: page.warcOffset, capture_file: page.captureFile } : null;
+        }
+      : undefined;
+    const c = crawl({ startUrls: [start], ignoreRobots: true, concurrency: Number(args.concurrency), perHost: Number(args.concurrency), ...(sink ? { onWire: sink.onWire, annotate } : {}) });
     for await (const rec of c) {
-      if (rec.status === 200) pages++;
+      if (rec.status !== 200) continue;
+      if (sink && typeof rec.capture?.warc_offset !== 'number') throw new Error(`${rec.url}: no WARC offset`);
+      pages++;
     }
     await sink?.close();
     const s = (performance.now() - t0) / 1000;
