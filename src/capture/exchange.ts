@@ -82,3 +82,32 @@ export interface CapturedExchange {
   /** The response bytes as received: chunk framing, trailers and content coding intact. */
   response: Buffer;
 }
+
+/** An exchange without its bytes: what crosses to the WARC thread and goes into its metadata record. */
+export type ExchangeFacts = Omit<CapturedExchange, 'request' | 'response'>;
+
+/**
+ * The facts of an exchange as one literal of one shape, every field named in order: it
+ * serialises (JSON, structured clone) in under half the time of a rest-and-spread copy, which
+ * V8 builds as a dictionary. A field added to CapturedExchange must be added here (checked).
+ */
+export function exchangeFacts(ex: CapturedExchange): ExchangeFacts {
+  return {
+    conn: ex.conn,
+    url: ex.url,
+    method: ex.method,
+    host: ex.host,
+    port: ex.port,
+    tls: ex.tls,
+    startedAt: ex.startedAt,
+    remoteAddress: ex.remoteAddress,
+    timings: ex.timings,
+    reads: ex.reads,
+    tlsInfo: ex.tlsInfo,
+    peerEof: ex.peerEof,
+    leniencies: ex.leniencies,
+    error: ex.error,
+    closeReason: ex.closeReason,
+    responseEnd: ex.responseEnd,
+  } satisfies Required<ExchangeFacts>;
+}

@@ -1,9 +1,8 @@
-import type { CapturedExchange } from '../capture/exchange.js';
+import type { ExchangeFacts } from '../capture/exchange.js';
 import type { ErrorCode } from '../errors.js';
 import type { WarcWriterOptions, WrittenExchange } from './writer.js';
 
-/** An exchange without its bytes: they travel in the message's one transferred buffer. */
-export type ExchangeFacts = Omit<CapturedExchange, 'request' | 'response'>;
+export type { ExchangeFacts };
 
 /** A RawcrawlError across the thread boundary. */
 export interface ThreadError {

@@ -2,10 +2,10 @@ import { closeSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { CapturedExchange } from '../capture/exchange.js';
+import { exchangeFacts, type CapturedExchange } from '../capture/exchange.js';
 import { RawcrawlError } from '../errors.js';
 import { ExchangeRing } from './ring.js';
-import { unpackWritten, WRITTEN_FIELDS, type ExchangeFacts, type FromWorker, type ToWorker, type WorkerInit } from './thread-protocol.js';
+import { unpackWritten, WRITTEN_FIELDS, type FromWorker, type ToWorker, type WorkerInit } from './thread-protocol.js';
 import { checkWarcOptions, openWarcFile, type ExchangeWriter, type WarcWriterOptions, type WrittenExchange } from './writer.js';
 
 const SCRIPT = new URL('./warc-worker.js', import.meta.url);
@@ -20,28 +20,6 @@ export interface ThreadedWarcWriterOptions extends WarcWriterOptions {
    * in a message of its own, and such messages are capped at the same number of bytes.
    */
   maxInFlightBytes?: number;
-}
-
-/** An exchange's facts as one literal of one shape (cheap to serialise). */
-function factsOf(ex: CapturedExchange): ExchangeFacts {
-  return {
-    conn: ex.conn,
-    url: ex.url,
-    method: ex.method,
-    host: ex.host,
-    port: ex.port,
-    tls: ex.tls,
-    startedAt: ex.startedAt,
-    remoteAddress: ex.remoteAddress,
-    timings: ex.timings,
-    reads: ex.reads,
-    tlsInfo: ex.tlsInfo,
-    peerEof: ex.peerEof,
-    leniencies: ex.leniencies,
-    error: ex.error,
-    closeReason: ex.closeReason,
-    responseEnd: ex.responseEnd,
-  };
 }
 
 interface Waiting {
@@ -111,7 +89,7 @@ export class ThreadedWarcWriter implements ExchangeWriter {
     const id = this.nextId++;
     const done = new Promise<WrittenExchange>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
     if (this.waiting.size === 1) this.worker.ref();
-    const facts = factsOf(ex);
+    const facts = exchangeFacts(ex);
     const json = JSON.stringify(facts);
     const jsonBytes = Buffer.byteLength(json, 'utf8');
     if (ExchangeRing.entrySize(jsonBytes, ex.request.length, ex.response.length) <= this.ring.maxEntry) {
