@@ -12,7 +12,8 @@ export interface ReadBoundary {
 export type CaptureTls = Omit<Extract<WireEventBody, { type: 'tls' }>, 'type'> & {
   /**
    * true: the peer sent close_notify before closing; false: it closed TCP without one (a possible
-   * truncation); null: the peer's close was not seen (rawcrawl closed first, or an error).
+   * truncation); null: the peer's close was not seen before the response was complete (a
+   * Content-Length or chunked response ends first), or an error came first.
    */
   closeNotify: boolean | null;
 };
