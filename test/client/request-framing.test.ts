@@ -23,7 +23,8 @@ describe.each(DELIVERIES)('framing end to end, delivered %s', (_, deliver) => {
     expect(res.body.toString('latin1')).toBe(c.expect.body);
     expect(res.rawTrailers).toEqual(c.expect.trailers ?? []);
     expect(res.leniencies.map((l) => l.kind)).toEqual(c.expect.leniencies ?? []);
-    // The client closes its side as soon as the response is complete.
+    // The connection ends: when the server closes it, or, if it holds it open, when the client
+    // gives up waiting for that (release(), 1 s after the response).
     await s.closed(1);
   });
 });
