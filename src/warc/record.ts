@@ -48,13 +48,6 @@ export const DEFAULT_GZIP_LEVEL = 1;
 /** Records smaller than this go into stored (uncompressed) gzip members: see gzip-member.ts. */
 export const STORE_BELOW = 1024;
 
-/** Each record its own gzip member (Annex D), so a reader can seek to any record's offset. */
-export function gzipRecord(record: Buffer, level = DEFAULT_GZIP_LEVEL): Buffer {
-  // zlib's default windowBits/memLevel: smaller ones set up less state but measured no faster on
-  // 20 KB pages (bench notes in BENCHMARKS.md), and compress real text worse.
-  return record.length < STORE_BELOW ? storedGzipMember(record) : gzipSync(record, { level });
-}
-
 /** What GzipEngine uses of a zlib stream's internals (Node 20 to 24 have them). */
 interface ZlibInternals {
   _handle?: {
@@ -154,7 +147,7 @@ export class RecordGzipper {
     this.engine = new GzipEngine(level);
   }
 
-  /** The record as one gzip member (stored below STORE_BELOW bytes, like gzipRecord). */
+  /** The record, formatted, as one gzip member (see member()). */
   gzip(fields: WarcField[], block: Buffer): Buffer {
     const head = recordHead(fields, block);
     const need = Buffer.byteLength(head, 'utf8') + block.length + RECORD_END.length;
@@ -162,8 +155,17 @@ export class RecordGzipper {
     let at = this.scratch.write(head, 0, 'utf8');
     at += block.copy(this.scratch, at);
     at += RECORD_END.copy(this.scratch, at);
-    const record = this.scratch.subarray(0, at);
     // Both kinds of member are new buffers: neither keeps a view of the scratch.
+    return this.member(this.scratch.subarray(0, at));
+  }
+
+  /**
+   * A formatted record as its own gzip member (Annex D), so a reader can seek to any record's
+   * offset: stored below STORE_BELOW bytes, deflated above. zlib's default windowBits/memLevel:
+   * smaller ones set up less state but measured no faster on 20 KB pages (BENCHMARKS.md), and
+   * compress real text worse.
+   */
+  member(record: Buffer): Buffer {
     return record.length < STORE_BELOW ? storedGzipMember(record) : this.engine.gzip(record);
   }
 

@@ -5,7 +5,7 @@ import { scanResponse } from '../capture/replay-response.js';
 import { RawcrawlError } from '../errors.js';
 import { exchangeRecords, type ExchangeRecord } from './exchange-records.js';
 import { storedGzipMember } from './gzip-member.js';
-import { formatRecord, gzipRecord, newRecordId, RecordGzipper, warcDate, type WarcField } from './record.js';
+import { formatRecord, newRecordId, RecordGzipper, warcDate, type WarcField } from './record.js';
 
 export interface WarcWriterOptions {
   /** First file's path; `.warc.gz` writes one gzip member per record, `.warc` writes plain. */
@@ -183,7 +183,7 @@ export class WarcWriter implements ExchangeWriter {
       ],
       block,
     );
-    this.write([this.gzip ? gzipRecord(record, this.o.gzipLevel) : record]);
+    this.write([this.gzip ? this.gzipper.member(record) : record]);
   }
 
   /** Writes the buffers in order with as few system calls as the kernel allows. */
