@@ -37,7 +37,7 @@ export class Sha1Digest {
   bytes = 0;
 
   update(data: Buffer): void {
-    if (this.bytes === 0 && this.hash === null && this.first === null) {
+    if (this.hash === null && this.first === null) {
       this.first = data;
     } else {
       if (!this.hash) {

@@ -63,9 +63,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (n < 0) return this.readToEof();
     if (this.size > 0) return Promise.resolve(this.takeUpTo(n));
     if (this.eof) return this.error ? Promise.reject(this.error) : Promise.resolve(EMPTY);
-    // Nothing buffered: the next chunk (or EOF) settles this promise directly, with no
-    // intermediate wake-up promise (one promise per read that has to wait).
-    this.letBytesIn();
+    // Nothing buffered (so the source is not paused: take() resumed it below the high-water
+    // mark): the next chunk or EOF settles this promise directly, with no wake-up promise.
     return new Promise<Buffer>((resolve, reject) => {
       this.pendingRead = { n, resolve, reject };
     });
@@ -207,18 +206,14 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   private waitForData(): Promise<void> {
     this.throwIfError();
-    this.letBytesIn();
-    return new Promise((resolve) => {
-      this.wake = resolve;
-    });
-  }
-
-  /** The caller needs more than the high-water mark holds (a long line, say): resume the source. */
-  private letBytesIn(): void {
     if (this.paused) {
+      // The caller needs more than the high-water mark holds (a long line): let bytes in.
       this.paused = false;
       this.source.resume();
     }
+    return new Promise((resolve) => {
+      this.wake = resolve;
+    });
   }
 
   private notify(): void {
