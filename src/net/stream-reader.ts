@@ -63,8 +63,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (n < 0) return this.readToEof();
     if (this.size > 0) return Promise.resolve(this.takeUpTo(n));
     if (this.eof) return this.error ? Promise.reject(this.error) : Promise.resolve(EMPTY);
-    // Nothing buffered (so the source is not paused: take() resumed it below the high-water
-    // mark): the next chunk or EOF settles this promise directly, with no wake-up promise.
+    // Nothing buffered: the next chunk or EOF settles this promise directly, with no wake-up
+    // promise. (A source paused with nothing buffered — a high-water mark of 0 — is resumed.)
+    this.resumeIfPaused();
     return new Promise<Buffer>((resolve, reject) => {
       this.pendingRead = { n, resolve, reject };
     });
@@ -206,14 +207,18 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   private waitForData(): Promise<void> {
     this.throwIfError();
-    if (this.paused) {
-      // The caller needs more than the high-water mark holds (a long line): let bytes in.
-      this.paused = false;
-      this.source.resume();
-    }
+    // The caller needs more than the high-water mark holds (a long line): let bytes in.
+    this.resumeIfPaused();
     return new Promise((resolve) => {
       this.wake = resolve;
     });
+  }
+
+  private resumeIfPaused(): void {
+    if (this.paused) {
+      this.paused = false;
+      this.source.resume();
+    }
   }
 
   private notify(): void {

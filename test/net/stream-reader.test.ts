@@ -189,6 +189,18 @@ describe('a read(n) waiting for bytes', () => {
     expect(s(await r.read(10))).toBe('def');
   });
 
+  it('resumes a source paused with nothing buffered (a high-water mark of 0)', async () => {
+    const { src, push } = source();
+    const r = new StreamReader(src, { highWaterMark: 0 });
+    push('ab');
+    await tick();
+    expect(src.isPaused()).toBe(true);
+    expect(s(await r.read(10))).toBe('ab');
+    const p = r.read(10);
+    push('cd');
+    expect(s(await p)).toBe('cd');
+  });
+
   it('gets an empty Buffer at EOF', async () => {
     const { src, end } = source();
     const r = new StreamReader(src);
