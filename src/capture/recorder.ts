@@ -1,5 +1,5 @@
 import type { Leniency, LeniencyKind } from '../http/leniency.js';
-import type { WireEvent, WireListener } from '../wire/events.js';
+import { rawOnlyListener, type WireEvent, type WireListener } from '../wire/events.js';
 import type { CapturedExchange } from './exchange.js';
 
 const r3 = (v: number): number => Math.round(v * 1000) / 1000;
@@ -31,7 +31,8 @@ export class CaptureRecorder {
     return this.open.size;
   }
 
-  readonly onWire: WireListener = (ev: WireEvent): void => {
+  // Raw-only: it keeps `read` events and never looks at the `recv` labels.
+  readonly onWire: WireListener = rawOnlyListener((ev: WireEvent): void => {
     if (ev.type === 'open') {
       this.open.set(ev.conn, {
         ex: {
@@ -126,5 +127,5 @@ export class CaptureRecorder {
         break;
       }
     }
-  };
+  });
 }

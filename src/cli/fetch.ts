@@ -7,7 +7,7 @@ import type { HttpResponse } from '../client/response.js';
 import type { RequestOptions } from '../client/options.js';
 import type { CaptureSink } from '../capture/sink.js';
 import { RawcrawlError } from '../errors.js';
-import type { WireListener } from '../wire/events.js';
+import { chainListeners } from '../wire/events.js';
 import { wireTraceWriter } from '../wire/trace-writer.js';
 import { EXIT, type Io } from './io.js';
 import { tlsFromFlags } from './tls-flags.js';
@@ -34,14 +34,6 @@ interface FetchFlags {
 }
 
 /** One listener that calls each given one in turn. */
-export function chainListeners(listeners: Array<WireListener | undefined>): WireListener | undefined {
-  const list = listeners.filter((l): l is WireListener => l !== undefined);
-  if (list.length <= 1) return list[0];
-  return (ev) => {
-    for (const l of list) l(ev);
-  };
-}
-
 export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
   return new Command('fetch')
     .description('fetch one URL with the raw-socket client and print the body')

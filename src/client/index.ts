@@ -10,5 +10,5 @@ export type { Framing } from '../http/framing.js';
 export type { Leniency, LeniencyKind } from '../http/leniency.js';
 export type { HeadersInit } from '../http/request-writer.js';
 export { WireFormatter, escapeBytes, type WireFormatOptions } from '../wire/format.js';
-export type { WireEvent, WireEventBody, WireListener, WirePart } from '../wire/events.js';
+export { chainListeners, rawOnlyListener, type WireEvent, type WireEventBody, type WireListener, type WirePart } from '../wire/events.js';
 export { RawcrawlError, ERROR_CODES, isRawcrawlError, type ErrorCode } from '../errors.js';

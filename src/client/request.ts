@@ -199,7 +199,8 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
   const parser = new ResponseParser({
     method: o.method,
     maxHeaderBytes: o.maxHeaderBytes,
-    ...(emit ? { onSegment: (part, data, offset) => emit({ type: 'recv', part, data, offset }) } : {}),
+    // A raw-only listener keeps the reads themselves: no labelled segments are cut for it.
+    ...(emit && !onWire?.rawOnly ? { onSegment: (part, data, offset) => emit({ type: 'recv', part, data, offset }) } : {}),
   });
   const assembler = new ResponseAssembler({ method: o.method, decompress: o.decompress, maxBodyBytes: o.maxBodyBytes });
   let closeReason = 'complete';

@@ -181,7 +181,19 @@ export async function openConnection(hostIn: string, port: number, options: Conn
       throw new RawcrawlError('ERR_CONNECT', `cannot connect to ${hostIn}:${port}: ${code}`, { cause: lastError });
     }
     const connectMs = performance.now() - t0;
-    trace?.({ type: 'connected', local: `${socket.localAddress}:${socket.localPort}`, remote: `${socket.remoteAddress}:${socket.remotePort}` });
+    if (trace) {
+      // The remote end is the address just connected to; the local end costs a getsockname(),
+      // made only for a listener that reads it (the trace does, a capture does not).
+      const s: net.Socket = socket;
+      let local: string | undefined;
+      trace({
+        type: 'connected',
+        get local(): string {
+          return (local ??= `${s.localAddress}:${s.localPort}`);
+        },
+        remote: `${remoteAddress}:${port}`,
+      });
+    }
 
     let tlsMs = connectMs;
     let watch: CloseNotifyWatch | null = null;

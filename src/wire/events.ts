@@ -7,7 +7,11 @@ export type WirePart = 'head' | 'framing' | 'body' | 'trailer' | 'unparsed';
 export type WireEventBody =
   | { type: 'open'; url: string; host: string; port: number; tls: boolean }
   | { type: 'dns'; host: string; address: string; family: number; ms: number }
-  | { type: 'connected'; local: string; remote: string }
+  /**
+   * `remote` is the address connected to. `local` ("ip:port") is asked of the socket when first
+   * read: read it during the event, not after the connection closed.
+   */
+  | { type: 'connected'; readonly local: string; remote: string }
   | {
       type: 'tls';
       protocol: string;
@@ -51,4 +55,31 @@ export type WireEvent = WireEventBody & {
   t: number;
 };
 
-export type WireListener = (event: WireEvent) => void;
+export interface WireListener {
+  (event: WireEvent): void;
+  /**
+   * True for a listener that keeps the raw bytes (`read` and `send` events) and ignores the
+   * `recv` events that label them: request() then does not cut each response into labelled
+   * segments for it (a dozen or more events per page). The capture sink's listener is one.
+   * Absent or false: every event is delivered.
+   */
+  readonly rawOnly?: boolean;
+}
+
+/** Makes `listener` a raw-only WireListener (see WireListener.rawOnly). */
+export function rawOnlyListener(listener: (event: WireEvent) => void): WireListener {
+  return Object.assign(listener, { rawOnly: true as const });
+}
+
+/**
+ * One listener that calls each of `listeners` in order (undefined entries skipped); it is
+ * raw-only when every one of them is.
+ */
+export function chainListeners(listeners: ReadonlyArray<WireListener | undefined>): WireListener | undefined {
+  const list = listeners.filter((l): l is WireListener => l !== undefined);
+  if (list.length <= 1) return list[0];
+  const chained = (ev: WireEvent): void => {
+    for (const l of list) l(ev);
+  };
+  return list.every((l) => l.rawOnly === true) ? rawOnlyListener(chained) : chained;
+}

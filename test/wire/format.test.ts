@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
 import { WireFormatter, escapeBytes } from '../../src/wire/format.js';
 import { wireTraceWriter } from '../../src/wire/trace-writer.js';
-import type { WireEvent } from '../../src/wire/events.js';
+import { chainListeners, rawOnlyListener, type WireEvent } from '../../src/wire/events.js';
 import { request } from '../../src/client/request.js';
 import { rawServer, response, type RawServer, type Step } from '../helpers/raw-server.js';
 import { closeAfterEach } from '../helpers/close-after-each.js';
@@ -214,6 +214,49 @@ describe('onWire end to end', () => {
     await request(`${s.origin}/`, { onWire: (e) => events.push(e) });
     expect(events.filter((e) => e.type === 'read').length).toBeGreaterThan(wire.length / 2);
     expect(byConn(events).get(events[0]!.conn)!.recv.equals(wire)).toBe(true);
+  });
+
+  it('a raw-only listener gets every byte in its reads and no recv labels; chained with a full listener, both get everything', async () => {
+    const body = 'chunk of body '.repeat(40);
+    const wire = Buffer.from(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`, 'latin1');
+    const s = await serve([{ split: wire, sizes: [7, 30, 100] }, { hold: true }]);
+    const raw: WireEvent[] = [];
+    const onlyRaw = rawOnlyListener((e) => raw.push(e));
+    expect(onlyRaw.rawOnly).toBe(true);
+    await request(`${s.origin}/a`, { onWire: onlyRaw });
+    const c = byConn(raw).get(raw[0]!.conn)!;
+    expect(c.readData.equals(wire)).toBe(true);
+    expect(c.send.equals(s.requests[0]!)).toBe(true);
+    expect(c.types.filter((t) => t.startsWith('recv'))).toEqual([]);
+    expect(c.types).toEqual(expect.arrayContaining(['open', 'connected', 'send', 'read', 'head-end', 'body-end', 'close']));
+
+    // Chained: the chain is raw-only only when every listener is, so the full one still gets labels.
+    const raw2: WireEvent[] = [];
+    const full: WireEvent[] = [];
+    const both = chainListeners([rawOnlyListener((e) => raw2.push(e)), (e) => full.push(e)])!;
+    expect(both.rawOnly).not.toBe(true);
+    expect(chainListeners([onlyRaw, rawOnlyListener(() => {})])!.rawOnly).toBe(true);
+    expect(chainListeners([undefined, onlyRaw])).toBe(onlyRaw);
+    await request(`${s.origin}/b`, { onWire: both });
+    const f = byConn(full).get(full[0]!.conn)!;
+    expect(f.recv.equals(wire)).toBe(true);
+    expect(f.types).toContain('recv:framing');
+    expect(byConn(raw2).get(raw2[0]!.conn)!.readData.equals(wire)).toBe(true);
+  });
+
+  it('the connected event names the address connected to and, read during the event, the local end', async () => {
+    const s = await serve([{ send: response('200 OK', [['Content-Length', 2]], 'hi') }, { end: true }]);
+    let local = '';
+    let remote = '';
+    await request(`${s.origin}/`, {
+      onWire: (e) => {
+        if (e.type === 'connected') ({ local, remote } = e);
+      },
+    });
+    expect(remote).toBe(`127.0.0.1:${s.port}`);
+    expect(local).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(Number(local.split(':')[1])).not.toBe(s.port);
+    expect(Number(local.split(':')[1])).toBeGreaterThan(0);
   });
 
   it('a connection that fails to connect still opens and closes in the trace', async () => {
