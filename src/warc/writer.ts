@@ -1,7 +1,7 @@
 import { closeSync, openSync, writeSync, writevSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CapturedExchange } from '../capture/exchange.js';
-import { scanResponse } from '../capture/replay-response.js';
+import { scanResponse, type ResponseRecord } from '../capture/replay-response.js';
 import { RawcrawlError } from '../errors.js';
 import { exchangeRecords, type ExchangeRecord } from './exchange-records.js';
 import { storedGzipMember } from './gzip-member.js';
@@ -58,6 +58,23 @@ export interface WrittenExchange {
   response: WarcLocation | null;
   request: WarcLocation | null;
   metadata: WarcLocation;
+}
+
+/** Media types whose bytes are compressed by their format (images, audio, video, archives, fonts). */
+const COMPRESSED_TYPE =
+  /^(?:image\/(?:jpeg|pjpeg|png|apng|gif|webp|avif|heic|heif|jxl)|audio\/|video\/|font\/woff2?|application\/(?:zip|gzip|x-gzip|zstd|x-7z-compressed|x-rar-compressed|vnd\.rar|x-bzip2|x-xz|x-lzip|ogg))\b/i;
+
+/**
+ * True when the response's payload is compressed already: it has a Content-Encoding other than
+ * identity, or a Content-Type in COMPRESSED_TYPE. Deflate would not shrink such a record.
+ */
+export function alreadyCompressed(scan: Pick<ResponseRecord, 'headers'>): boolean {
+  for (const [name, value] of scan.headers) {
+    const n = name.toLowerCase();
+    if (n === 'content-encoding' && value.trim() !== '' && value.trim().toLowerCase() !== 'identity') return true;
+    if (n === 'content-type' && COMPRESSED_TYPE.test(value.trim())) return true;
+  }
+  return false;
 }
 
 /** `crawl.warc.gz` → `crawl-00001.warc.gz`, … (wget numbers its rotated files the same way). */
@@ -118,9 +135,13 @@ export class WarcWriter implements ExchangeWriter {
     // Only the response is compressed: request and metadata records are a few hundred bytes to
     // a few KB, where setting up a zlib engine costs more than the bytes it saves, so they go
     // into stored members (still gzip, still one member per record).
+    // A payload that is compressed already (a content coding, or an image, audio, video or
+    // archive type) would not shrink: its record is stored too, as deflating it costs about as
+    // much CPU as a page of text and gains a few bytes of HTTP head.
+    const deflateResponse = !alreadyCompressed(scan);
     const members = records.map((r) => {
       if (!this.gzip) return formatRecord(r.fields, r.block);
-      return r.type === 'response' ? this.gzipper.gzip(r.fields, r.block) : storedGzipMember(formatRecord(r.fields, r.block));
+      return r.type === 'response' && deflateResponse ? this.gzipper.gzip(r.fields, r.block) : storedGzipMember(formatRecord(r.fields, r.block));
     });
     const done = this.tail.then(() => this.place(index, records, members));
     this.tail = done.catch((err: unknown) => {

@@ -8,6 +8,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { WARCParser, type WARCRecord } from 'warcio';
 import { request } from '../../src/client/request.js';
 import { createCaptureSink } from '../../src/capture/sink.js';
+import { alreadyCompressed } from '../../src/warc/writer.js';
 import { rawServers, response } from '../helpers/raw-server.js';
 
 const serve = rawServers();
@@ -187,6 +188,58 @@ describe('WARC output read back with warcio', () => {
       }
     }
     expect(recs.filter((r) => r.type === 'response')).toHaveLength(3);
+  });
+
+  it('stores the response record of a payload compressed already (content-coded, image, video, archive) instead of deflating it again', async () => {
+    const text = Buffer.from(`<!doctype html><p>${'a page of ordinary text, '.repeat(800)}</p>`);
+    const gz = gzipSync(text);
+    const png = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), createHash('sha512').update('x').digest(), Buffer.alloc(3000, 7)]);
+    const bodies: Record<string, Buffer> = {
+      '/gz': response('200 OK', [['Content-Type', 'text/html'], ['Content-Encoding', 'gzip'], ['Content-Length', gz.length]], gz),
+      '/png': response('200 OK', [['Content-Type', 'image/png'], ['Content-Length', png.length]], png),
+      '/text': response('200 OK', [['Content-Type', 'text/html'], ['Content-Encoding', 'identity'], ['Content-Length', text.length]], text),
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-warc-'));
+    const file = join(dir, 'coded.warc.gz');
+    const sink = createCaptureSink({ warcFile: file });
+    for (const [path, wire] of Object.entries(bodies)) {
+      const s = await serve([{ send: wire }, { hold: true }]);
+      await request(`${s.origin}${path}`, { onWire: sink.onWire, decompress: false });
+    }
+    await sink.close();
+    const recs = await readWithWarcio(file);
+    const bytes = readFileSync(file);
+    const ends = [...recs.slice(1).map((r) => r.offset), bytes.length];
+    const btypes: Record<string, number> = {};
+    for (const [i, r] of recs.entries()) {
+      if (r.type !== 'response') continue;
+      const member = bytes.subarray(r.offset, ends[i]);
+      const path = new URL(r.record.warcTargetURI!).pathname;
+      btypes[path] = (member[10]! >> 1) & 3;
+      // Stored or deflated, the record holds the payload exactly as it came.
+      expect(r.raw.equals(bodies[path]!.subarray(bodies[path]!.indexOf('\r\n\r\n') + 4))).toBe(true);
+    }
+    expect(btypes).toEqual({ '/gz': 0, '/png': 0, '/text': expect.any(Number) });
+    expect(btypes['/text']).not.toBe(0);
+  });
+
+  it.each([
+    [[['Content-Encoding', 'gzip']], true],
+    [[['content-encoding', ' BR ']], true],
+    [[['Content-Encoding', 'identity']], false],
+    [[['Content-Encoding', '']], false],
+    [[['Content-Type', 'image/png']], true],
+    [[['Content-Type', 'IMAGE/JPEG; foo=bar']], true],
+    [[['Content-Type', 'video/mp4']], true],
+    [[['Content-Type', 'application/zip']], true],
+    [[['Content-Type', 'font/woff2']], true],
+    [[['Content-Type', 'image/svg+xml']], false],
+    [[['Content-Type', 'image/bmp']], false],
+    [[['Content-Type', 'text/html; charset=utf-8']], false],
+    [[['Content-Type', 'application/zipper']], false],
+    [[], false],
+  ] as Array<[Array<[string, string]>, boolean]>)('alreadyCompressed(%j) is %s', (headers, expected) => {
+    expect(alreadyCompressed({ headers })).toBe(expected);
   });
 
   it('rotates at --warc-max-size: each file starts with warcinfo and keeps an exchange whole', async () => {
