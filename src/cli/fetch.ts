@@ -33,7 +33,6 @@ interface FetchFlags {
   warcMaxSize?: number;
 }
 
-/** One listener that calls each given one in turn. */
 export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
   return new Command('fetch')
     .description('fetch one URL with the raw-socket client and print the body')

@@ -1,6 +1,7 @@
 /**
  * What happened on one connection, event by event. Every byte sent appears in exactly one
- * `send` event and every byte received in exactly one `recv` event, in stream order.
+ * `send` event, and every byte received in exactly one `read` event and (except for a raw-only
+ * listener, see WireListener.rawOnly) in exactly one `recv` event, in stream order.
  */
 export type WirePart = 'head' | 'framing' | 'body' | 'trailer' | 'unparsed';
 
@@ -60,8 +61,9 @@ export interface WireListener {
   /**
    * True for a listener that keeps the raw bytes (`read` and `send` events) and ignores the
    * `recv` events that label them: request() then does not cut each response into labelled
-   * segments for it (a dozen or more events per page). The capture sink's listener is one.
-   * Absent or false: every event is delivered.
+   * segments for it (a dozen or more events per page); only bytes past the end of a response,
+   * or left after an error, still come as one `recv` of part `unparsed`. The capture sink's
+   * listener is one. Absent or false: every event is delivered.
    */
   readonly rawOnly?: boolean;
 }
