@@ -68,9 +68,14 @@ export interface WireListener {
   readonly rawOnly?: boolean;
 }
 
-/** Makes `listener` a raw-only WireListener (see WireListener.rawOnly). */
+/**
+ * A raw-only WireListener (see WireListener.rawOnly) that calls `listener`; `listener` itself is
+ * left as it was, so it can still be used elsewhere as a listener that gets every event.
+ */
 export function rawOnlyListener(listener: (event: WireEvent) => void): WireListener {
-  return Object.assign(listener, { rawOnly: true as const });
+  const raw = (event: WireEvent): void => listener(event);
+  raw.rawOnly = true as const;
+  return raw;
 }
 
 /**

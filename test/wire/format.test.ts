@@ -221,8 +221,13 @@ describe('onWire end to end', () => {
     const wire = Buffer.from(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`, 'latin1');
     const s = await serve([{ split: wire, sizes: [7, 30, 100] }, { hold: true }]);
     const raw: WireEvent[] = [];
-    const onlyRaw = rawOnlyListener((e) => raw.push(e));
+    const keep = (e: WireEvent): void => {
+      raw.push(e);
+    };
+    const onlyRaw = rawOnlyListener(keep);
     expect(onlyRaw.rawOnly).toBe(true);
+    // The function given is left a full listener.
+    expect((keep as { rawOnly?: boolean }).rawOnly).toBeUndefined();
     await request(`${s.origin}/a`, { onWire: onlyRaw });
     const c = byConn(raw).get(raw[0]!.conn)!;
     expect(c.readData.equals(wire)).toBe(true);
