@@ -8,15 +8,8 @@ export function isKnownCoding(coding: string): boolean {
   return KNOWN.has(coding);
 }
 
-/** Content-Encoding values in the order they were applied, lower-cased, identity dropped. */
-export function parseCodings(value: string | null): string[] {
-  if (!value) return [];
-  return value
-    .split(',')
-    .map((c) => c.trim().toLowerCase())
-    .filter((c) => c !== '' && c !== 'identity');
-}
-
+// Content-Encoding list parsing is HTTP grammar (the WARC writer uses it too): it lives in http/.
+export { parseCodings } from '../http/abnf.js';
 
 interface StageCallbacks {
   data(b: Buffer): void;

@@ -44,6 +44,18 @@ export function isFieldName(name: string, lower: string): boolean {
 }
 
 /**
+ * RFC 9110 §8.4: a Content-Encoding value as the codings in the order they were applied,
+ * lower-cased, identity dropped.
+ */
+export function parseCodings(value: string | null): string[] {
+  if (!value) return [];
+  return value
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity');
+}
+
+/**
  * RFC 9110 §5.5: field-value octets. CR, LF and NUL are never allowed (they are what makes
  * header injection and request smuggling possible); other controls are tolerated as browsers do.
  */

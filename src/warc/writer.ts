@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import type { CapturedExchange } from '../capture/exchange.js';
 import { scanResponse, type ResponseRecord } from '../capture/replay-response.js';
 import { RawcrawlError } from '../errors.js';
+import { isFieldName, parseCodings } from '../http/abnf.js';
 import { exchangeRecords, type ExchangeRecord } from './exchange-records.js';
 import { storedGzipMember } from './gzip-member.js';
 import { formatRecord, newRecordId, RecordGzipper, warcDate, type WarcField } from './record.js';
@@ -70,9 +71,8 @@ const COMPRESSED_TYPE =
  */
 export function alreadyCompressed(scan: Pick<ResponseRecord, 'headers'>): boolean {
   for (const [name, value] of scan.headers) {
-    const n = name.toLowerCase();
-    if (n === 'content-encoding' && value.trim() !== '' && value.trim().toLowerCase() !== 'identity') return true;
-    if (n === 'content-type' && COMPRESSED_TYPE.test(value.trim())) return true;
+    if (isFieldName(name, 'content-encoding') && parseCodings(value).length > 0) return true;
+    if (isFieldName(name, 'content-type') && COMPRESSED_TYPE.test(value.trim())) return true;
   }
   return false;
 }
