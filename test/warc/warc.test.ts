@@ -64,6 +64,20 @@ const HTML = Buffer.from('<!doctype html><title>t</title><p>h\xe9llo \x00 binary
 const CHUNKED = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Sum: 11\r\n\r\n';
 const GZ = gzipSync(Buffer.from('compressed '.repeat(100)));
 
+/**
+ * Each record's own gzip member in a .warc.gz, and its first deflate block's BTYPE (RFC 1951
+ * §3.2.3: bits 1-2 of the byte just after the 10-byte gzip header; 00 stored, 01 fixed Huffman,
+ * 10 dynamic Huffman).
+ */
+function gzipMembers(file: string, recs: Read[]): Array<{ member: Buffer; btype: number }> {
+  const bytes = readFileSync(file);
+  const ends = [...recs.slice(1).map((r) => r.offset), bytes.length];
+  return recs.map((r, i) => {
+    const member = bytes.subarray(r.offset, ends[i]);
+    return { member, btype: (member[10]! >> 1) & 3 };
+  });
+}
+
 describe('WARC output read back with warcio', () => {
   it('holds warcinfo, then request/response/metadata per exchange, with exact bytes, digests and seekable offsets', async () => {
     const cl = await serve([{ send: response('200 OK', [['Content-Type', 'text/html'], ['Content-Length', HTML.length]], HTML) }, { hold: true }]);
@@ -170,14 +184,10 @@ describe('WARC output read back with warcio', () => {
     for (let i = 0; i < 3; i++) await request(`${s.origin}/k${i}`, { onWire: sink.onWire });
     await sink.close();
     const recs = await readWithWarcio(file);
-    const bytes = readFileSync(file);
-    const ends = [...recs.slice(1).map((r) => r.offset), bytes.length];
+    const members = gzipMembers(file, recs);
     for (const [i, r] of recs.entries()) {
-      const member = bytes.subarray(r.offset, ends[i]);
+      const { member, btype } = members[i]!;
       const plain = gunzipSync(member);
-      // RFC 1951 §3.2.3: BTYPE, bits 1-2 of the first block header byte (just after the 10-byte
-      // gzip header): 00 stored, 01 fixed Huffman, 10 dynamic Huffman.
-      const btype = (member[10]! >> 1) & 3;
       if (r.type === 'response') {
         expect(btype).not.toBe(0);
         expect(member.length).toBeLessThan(plain.length / 4);
@@ -208,14 +218,12 @@ describe('WARC output read back with warcio', () => {
     }
     await sink.close();
     const recs = await readWithWarcio(file);
-    const bytes = readFileSync(file);
-    const ends = [...recs.slice(1).map((r) => r.offset), bytes.length];
+    const members = gzipMembers(file, recs);
     const btypes: Record<string, number> = {};
     for (const [i, r] of recs.entries()) {
       if (r.type !== 'response') continue;
-      const member = bytes.subarray(r.offset, ends[i]);
       const path = new URL(r.record.warcTargetURI!).pathname;
-      btypes[path] = (member[10]! >> 1) & 3;
+      btypes[path] = members[i]!.btype;
       // Stored or deflated, the record holds the payload exactly as it came.
       expect(r.raw.equals(bodies[path]!.subarray(bodies[path]!.indexOf('\r\n\r\n') + 4))).toBe(true);
     }
@@ -228,6 +236,8 @@ describe('WARC output read back with warcio', () => {
     [[['content-encoding', ' BR ']], true],
     [[['Content-Encoding', 'identity']], false],
     [[['Content-Encoding', '']], false],
+    [[['Content-Encoding', 'identity, Identity']], false],
+    [[['Content-Encoding', 'identity, gzip']], true],
     [[['Content-Type', 'image/png']], true],
     [[['Content-Type', 'IMAGE/JPEG; foo=bar']], true],
     [[['Content-Type', 'video/mp4']], true],
