@@ -6,7 +6,8 @@ export interface ExchangeRecord {
   type: 'request' | 'response' | 'metadata';
   id: string;
   fields: WarcField[];
-  block: Buffer;
+  /** The exchange's bytes, or (metadata) text written as UTF-8. */
+  block: Buffer | string;
 }
 
 /** WARC-Truncated (§5.13) for a response that did not arrive whole. */
@@ -29,13 +30,13 @@ function truncation(ex: CapturedExchange): string | null {
 }
 
 /** The capture facts wget would put in its log: timings, reads, TLS, leniencies, error. */
-function metadataBlock(ex: CapturedExchange, scan: ResponseRecord): Buffer {
+function metadataBlock(ex: CapturedExchange, scan: ResponseRecord): string {
   // Fields added to the one-shape literal (a spread copy would make a slow dictionary again).
   const facts: ExchangeFacts & { requestBytes?: number; responseBytes?: number; record?: ResponseRecord } = exchangeFacts(ex);
   facts.requestBytes = ex.request.length;
   facts.responseBytes = ex.response.length;
   facts.record = scan;
-  return Buffer.from(JSON.stringify(facts) + '\n', 'utf8');
+  return `${JSON.stringify(facts)}\n`;
 }
 
 /**

@@ -7,22 +7,56 @@ import zlib from 'node:zlib';
  * WARC request and metadata records are that small. Any gzip reader reads it.
  */
 export function storedGzipMember(data: Buffer): Buffer {
-  const blocks = Math.max(1, Math.ceil(data.length / 0xffff));
-  const out = Buffer.allocUnsafe(10 + blocks * 5 + data.length + 8);
-  // ID1 ID2 CM=8 (deflate) FLG=0 MTIME=0 XFL=0 OS=255 (unknown)
-  out.set([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff], 0);
-  let at = 10;
+  if (data.length <= MAX_STORED_BLOCK) {
+    const out = Buffer.allocUnsafe(STORED_HEAD + data.length + STORED_TAIL);
+    data.copy(out, STORED_HEAD);
+    wrapStoredInPlace(out, 0, STORED_HEAD + data.length);
+    return out;
+  }
+  const blocks = Math.ceil(data.length / MAX_STORED_BLOCK);
+  const out = Buffer.allocUnsafe(GZIP_HEADER.length + blocks * 5 + data.length + STORED_TAIL);
+  out.set(GZIP_HEADER, 0);
+  let at = GZIP_HEADER.length;
   for (let b = 0; b < blocks; b++) {
-    const piece = data.subarray(b * 0xffff, (b + 1) * 0xffff);
-    out[at] = b === blocks - 1 ? 1 : 0; // BFINAL, BTYPE=00 (stored)
-    out.writeUInt16LE(piece.length, at + 1);
-    out.writeUInt16LE(~piece.length & 0xffff, at + 3);
+    const piece = data.subarray(b * MAX_STORED_BLOCK, (b + 1) * MAX_STORED_BLOCK);
+    blockHeader(out, at, piece.length, b === blocks - 1);
     piece.copy(out, at + 5);
     at += 5 + piece.length;
   }
   out.writeUInt32LE(crc32(data), at);
   out.writeUInt32LE(data.length >>> 0, at + 4);
   return out;
+}
+
+/** ID1 ID2 CM=8 (deflate) FLG=0 MTIME=0 XFL=0 OS=255 (unknown). */
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+/** The most one stored block holds. */
+export const MAX_STORED_BLOCK = 0xffff;
+/** Bytes before the data of a one-block stored member: gzip header and block header. */
+export const STORED_HEAD = GZIP_HEADER.length + 5;
+/** Bytes after it: CRC-32 and size. */
+export const STORED_TAIL = 8;
+
+function blockHeader(out: Buffer, at: number, length: number, last: boolean): void {
+  out[at] = last ? 1 : 0; // BFINAL, BTYPE=00 (stored)
+  out.writeUInt16LE(length, at + 1);
+  out.writeUInt16LE(~length & 0xffff, at + 3);
+}
+
+/**
+ * Makes the bytes at `out[at + STORED_HEAD, end)` (at most MAX_STORED_BLOCK of them) a stored gzip
+ * member where they are: writes the headers before them and the CRC and size after. The member
+ * ends at `end + STORED_TAIL`, which is returned. For a record formatted straight into a buffer.
+ */
+export function wrapStoredInPlace(out: Buffer, at: number, end: number): number {
+  const start = at + STORED_HEAD;
+  const length = end - start;
+  if (length < 0 || length > MAX_STORED_BLOCK) throw new RangeError(`a one-block stored member holds 0 to ${MAX_STORED_BLOCK} bytes, not ${length}`);
+  out.set(GZIP_HEADER, at);
+  blockHeader(out, at + GZIP_HEADER.length, length, true);
+  out.writeUInt32LE(crc32(out.subarray(start, end)), end);
+  out.writeUInt32LE(length, end + 4);
+  return end + STORED_TAIL;
 }
 
 let table: Uint32Array | null = null;

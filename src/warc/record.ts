@@ -19,7 +19,7 @@ export function warcDate(iso: string): string {
 }
 
 /** The record head: version line, named fields, WARC-Block-Digest and Content-Length, blank line (§4). */
-function recordHead(fields: WarcField[], block: Buffer): string {
+export function recordHead(fields: WarcField[], block: Buffer): string {
   let head = `${WARC_VERSION}\r\n`;
   for (const [n, v] of fields) {
     // A field value must not break the record's framing (§4: no CR or LF outside folding).
@@ -29,7 +29,7 @@ function recordHead(fields: WarcField[], block: Buffer): string {
   return `${head}WARC-Block-Digest: ${sha1Label(block)}\r\nContent-Length: ${block.length}\r\n\r\n`;
 }
 
-const RECORD_END = Buffer.from('\r\n\r\n');
+export const RECORD_END = Buffer.from('\r\n\r\n');
 
 /**
  * One record: version line, named fields, WARC-Block-Digest and Content-Length (added here),
@@ -104,6 +104,36 @@ export class GzipEngine {
     return this.handle ? this.deflate(data) : gzipSync(data, { level: this.level });
   }
 
+  /**
+   * The pieces, one after another, as one gzip member written into `out` from `at`: no
+   * concatenated input and no output buffer of its own. Returns where the member ends, or -1
+   * when `out` has not room enough from `at` (nothing after `at` is then meaningful). It needs a
+   * byte to spare past the member's end: zlib does not tell a full buffer from a finished member.
+   */
+  gzipInto(pieces: readonly Buffer[], out: Buffer, at: number): number {
+    if (!this.handle) {
+      const member = gzipSync(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces), { level: this.level });
+      if (at + member.length > out.length) return -1;
+      return at + member.copy(out, at);
+    }
+    const handle = this.handle;
+    const state = this.state!;
+    handle.reset();
+    let outOff = at;
+    for (let i = 0; i < pieces.length; i++) {
+      const piece = pieces[i]!;
+      const room = out.length - outOff;
+      if (room === 0) return -1;
+      handle.writeSync(i === pieces.length - 1 ? zlib.constants.Z_FINISH : zlib.constants.Z_NO_FLUSH, piece, 0, piece.length, out, outOff, room);
+      if (this.error) throw this.error;
+      const availOut = state[0]!;
+      outOff += room - availOut;
+      // Output left over means the piece was taken whole (and, for the last, the member ended).
+      if (availOut === 0) return -1;
+    }
+    return outOff;
+  }
+
   close(): void {
     this.stream.close();
   }
@@ -167,6 +197,11 @@ export class RecordGzipper {
    */
   member(record: Buffer): Buffer {
     return record.length < STORE_BELOW ? storedGzipMember(record) : this.engine.gzip(record);
+  }
+
+  /** The pieces as one deflated gzip member in `out` from `at`: see GzipEngine.gzipInto(). */
+  gzipInto(pieces: readonly Buffer[], out: Buffer, at: number): number {
+    return this.engine.gzipInto(pieces, out, at);
   }
 
   close(): void {

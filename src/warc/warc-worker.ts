@@ -86,6 +86,8 @@ function pump(): boolean {
       const e = ring.take()!;
       write(e.id, JSON.parse(e.facts) as ExchangeFacts, e.request, e.response, () => e.release());
     } else {
+      // The turn's exchanges go to the file in one write, before poll() answers for them.
+      if (any) writer.flush();
       return any;
     }
     expected++;

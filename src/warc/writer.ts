@@ -5,8 +5,8 @@ import { scanResponse, type ResponseRecord } from '../capture/replay-response.js
 import { RawcrawlError } from '../errors.js';
 import { isFieldName, parseCodings } from '../http/abnf.js';
 import { exchangeRecords, type ExchangeRecord } from './exchange-records.js';
-import { storedGzipMember } from './gzip-member.js';
-import { formatRecord, newRecordId, RecordGzipper, warcDate, type WarcField } from './record.js';
+import { MAX_STORED_BLOCK, STORED_HEAD, STORED_TAIL, storedGzipMember, wrapStoredInPlace } from './gzip-member.js';
+import { formatRecord, newRecordId, RECORD_END, recordHead, RecordGzipper, STORE_BELOW, warcDate, type WarcField } from './record.js';
 
 export interface WarcWriterOptions {
   /** First file's path; `.warc.gz` writes one gzip member per record, `.warc` writes plain. */
@@ -84,11 +84,21 @@ export function rotatedName(first: string, index: number): string {
   return `${m[1]}-${String(index).padStart(5, '0')}${m[2] ?? ''}`;
 }
 
+/** The records buffer's usual size, and how many queued bytes make a write at once. */
+const OUT_BYTES = 256 * 1024;
+const FLUSH_AT = 128 * 1024;
+
+/** Bytes a deflated member of `n` input bytes can take, with room to spare (deflate grows incompressible data by a few bytes per 16 KB). */
+const deflateBound = (n: number): number => n + (n >> 8) + 256;
+
 /**
  * Writes WARC/1.1 files (ISO 28500:2017): a warcinfo record first in each file, then request,
  * response and metadata records per exchange, kept together in one file, exchanges in the order
- * writeExchange() was called. Each record is its own gzip member (zlib, synchronously); the file
- * writes are synchronous and in order, so a location is final when its promise resolves.
+ * writeExchange() was called. Each record is its own gzip member. Exchanges are formatted,
+ * digested and compressed into one reused buffer (no buffer per record, no copy of the page
+ * before zlib) and written together, synchronously, once the current task is done (or sooner
+ * when FLUSH_AT bytes wait): one system call for a batch instead of one per exchange. An
+ * exchange's promise resolves once its bytes are written.
  */
 export class WarcWriter implements ExchangeWriter {
   /** Every file opened, in order. */
@@ -96,14 +106,23 @@ export class WarcWriter implements ExchangeWriter {
   private fd = -1;
   /** Bytes written to the open file. */
   private size = 0;
-  /** The file index new exchanges go to (ahead of the open file while a rotation is queued). */
-  private target = 0;
-  private targetExchanges = 0;
-  private readonly warcinfoIds: string[] = [];
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Exchanges in the open file (written or waiting). */
+  private fileExchanges = 0;
+  private warcinfoId = '';
   private failure: RawcrawlError | null = null;
   private readonly gzip: boolean;
   private readonly gzipper: RecordGzipper;
+  /** Records not written yet: `out[0]` goes to the open file's offset `size`. */
+  private out: Buffer = Buffer.allocUnsafeSlow(OUT_BYTES);
+  private pendingEnd = 0;
+  private waiting: Array<{ written: WrittenExchange; resolve: (w: WrittenExchange) => void; reject: (err: RawcrawlError) => void }> = [];
+  private flushQueued = false;
+  private readonly flushSoon = (): void => {
+    this.flushQueued = false;
+    this.flush();
+  };
+  /** The response record's head, then the metadata block, before they go into `out`. */
+  private scratch: Buffer = Buffer.allocUnsafeSlow(16 * 1024);
 
   constructor(private readonly o: WarcWriterOptions) {
     checkWarcOptions(o);
@@ -113,46 +132,62 @@ export class WarcWriter implements ExchangeWriter {
   }
 
   /**
-   * Queues the exchange's records; resolves with where they were written. The response is run
-   * through the parser here, for the payload digest and the metadata record.
+   * Formats the exchange's records and queues them; resolves with where they went once they are
+   * written. The response is run through the parser here, for the payload digest and the
+   * metadata record. A record that cannot be formatted rejects this exchange only; a failed
+   * write rejects every exchange in it and every later one.
    */
   writeExchange(ex: CapturedExchange): Promise<WrittenExchange> {
     if (this.failure) return Promise.reject(this.failure);
-    // Rotation is decided when the exchange is queued, from the bytes already written: with
-    // exchanges in flight a file can end up to their size past maxSize.
-    const max = this.o.maxSize;
-    if (max !== undefined && this.targetExchanges > 0 && this.target === this.files.length - 1 && this.size >= max) {
-      this.target++;
-      this.targetExchanges = 0;
+    let written: WrittenExchange;
+    try {
+      // Rotation: from the bytes queued so far, and never before a file's first exchange.
+      const max = this.o.maxSize;
+      if (max !== undefined && this.fileExchanges > 0 && this.size + this.pendingEnd >= max) {
+        this.flush();
+        if (this.failure) return Promise.reject(this.failure);
+        this.openNext();
+      }
+      const scan = scanResponse({ response: ex.response, reads: ex.reads, peerEof: ex.peerEof, method: ex.method });
+      // A payload that is compressed already (a content coding, or an image, audio, video or
+      // archive type) would not shrink: its record is stored, as deflating it costs about as
+      // much CPU as a page of text and gains a few bytes of HTTP head.
+      written = this.format(exchangeRecords(ex, scan, this.warcinfoId), !alreadyCompressed(scan));
+    } catch (err) {
+      return Promise.reject(err instanceof RawcrawlError ? err : new RawcrawlError('ERR_STORAGE', `cannot format WARC records for ${ex.url}: ${String(err)}`, { cause: err }));
     }
-    const index = this.target;
-    this.targetExchanges++;
-    const warcinfoId = (this.warcinfoIds[index] ??= newRecordId());
-    const scan = scanResponse({ response: ex.response, reads: ex.reads, peerEof: ex.peerEof, method: ex.method });
-    const records = exchangeRecords(ex, scan, warcinfoId);
-    // Each record its own gzip member, compressed synchronously (~0.05 ms for a 20 KB page at
-    // level 1: less CPU than a thread-pool engine once its stream and callbacks are counted).
-    // Only the response is compressed: request and metadata records are a few hundred bytes to
-    // a few KB, where setting up a zlib engine costs more than the bytes it saves, so they go
-    // into stored members (still gzip, still one member per record).
-    // A payload that is compressed already (a content coding, or an image, audio, video or
-    // archive type) would not shrink: its record is stored too, as deflating it costs about as
-    // much CPU as a page of text and gains a few bytes of HTTP head.
-    const deflateResponse = !alreadyCompressed(scan);
-    const members = records.map((r) => {
-      if (!this.gzip) return formatRecord(r.fields, r.block);
-      return r.type === 'response' && deflateResponse ? this.gzipper.gzip(r.fields, r.block) : storedGzipMember(formatRecord(r.fields, r.block));
-    });
-    const done = this.tail.then(() => this.place(index, records, members));
-    this.tail = done.catch((err: unknown) => {
-      this.failure ??= err instanceof RawcrawlError ? err : new RawcrawlError('ERR_STORAGE', `WARC write failed: ${String(err)}`, { cause: err });
-    });
+    this.fileExchanges++;
+    const done = new Promise<WrittenExchange>((resolve, reject) => this.waiting.push({ written, resolve, reject }));
+    if (this.pendingEnd >= FLUSH_AT) this.flush();
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(this.flushSoon);
+    }
     return done;
   }
 
-  /** Waits for queued exchanges, closes the file; rejects with the first write error. */
+  /** Writes the queued records now and settles their exchanges. */
+  flush(): void {
+    if (this.pendingEnd === 0) return;
+    const waiting = this.waiting;
+    this.waiting = [];
+    try {
+      this.writeOut(this.pendingEnd);
+    } catch (err) {
+      this.failure ??= err as RawcrawlError;
+      for (const w of waiting) w.reject(this.failure);
+      return;
+    } finally {
+      this.pendingEnd = 0;
+      // A very large exchange grew the buffer: do not keep that much memory for the next ones.
+      if (this.out.length > 16 * OUT_BYTES) this.out = Buffer.allocUnsafeSlow(OUT_BYTES);
+    }
+    for (const w of waiting) w.resolve(w.written);
+  }
+
+  /** Writes what is queued and closes the file; rejects with the first write error. */
   async close(): Promise<void> {
-    await this.tail;
+    this.flush();
     this.gzipper.close();
     if (this.fd !== -1) {
       closeSync(this.fd);
@@ -161,18 +196,80 @@ export class WarcWriter implements ExchangeWriter {
     if (this.failure) throw this.failure;
   }
 
-  private place(index: number, records: ExchangeRecord[], members: Buffer[]): WrittenExchange {
-    while (this.files.length - 1 < index) this.openNext();
-    const file = this.files[index]!;
-    const out: Partial<WrittenExchange> = { response: null, request: null };
-    let at = this.size;
-    records.forEach((r, i) => {
-      out[r.type] = { file, offset: at, length: members[i]!.length };
-      at += members[i]!.length;
-    });
-    // One write per exchange: its records stay together, at a third of the syscalls.
-    this.write(members);
-    return out as WrittenExchange;
+  /**
+   * Formats the records one after another into `out`. In a .warc.gz, the response is deflated
+   * (unless `deflateResponse` is false) and the small request and metadata records go into
+   * stored members (setting up zlib for a few hundred bytes costs more than it saves; still
+   * gzip, still one member per record).
+   */
+  private format(records: ExchangeRecord[], deflateResponse: boolean): WrittenExchange {
+    const file = this.files[this.files.length - 1]!;
+    const written: Partial<WrittenExchange> = { response: null, request: null };
+    let at = this.pendingEnd;
+    for (const r of records) {
+      const block = typeof r.block === 'string' ? this.scratchText(r.block) : r.block;
+      const head = recordHead(r.fields, block);
+      const headBytes = Buffer.byteLength(head, 'utf8');
+      const recordBytes = headBytes + block.length + RECORD_END.length;
+      let end: number;
+      if (!this.gzip) {
+        this.room(at + recordBytes, at);
+        end = this.plainInto(at, head, block);
+      } else if (r.type === 'response' && deflateResponse && recordBytes >= STORE_BELOW) {
+        // The response block is the exchange's own buffer, so the scratch is free for the head.
+        const headBuf = this.scratchText(head);
+        end = -1;
+        for (let need = at + deflateBound(recordBytes); end === -1; need *= 2) {
+          this.room(need, at);
+          end = this.gzipper.gzipInto([headBuf, block, RECORD_END], this.out, at);
+        }
+      } else if (recordBytes <= MAX_STORED_BLOCK) {
+        this.room(at + STORED_HEAD + recordBytes + STORED_TAIL, at);
+        end = wrapStoredInPlace(this.out, at, this.plainInto(at + STORED_HEAD, head, block));
+      } else {
+        const member = storedGzipMember(formatRecord(r.fields, block));
+        this.room(at + member.length, at);
+        end = at + member.copy(this.out, at);
+      }
+      written[r.type] = { file, offset: this.size + at, length: end - at };
+      at = end;
+    }
+    this.pendingEnd = at;
+    return written as WrittenExchange;
+  }
+
+  /** Head, block and record end at `at` in `out` (room made by the caller); returns the end. */
+  private plainInto(at: number, head: string, block: Buffer): number {
+    let p = at + this.out.write(head, at, 'utf8');
+    p += block.copy(this.out, p);
+    return p + RECORD_END.copy(this.out, p);
+  }
+
+  /** Makes `out` at least `need` bytes long, keeping its first `keep` bytes. */
+  private room(need: number, keep: number): void {
+    if (this.out.length >= need) return;
+    const bigger = Buffer.allocUnsafeSlow(Math.max(need, this.out.length * 2));
+    this.out.copy(bigger, 0, 0, keep);
+    this.out = bigger;
+  }
+
+  /** `text` as UTF-8 at the scratch's start. */
+  private scratchText(text: string): Buffer {
+    const need = Buffer.byteLength(text, 'utf8');
+    if (this.scratch.length < need) this.scratch = Buffer.allocUnsafeSlow(need + 16 * 1024);
+    return this.scratch.subarray(0, this.scratch.write(text, 0, 'utf8'));
+  }
+
+  /** Writes `out`'s first `end` bytes to the open file. */
+  private writeOut(end: number): void {
+    try {
+      let done = 0;
+      while (done < end) done += writeSync(this.fd, this.out, done, end - done);
+    } catch (err) {
+      const file = this.files[this.files.length - 1]!;
+      throw new RawcrawlError('ERR_STORAGE', `cannot write WARC file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    }
+    this.size += end;
   }
 
   private openNext(): void {
@@ -182,7 +279,8 @@ export class WarcWriter implements ExchangeWriter {
     this.fd = openWarcFile(file);
     this.files.push(file);
     this.size = 0;
-    const id = (this.warcinfoIds[index] ??= newRecordId());
+    this.fileExchanges = 0;
+    const id = (this.warcinfoId = newRecordId());
     const block = Buffer.from(
       [
         ['software', 'rawcrawl/0.1.0'],

@@ -46,4 +46,42 @@ describe('GzipEngine (one engine reset between gzip members)', () => {
     expect(first.equals(copy)).toBe(true);
     engine.close();
   });
+
+  it.each(inputs)('%s: gzipInto() writes, from several pieces, the member gzipSync makes of them together', (_, data) => {
+    const engine = new GzipEngine();
+    const pieces = [Buffer.from('WARC/1.1\r\nContent-Length: 9\r\n\r\n'), data, Buffer.from('\r\n\r\n')];
+    const whole = Buffer.concat(pieces);
+    const expected = zlib.gzipSync(whole, { level: 1 });
+    const out = Buffer.alloc(7 + expected.length + 64, 0xee);
+    const end = engine.gzipInto(pieces, out, 7);
+    expect(end).toBe(7 + expected.length);
+    expect(zlib.gunzipSync(out.subarray(7, end)).equals(whole)).toBe(true);
+    expect(out.subarray(7, end).equals(expected)).toBe(true);
+    // Nothing before `at` is touched.
+    expect(out.subarray(0, 7).equals(Buffer.alloc(7, 0xee))).toBe(true);
+    engine.close();
+  });
+
+  it('gzipInto() says -1 unless the member fits with a byte to spare (zlib cannot tell a full buffer from a finished member)', () => {
+    const engine = new GzipEngine();
+    const pieces = [text(3000), randomBytes(70_000), text(10)];
+    const size = zlib.gzipSync(Buffer.concat(pieces), { level: 1 }).length;
+    expect(engine.gzipInto(pieces, Buffer.alloc(size - 1), 0)).toBe(-1);
+    expect(engine.gzipInto(pieces, Buffer.alloc(size), 0)).toBe(-1);
+    expect(engine.gzipInto(pieces, Buffer.alloc(size + 100), 100)).toBe(-1);
+    const roomy = Buffer.alloc(size + 1);
+    expect(engine.gzipInto(pieces, roomy, 0)).toBe(size);
+    expect(zlib.gunzipSync(roomy.subarray(0, size)).equals(Buffer.concat(pieces))).toBe(true);
+    engine.close();
+  });
+
+  it('gzipInto() members written back to back in one buffer read as one multi-member file', () => {
+    const engine = new GzipEngine();
+    const parts = [[text(500)], [randomBytes(20_000), text(2000)], [Buffer.alloc(0)]];
+    const out = Buffer.alloc(200_000);
+    let at = 0;
+    for (const p of parts) at = engine.gzipInto(p, out, at);
+    expect(zlib.gunzipSync(out.subarray(0, at)).equals(Buffer.concat(parts.flat()))).toBe(true);
+    engine.close();
+  });
 });

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { CapturedExchange } from '../../src/capture/exchange.js';
+import { RawcrawlError } from '../../src/errors.js';
+import { WarcWriter, type WarcLocation, type WrittenExchange } from '../../src/warc/writer.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-writer-'));
+let seq = 0;
+const fileNamed = (ext: string): string => join(dir, `w${++seq}${ext}`);
+
+/** A complete Content-Length exchange for `path`, as the capture recorder hands it over. */
+function exchange(path: string, body: Buffer): CapturedExchange {
+  const response = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
+  return {
+    conn: ++seq,
+    url: `http://127.0.0.1:8080${path}`,
+    method: 'GET',
+    host: '127.0.0.1',
+    port: 8080,
+    tls: false,
+    startedAt: '2026-11-26T08:00:00.000Z',
+    remoteAddress: '127.0.0.1',
+    timings: { connect: 0.1, closed: 1 },
+    reads: [{ offset: 0, size: response.length, t: 0.5 }],
+    tlsInfo: null,
+    peerEof: true,
+    leniencies: [],
+    error: null,
+    closeReason: 'complete',
+    responseEnd: response.length,
+    request: Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nConnection: close\r\n\r\n`),
+    response,
+  };
+}
+
+const page = (n: number): Buffer => Buffer.from(`<p>page ${n} lorem ipsum dolor sit amet</p>\n`.repeat(500));
+
+/** The record at a location, uncompressed. */
+function recordAt(file: string, at: WarcLocation): string {
+  const bytes = readFileSync(file).subarray(at.offset, at.offset + at.length);
+  return (file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('latin1');
+}
+
+describe('WarcWriter', () => {
+  it.each(['.warc.gz', '.warc'])('%s: a task’s exchanges go out in one write when it ends; each resolves once its bytes are in the file', async (ext) => {
+    const file = fileNamed(ext);
+    const w = new WarcWriter({ file });
+    const warcinfo = statSync(file).size;
+    expect(warcinfo).toBeGreaterThan(0);
+    const exchanges = [0, 1, 2].map((n) => exchange(`/p/${n}`, page(n)));
+    const sizesSeen: number[] = [];
+    const done = exchanges.map((ex) =>
+      w.writeExchange(ex).then((at) => {
+        sizesSeen.push(statSync(file).size);
+        return at;
+      }),
+    );
+    // Formatted and queued, not written yet.
+    expect(statSync(file).size).toBe(warcinfo);
+    const written: WrittenExchange[] = await Promise.all(done);
+    const total = statSync(file).size;
+    expect(sizesSeen).toEqual([total, total, total]);
+    // Request, response, metadata per exchange, back to back after the warcinfo record.
+    let at = warcinfo;
+    written.forEach((x, n) => {
+      for (const type of ['request', 'response', 'metadata'] as const) {
+        const loc = x[type]!;
+        expect(loc).toMatchObject({ file, offset: at });
+        const record = recordAt(file, loc);
+        expect(record).toMatch(new RegExp(`^WARC/1\\.1\\r\\nWARC-Type: ${type}\\r\\n`));
+        expect(record).toContain(`WARC-Target-URI: http://127.0.0.1:8080/p/${n}\r\n`);
+        at += loc.length;
+      }
+      expect(recordAt(file, x.response!)).toContain(page(n).toString('latin1'));
+      expect(JSON.parse(recordAt(file, x.metadata).split('\r\n\r\n')[1]!)).toMatchObject({ url: `http://127.0.0.1:8080/p/${n}`, responseBytes: exchanges[n]!.response.length });
+    });
+    expect(at).toBe(total);
+    await w.close();
+  });
+
+  it('writes at once when more than 128 KB wait, without waiting for the task to end', async () => {
+    const file = fileNamed('.warc.gz');
+    const w = new WarcWriter({ file });
+    const warcinfo = statSync(file).size;
+    // Random bytes do not compress: two 100 KB pages are past the limit.
+    const first = w.writeExchange(exchange('/a', randomBytes(100_000)));
+    expect(statSync(file).size).toBe(warcinfo);
+    const second = w.writeExchange(exchange('/b', randomBytes(100_000)));
+    expect(statSync(file).size).toBeGreaterThan(warcinfo + 200_000);
+    const [a, b] = await Promise.all([first, second]);
+    expect(b.metadata.offset + b.metadata.length).toBe(statSync(file).size);
+    expect(a.response!.offset).toBeLessThan(b.request!.offset);
+    await w.close();
+  });
+
+  it('keeps a 5 MB response whole, and the exchanges after it', async () => {
+    const file = fileNamed('.warc.gz');
+    const w = new WarcWriter({ file });
+    const big = randomBytes(5 * 1024 * 1024);
+    const [x, y] = await Promise.all([w.writeExchange(exchange('/big', big)), w.writeExchange(exchange('/small', page(7)))]);
+    expect(Buffer.from(recordAt(file, x.response!), 'latin1').includes(big)).toBe(true);
+    expect(recordAt(file, y.response!)).toContain(page(7).toString('latin1'));
+    await w.close();
+  });
+
+  it('a failed write rejects every exchange it held and every later one with ERR_STORAGE, and close() with it', async () => {
+    const file = fileNamed('.warc.gz');
+    const w = new WarcWriter({ file });
+    // The file descriptor swapped for a read-only one: the next write fails (EBADF).
+    const internals = w as unknown as { fd: number };
+    closeSync(internals.fd);
+    internals.fd = openSync(file, 'r');
+    const batch = [w.writeExchange(exchange('/x', page(1))), w.writeExchange(exchange('/y', page(2)))];
+    for (const p of batch) await expect(p).rejects.toMatchObject({ code: 'ERR_STORAGE', message: expect.stringContaining(file) });
+    await expect(w.writeExchange(exchange('/z', page(3)))).rejects.toBeInstanceOf(RawcrawlError);
+    await expect(w.close()).rejects.toMatchObject({ code: 'ERR_STORAGE' });
+  });
+});
