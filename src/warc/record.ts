@@ -166,27 +166,14 @@ export class GzipEngine {
 }
 
 /**
- * Formats records into one reused buffer and compresses them from there: a 20 KB response
- * record then costs no 20 KB allocation (and no garbage) before gzip, only the gzip output.
+ * The WARC writer's zlib engine, with the rule for which records are worth deflating: member()
+ * for a record already formatted, gzipInto() for one deflated straight from its pieces.
  */
 export class RecordGzipper {
-  private scratch: Buffer = Buffer.alloc(0);
   private readonly engine: GzipEngine;
 
   constructor(level = DEFAULT_GZIP_LEVEL) {
     this.engine = new GzipEngine(level);
-  }
-
-  /** The record, formatted, as one gzip member (see member()). */
-  gzip(fields: WarcField[], block: Buffer): Buffer {
-    const head = recordHead(fields, block);
-    const need = Buffer.byteLength(head, 'utf8') + block.length + RECORD_END.length;
-    if (this.scratch.length < need) this.scratch = Buffer.allocUnsafeSlow(Math.max(need, 64 * 1024));
-    let at = this.scratch.write(head, 0, 'utf8');
-    at += block.copy(this.scratch, at);
-    at += RECORD_END.copy(this.scratch, at);
-    // Both kinds of member are new buffers: neither keeps a view of the scratch.
-    return this.member(this.scratch.subarray(0, at));
   }
 
   /**
