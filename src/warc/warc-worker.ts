@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import type { CapturedExchange } from '../capture/exchange.js';
+import { withBytes } from '../capture/exchange.js';
 import { RawcrawlError } from '../errors.js';
 import { ExchangeRing } from './ring.js';
 import { packWritten, type ExchangeFacts, type FromWorker, type ThreadError, type ToWorker, type WorkerInit } from './thread-protocol.js';
@@ -53,7 +53,7 @@ let closing = false;
 let lastWork = performance.now();
 
 function write(id: number, facts: ExchangeFacts, request: Buffer, response: Buffer, settled: () => void): void {
-  const ex: CapturedExchange = { ...facts, request, response };
+  const ex = withBytes(facts, request, response);
   const failed = (err: unknown): void => {
     settled();
     flush();

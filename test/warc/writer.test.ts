@@ -4,7 +4,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { CapturedExchange } from '../../src/capture/exchange.js';
+import { exchangeFacts, withBytes, type CapturedExchange } from '../../src/capture/exchange.js';
 import { RawcrawlError } from '../../src/errors.js';
 import { WarcWriter, type WarcLocation, type WrittenExchange } from '../../src/warc/writer.js';
 
@@ -118,5 +118,16 @@ describe('WarcWriter', () => {
     for (const p of batch) await expect(p).rejects.toMatchObject({ code: 'ERR_STORAGE', message: expect.stringContaining(file) });
     await expect(w.writeExchange(exchange('/z', page(3)))).rejects.toBeInstanceOf(RawcrawlError);
     await expect(w.close()).rejects.toMatchObject({ code: 'ERR_STORAGE' });
+  });
+});
+
+describe('exchangeFacts / withBytes (what crosses to the WARC thread and back)', () => {
+  it('take every field apart and put every one back', () => {
+    const ex = exchange('/p/1', page(1));
+    const facts = exchangeFacts(ex);
+    expect(Object.keys(facts).sort()).toEqual(Object.keys(ex).filter((k) => k !== 'request' && k !== 'response').sort());
+    const again = withBytes(JSON.parse(JSON.stringify(facts)) as typeof facts, ex.request, ex.response);
+    expect(again).toEqual(ex);
+    expect(again.response).toBe(ex.response);
   });
 });
