@@ -9,6 +9,14 @@ import { unpackWritten, WRITTEN_FIELDS, type FromWorker, type ToWorker, type Wor
 import { checkWarcOptions, openWarcFile, type ExchangeWriter, type WarcWriterOptions, type WrittenExchange } from './writer.js';
 
 const SCRIPT = new URL('./warc-worker.js', import.meta.url);
+/**
+ * The shared ring's size. Small on purpose: the crawl's thread writes each page into ring memory
+ * the WARC thread read a few ms before, still in the caches, not into memory last touched 32 MiB
+ * ago. Measured in the crawl (bench/warc.mjs pages, BENCHMARKS.md): 8–10 µs per 20 KB page to
+ * put it in a 1–2 MiB ring against 15–17 µs in a 32 MiB one, and 0.08–0.1 ms less CPU per page
+ * in all; 4–8 MiB fell in between.
+ */
+const RING_BYTES = 2 * 1024 * 1024;
 /** How long writeExchange() blocks on a full ring before it calls the thread stalled. */
 const STALL_MS = 60_000;
 
@@ -16,8 +24,8 @@ export interface ThreadedWarcWriterOptions extends WarcWriterOptions {
   /**
    * Bytes handed to the thread and not yet written above which writeExchange() blocks until it
    * catches up (default 32 MiB): a slow disk then slows the crawl instead of filling memory.
-   * It is the size of the shared ring exchanges go through; one larger than half of that goes
-   * in a message of its own, and such messages are capped at the same number of bytes.
+   * Exchanges go through a shared ring of 2 MiB (or of this size, if smaller); one larger than
+   * half the ring goes in a message of its own, and such messages are capped at this many bytes.
    */
   maxInFlightBytes?: number;
 }
@@ -66,7 +74,7 @@ export class ThreadedWarcWriter implements ExchangeWriter {
     this.filesSeen = [o.file];
     const shared = new SharedArrayBuffer(4);
     this.inFlight = new Int32Array(shared);
-    this.ring = new ExchangeRing(ExchangeRing.allocate(this.maxInFlight));
+    this.ring = new ExchangeRing(ExchangeRing.allocate(Math.min(this.maxInFlight, RING_BYTES)));
     this.worker = new Worker(SCRIPT, { workerData: { options: o, inFlight: shared, ring: this.ring.shared } satisfies WorkerInit });
     this.worker.on('message', (msg: FromWorker) => this.onMessage(msg));
     this.worker.on('error', (err) => this.crash(new RawcrawlError('ERR_STORAGE', `WARC writer thread failed: ${err.message}`, { cause: err })));

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,6 +145,28 @@ describe('WARC writer thread (dist/)', () => {
     const meta = recs.filter((r) => r.type === 'metadata').map((r) => JSON.parse(r.payload.toString()) as { conn: number; closeReason: string; reads: unknown[] });
     expect(meta.map((m) => m.conn)).toEqual(Array.from({ length: n }, (_, i) => i));
     expect(meta.every((m) => m.closeReason === 'complete' && m.reads.length === 1)).toBe(true);
+  });
+
+  it('an exchange larger than half the default ring (1 MiB) goes in a message, between ring ones, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-warc-thread-'));
+    const file = join(dir, 'big.warc.gz');
+    const w = new threaded.ThreadedWarcWriter({ file });
+    const bodies = [Buffer.from('small one'), randomBytes(1_500_000), Buffer.from('small two'), randomBytes(3_000_000), Buffer.from('small three')];
+    const written = bodies.map((body, i) => {
+      const res = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
+      return w.writeExchange({
+        conn: i, url: `http://127.0.0.1/${i}`, method: 'GET', host: '127.0.0.1', port: 80, tls: false,
+        startedAt: new Date().toISOString(), remoteAddress: '127.0.0.1', timings: { closed: 1 },
+        reads: [{ offset: 0, size: res.length, t: 0.5 }], tlsInfo: null, peerEof: false, leniencies: [], error: null,
+        closeReason: 'complete', responseEnd: res.length, request: Buffer.from(`GET /${i} HTTP/1.1\r\n\r\n`), response: res,
+      });
+    });
+    const at = await Promise.all(written);
+    await w.close();
+    const responses = (await readBack(file)).filter((r) => r.type === 'response');
+    expect(responses.map((r) => r.uri)).toEqual(bodies.map((_, i) => `http://127.0.0.1/${i}`));
+    expect(responses.map((r) => r.offset)).toEqual(at.map((x) => x.response!.offset));
+    for (const [i, r] of responses.entries()) expect(r.payload.equals(bodies[i]!)).toBe(true);
   });
 
   for (const signal of ['SIGINT', 'SIGKILL'] as const) {
