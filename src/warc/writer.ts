@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CapturedExchange } from '../capture/exchange.js';
 import { scanResponse, type ResponseRecord } from '../capture/replay-response.js';
@@ -302,35 +302,9 @@ export class WarcWriter implements ExchangeWriter {
       ],
       block,
     );
-    this.write([this.gzip ? this.gzipper.member(record) : record]);
+    // Opened with nothing queued (at the start, or after a flush): the record goes out alone.
+    const member = this.gzip ? this.gzipper.member(record) : record;
+    this.room(member.length, 0);
+    this.writeOut(member.copy(this.out, 0));
   }
-
-  /** Writes the buffers in order with as few system calls as the kernel allows. */
-  private write(parts: Buffer[]): void {
-    let total = 0;
-    for (const p of parts) total += p.length;
-    try {
-      let done = 0;
-      let pending = parts;
-      while (done < total) {
-        const n = pending.length === 1 ? writeSync(this.fd, pending[0]!) : writevSync(this.fd, pending);
-        done += n;
-        if (done < total) pending = unwritten(pending, n);
-      }
-    } catch (err) {
-      const file = this.files[this.files.length - 1]!;
-      throw new RawcrawlError('ERR_STORAGE', `cannot write WARC file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
-    }
-    this.size += total;
-  }
-}
-
-/** What is left of `parts` once their first `n` bytes were written (after a short write). */
-export function unwritten(parts: Buffer[], n: number): Buffer[] {
-  let skip = n;
-  let i = 0;
-  while (i < parts.length && skip >= parts[i]!.length) skip -= parts[i++]!.length;
-  const rest = parts.slice(i);
-  if (rest.length > 0 && skip > 0) rest[0] = rest[0]!.subarray(skip);
-  return rest;
 }

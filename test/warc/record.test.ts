@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gunzipSync } from 'node:zlib';
 import { formatRecord, RecordGzipper, STORE_BELOW, type WarcField } from '../../src/warc/record.js';
-import { unwritten } from '../../src/warc/writer.js';
 
 const FIELDS: WarcField[] = [
   ['WARC-Type', 'response'],
@@ -30,22 +29,5 @@ describe('RecordGzipper', () => {
   it('refuses a field value with a line break, which would break the record framing', () => {
     expect(() => formatRecord([['WARC-Target-URI', 'http://x/\r\nWARC-Type: evil']], Buffer.alloc(0))).toThrow(/line break/);
     expect(() => formatRecord([['WARC-Target-URI', 'http://x/\nx']], Buffer.alloc(0))).toThrow(/line break/);
-  });
-});
-
-describe('unwritten (after a short write)', () => {
-  const parts = [Buffer.from('abc'), Buffer.from('defg'), Buffer.from('hi')];
-  it.each([
-    [0, 'abc|defg|hi'],
-    [2, 'c|defg|hi'],
-    [3, 'defg|hi'],
-    [4, 'efg|hi'],
-    [7, 'hi'],
-    [8, 'i'],
-    [9, ''],
-  ])('after %i bytes leaves %s', (n, left) => {
-    expect(unwritten(parts, n).map((b) => b.toString()).join('|')).toBe(left);
-    // The input is left as it was.
-    expect(parts.map((b) => b.toString()).join('|')).toBe('abc|defg|hi');
   });
 });
