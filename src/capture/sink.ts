@@ -89,8 +89,9 @@ function openWarcWriter(file: string, options: CaptureSinkOptions): ExchangeWrit
     ...(options.warcGzipLevel !== undefined ? { gzipLevel: options.warcGzipLevel } : {}),
   };
   // With capture files as well, the crawl's thread parses every response again anyway and each
-  // file waits for its WARC offset: bench/warc.mjs ran that mode at 0.34× plain with the thread,
-  // 0.41× without, so it stays in-thread.
+  // file waits for its WARC offset: that mode ran at 0.34× plain with the thread and 0.41×
+  // without (bench/warc.mjs, second session), and at 0.66× and 0.69× (1.30 and 1.12 ms of CPU
+  // per page) in paired crawls after the fifth session's writer change, so it stays in-thread.
   const threaded = options.warcThread ?? (availableParallelism() > 1 && !options.dir);
   return threaded && ThreadedWarcWriter.available() ? new ThreadedWarcWriter(o) : new WarcWriter(o);
 }
