@@ -57,6 +57,12 @@ interface ZlibInternals {
   _writeState?: Uint32Array;
 }
 
+/**
+ * Bytes a gzip member of `n` input bytes can take, with room to spare: deflate grows
+ * incompressible data by a few bytes per 16 KB block, plus the gzip header and trailer.
+ */
+export const deflateBound = (n: number): number => n + (n >> 8) + 256;
+
 const PROBE = Buffer.from('WARC/1.1\r\nWARC-Type: response\r\n\r\n'.repeat(40));
 
 /**
@@ -69,7 +75,8 @@ export class GzipEngine {
   private readonly stream: zlib.Gzip;
   private readonly handle: NonNullable<ZlibInternals['_handle']> | null;
   private readonly state: Uint32Array | null;
-  private out: Buffer = Buffer.allocUnsafeSlow(256 * 1024);
+  /** gzip()'s output before it is copied out (grown to what the largest member needed). */
+  private out: Buffer = Buffer.alloc(0);
   private error: Error | null = null;
 
   constructor(private readonly level = DEFAULT_GZIP_LEVEL) {
@@ -87,7 +94,7 @@ export class GzipEngine {
     this.state = state;
     if (this.handle) {
       try {
-        if (!zlib.gunzipSync(this.deflate(PROBE)).equals(PROBE)) this.handle = null;
+        if (!zlib.gunzipSync(this.gzip(PROBE)).equals(PROBE)) this.handle = null;
       } catch {
         this.handle = null;
       }
@@ -99,9 +106,14 @@ export class GzipEngine {
     return this.handle !== null;
   }
 
-  /** `data` as one gzip member. */
+  /** `data` as one gzip member, in a buffer of its own. */
   gzip(data: Buffer): Buffer {
-    return this.handle ? this.deflate(data) : gzipSync(data, { level: this.level });
+    if (!this.handle) return gzipSync(data, { level: this.level });
+    for (;;) {
+      const end = this.gzipInto([data], this.out, 0);
+      if (end !== -1) return Buffer.from(this.out.subarray(0, end));
+      this.out = Buffer.allocUnsafeSlow(Math.max(deflateBound(data.length), this.out.length * 2));
+    }
   }
 
   /**
@@ -136,32 +148,6 @@ export class GzipEngine {
 
   close(): void {
     this.stream.close();
-  }
-
-  private deflate(data: Buffer): Buffer {
-    const handle = this.handle!;
-    const state = this.state!;
-    handle.reset();
-    const parts: Buffer[] = [];
-    let inOff = 0;
-    let inLen = data.length;
-    let outOff = 0;
-    for (;;) {
-      const room = this.out.length - outOff;
-      handle.writeSync(zlib.constants.Z_FINISH, data, inOff, inLen, this.out, outOff, room);
-      if (this.error) throw this.error;
-      const availOut = state[0]!;
-      const availIn = state[1]!;
-      inOff += inLen - availIn;
-      inLen = availIn;
-      outOff += room - availOut;
-      if (availOut !== 0) break;
-      // Output buffer full: keep what is there, continue into a fresh one.
-      parts.push(Buffer.from(this.out.subarray(0, outOff)));
-      outOff = 0;
-    }
-    const last = Buffer.from(this.out.subarray(0, outOff));
-    return parts.length === 0 ? last : Buffer.concat([...parts, last]);
   }
 }
 

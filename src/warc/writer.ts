@@ -6,7 +6,7 @@ import { RawcrawlError } from '../errors.js';
 import { isFieldName, parseCodings } from '../http/abnf.js';
 import { exchangeRecords, type ExchangeRecord } from './exchange-records.js';
 import { MAX_STORED_BLOCK, STORED_HEAD, STORED_TAIL, storedGzipMember, wrapStoredInPlace } from './gzip-member.js';
-import { formatRecord, newRecordId, RECORD_END, recordHead, RecordGzipper, STORE_BELOW, warcDate, type WarcField } from './record.js';
+import { deflateBound, formatRecord, newRecordId, RECORD_END, recordHead, RecordGzipper, STORE_BELOW, warcDate, type WarcField } from './record.js';
 
 export interface WarcWriterOptions {
   /** First file's path; `.warc.gz` writes one gzip member per record, `.warc` writes plain. */
@@ -87,9 +87,6 @@ export function rotatedName(first: string, index: number): string {
 /** The records buffer's usual size, and how many queued bytes make a write at once. */
 const OUT_BYTES = 256 * 1024;
 const FLUSH_AT = 128 * 1024;
-
-/** Bytes a deflated member of `n` input bytes can take, with room to spare (deflate grows incompressible data by a few bytes per 16 KB). */
-const deflateBound = (n: number): number => n + (n >> 8) + 256;
 
 /**
  * Writes WARC/1.1 files (ISO 28500:2017): a warcinfo record first in each file, then request,
