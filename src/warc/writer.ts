@@ -224,7 +224,8 @@ export class WarcWriter implements ExchangeWriter {
         this.room(at + STORED_HEAD + recordBytes + STORED_TAIL, at);
         end = wrapStoredInPlace(this.out, at, this.plainInto(at + STORED_HEAD, head, block));
       } else {
-        const member = storedGzipMember(formatRecord(r.fields, block));
+        // Larger than one stored block (an image, say): a member of several, made apart.
+        const member = storedGzipMember(Buffer.concat([Buffer.from(head, 'utf8'), block, RECORD_END]));
         this.room(at + member.length, at);
         end = at + member.copy(this.out, at);
       }

@@ -13,8 +13,8 @@ let seq = 0;
 const fileNamed = (ext: string): string => join(dir, `w${++seq}${ext}`);
 
 /** A complete Content-Length exchange for `path`, as the capture recorder hands it over. */
-function exchange(path: string, body: Buffer): CapturedExchange {
-  const response = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
+function exchange(path: string, body: Buffer, type = 'text/html'): CapturedExchange {
+  const response = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
   return {
     conn: ++seq,
     url: `http://127.0.0.1:8080${path}`,
@@ -104,6 +104,22 @@ describe('WarcWriter', () => {
     const [x, y] = await Promise.all([w.writeExchange(exchange('/big', big)), w.writeExchange(exchange('/small', page(7)))]);
     expect(Buffer.from(recordAt(file, x.response!), 'latin1').includes(big)).toBe(true);
     expect(recordAt(file, y.response!)).toContain(page(7).toString('latin1'));
+    await w.close();
+  });
+
+  it('stores a 200 KB PNG (compressed already) in one stored member of several blocks, with its digests', async () => {
+    const file = fileNamed('.warc.gz');
+    const w = new WarcWriter({ file });
+    const png = randomBytes(200_000);
+    const ex = exchange('/img.png', png, 'image/png');
+    const at = (await w.writeExchange(ex)).response!;
+    const member = readFileSync(file).subarray(at.offset, at.offset + at.length);
+    expect((member[10]! >> 1) & 3).toBe(0); // BTYPE 00: stored
+    const record = gunzipSync(member);
+    const blockStart = record.indexOf('\r\n\r\n') + 4;
+    expect(record.subarray(blockStart, record.length - 4).equals(ex.response)).toBe(true);
+    expect(record.subarray(0, blockStart).toString()).toContain(`Content-Length: ${ex.response.length}\r\n`);
+    expect(record.subarray(0, blockStart).toString()).toMatch(/WARC-Block-Digest: sha1:[A-Z2-7]{32}\r\n/);
     await w.close();
   });
 
