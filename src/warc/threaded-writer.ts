@@ -22,8 +22,9 @@ const STALL_MS = 60_000;
 
 export interface ThreadedWarcWriterOptions extends WarcWriterOptions {
   /**
-   * Bytes handed to the thread and not yet written above which writeExchange() blocks until it
-   * catches up (default 32 MiB): a slow disk then slows the crawl instead of filling memory.
+   * Bytes handed to the thread and not yet taken in (formatted into its write buffer, which
+   * goes to the file at every 128 KB) above which writeExchange() blocks until it catches up
+   * (default 32 MiB): a slow disk then slows the crawl instead of filling memory.
    * Exchanges go through a shared ring of 2 MiB (or of this size, if smaller); one larger than
    * half the ring goes in a message of its own, and such messages are capped at this many bytes.
    */

@@ -52,21 +52,26 @@ let expected = 0;
 let closing = false;
 let lastWork = performance.now();
 
-function write(id: number, facts: ExchangeFacts, request: Buffer, response: Buffer, settled: () => void): void {
-  const ex = withBytes(facts, request, response);
+/**
+ * Hands one exchange to the writer. `release` gives its bytes back (ring space, or the in-flight
+ * count of a message): as soon as writeExchange() returns, since the writer has copied or
+ * compressed them by then, so a turn's later exchanges never wait for its write.
+ */
+function write(id: number, facts: ExchangeFacts, request: Buffer, response: Buffer, release: () => void): void {
   const failed = (err: unknown): void => {
-    settled();
     flush();
     port.postMessage({ type: 'failed', id, error: describe(err) } satisfies FromWorker);
   };
+  let done: Promise<WrittenExchange>;
   try {
-    writer.writeExchange(ex).then((w: WrittenExchange) => {
-      settled();
-      packWritten(pending, id, writer.files.indexOf(w.metadata.file), w);
-    }, failed);
+    done = writer.writeExchange(withBytes(facts, request, response));
   } catch (err) {
+    release();
     failed(err);
+    return;
   }
+  release();
+  done.then((w) => packWritten(pending, id, writer.files.indexOf(w.metadata.file), w), failed);
 }
 
 /** Writes every exchange that is next in id order, from the ring or from a message. */

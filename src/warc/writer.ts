@@ -132,7 +132,8 @@ export class WarcWriter implements ExchangeWriter {
    * Formats the exchange's records and queues them; resolves with where they went once they are
    * written. The response is run through the parser here, for the payload digest and the
    * metadata record. A record that cannot be formatted rejects this exchange only; a failed
-   * write rejects every exchange in it and every later one.
+   * write rejects every exchange in it and every later one. The exchange's bytes are copied or
+   * compressed before this returns: the caller may reuse their memory at once.
    */
   writeExchange(ex: CapturedExchange): Promise<WrittenExchange> {
     if (this.failure) return Promise.reject(this.failure);
