@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import zlib, { gzipSync } from 'node:zlib';
 import { sha1Label } from '../capture/digest.js';
-import { storedGzipMember } from './gzip-member.js';
 
 /** A WARC named field as written, in order (ISO 28500:2017 §4). */
 export type WarcField = [name: string, value: string];
@@ -29,15 +28,8 @@ export function recordHead(fields: WarcField[], block: Buffer): string {
   return `${head}WARC-Block-Digest: ${sha1Label(block)}\r\nContent-Length: ${block.length}\r\n\r\n`;
 }
 
+/** The two CRLFs after a record's block (§4). */
 export const RECORD_END = Buffer.from('\r\n\r\n');
-
-/**
- * One record: version line, named fields, WARC-Block-Digest and Content-Length (added here),
- * blank line, block, two CRLFs (§4). Not compressed.
- */
-export function formatRecord(fields: WarcField[], block: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(recordHead(fields, block), 'utf8'), block, RECORD_END]);
-}
 
 /**
  * Level 1 by default: on HTML it costs about half the CPU of zlib's default level 6 for files
@@ -80,6 +72,8 @@ export class GzipEngine {
   private error: Error | null = null;
 
   constructor(private readonly level = DEFAULT_GZIP_LEVEL) {
+    // zlib's default windowBits/memLevel: smaller ones set up less state but measured no faster
+    // on 20 KB pages (BENCHMARKS.md), and compress real text worse.
     this.stream = zlib.createGzip({ level });
     // zlib reports an engine error as an 'error' event during writeSync (as gzipSync's own loop
     // catches it); deflating a buffer does not fail short of running out of memory.
@@ -148,36 +142,5 @@ export class GzipEngine {
 
   close(): void {
     this.stream.close();
-  }
-}
-
-/**
- * The WARC writer's zlib engine, with the rule for which records are worth deflating: member()
- * for a record already formatted, gzipInto() for one deflated straight from its pieces.
- */
-export class RecordGzipper {
-  private readonly engine: GzipEngine;
-
-  constructor(level = DEFAULT_GZIP_LEVEL) {
-    this.engine = new GzipEngine(level);
-  }
-
-  /**
-   * A formatted record as its own gzip member (Annex D), so a reader can seek to any record's
-   * offset: stored below STORE_BELOW bytes, deflated above. zlib's default windowBits/memLevel:
-   * smaller ones set up less state but measured no faster on 20 KB pages (BENCHMARKS.md), and
-   * compress real text worse.
-   */
-  member(record: Buffer): Buffer {
-    return record.length < STORE_BELOW ? storedGzipMember(record) : this.engine.gzip(record);
-  }
-
-  /** The pieces as one deflated gzip member in `out` from `at`: see GzipEngine.gzipInto(). */
-  gzipInto(pieces: readonly Buffer[], out: Buffer, at: number): number {
-    return this.engine.gzipInto(pieces, out, at);
-  }
-
-  close(): void {
-    this.engine.close();
   }
 }

@@ -6,7 +6,7 @@ import { RawcrawlError } from '../errors.js';
 import { isFieldName, parseCodings } from '../http/abnf.js';
 import { exchangeRecords, type ExchangeRecord } from './exchange-records.js';
 import { MAX_STORED_BLOCK, STORED_HEAD, STORED_TAIL, storedGzipMember, wrapStoredInPlace } from './gzip-member.js';
-import { deflateBound, formatRecord, newRecordId, RECORD_END, recordHead, RecordGzipper, STORE_BELOW, warcDate, type WarcField } from './record.js';
+import { deflateBound, GzipEngine, newRecordId, RECORD_END, recordHead, STORE_BELOW, warcDate, type WarcField } from './record.js';
 
 export interface WarcWriterOptions {
   /** First file's path; `.warc.gz` writes one gzip member per record, `.warc` writes plain. */
@@ -108,7 +108,7 @@ export class WarcWriter implements ExchangeWriter {
   private warcinfoId = '';
   private failure: RawcrawlError | null = null;
   private readonly gzip: boolean;
-  private readonly gzipper: RecordGzipper;
+  private readonly engine: GzipEngine;
   /** Records not written yet: `out[0]` goes to the open file's offset `size`. */
   private out: Buffer = Buffer.allocUnsafeSlow(OUT_BYTES);
   private pendingEnd = 0;
@@ -124,7 +124,7 @@ export class WarcWriter implements ExchangeWriter {
   constructor(private readonly o: WarcWriterOptions) {
     checkWarcOptions(o);
     this.gzip = o.file.endsWith('.gz');
-    this.gzipper = new RecordGzipper(o.gzipLevel);
+    this.engine = new GzipEngine(o.gzipLevel);
     this.openNext();
   }
 
@@ -186,7 +186,7 @@ export class WarcWriter implements ExchangeWriter {
   /** Writes what is queued and closes the file; rejects with the first write error. */
   async close(): Promise<void> {
     this.flush();
-    this.gzipper.close();
+    this.engine.close();
     if (this.fd !== -1) {
       closeSync(this.fd);
       this.fd = -1;
@@ -194,47 +194,52 @@ export class WarcWriter implements ExchangeWriter {
     if (this.failure) throw this.failure;
   }
 
-  /**
-   * Formats the records one after another into `out`. In a .warc.gz, the response is deflated
-   * (unless `deflateResponse` is false) and the small request and metadata records go into
-   * stored members (setting up zlib for a few hundred bytes costs more than it saves; still
-   * gzip, still one member per record).
-   */
+  /** Formats the exchange's records one after another into `out`, after what is queued. */
   private format(records: ExchangeRecord[], deflateResponse: boolean): WrittenExchange {
     const file = this.files[this.files.length - 1]!;
     const written: Partial<WrittenExchange> = { response: null, request: null };
     let at = this.pendingEnd;
     for (const r of records) {
       const block = typeof r.block === 'string' ? this.scratchText(r.block) : r.block;
-      const head = recordHead(r.fields, block);
-      const headBytes = Buffer.byteLength(head, 'utf8');
-      const recordBytes = headBytes + block.length + RECORD_END.length;
-      let end: number;
-      if (!this.gzip) {
-        this.room(at + recordBytes, at);
-        end = this.plainInto(at, head, block);
-      } else if (r.type === 'response' && deflateResponse && recordBytes >= STORE_BELOW) {
-        // The response block is the exchange's own buffer, so the scratch is free for the head.
-        const headBuf = this.scratchText(head);
-        end = -1;
-        for (let need = at + deflateBound(recordBytes); end === -1; need *= 2) {
-          this.room(need, at);
-          end = this.gzipper.gzipInto([headBuf, block, RECORD_END], this.out, at);
-        }
-      } else if (recordBytes <= MAX_STORED_BLOCK) {
-        this.room(at + STORED_HEAD + recordBytes + STORED_TAIL, at);
-        end = wrapStoredInPlace(this.out, at, this.plainInto(at + STORED_HEAD, head, block));
-      } else {
-        // Larger than one stored block (an image, say): a member of several, made apart.
-        const member = storedGzipMember(Buffer.concat([Buffer.from(head, 'utf8'), block, RECORD_END]));
-        this.room(at + member.length, at);
-        end = at + member.copy(this.out, at);
-      }
+      const end = this.recordInto(at, r.fields, block, r.type === 'response' && deflateResponse);
       written[r.type] = { file, offset: this.size + at, length: end - at };
       at = end;
     }
     this.pendingEnd = at;
     return written as WrittenExchange;
+  }
+
+  /**
+   * One record at `at` in `out`; returns where it ends. In a .warc.gz it is a gzip member of its
+   * own: deflated when `deflate` and it is STORE_BELOW bytes or more, stored otherwise (request
+   * and metadata records are a few hundred bytes to a few KB, where setting up zlib costs more
+   * than it saves; still gzip, still one member per record). `block` may be the scratch's text
+   * only when it is not deflated: the deflated head goes through the scratch.
+   */
+  private recordInto(at: number, fields: WarcField[], block: Buffer, deflate: boolean): number {
+    const head = recordHead(fields, block);
+    const recordBytes = Buffer.byteLength(head, 'utf8') + block.length + RECORD_END.length;
+    if (!this.gzip) {
+      this.room(at + recordBytes, at);
+      return this.plainInto(at, head, block);
+    }
+    if (deflate && recordBytes >= STORE_BELOW) {
+      const pieces = [this.scratchText(head), block, RECORD_END];
+      let end = -1;
+      for (let need = at + deflateBound(recordBytes); end === -1; need *= 2) {
+        this.room(need, at);
+        end = this.engine.gzipInto(pieces, this.out, at);
+      }
+      return end;
+    }
+    if (recordBytes <= MAX_STORED_BLOCK) {
+      this.room(at + STORED_HEAD + recordBytes + STORED_TAIL, at);
+      return wrapStoredInPlace(this.out, at, this.plainInto(at + STORED_HEAD, head, block));
+    }
+    // Larger than one stored block (an image, say): a member of several, made apart.
+    const member = storedGzipMember(Buffer.concat([Buffer.from(head, 'utf8'), block, RECORD_END]));
+    this.room(at + member.length, at);
+    return at + member.copy(this.out, at);
   }
 
   /** Head, block and record end at `at` in `out` (room made by the caller); returns the end. */
@@ -291,19 +296,14 @@ export class WarcWriter implements ExchangeWriter {
         .join(''),
       'utf8',
     );
-    const record = formatRecord(
-      [
-        ['WARC-Type', 'warcinfo'],
-        ['WARC-Record-ID', id],
-        ['WARC-Date', warcDate(new Date().toISOString())],
-        ['WARC-Filename', basename(file)],
-        ['Content-Type', 'application/warc-fields'],
-      ],
-      block,
-    );
+    const fields: WarcField[] = [
+      ['WARC-Type', 'warcinfo'],
+      ['WARC-Record-ID', id],
+      ['WARC-Date', warcDate(new Date().toISOString())],
+      ['WARC-Filename', basename(file)],
+      ['Content-Type', 'application/warc-fields'],
+    ];
     // Opened with nothing queued (at the start, or after a flush): the record goes out alone.
-    const member = this.gzip ? this.gzipper.member(record) : record;
-    this.room(member.length, 0);
-    this.writeOut(member.copy(this.out, 0));
+    this.writeOut(this.recordInto(0, fields, block, true));
   }
 }

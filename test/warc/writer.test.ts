@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { exchangeFacts, withBytes, type CapturedExchange } from '../../src/capture/exchange.js';
 import { RawcrawlError } from '../../src/errors.js';
+import { STORE_BELOW } from '../../src/warc/record.js';
 import { WarcWriter, type WarcLocation, type WrittenExchange } from '../../src/warc/writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-writer-'));
@@ -80,6 +81,32 @@ describe('WarcWriter', () => {
     });
     expect(at).toBe(total);
     await w.close();
+  });
+
+  it('deflates a response record of STORE_BELOW bytes or more and stores a smaller one, as it stores warcinfo, request and metadata records', async () => {
+    const file = fileNamed('.warc.gz');
+    const w = new WarcWriter({ file });
+    const block = (n: number, seed: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => 0x61 + ((i * seed) % 7)));
+    const sizes = [10, 200_000, 3, 70_000, 0, 150_000];
+    const exchanges = sizes.map((n, i) => exchange(`/s/${i}`, block(n, i + 2)));
+    const written = await Promise.all(exchanges.map((ex) => w.writeExchange(ex)));
+    await w.close();
+    const bytes = readFileSync(file);
+    const member = (at: WarcLocation): Buffer => bytes.subarray(at.offset, at.offset + at.length);
+    const btype = (m: Buffer): number => (m[10]! >> 1) & 3;
+    expect(btype(bytes)).toBe(0); // warcinfo, first in the file
+    written.forEach((x, i) => {
+      const response = member(x.response!);
+      const record = gunzipSync(response);
+      expect(record.subarray(record.length - exchanges[i]!.response.length - 4, record.length - 4).equals(exchanges[i]!.response)).toBe(true);
+      if (record.length < STORE_BELOW) expect(btype(response)).toBe(0);
+      else expect(btype(response)).not.toBe(0);
+      expect(btype(member(x.request!))).toBe(0);
+      expect(btype(member(x.metadata))).toBe(0);
+    });
+    expect(gunzipSync(member(written[0]!.response!)).length).toBeLessThan(STORE_BELOW);
+    expect(gunzipSync(member(written[1]!.response!)).length).toBeGreaterThan(STORE_BELOW);
+    expect(written[1]!.response!.length).toBeLessThan(200_000 / 10);
   });
 
   it('writes at once when more than 128 KB wait, without waiting for the task to end', async () => {
