@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WARCParser } from 'warcio';
 import { spawn } from 'node:child_process';
+import { capturedExchange } from '../helpers/exchange.js';
 import { rawServers, response } from '../helpers/raw-server.js';
 import { treeSite } from '../helpers/tree-site.js';
 import { ensureBuilt, ROOT } from '../helpers/build.js';
@@ -123,15 +124,7 @@ describe('WARC writer thread (dist/)', () => {
     // Bodies from 30 bytes to 9 KB: with the 8 KiB ring (4 KiB entries at most) both ways are used.
     const body = (i: number): Buffer => Buffer.from(`page ${i} `.repeat(i % 3 === 0 ? 1000 : i % 3 === 1 ? 40 : 3));
     const n = 60;
-    const written = Array.from({ length: n }, (_, i) => {
-      const res = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body(i).length}\r\n\r\n`), body(i)]);
-      return w.writeExchange({
-        conn: i, url: `http://127.0.0.1/${i}`, method: 'GET', host: '127.0.0.1', port: 80, tls: false,
-        startedAt: new Date().toISOString(), remoteAddress: '127.0.0.1', timings: { closed: 1 },
-        reads: [{ offset: 0, size: res.length, t: 0.5 }], tlsInfo: null, peerEof: false, leniencies: [], error: null,
-        closeReason: 'complete', responseEnd: res.length, request: Buffer.from(`GET /${i} HTTP/1.1\r\n\r\n`), response: res,
-      });
-    });
+    const written = Array.from({ length: n }, (_, i) => w.writeExchange(capturedExchange(`http://127.0.0.1/${i}`, body(i), { conn: i })));
     const at = await Promise.all(written);
     await w.close();
     const offsets = at.map((x) => x.response!.offset);
@@ -152,15 +145,7 @@ describe('WARC writer thread (dist/)', () => {
     const file = join(dir, 'big.warc.gz');
     const w = new threaded.ThreadedWarcWriter({ file });
     const bodies = [Buffer.from('small one'), randomBytes(1_500_000), Buffer.from('small two'), randomBytes(3_000_000), Buffer.from('small three')];
-    const written = bodies.map((body, i) => {
-      const res = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
-      return w.writeExchange({
-        conn: i, url: `http://127.0.0.1/${i}`, method: 'GET', host: '127.0.0.1', port: 80, tls: false,
-        startedAt: new Date().toISOString(), remoteAddress: '127.0.0.1', timings: { closed: 1 },
-        reads: [{ offset: 0, size: res.length, t: 0.5 }], tlsInfo: null, peerEof: false, leniencies: [], error: null,
-        closeReason: 'complete', responseEnd: res.length, request: Buffer.from(`GET /${i} HTTP/1.1\r\n\r\n`), response: res,
-      });
-    });
+    const written = bodies.map((body, i) => w.writeExchange(capturedExchange(`http://127.0.0.1/${i}`, body, { conn: i })));
     const at = await Promise.all(written);
     await w.close();
     const responses = (await readBack(file)).filter((r) => r.type === 'response');

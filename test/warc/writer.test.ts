@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { exchangeFacts, withBytes, type CapturedExchange } from '../../src/capture/exchange.js';
+import { capturedExchange } from '../helpers/exchange.js';
 import { RawcrawlError } from '../../src/errors.js';
 import { STORE_BELOW } from '../../src/warc/record.js';
 import { WarcWriter, type WarcLocation, type WrittenExchange } from '../../src/warc/writer.js';
@@ -13,30 +14,8 @@ const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-writer-'));
 let seq = 0;
 const fileNamed = (ext: string): string => join(dir, `w${++seq}${ext}`);
 
-/** A complete Content-Length exchange for `path`, as the capture recorder hands it over. */
-function exchange(path: string, body: Buffer, type = 'text/html'): CapturedExchange {
-  const response = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
-  return {
-    conn: ++seq,
-    url: `http://127.0.0.1:8080${path}`,
-    method: 'GET',
-    host: '127.0.0.1',
-    port: 8080,
-    tls: false,
-    startedAt: '2026-11-26T08:00:00.000Z',
-    remoteAddress: '127.0.0.1',
-    timings: { connect: 0.1, closed: 1 },
-    reads: [{ offset: 0, size: response.length, t: 0.5 }],
-    tlsInfo: null,
-    peerEof: true,
-    leniencies: [],
-    error: null,
-    closeReason: 'complete',
-    responseEnd: response.length,
-    request: Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nConnection: close\r\n\r\n`),
-    response,
-  };
-}
+const exchange = (path: string, body: Buffer, contentType?: string): CapturedExchange =>
+  capturedExchange(`http://127.0.0.1:8080${path}`, body, { conn: ++seq, ...(contentType ? { contentType } : {}) });
 
 const page = (n: number): Buffer => Buffer.from(`<p>page ${n} lorem ipsum dolor sit amet</p>\n`.repeat(500));
 
