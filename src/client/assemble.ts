@@ -75,7 +75,9 @@ export class ResponseAssembler {
 
   /**
    * The decoded body, once the parser said DONE: a Buffer at once when there is no coding to
-   * undo, else a promise of it (the decoder's last output comes asynchronously).
+   * undo or the coded body was small enough to decode in one call, else a promise of it (a
+   * long coded body streams through zlib, whose last output comes asynchronously). A decoding
+   * failure is thrown or rejected.
    */
   body(): Buffer | Promise<Buffer> {
     if (this.decoder) return this.decoder.end();

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { request } from '../../src/client/request.js';
-import { BodyDecoder, parseCodings } from '../../src/client/decode.js';
+import { BodyDecoder, parseCodings, WHOLE_BODY_MAX } from '../../src/client/decode.js';
 
 import { chunked, rawServers, response, type Step } from '../helpers/raw-server.js';
 import { failure } from '../helpers/failure.js';
@@ -95,13 +96,65 @@ describe('BodyDecoder', () => {
     expect(parseCodings(null)).toEqual([]);
   });
 
+  /** The decoder's result, whether end() returned it, threw, or returned a promise. */
+  const ended = (d: BodyDecoder): Promise<Buffer> => new Promise((resolve) => resolve(d.end()));
+
   it('limits the decoded size, not the coded size', async () => {
     const d = new BodyDecoder(['gzip'], 1000);
     d.write(gzip(Buffer.alloc(1001)));
-    await expect(d.end()).rejects.toMatchObject({ code: 'ERR_BODY_TOO_LARGE' });
+    await expect(ended(d)).rejects.toMatchObject({ code: 'ERR_BODY_TOO_LARGE', message: 'decoded body exceeds maxBodyBytes (1000)' });
     const ok = new BodyDecoder(['gzip'], 1000);
     ok.write(gzip(Buffer.alloc(1000)));
-    expect((await ok.end()).length).toBe(1000);
+    expect((await ended(ok)).length).toBe(1000);
+    const none = new BodyDecoder(['gzip'], 0);
+    none.write(gzip(Buffer.alloc(0)));
+    expect((await ended(none)).length).toBe(0);
+  });
+
+  // Past WHOLE_BODY_MAX coded bytes the decoder streams: random bytes do not compress, so these
+  // coded bodies are longer than that.
+  const BIG = crypto.randomBytes(WHOLE_BODY_MAX + 50_000);
+  const both: Array<[string, string[], Buffer, Buffer]> = [
+    ['gzip', ['gzip'], TEXT, gzip(TEXT)],
+    ['deflate (zlib-wrapped)', ['deflate'], TEXT, zlib.deflateSync(TEXT)],
+    ['deflate (raw)', ['deflate'], TEXT, zlib.deflateRawSync(TEXT)],
+    ['br', ['br'], TEXT, br(TEXT)],
+    ['gzip then br', ['gzip', 'br'], TEXT, br(gzip(TEXT))],
+    ['long gzip', ['gzip'], BIG, gzip(BIG)],
+    ['long deflate (raw)', ['deflate'], BIG, zlib.deflateRawSync(BIG)],
+    ['long br', ['br'], BIG, br(BIG)],
+    ['long gzip then br', ['gzip', 'br'], BIG, br(gzip(BIG))],
+  ];
+
+  it.each(both)('%s: one write, or 7,001-byte pieces, decode to the same bytes', async (_, codings, plain, coded) => {
+    const whole = new BodyDecoder(codings, 1 << 20);
+    whole.write(coded);
+    const pieces = new BodyDecoder(codings, 1 << 20);
+    for (let i = 0; i < coded.length; i += 7001) pieces.write(coded.subarray(i, i + 7001));
+    const result = whole.end();
+    expect(result instanceof Promise).toBe(coded.length > WHOLE_BODY_MAX);
+    expect((await result).equals(plain)).toBe(true);
+    expect((await ended(pieces)).equals(plain)).toBe(true);
+  });
+
+  it.each([
+    ['whole', zlib.gzipSync(Buffer.alloc(200_000))],
+    ['streamed', Buffer.concat([zlib.gzipSync(Buffer.alloc(200_000)), crypto.randomBytes(WHOLE_BODY_MAX)])],
+  ])('a decoded size over the limit is ERR_BODY_TOO_LARGE (%s)', async (_, coded) => {
+    const d = new BodyDecoder(['gzip'], 100_000);
+    d.write(coded);
+    await expect(ended(d)).rejects.toMatchObject({ code: 'ERR_BODY_TOO_LARGE' });
+  });
+
+  it.each([
+    ['truncated, whole', gzip(TEXT).subarray(0, 100)],
+    ['truncated, streamed', gzip(BIG).subarray(0, WHOLE_BODY_MAX + 1000)],
+    ['not gzip, whole', Buffer.from('not gzip at all')],
+    ['not gzip, streamed', crypto.randomBytes(WHOLE_BODY_MAX + 1000)],
+  ])('corrupt data is ERR_DECOMPRESS naming the coding (%s)', async (_, coded) => {
+    const d = new BodyDecoder(['gzip'], 1 << 20);
+    d.write(coded);
+    await expect(ended(d)).rejects.toMatchObject({ code: 'ERR_DECOMPRESS', message: expect.stringMatching(/^cannot decode gzip body: /) });
   });
 
   it('raw deflate fed one byte at a time', async () => {
