@@ -9,6 +9,7 @@ import { watchCloseNotify, type CloseNotifyWatch } from './close-notify.js';
 import type { AbortLike } from './cancel.js';
 import { StreamReader } from './stream-reader.js';
 import { StreamWriter } from './stream-writer.js';
+import { tlsSessionKey, tlsSessions, type CachedSession } from './tls-sessions.js';
 
 export interface TlsOptions {
   /** Extra CA certificates (PEM) to trust. */
@@ -17,6 +18,12 @@ export interface TlsOptions {
   rejectUnauthorized?: boolean;
   /** SNI and certificate name to check; defaults to the host (never an IP literal). */
   servername?: string;
+  /**
+   * Resume the TLS session of an earlier connection to the same server made with the same
+   * settings (default true): the handshake then skips the certificate check and the server's
+   * signature. false: a full handshake every time.
+   */
+  sessionCache?: boolean;
 }
 
 export interface ConnectOptions {
@@ -203,15 +210,18 @@ export async function openConnection(hostIn: string, port: number, options: Conn
       const plain = socket;
       if (trace) watch = watchCloseNotify(plain);
       const under = watch ? watch.duplex : plain;
-      const secure = await step<tls.TLSSocket>((resolve, reject) => void tlsHandshake(under, servername, t).then(resolve, reject));
+      const sessionKey = t.sessionCache === false ? null : tlsSessionKey(host, port, servername, t.ca, t.rejectUnauthorized ?? true);
+      const { secure, offered } = await step<Handshake>((resolve, reject) => void tlsHandshake(under, servername, t, sessionKey).then(resolve, reject));
       socket = secure;
       tlsMs = performance.now() - t0;
-      const fingerprint256 = secure.getPeerCertificate().fingerprint256;
+      const resumed = secure.isSessionReused();
+      const fingerprint256 = secure.getPeerCertificate().fingerprint256 ?? (resumed ? offered?.fingerprint256 : undefined);
       trace?.({
         type: 'tls',
         protocol: secure.getProtocol() ?? 'unknown',
         cipher: secure.getCipher()?.name ?? 'unknown',
         authorized: secure.authorized,
+        resumed,
         ...(secure.authorizationError ? { authorizationError: String(secure.authorizationError) } : {}),
         ...(secure.alpnProtocol ? { alpn: secure.alpnProtocol } : {}),
         ...(fingerprint256 ? { fingerprint256 } : {}),
@@ -275,16 +285,34 @@ export async function openConnection(hostIn: string, port: number, options: Conn
   }
 }
 
-function tlsHandshake(socket: net.Socket | Duplex, servername: string | undefined, t: TlsOptions): Promise<tls.TLSSocket> {
+interface Handshake {
+  secure: tls.TLSSocket;
+  /** The cached session offered to the server (it may have declined it). */
+  offered: CachedSession | undefined;
+}
+
+/** With a `sessionKey`, offers the session cached under it and caches the ones the server sends. */
+function tlsHandshake(socket: net.Socket | Duplex, servername: string | undefined, t: TlsOptions, sessionKey: string | null): Promise<Handshake> {
   return new Promise((resolve, reject) => {
+    const offered = sessionKey === null ? undefined : tlsSessions.get(sessionKey);
     const s = tls.connect({
       socket,
       ...(servername ? { servername } : {}),
       ...(t.ca !== undefined ? { ca: t.ca } : {}),
+      // A session the server (or OpenSSL) does not take means a full handshake, not an error.
+      ...(offered ? { session: offered.session } : {}),
       rejectUnauthorized: t.rejectUnauthorized ?? true,
       ALPNProtocols: ['http/1.1'],
     });
+    // TLS 1.3 sends its tickets after the handshake: they may come with the response.
+    if (sessionKey !== null) {
+      s.on('session', (next: Buffer) => {
+        const fingerprint256 = s.getPeerCertificate().fingerprint256 ?? (s.isSessionReused() ? offered?.fingerprint256 : undefined);
+        tlsSessions.set(sessionKey, fingerprint256 ? { session: next, fingerprint256 } : { session: next });
+      });
+    }
     const onError = (err: Error): void => {
+      if (sessionKey !== null) tlsSessions.delete(sessionKey);
       s.destroy();
       const code = (err as NodeJS.ErrnoException).code;
       reject(err instanceof RawcrawlError ? err : new RawcrawlError('ERR_TLS', `TLS handshake failed: ${code ? `${code}: ` : ''}${err.message}`, { cause: err }));
@@ -292,7 +320,7 @@ function tlsHandshake(socket: net.Socket | Duplex, servername: string | undefine
     s.once('error', onError);
     s.once('secureConnect', () => {
       s.off('error', onError);
-      resolve(s);
+      resolve({ secure: s, offered });
     });
   });
 }

@@ -18,6 +18,8 @@ export type WireEventBody =
       protocol: string;
       cipher: string;
       authorized: boolean;
+      /** The handshake resumed an earlier connection's session (see TlsOptions.sessionCache). */
+      resumed: boolean;
       authorizationError?: string;
       alpn?: string;
       /** SHA-256 fingerprint of the peer certificate, "AB:CD:…" (getPeerCertificate().fingerprint256). */

@@ -68,7 +68,7 @@ export class WireFormatter {
         return [`${p} * connected ${ev.local} -> ${ev.remote}`];
       case 'tls':
         return [
-          `${p} * tls ${ev.protocol} ${ev.cipher} authorized=${ev.authorized}` +
+          `${p} * tls ${ev.protocol} ${ev.cipher} authorized=${ev.authorized}${ev.resumed ? ' resumed' : ''}` +
             (ev.authorizationError ? ` error=${ev.authorizationError}` : '') +
             (ev.alpn ? ` alpn=${ev.alpn}` : '') +
             (ev.fingerprint256 ? ` sha256=${ev.fingerprint256}` : ''),

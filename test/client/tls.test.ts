@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, parseRequestUrl } from '../../src/client/request.js';
 import { buildRequestHead } from '../../src/http/request-writer.js';
+import { tlsSessionKey, tlsSessions } from '../../src/net/tls-sessions.js';
+import { WireFormatter } from '../../src/wire/format.js';
 
 import type { WireEvent } from '../../src/wire/events.js';
 import { tlsServer, type TlsServer } from '../helpers/tls-server.js';
@@ -68,5 +70,61 @@ describe('https', () => {
     const u = parseRequestUrl('https://example.com/p');
     const head = buildRequestHead({ method: 'GET', target: u.pathname, host: u.host, defaults: [], headers: [] }).toString();
     expect(head).toBe('GET /p HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n');
+  });
+});
+
+describe('TLS session resumption', () => {
+  /** The `tls` wire event of one request. */
+  async function tlsFacts(url: string, tls: Parameters<typeof request>[1] extends infer O ? (O extends { tls?: infer T } ? T : never) : never) {
+    const events: WireEvent[] = [];
+    const res = await request(url, { tls, onWire: (e) => events.push(e) });
+    expect(res.text()).toBe('secure hello');
+    const ev = events.find((e) => e.type === 'tls');
+    if (ev?.type !== 'tls') throw new Error('no tls event');
+    return { ev, events };
+  }
+
+  it('a second connection to the same server resumes the first one\'s session, still checked and with the same certificate', async () => {
+    tlsSessions.clear();
+    const url = `https://localhost:${server.port}/`;
+    const first = await tlsFacts(url, { ca: server.cert });
+    const second = await tlsFacts(url, { ca: server.cert });
+    expect(first.ev).toMatchObject({ resumed: false, authorized: true });
+    expect(second.ev).toMatchObject({ resumed: true, authorized: true, fingerprint256: first.ev.fingerprint256 });
+    expect(first.ev.fingerprint256).toMatch(/^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/);
+    const line = second.events.flatMap((e) => new WireFormatter().format(e)).find((l) => l.includes(' * tls '));
+    expect(line).toMatch(/ authorized=true resumed /);
+  });
+
+  it('a session is offered only with the same ca, rejectUnauthorized and servername', async () => {
+    tlsSessions.clear();
+    const url = `https://localhost:${server.port}/`;
+    expect((await tlsFacts(url, { rejectUnauthorized: false })).ev.resumed).toBe(false);
+    // A session from an unchecked connection never stands in for a checked one.
+    expect((await tlsFacts(url, { ca: server.cert })).ev).toMatchObject({ resumed: false, authorized: true });
+    expect((await tlsFacts(url, { ca: [server.cert] })).ev.resumed).toBe(true);
+    expect((await tlsFacts(url, { ca: server.cert, servername: 'localhost' })).ev.resumed).toBe(true);
+    expect((await tlsFacts(`https://127.0.0.1:${server.port}/`, { ca: server.cert, servername: 'localhost' })).ev.resumed).toBe(false);
+    expect((await tlsFacts(url, { rejectUnauthorized: false })).ev.resumed).toBe(true);
+  });
+
+  it('sessionCache: false makes a full handshake every time and stores nothing', async () => {
+    tlsSessions.clear();
+    const url = `https://localhost:${server.port}/`;
+    for (let i = 0; i < 2; i++) expect((await tlsFacts(url, { ca: server.cert, sessionCache: false })).ev.resumed).toBe(false);
+    expect(tlsSessions.size).toBe(0);
+  });
+
+  it('a cached session OpenSSL cannot take is dropped and the handshake made in full', async () => {
+    tlsSessions.clear();
+    const url = `https://localhost:${server.port}/`;
+    await tlsFacts(url, { ca: server.cert });
+    expect(tlsSessions.size).toBe(1);
+    const key = tlsSessionKey('localhost', server.port, 'localhost', server.cert, true);
+    expect(tlsSessions.get(key)).toBeDefined();
+    tlsSessions.set(key, { session: Buffer.from('not a TLS session') });
+    const again = await tlsFacts(url, { ca: server.cert });
+    expect(again.ev).toMatchObject({ resumed: false, authorized: true });
+    expect(tlsSessions.get(key)?.session.toString()).not.toBe('not a TLS session');
   });
 });

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+
+/** A session to resume, with the certificate it was made with. */
+export interface CachedSession {
+  /** What OpenSSL gave (tls 'session' event) and takes back (tls.connect's `session`). */
+  session: Buffer;
+  /**
+   * SHA-256 fingerprint of the peer certificate of the handshake that made the session: a
+   * resumed handshake sends no certificate, and Node then reports none.
+   */
+  fingerprint256?: string;
+}
+
+/**
+ * TLS sessions to resume, by server and by how its certificate was checked. rawcrawl opens a
+ * new connection per request (Connection: close); resuming the session of an earlier one spares
+ * each handshake the certificate chain check and the server's signature (RFC 8446 §2.2, RFC 5077),
+ * as browsers, curl and Node's https.Agent do. A session is offered only to a connection made
+ * with the same verification settings (CA list, rejectUnauthorized, server name) as the one that
+ * received it, so a session from an unchecked connection never stands in for a checked one.
+ */
+export class TlsSessionCache {
+  private readonly sessions = new Map<string, CachedSession>();
+
+  /** @param max sessions kept (about 1–2 KB each); the least recently stored go first. */
+  constructor(private readonly max = 1000) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get(key: string): CachedSession | undefined {
+    return this.sessions.get(key);
+  }
+
+  set(key: string, session: CachedSession): void {
+    this.sessions.delete(key);
+    this.sessions.set(key, session);
+    if (this.sessions.size > this.max) this.sessions.delete(this.sessions.keys().next().value!);
+  }
+
+  delete(key: string): void {
+    this.sessions.delete(key);
+  }
+
+  clear(): void {
+    this.sessions.clear();
+  }
+}
+
+/** The process's sessions, shared by every openConnection() that does not opt out. */
+export const tlsSessions = new TlsSessionCache();
+
+/** Which CA list a connection trusted: Node's default store, or a digest of the given PEMs. */
+function caIdentity(ca: string | Buffer | Array<string | Buffer> | undefined): string {
+  if (ca === undefined) return 'default';
+  const h = createHash('sha256');
+  for (const c of Array.isArray(ca) ? ca : [ca]) {
+    h.update(c);
+    h.update('\0');
+  }
+  return h.digest('base64');
+}
+
+/** The cache key: the server and every setting that decides whether its certificate is accepted. */
+export function tlsSessionKey(
+  host: string,
+  port: number,
+  servername: string | undefined,
+  ca: string | Buffer | Array<string | Buffer> | undefined,
+  rejectUnauthorized: boolean,
+): string {
+  return `${host}|${port}|${servername ?? ''}|${rejectUnauthorized ? 'verify' : 'no-verify'}|${caIdentity(ca)}`;
+}
