@@ -1,5 +1,6 @@
 import type { HeadersInit } from '../http/request-writer.js';
 import type { TlsOptions } from '../net/connect.js';
+import { DNS_CACHE_MS } from '../net/dns-cache.js';
 import type { WireListener } from '../wire/events.js';
 
 export interface RequestOptions {
@@ -11,6 +12,11 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Limit on DNS + TCP + TLS for each connection (default 10 000 ms). */
   connectTimeoutMs?: number;
+  /**
+   * Reuse a host name's addresses for this long, across requests (default 60 000 ms; 0 looks the
+   * name up for every connection).
+   */
+  dnsCacheMs?: number;
   /** Fail when no byte arrives for this long (default 15 000 ms; 0 turns it off). */
   idleTimeoutMs?: number;
   /** Limit on status line + headers, and separately on trailers (default 64 KiB). */
@@ -36,6 +42,7 @@ export const REQUEST_DEFAULTS = {
   method: 'GET',
   timeoutMs: 30_000,
   connectTimeoutMs: 10_000,
+  dnsCacheMs: DNS_CACHE_MS,
   idleTimeoutMs: 15_000,
   maxHeaderBytes: 64 * 1024,
   maxBodyBytes: 16 * 1024 * 1024,

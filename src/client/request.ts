@@ -36,6 +36,7 @@ interface Resolved {
   method: string;
   headers: HeaderPairs;
   connectTimeoutMs: number;
+  dnsCacheMs: number;
   idleTimeoutMs: number;
   maxHeaderBytes: number;
   maxBodyBytes: number;
@@ -84,6 +85,7 @@ export async function request(input: string | URL, options: RequestOptions = {})
     method,
     headers,
     connectTimeoutMs: checkLimit('connectTimeoutMs', options.connectTimeoutMs, REQUEST_DEFAULTS.connectTimeoutMs, 1),
+    dnsCacheMs: checkLimit('dnsCacheMs', options.dnsCacheMs, REQUEST_DEFAULTS.dnsCacheMs),
     idleTimeoutMs: checkLimit('idleTimeoutMs', options.idleTimeoutMs, REQUEST_DEFAULTS.idleTimeoutMs),
     maxHeaderBytes: checkLimit('maxHeaderBytes', options.maxHeaderBytes, REQUEST_DEFAULTS.maxHeaderBytes, 1),
     maxBodyBytes: checkLimit('maxBodyBytes', options.maxBodyBytes, REQUEST_DEFAULTS.maxBodyBytes),
@@ -183,6 +185,7 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
     connection = await openConnection(url.hostname, port, {
       tls: isTls ? o.tls : false,
       connectTimeoutMs: o.connectTimeoutMs,
+      dnsCacheMs: o.dnsCacheMs,
       idleTimeoutMs: o.idleTimeoutMs,
       signal: o.signal,
       ...(emit ? { trace: emit } : {}),

@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
@@ -9,6 +8,7 @@ import { watchCloseNotify, type CloseNotifyWatch } from './close-notify.js';
 import type { AbortLike } from './cancel.js';
 import { StreamReader } from './stream-reader.js';
 import { StreamWriter } from './stream-writer.js';
+import { DNS_CACHE_MS, dnsCache, lookupUncached, type ResolvedAddress } from './dns-cache.js';
 import { tlsSessionKey, tlsSessions, type CachedSession } from './tls-sessions.js';
 
 export interface TlsOptions {
@@ -31,6 +31,11 @@ export interface ConnectOptions {
   tls?: boolean | TlsOptions;
   /** Limit on DNS + TCP + TLS (default 10 s). */
   connectTimeoutMs?: number;
+  /**
+   * Reuse the addresses a host name resolved to for this long (default 60 000 ms; 0 looks the
+   * name up for every connection). If none of them answers, the name is looked up again next time.
+   */
+  dnsCacheMs?: number;
   /** Destroy the connection after this long without a byte (default 30 s; 0 = none). */
   idleTimeoutMs?: number;
   signal?: AbortLike;
@@ -140,19 +145,28 @@ export async function openConnection(hostIn: string, port: number, options: Conn
     });
   };
   try {
-    let addresses: Array<{ address: string; family: number }>;
+    let addresses: ResolvedAddress[];
     let dnsMs = 0;
+    let cached = false;
     if (net.isIP(host)) {
       addresses = [{ address: host, family: net.isIP(host) }];
     } else {
-      try {
-        addresses = await step((resolve, reject) => void lookup(host, { all: true }).then(resolve, reject));
-      } catch (err) {
-        if (err instanceof RawcrawlError) throw err;
-        throw new RawcrawlError('ERR_DNS', `cannot resolve ${host}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+      const ttl = options.dnsCacheMs ?? DNS_CACHE_MS;
+      const hit = ttl > 0 ? dnsCache.get(host) : undefined;
+      if (hit) {
+        addresses = hit;
+        cached = true;
+      } else {
+        try {
+          const resolving = ttl > 0 ? dnsCache.lookup(host, ttl) : lookupUncached(host);
+          addresses = await step((resolve, reject) => void resolving.then(resolve, reject));
+        } catch (err) {
+          if (err instanceof RawcrawlError) throw err;
+          throw new RawcrawlError('ERR_DNS', `cannot resolve ${host}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+        }
       }
       dnsMs = performance.now() - t0;
-      trace?.({ type: 'dns', host, address: addresses[0]!.address, family: addresses[0]!.family, ms: dnsMs });
+      trace?.({ type: 'dns', host, address: addresses[0]!.address, family: addresses[0]!.family, ms: dnsMs, cached });
     }
 
     let lastError: unknown;
@@ -184,6 +198,8 @@ export async function openConnection(hostIn: string, port: number, options: Conn
       }
     }
     if (!socket) {
+      // The name may have moved: the next connection looks it up again.
+      if (cached) dnsCache.forget(host);
       const code = (lastError as NodeJS.ErrnoException | undefined)?.code ?? 'unknown error';
       throw new RawcrawlError('ERR_CONNECT', `cannot connect to ${hostIn}:${port}: ${code}`, { cause: lastError });
     }

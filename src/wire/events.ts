@@ -7,7 +7,8 @@ export type WirePart = 'head' | 'framing' | 'body' | 'trailer' | 'unparsed';
 
 export type WireEventBody =
   | { type: 'open'; url: string; host: string; port: number; tls: boolean }
-  | { type: 'dns'; host: string; address: string; family: number; ms: number }
+  /** `cached`: the addresses came from an earlier lookup (see ConnectOptions.dnsCacheMs). */
+  | { type: 'dns'; host: string; address: string; family: number; ms: number; cached: boolean }
   /**
    * `remote` is the address connected to. `local` ("ip:port") is asked of the socket when first
    * read: read it during the event, not after the connection closed.

@@ -63,7 +63,7 @@ export class WireFormatter {
       case 'open':
         return [`${p} * open ${ev.url} host=${ev.host} port=${ev.port}${ev.tls ? ' tls' : ''}`];
       case 'dns':
-        return [`${p} * dns ${ev.host} -> ${ev.address} family=${ev.family} ${ev.ms.toFixed(3)}ms`];
+        return [`${p} * dns ${ev.host} -> ${ev.address} family=${ev.family} ${ev.ms.toFixed(3)}ms${ev.cached ? ' cached' : ''}`];
       case 'connected':
         return [`${p} * connected ${ev.local} -> ${ev.remote}`];
       case 'tls':

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DnsCache, dnsCache, type ResolvedAddress } from '../../src/net/dns-cache.js';
+import { request } from '../../src/client/request.js';
+import type { WireEvent } from '../../src/wire/events.js';
+import { WireFormatter } from '../../src/wire/format.js';
+import { httpServer, type HttpServer } from '../helpers/http-server.js';
+import { failure } from '../helpers/failure.js';
+
+/** A resolver that counts its calls and answers after a turn of the event loop. */
+function countingResolver(answer: (host: string, call: number) => ResolvedAddress[] | Error) {
+  const calls: string[] = [];
+  const resolve = (host: string): Promise<ResolvedAddress[]> => {
+    calls.push(host);
+    const a = answer(host, calls.length);
+    return new Promise((ok, fail) => setImmediate(() => (a instanceof Error ? fail(a) : ok(a))));
+  };
+  return { calls, resolve };
+}
+
+const A: ResolvedAddress[] = [{ address: '192.0.2.1', family: 4 }];
+
+describe('DnsCache', () => {
+  it('answers from what it kept until the time to live is over', async () => {
+    const r = countingResolver(() => A);
+    const c = new DnsCache(r.resolve);
+    const before = performance.now();
+    expect(await c.lookup('a.test', 1000)).toEqual(A);
+    const after = performance.now();
+    expect(c.get('a.test')).toEqual(A);
+    // Kept from when the answer came (between before and after) for 1000 ms.
+    expect(c.get('a.test', before + 999)).toEqual(A);
+    expect(c.get('a.test', after + 1001)).toBeUndefined();
+    // Expired entries are dropped, not kept around.
+    expect(c.size).toBe(0);
+    expect(r.calls).toEqual(['a.test']);
+  });
+
+  it('makes one lookup for a name asked for again while it is in flight', async () => {
+    const r = countingResolver(() => A);
+    const c = new DnsCache(r.resolve);
+    const all = await Promise.all([c.lookup('a.test', 1000), c.lookup('a.test', 1000), c.lookup('b.test', 1000)]);
+    expect(all).toEqual([A, A, A]);
+    expect(r.calls).toEqual(['a.test', 'b.test']);
+  });
+
+  it('does not keep a failure', async () => {
+    const r = countingResolver((_, call) => (call === 1 ? Object.assign(new Error('no such name'), { code: 'ENOTFOUND' }) : A));
+    const c = new DnsCache(r.resolve);
+    await expect(c.lookup('a.test', 1000)).rejects.toMatchObject({ code: 'ENOTFOUND' });
+    expect(c.get('a.test')).toBeUndefined();
+    expect(await c.lookup('a.test', 1000)).toEqual(A);
+    expect(r.calls).toHaveLength(2);
+  });
+
+  it('keeps at most max names, dropping the least recently looked up', async () => {
+    const c = new DnsCache(countingResolver(() => A).resolve, 2);
+    for (const h of ['a.test', 'b.test', 'c.test']) await c.lookup(h, 1000);
+    expect(c.size).toBe(2);
+    expect(c.get('a.test')).toBeUndefined();
+    c.forget('b.test');
+    expect(c.get('b.test')).toBeUndefined();
+    expect(c.get('c.test')).toEqual(A);
+  });
+});
+
+describe('request() and the DNS cache', () => {
+  let server: HttpServer;
+  beforeAll(async () => {
+    server = await httpServer((_, res) => res.end('ok'));
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  async function dnsEvent(url: string, dnsCacheMs?: number) {
+    const events: WireEvent[] = [];
+    const res = await request(url, { onWire: (e) => events.push(e), ...(dnsCacheMs !== undefined ? { dnsCacheMs } : {}) });
+    expect(res.text()).toBe('ok');
+    const ev = events.find((e) => e.type === 'dns');
+    if (ev?.type !== 'dns') throw new Error('no dns event');
+    return ev;
+  }
+
+  it('a second request to a host name reuses its addresses, and the trace says so', async () => {
+    dnsCache.clear();
+    const url = `http://localhost:${server.port}/`;
+    expect((await dnsEvent(url)).cached).toBe(false);
+    const second = await dnsEvent(url);
+    expect(second).toMatchObject({ cached: true, host: 'localhost' });
+    expect(new WireFormatter().format(second)[0]).toMatch(/ \* dns localhost -> \S+ family=\d \d+\.\d{3}ms cached$/);
+  });
+
+  it('dnsCacheMs: 0 looks the name up every time and keeps nothing', async () => {
+    dnsCache.clear();
+    const url = `http://localhost:${server.port}/`;
+    expect((await dnsEvent(url, 0)).cached).toBe(false);
+    expect((await dnsEvent(url, 0)).cached).toBe(false);
+    expect(dnsCache.size).toBe(0);
+  });
+
+  it('a name none of whose addresses answers is looked up again next time', async () => {
+    dnsCache.clear();
+    const dead = await httpServer((_, res) => res.end('ok'));
+    await dnsEvent(`http://localhost:${dead.port}/`);
+    expect(dnsCache.get('localhost')).toBeDefined();
+    await dead.close();
+    const e = await failure(request(`http://localhost:${dead.port}/`));
+    expect(e.code).toBe('ERR_CONNECT');
+    expect(dnsCache.get('localhost')).toBeUndefined();
+  });
+
+  it('a negative dnsCacheMs is ERR_INVALID_OPTION', async () => {
+    const e = await failure(request(`http://localhost:${server.port}/`, { dnsCacheMs: -1 }));
+    expect(e.code).toBe('ERR_INVALID_OPTION');
+  });
+});
