@@ -231,7 +231,7 @@ export async function openConnection(hostIn: string, port: number, options: Conn
       socket = secure;
       tlsMs = performance.now() - t0;
       const resumed = secure.isSessionReused();
-      const fingerprint256 = secure.getPeerCertificate().fingerprint256 ?? (resumed ? offered?.fingerprint256 : undefined);
+      const fingerprint256 = peerFingerprint(secure, offered);
       trace?.({
         type: 'tls',
         protocol: secure.getProtocol() ?? 'unknown',
@@ -307,6 +307,14 @@ interface Handshake {
   offered: CachedSession | undefined;
 }
 
+/**
+ * The peer certificate's SHA-256 fingerprint. A resumed handshake carries no certificate and
+ * Node reports none: it is then the one the resumed session was made with.
+ */
+function peerFingerprint(s: tls.TLSSocket, offered: CachedSession | undefined): string | undefined {
+  return s.getPeerCertificate().fingerprint256 ?? (s.isSessionReused() ? offered?.fingerprint256 : undefined);
+}
+
 /** With a `sessionKey`, offers the session cached under it and caches the ones the server sends. */
 function tlsHandshake(socket: net.Socket | Duplex, servername: string | undefined, t: TlsOptions, sessionKey: string | null): Promise<Handshake> {
   return new Promise((resolve, reject) => {
@@ -323,7 +331,7 @@ function tlsHandshake(socket: net.Socket | Duplex, servername: string | undefine
     // TLS 1.3 sends its tickets after the handshake: they may come with the response.
     if (sessionKey !== null) {
       s.on('session', (next: Buffer) => {
-        const fingerprint256 = s.getPeerCertificate().fingerprint256 ?? (s.isSessionReused() ? offered?.fingerprint256 : undefined);
+        const fingerprint256 = peerFingerprint(s, offered);
         tlsSessions.set(sessionKey, fingerprint256 ? { session: next, fingerprint256 } : { session: next });
       });
     }
