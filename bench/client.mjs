@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { Agent, request as undiciRequest } from 'undici';
 import { request as rawcrawlRequest } from '../dist/index.js';
+import { fmt, lpad, measureRate, median, pad } from './measure.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -106,36 +107,6 @@ const CLIENTS = [
 
 // ---- measurement ----
 
-/** `concurrency` loops of sequential requests, for `seconds` (at most `max` requests). */
-async function measureRate(run, url, concurrency, seconds, max, minBytes) {
-  let done = 0;
-  let errors = 0;
-  let firstError = null;
-  let started = 0;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const deadline = t0 + seconds * 1000;
-  const loop = async () => {
-    while (performance.now() < deadline && started < max) {
-      started++;
-      try {
-        const n = await run(url);
-        if (n < minBytes) throw new Error(`short body: ${n} bytes`);
-        done++;
-      } catch (err) {
-        errors++;
-        firstError ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  const elapsed = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  // CPU time of this process per request: less sensitive than req/s to what else the 2 cores run.
-  const cpuUs = (cpu.user + cpu.system) / Math.max(1, done);
-  return { rate: done / elapsed, cpuUs, done, errors, firstError, elapsed };
-}
-
 async function measureBody(run, url, seconds, max) {
   let bytes = 0;
   let count = 0;
@@ -152,10 +123,6 @@ async function measureBody(run, url, seconds, max) {
   return { mbps: bytes / 1e6 / ((performance.now() - t0) / 1000), best, count };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const pad = (s, n) => String(s).padEnd(n);
-const lpad = (s, n) => String(s).padStart(n);
 
 function startChunkedServer() {
   const child = fork(fileURLToPath(new URL('./chunked-server.mjs', import.meta.url)), [String(CHUNKED_PORT)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
