@@ -76,6 +76,9 @@ export interface Connection {
   release(graceMs?: number): void;
 }
 
+/** RFC 8305 §5: the delay before the next address of a name is tried (its recommended value). */
+const ATTEMPT_DELAY_MS = 250;
+
 /** How long release() waits for the peer's FIN before closing anyway. */
 export const RELEASE_GRACE_MS = 1000;
 
@@ -169,40 +172,52 @@ export async function openConnection(hostIn: string, port: number, options: Conn
       trace?.({ type: 'dns', host, address: addresses[0]!.address, family: addresses[0]!.family, ms: dnsMs, cached });
     }
 
-    let lastError: unknown;
-    let remoteAddress = host;
-    for (const { address } of addresses) {
-      try {
-        // Resolved with no value: resolving with the socket would make the promise look up
-        // `then` along the whole Socket prototype chain (a thenable check) on every connect.
-        await step<void>((resolve, reject) => {
-          // noDelay here, not setNoDelay() after: one less call per connection.
-          const s = net.connect({ host: address, port, noDelay: true });
-          socket = s;
-          const onError = (err: Error): void => {
-            s.destroy();
-            socket = null;
-            reject(err);
-          };
-          s.once('error', onError);
-          s.once('connect', () => {
-            s.off('error', onError);
-            resolve();
-          });
+    try {
+      // Resolved with no value: resolving with the socket would make the promise look up
+      // `then` along the whole Socket prototype chain (a thenable check) on every connect.
+      await step<void>((resolve, reject) => {
+        // noDelay here, not setNoDelay() after: one less call per connection. A name with
+        // several addresses is connected to as RFC 8305 (Happy Eyeballs) says, by Node: the
+        // next address is tried when one has not answered within ATTEMPT_DELAY_MS, families
+        // alternating, so an address that swallows packets (a broken IPv6 route) costs a
+        // quarter of a second, not the whole connect timeout.
+        const s =
+          addresses.length === 1
+            ? net.connect({ host: addresses[0]!.address, port, noDelay: true })
+            : net.connect({
+                host,
+                port,
+                noDelay: true,
+                autoSelectFamily: true,
+                autoSelectFamilyAttemptTimeout: ATTEMPT_DELAY_MS,
+                lookup: (_name, o, callback) => {
+                  if (o.all) callback(null, addresses);
+                  else callback(null, addresses[0]!.address, addresses[0]!.family);
+                },
+              });
+        socket = s;
+        const onError = (err: Error): void => {
+          s.destroy();
+          socket = null;
+          reject(err);
+        };
+        s.once('error', onError);
+        s.once('connect', () => {
+          s.off('error', onError);
+          resolve();
         });
-        remoteAddress = address;
-        break;
-      } catch (err) {
-        if (err instanceof RawcrawlError) throw err;
-        lastError = err;
-      }
-    }
-    if (!socket) {
-      // The name may have moved: the next connection looks it up again.
+      });
+    } catch (err) {
+      if (err instanceof RawcrawlError) throw err;
+      // None of the addresses answered: the name may have moved, so the next connection looks
+      // it up again. (With several addresses Node's error is an AggregateError with their code.)
       if (cached) dnsCache.forget(host);
-      const code = (lastError as NodeJS.ErrnoException | undefined)?.code ?? 'unknown error';
-      throw new RawcrawlError('ERR_CONNECT', `cannot connect to ${hostIn}:${port}: ${code}`, { cause: lastError });
+      const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
+      throw new RawcrawlError('ERR_CONNECT', `cannot connect to ${hostIn}:${port}: ${code}`, { cause: err });
     }
+    // (The step resolves only once `socket` has connected; this tells TypeScript so.)
+    if (socket === null) throw new RawcrawlError('ERR_CONNECT', `cannot connect to ${hostIn}:${port}`);
+    const remoteAddress = socket.remoteAddress ?? addresses[0]!.address;
     const connectMs = performance.now() - t0;
     if (trace) {
       // The remote end is the address just connected to; the local end costs a getsockname(),

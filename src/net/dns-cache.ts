@@ -54,9 +54,7 @@ export class DnsCache {
     const p = this.resolve(host).then(
       (addresses) => {
         this.inFlight.delete(host);
-        this.entries.delete(host);
-        this.entries.set(host, { addresses, expires: performance.now() + ttlMs });
-        if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+        this.set(host, addresses, ttlMs);
         return addresses;
       },
       (err: unknown) => {
@@ -66,6 +64,13 @@ export class DnsCache {
     );
     this.inFlight.set(host, p);
     return p;
+  }
+
+  /** Keeps `addresses` for `host` for `ttlMs` (what a lookup does with its answer). */
+  set(host: string, addresses: ResolvedAddress[], ttlMs: number): void {
+    this.entries.delete(host);
+    this.entries.set(host, { addresses, expires: performance.now() + ttlMs });
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
   }
 
   /** Drops what is stored for `host` (none of its addresses answered). */

@@ -109,6 +109,29 @@ describe('request() and the DNS cache', () => {
     expect(dnsCache.get('localhost')).toBeUndefined();
   });
 
+  it('of a name\'s addresses, one that swallows packets is given up on after 250 ms (RFC 8305), not the connect timeout', async () => {
+    // 100::1 is in the IPv6 discard prefix (RFC 6666): nothing answers it.
+    dnsCache.set('dual.test', [{ address: '100::1', family: 6 }, { address: '127.0.0.1', family: 4 }], 60_000);
+    const events: WireEvent[] = [];
+    const t0 = performance.now();
+    const res = await request(`http://dual.test:${server.port}/`, { connectTimeoutMs: 5000, onWire: (e) => events.push(e) });
+    expect(res.text()).toBe('ok');
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(res.remoteAddress).toBe('127.0.0.1');
+    expect(events.find((e) => e.type === 'connected')).toMatchObject({ remote: `127.0.0.1:${server.port}` });
+    expect(events.find((e) => e.type === 'dns')).toMatchObject({ host: 'dual.test', cached: true });
+  });
+
+  it('a name none of whose several addresses answers is ERR_CONNECT with their error, and is forgotten', async () => {
+    const dead = await httpServer((_, res) => res.end('ok'));
+    await dead.close();
+    dnsCache.set('gone.test', [{ address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 }], 60_000);
+    const e = await failure(request(`http://gone.test:${dead.port}/`));
+    expect(e.code).toBe('ERR_CONNECT');
+    expect(e.message).toBe(`cannot connect to gone.test:${dead.port}: ECONNREFUSED`);
+    expect(dnsCache.get('gone.test')).toBeUndefined();
+  });
+
   it('a negative dnsCacheMs is ERR_INVALID_OPTION', async () => {
     const e = await failure(request(`http://localhost:${server.port}/`, { dnsCacheMs: -1 }));
     expect(e.code).toBe('ERR_INVALID_OPTION');
