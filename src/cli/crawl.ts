@@ -49,6 +49,7 @@ interface CrawlFlags {
   parseThreads?: number;
   insecure?: boolean;
   ca?: string;
+  tlsResume?: boolean;
   grace?: number;
   capture?: string;
   warc?: string;
@@ -105,6 +106,7 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--parse-threads <n>', 'worker threads for HTML parsing (default: cores - 1, up to 8; 0 on 2 cores or fewer: parse on the main thread)', parseCount)
     .option('--insecure', 'do not verify server certificates')
     .option('--ca <file>', 'trust the CA certificate(s) in this PEM file')
+    .option('--no-tls-resume', 'a full TLS handshake on every connection (by default a session of an earlier one to the same server is resumed)')
     .option('--capture <dir>', 'store each exchange (exact bytes, reads, timings, TLS) as a file in DIR (docs/capture.md)')
     .option('--warc <file>', 'write every exchange to a WARC/1.1 file (.warc.gz: gzip per record)')
     .option('--warc-max-size <size>', 'start a new WARC file at this size (1G, 512M)', parseSize)

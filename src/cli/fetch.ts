@@ -26,6 +26,7 @@ interface FetchFlags {
   maxRedirects?: number;
   insecure?: boolean;
   ca?: string;
+  tlsResume?: boolean;
   header?: Array<[string, string]>;
   decompress?: boolean;
   capture?: string;
@@ -48,6 +49,7 @@ export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--max-redirects <n>', 'redirects to follow (0: none)', parseCount)
     .option('--insecure', 'do not verify the server certificate')
     .option('--ca <file>', 'trust the CA certificate(s) in this PEM file')
+    .option('--no-tls-resume', 'a full TLS handshake on every connection (by default a session of an earlier one to the same server is resumed)')
     .option('-H, --header <line>', '"Name: value" request header (repeatable)', collectHeader)
     .option('--no-decompress', 'do not ask for or decode gzip/deflate/br')
     .option('--capture <dir>', 'store each exchange (exact bytes, reads, timings, TLS) as a file in DIR (docs/capture.md)')

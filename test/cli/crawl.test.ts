@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,8 @@ import { fixtureSite } from '../helpers/fixture-site.js';
 import { treeSite } from '../helpers/tree-site.js';
 import { useFreshDatabase } from '../helpers/mariadb.js';
 import { memoryIo } from '../helpers/memory-io.js';
+import { tlsServer } from '../helpers/tls-server.js';
+import { tlsSessions } from '../../src/net/tls-sessions.js';
 
 const BIN = path.resolve(__dirname, '../../bin/rawcrawl');
 
@@ -138,6 +140,32 @@ describe('rawcrawl in a child process', () => {
       expect(rows.map((r) => new URL(r.url).pathname)).toContain('/p/0');
     } finally {
       await site.close();
+    }
+  });
+});
+
+describe('rawcrawl crawl over https', () => {
+  it.each([
+    ['resumes the TLS session of the robots.txt connection for the page', [], 1],
+    ['--no-tls-resume makes a full handshake for each', ['--no-tls-resume'], 0],
+  ])('%s', async (_, flags, resumed) => {
+    const server = await tlsServer('secure hello');
+    try {
+      tlsSessions.clear();
+      const dir = mkdtempSync(path.join(tmpdir(), 'rawcrawl-tls-'));
+      const ca = path.join(dir, 'ca.pem');
+      writeFileSync(ca, server.cert);
+      const trace = path.join(dir, 'wire.txt');
+      const m = memoryIo();
+      const code = await main(['node', 'rawcrawl', 'crawl', `https://localhost:${server.port}/`, '--ca', ca, '--max-pages', '1', '--parse-threads', '0', '-q', '--dump-wire', trace, ...flags], m.io);
+      expect(code).toBe(0);
+      expect(JSON.parse(m.out().trim())).toMatchObject({ status: 200 });
+      const tlsLines = readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes(' * tls '));
+      expect(tlsLines).toHaveLength(2);
+      expect(tlsLines.every((l) => l.includes('authorized=true'))).toBe(true);
+      expect(tlsLines.filter((l) => l.includes(' resumed ')).length).toBe(resumed);
+    } finally {
+      await server.close();
     }
   });
 });
