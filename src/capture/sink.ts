@@ -5,6 +5,7 @@ import { RawcrawlError } from '../errors.js';
 import type { Leniency } from '../http/leniency.js';
 import type { WireListener } from '../wire/events.js';
 import { availableParallelism } from 'node:os';
+import { BoundedMap } from '../net/bounded-map.js';
 import { ThreadedWarcWriter } from '../warc/threaded-writer.js';
 import { WarcWriter, type ExchangeWriter, type WarcLocation, type WarcWriterOptions } from '../warc/writer.js';
 import { CAPTURE_EXTENSION, encodeCapture } from './capture-file.js';
@@ -110,7 +111,7 @@ export function createCaptureSink(options: CaptureSinkOptions): CaptureSink {
     }
   }
   const warc = options.warcFile ? openWarcWriter(options.warcFile, options) : null;
-  const pages = new Map<string, { page: PageCapture; ready: Promise<void> }>();
+  const pages = new BoundedMap<{ page: PageCapture; ready: Promise<void> }>(REMEMBERED);
   const pending = new Set<Promise<void>>();
   let failure: RawcrawlError | null = null;
   let count = 0;
@@ -159,9 +160,7 @@ export function createCaptureSink(options: CaptureSinkOptions): CaptureSink {
       const onExchange = options.onExchange;
       const ready = track(onExchange ? stored.then(() => onExchange(ex, page)) : stored.then(noop));
       const key = stripFragment(ex.url);
-      pages.delete(key);
       pages.set(key, { page, ready });
-      if (pages.size > REMEMBERED) pages.delete(pages.keys().next().value!);
       count++;
     } catch (err) {
       fail(err);

@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
+import { BoundedMap } from './bounded-map.js';
 
 export interface ResolvedAddress {
   address: string;
@@ -23,14 +24,16 @@ export const DNS_CACHE_MS = 60_000;
  * made while one is in flight share it. Failures are not kept.
  */
 export class DnsCache {
-  private readonly entries = new Map<string, { addresses: ResolvedAddress[]; expires: number }>();
+  private readonly entries: BoundedMap<{ addresses: ResolvedAddress[]; expires: number }>;
   private readonly inFlight = new Map<string, Promise<ResolvedAddress[]>>();
 
-  /** @param max names kept; the least recently looked up go first. */
+  /** @param max names kept; the least recently stored go first. */
   constructor(
     private readonly resolve: Resolver = systemResolver,
-    private readonly max = 10_000,
-  ) {}
+    max = 10_000,
+  ) {
+    this.entries = new BoundedMap(max);
+  }
 
   get size(): number {
     return this.entries.size;
@@ -68,9 +71,7 @@ export class DnsCache {
 
   /** Keeps `addresses` for `host` for `ttlMs` (what a lookup does with its answer). */
   set(host: string, addresses: ResolvedAddress[], ttlMs: number): void {
-    this.entries.delete(host);
     this.entries.set(host, { addresses, expires: performance.now() + ttlMs });
-    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
   }
 
   /** Drops what is stored for `host` (none of its addresses answered). */

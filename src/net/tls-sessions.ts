@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BoundedMap } from './bounded-map.js';
 
 /** A session to resume, with the certificate it was made with. */
 export interface CachedSession {
@@ -12,44 +13,16 @@ export interface CachedSession {
 }
 
 /**
- * TLS sessions to resume, by server and by how its certificate was checked. rawcrawl opens a
- * new connection per request (Connection: close); resuming the session of an earlier one spares
- * each handshake the certificate chain check and the server's signature (RFC 8446 §2.2, RFC 5077),
- * as browsers, curl and Node's https.Agent do. A session is offered only to a connection made
- * with the same verification settings (CA list, rejectUnauthorized, server name) as the one that
- * received it, so a session from an unchecked connection never stands in for a checked one.
+ * TLS sessions to resume, by server and by how its certificate was checked (tlsSessionKey), at
+ * most 1,000 (about 1–2 KB each). rawcrawl opens a new connection per request (Connection:
+ * close); resuming the session of an earlier one spares each handshake the certificate chain
+ * check and the server's signature (RFC 8446 §2.2, RFC 5077), as browsers, curl and Node's
+ * https.Agent do. A session is offered only to a connection made with the same verification
+ * settings (CA list, rejectUnauthorized, server name) as the one that received it, so a session
+ * from an unchecked connection never stands in for a checked one. Shared by every
+ * openConnection() that does not opt out.
  */
-export class TlsSessionCache {
-  private readonly sessions = new Map<string, CachedSession>();
-
-  /** @param max sessions kept (about 1–2 KB each); the least recently stored go first. */
-  constructor(private readonly max = 1000) {}
-
-  get size(): number {
-    return this.sessions.size;
-  }
-
-  get(key: string): CachedSession | undefined {
-    return this.sessions.get(key);
-  }
-
-  set(key: string, session: CachedSession): void {
-    this.sessions.delete(key);
-    this.sessions.set(key, session);
-    if (this.sessions.size > this.max) this.sessions.delete(this.sessions.keys().next().value!);
-  }
-
-  delete(key: string): void {
-    this.sessions.delete(key);
-  }
-
-  clear(): void {
-    this.sessions.clear();
-  }
-}
-
-/** The process's sessions, shared by every openConnection() that does not opt out. */
-export const tlsSessions = new TlsSessionCache();
+export const tlsSessions = new BoundedMap<CachedSession>(1000);
 
 /** Which CA list a connection trusted: Node's default store, or a digest of the given PEMs. */
 function caIdentity(ca: string | Buffer | Array<string | Buffer> | undefined): string {

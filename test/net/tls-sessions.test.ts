@@ -1,23 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TlsSessionCache, tlsSessionKey } from '../../src/net/tls-sessions.js';
-
-const entry = (s: string) => ({ session: Buffer.from(s) });
-
-describe('TlsSessionCache', () => {
-  it('keeps the most recently stored sessions, at most max', () => {
-    const c = new TlsSessionCache(2);
-    c.set('a', entry('1'));
-    c.set('b', entry('2'));
-    c.set('a', entry('3')); // stored again: now the newest
-    c.set('c', entry('4'));
-    expect(c.size).toBe(2);
-    expect(c.get('b')).toBeUndefined();
-    expect(c.get('a')?.session.toString()).toBe('3');
-    expect(c.get('c')?.session.toString()).toBe('4');
-    c.delete('a');
-    expect(c.get('a')).toBeUndefined();
-  });
-});
+import { tlsSessionKey } from '../../src/net/tls-sessions.js';
 
 describe('tlsSessionKey', () => {
   const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
