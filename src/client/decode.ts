@@ -160,10 +160,6 @@ class StreamingDecoder {
     return Buffer.concat(this.out, this.outBytes);
   }
 
-  check(): void {
-    if (this.failure) throw this.failure;
-  }
-
   destroy(): void {
     for (const s of this.stages) s.destroy();
   }
@@ -247,11 +243,6 @@ export class BodyDecoder {
     }
     if (data.length > this.maxBytes) throw tooLarge(this.maxBytes);
     return data;
-  }
-
-  /** Throws the decoding failure, if one has happened, so the caller stops reading early. */
-  check(): void {
-    this.streaming?.check();
   }
 
   destroy(): void {
