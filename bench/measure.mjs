@@ -1,4 +1,5 @@
-// What bench/client.mjs and bench/https-gzip.mjs share: a request-rate measurement and formatting.
+// What the bench scripts share: a request-rate measurement (client.mjs, https-gzip.mjs), the
+// median and formatting.
 import { performance } from 'node:perf_hooks';
 
 /** `concurrency` loops of sequential requests, for `seconds` (at most `max` requests). */

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { crawl, createCaptureSink } from '../dist/index.js';
+import { median } from './measure.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -134,7 +135,6 @@ if (args.server) {
       console.log(`round ${r} ${m.padEnd(17)} ${res.pages} pages in ${res.s.toFixed(2)} s = ${res.pps.toFixed(0)} pages/s, CPU ${res.cpuMsPerPage.toFixed(3)} ms/page${res.warcBytes ? `, WARC ${(res.warcBytes / 1e6).toFixed(1)} MB` : ''}`);
     }
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const base = median(results.plain.map((x) => x.pps));
   const baseCpu = median(results.plain.map((x) => x.cpuMsPerPage));
   console.log(`\nmedian of ${args.rounds} rounds, ${PAGES} pages (${args.text} text, ${args.coding}), concurrency ${args.concurrency}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`);
