@@ -442,13 +442,16 @@ class Crawler implements Crawl {
    * Counts, stores and follows a fetched page. With `annotate` (the CLI's --warc/--capture:
    * where the page's exchange was archived), the page waits for its archive write off the
    * fetch slot, as Scrapy's item pipelines run apart from downloads: the slot goes on to the
-   * next URL while the write finishes. The page still counts as in flight (so the crawl does
-   * not end before its links are in), and at most FINISHING_PER_SLOT × concurrency pages wait.
+   * next URL while the write finishes, and so does the host's per-host slot (its request is
+   * over). The page still counts as in flight (so the crawl does not end before its links are
+   * in), and at most FINISHING_PER_SLOT × concurrency pages wait.
    */
   private async finishPage(entry: FrontierEntry, host: string, record: PageRecord, links: NewEntry[], store: boolean): Promise<void> {
     if (this.abort.signal.aborted) return;
     const annotate = this.options.annotate;
     if (!annotate) return this.completePage(entry, host, record, links, store);
+    // The request is over: the host may take its next one while this page waits for its write.
+    this.backend.release(entry, host);
     this.inFlight++;
     const task: Promise<void> = annotate(record)
       .then(() => this.completePage(entry, host, record, links, store))

@@ -53,6 +53,13 @@ export interface FrontierBackend {
   sent(host: string, now: number): void;
   /** Raises a host's delay between request starts (robots Crawl-delay). */
   setDelay(host: string, delayMs: number): Promise<void>;
+  /**
+   * The taken entry's request is over: frees its host's in-flight slot now rather than at
+   * complete(), for a page that waits on something other than the host before it completes (its
+   * WARC write), so that the wait does not hold back the host's next request. complete() frees the
+   * slot of an entry not released this way; calling this twice for one entry frees it once.
+   */
+  release(entry: FrontierEntry, host: string): void;
   /** Puts a taken entry back, to be tried again not before `notBefore`. */
   retry(entry: FrontierEntry, host: string, notBefore: number): Promise<void>;
   /**

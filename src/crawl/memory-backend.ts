@@ -10,6 +10,8 @@ export class MemoryBackend implements FrontierBackend {
   private readonly frontier: Frontier;
   private readonly seen = new SeenSet();
   private reserved = 0;
+  /** Entries whose host slot release() freed before their complete(). */
+  private readonly released = new WeakSet<FrontierEntry>();
   private stopped = false;
 
   private readonly maxPages: number;
@@ -45,6 +47,12 @@ export class MemoryBackend implements FrontierBackend {
     this.frontier.started(host, now);
   }
 
+  release(entry: FrontierEntry, host: string): void {
+    if (this.released.has(entry)) return;
+    this.released.add(entry);
+    this.frontier.release(host);
+  }
+
   async setDelay(host: string, delayMs: number): Promise<void> {
     this.frontier.setDelay(host, delayMs);
   }
@@ -56,7 +64,7 @@ export class MemoryBackend implements FrontierBackend {
   }
 
   async complete(c: Completion): Promise<void> {
-    this.frontier.release(c.host);
+    if (!this.released.delete(c.entry)) this.frontier.release(c.host);
     if (c.state === 'skipped' && c.entry.attempts === 0) this.reserved--;
     this.add(c.links);
     if (c.record) await this.ctx.onRecord(c.record);

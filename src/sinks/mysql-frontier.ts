@@ -92,6 +92,8 @@ export class MysqlFrontier implements FrontierBackend {
   private readonly heldSlots = new Map<string, { held: number[]; busy: number }>();
   /** Hosts we may not start before this time (ms, local clock), learned from failed acquires. */
   private readonly hostWait = new Map<string, number>();
+  /** Entries whose host slot release() freed before their complete(). */
+  private readonly released = new WeakSet<FrontierEntry>();
   private readonly seenCache = new SeenSet();
   private pending: Completion[] = [];
   /** Writers waiting for the pending list to shrink below MAX_PENDING. */
@@ -203,6 +205,12 @@ export class MysqlFrontier implements FrontierBackend {
     void this.q('UPDATE crawl_hosts SET last_start = NOW(3), starter = NULL, starter_expires = NULL WHERE crawl_id = ? AND host = ? AND starter = ?', [this.crawl.crawlId, host, this.owner]).catch(() => {});
   }
 
+  release(entry: FrontierEntry, host: string): void {
+    if (this.released.has(entry)) return;
+    this.released.add(entry);
+    void this.releaseHost(host, (entry as Claimed).hash.toString('hex')).catch(() => {});
+  }
+
   async setDelay(host: string, delayMs: number): Promise<void> {
     this.hostDelay.set(host, Math.max(this.hostDelay.get(host) ?? 0, delayMs));
     await this.q('UPDATE crawl_hosts SET delay_ms = GREATEST(delay_ms, ?) WHERE crawl_id = ? AND host = ?', [Math.round(delayMs), this.crawl.crawlId, host]);
@@ -220,7 +228,7 @@ export class MysqlFrontier implements FrontierBackend {
 
   async complete(c: Completion): Promise<void> {
     if (this.failure) throw this.failure;
-    void this.releaseHost(c.host, (c.entry as Claimed).hash.toString('hex')).catch(() => {});
+    if (!this.released.delete(c.entry)) void this.releaseHost(c.host, (c.entry as Claimed).hash.toString('hex')).catch(() => {});
     this.pending.push(c);
     if (this.pending.length >= this.flushBatch) this.kickFlush();
     else if (!this.flushTimer) this.flushTimer = setTimeout(() => this.kickFlush(), this.flushIntervalMs);

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crawl } from '../../src/crawl/crawler.js';
 import type { PageRecord } from '../../src/crawl/record.js';
@@ -27,25 +29,25 @@ function gate(): { wait(): Promise<void>; open(): void; waiting: number } {
 }
 
 describe('annotate (where --warc put a page) runs off the fetch slot', () => {
-  it('fetching goes on while pages wait for their annotation (as far as the per-host limit lets it)', async () => {
+  it('fetching goes on while pages wait for their annotation, up to a bound of waiting pages', async () => {
     site = await treeSite(200, 0);
     const g = gate();
     const records: PageRecord[] = [];
     // Many start URLs: a page's links are queued only once it is finished (annotated).
     const starts = Array.from({ length: 40 }, (_, i) => `${site!.origin}/p/${i}`);
-    // Two fetch slots; the host allows 6 pages in flight, and a page waiting for its annotation
-    // is still in flight for its host (politeness), not for a slot.
-    const c = crawl({ ...base, startUrls: starts, concurrency: 2, perHost: 6, annotate: () => g.wait() });
+    // Two fetch slots, two requests at a time to the host. A page waiting for its annotation
+    // holds neither: its request is over.
+    const c = crawl({ ...base, startUrls: starts, concurrency: 2, perHost: 2, annotate: () => g.wait() });
     const consumed = (async () => {
       for await (const r of c) records.push(r);
     })();
-    // With the gate shut no page is finished, yet the two slots keep fetching until the host's
-    // limit of 6 is reached (holding the slots until each page is annotated would stop at 2).
+    // With the gate shut no page is finished, yet the two slots keep fetching until the bound
+    // of waiting pages (4 per slot; each slot stops once it is passed): 10 pages.
     const deadline = Date.now() + 5000;
-    while (g.waiting < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while (g.waiting < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 150));
-    expect(g.waiting).toBe(6);
-    expect(site.completed.length).toBe(6);
+    expect(g.waiting).toBe(10);
+    expect(site.completed.length).toBe(10);
     expect(records.length).toBe(0);
     g.open();
     await consumed;
@@ -53,6 +55,48 @@ describe('annotate (where --warc put a page) runs off the fetch slot', () => {
     expect(records.length).toBe(200);
     expect(new Set(records.map((r) => r.url)).size).toBe(200);
     expect(g.waiting).toBe(200);
+  });
+
+  it('the per-host limit counts requests: pages waiting for their annotation do not hold it', async () => {
+    // A server that counts the requests open at once.
+    let open = 0;
+    let most = 0;
+    let served = 0;
+    const server = http.createServer((req, res) => {
+      open++;
+      most = Math.max(most, open);
+      setTimeout(() => {
+        served++;
+        open--;
+        res.writeHead(200, { 'content-type': 'text/html', connection: 'close' });
+        res.end('<html><title>t</title></html>');
+      }, 15);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      let annotating = 0;
+      let mostAnnotating = 0;
+      // Each page's archive write takes 60 ms, four times its fetch.
+      const annotate = async (): Promise<void> => {
+        annotating++;
+        mostAnnotating = Math.max(mostAnnotating, annotating);
+        await new Promise((r) => setTimeout(r, 60));
+        annotating--;
+      };
+      const starts = Array.from({ length: 24 }, (_, i) => `${origin}/p/${i}`);
+      let n = 0;
+      for await (const _ of crawl({ ...base, startUrls: starts, concurrency: 4, perHost: 2, annotate })) n++;
+      expect(n).toBe(24);
+      expect(served).toBe(24);
+      // Never more than 2 requests at once to the host, while more pages than that waited for
+      // their writes (holding the host's slots until then would cap them at 2).
+      expect(most).toBe(2);
+      expect(mostAnnotating).toBeGreaterThan(2);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   it('the crawl does not end while a page waiting for its annotation has links still to queue', async () => {

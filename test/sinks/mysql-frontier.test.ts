@@ -1,10 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { connectMysql } from '../../src/sinks/mysql.js';
 import { useFreshDatabase } from '../helpers/mariadb.js';
 import { treeSite, treeSiteProcess } from '../helpers/tree-site.js';
+import { treeHandler } from '../helpers/tree-site-server.mjs';
 import { memoryIo } from '../helpers/memory-io.js';
 
 const BIN = path.resolve(__dirname, '../../bin/rawcrawl');
@@ -109,6 +114,38 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
       expect(Math.min(...gaps)).toBeGreaterThanOrEqual(95);
     } finally {
       site.close();
+    }
+  });
+
+  it('with --warc, keeps --per-host across processes while pages wait for their WARC records', async () => {
+    // The tree site behind a counter of the requests open at once.
+    const hits: Array<{ path: string; at: number }> = [];
+    const handler = treeHandler(150, 3, hits, []);
+    let open = 0;
+    let most = 0;
+    const server = http.createServer((req, res) => {
+      open++;
+      most = Math.max(most, open);
+      res.on('close', () => open--);
+      handler(req, res);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rawcrawl-frontier-warc-'));
+    try {
+      const procs = [0, 1].map((i) => startCrawler(origin, 'warc-polite', ['--concurrency', '4', '--per-host', '1', '--warc', path.join(dir, `p${i}.warc.gz`)]));
+      expect(await Promise.all(procs.map((p) => p.exited))).toEqual([0, 0]);
+      // One request at a time to the host, across both processes, for the whole crawl, though a
+      // page frees its host slot when its request ends, before its WARC records and row are written.
+      expect(most).toBe(1);
+      expect(new Set(hits.map((h) => h.path)).size).toBe(150);
+      const rows = await db.query<{ warc_file: string | null; warc_offset: number | null }>('SELECT warc_file, warc_offset FROM pages WHERE url LIKE ?', [`${origin}%`]);
+      expect(rows.length).toBe(150);
+      expect(rows.every((r) => r.warc_file !== null && r.warc_offset !== null)).toBe(true);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
