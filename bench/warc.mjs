@@ -1,15 +1,19 @@
 // Crawl pages/s with --warc x.warc.gz, with an uncompressed x.warc, and with --warc plus --capture,
 // against without, in one run (rounds alternate the order), on one
-// local site served by a raw node:net server in a child process (no nginx needed).
+// local site served by a raw node:net server in a child process (no nginx needed), or with
+// --url on a site served elsewhere (the nginx site of bench/crawl-setup.sh: --url
+// http://127.0.0.1:18471/p/0.html --pages 5000).
 // crawl() with createCaptureSink() on its onWire and each record annotated with where its
 // response record went, as `rawcrawl <url> --warc` does.
 //   npm run build && node bench/warc.mjs [--pages 2000] [--rounds 3] [--concurrency 16] [--modes plain,warc]
-//     [--text words|lorem] [--coding identity|gzip]
+//     [--text words|lorem] [--coding identity|gzip] [--url URL]
+// On Linux each line also gives the crawl's main thread's time on a CPU and its time runnable but
+// waiting for one (/proc/PID/task/PID/schedstat), per page.
 import net from 'node:net';
 import os from 'node:os';
 import zlib from 'node:zlib';
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -26,6 +30,7 @@ const { values: args } = parseArgs({
     modes: { type: 'string', default: 'plain,warc,warc-uncompressed,warc+capture' },
     text: { type: 'string', default: 'words' },
     coding: { type: 'string', default: 'identity' },
+    url: { type: 'string', default: '' },
   },
 });
 if (!['words', 'lorem'].includes(args.text)) throw new Error(`--text is words or lorem, not ${args.text}`);
@@ -88,9 +93,11 @@ if (args.server) {
   });
   server.listen(0, '127.0.0.1', () => process.send(server.address().port));
 } else {
-  const child = fork(fileURLToPath(import.meta.url), ['--server', '--pages', String(PAGES), '--text', args.text, '--coding', args.coding]);
-  const port = await new Promise((r) => child.once('message', r));
-  const start = `http://127.0.0.1:${port}/p/0.html`;
+  const child = args.url ? null : fork(fileURLToPath(import.meta.url), ['--server', '--pages', String(PAGES), '--text', args.text, '--coding', args.coding]);
+  const start = args.url || `http://127.0.0.1:${await new Promise((r) => child.once('message', r))}/p/0.html`;
+  // The main thread's [ns on a CPU, ns runnable but waiting for one], where Linux tells.
+  const SCHEDSTAT = `/proc/${process.pid}/task/${process.pid}/schedstat`;
+  const schedstat = existsSync(SCHEDSTAT) ? () => readFileSync(SCHEDSTAT, 'utf8').split(' ').map(Number) : null;
   const tmp = mkdtempSync(join(os.tmpdir(), 'rawcrawl-warc-bench-'));
 
   async function run(mode, round) {
@@ -103,6 +110,7 @@ if (args.server) {
           });
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
+    const sched0 = schedstat?.();
     let pages = 0;
     // As the CLI does with --warc: each page's record gets where its response record went.
     const annotate = sink
@@ -111,7 +119,7 @@ if (args.server) {
           rec.capture = page ? { warc_file: page.warcFile, warc_offset: page.warcOffset, capture_file: page.captureFile } : null;
         }
       : undefined;
-    const c = crawl({ startUrls: [start], ignoreRobots: true, concurrency: Number(args.concurrency), perHost: Number(args.concurrency), ...(sink ? { onWire: sink.onWire, annotate } : {}) });
+    const c = crawl({ startUrls: [start], ignoreRobots: true, maxPages: PAGES, concurrency: Number(args.concurrency), perHost: Number(args.concurrency), ...(sink ? { onWire: sink.onWire, annotate } : {}) });
     for await (const rec of c) {
       if (rec.status !== 200) continue;
       if (sink && typeof rec.capture?.warc_offset !== 'number') throw new Error(`${rec.url}: no WARC offset`);
@@ -120,8 +128,9 @@ if (args.server) {
     await sink?.close();
     const s = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    const sched = schedstat?.().map((v, i) => (v - sched0[i]) / 1000 / pages);
     const warcBytes = sink ? sink.warcFiles.reduce((n, f) => n + statSync(f).size, 0) : 0;
-    return { mode, pages, s, pps: pages / s, cpuMsPerPage: (cpu.user + cpu.system) / 1000 / pages, warcBytes };
+    return { mode, pages, s, pps: pages / s, cpuMsPerPage: (cpu.user + cpu.system) / 1000 / pages, warcBytes, mainUs: sched?.[0], runqUs: sched?.[1] };
   }
 
   const modes = args.modes.split(',');
@@ -132,21 +141,23 @@ if (args.server) {
     for (const m of r % 2 ? modes : [...modes].reverse()) {
       const res = await run(m, r);
       results[m].push(res);
-      console.log(`round ${r} ${m.padEnd(17)} ${res.pages} pages in ${res.s.toFixed(2)} s = ${res.pps.toFixed(0)} pages/s, CPU ${res.cpuMsPerPage.toFixed(3)} ms/page${res.warcBytes ? `, WARC ${(res.warcBytes / 1e6).toFixed(1)} MB` : ''}`);
+      console.log(`round ${r} ${m.padEnd(17)} ${res.pages} pages in ${res.s.toFixed(2)} s = ${res.pps.toFixed(0)} pages/s, CPU ${res.cpuMsPerPage.toFixed(3)} ms/page${res.mainUs !== undefined ? ` (main thread ${res.mainUs.toFixed(0)} µs on a CPU, ${res.runqUs.toFixed(0)} µs waiting for one)` : ''}${res.warcBytes ? `, WARC ${(res.warcBytes / 1e6).toFixed(1)} MB` : ''}`);
     }
   }
   const base = median(results.plain.map((x) => x.pps));
   const baseCpu = median(results.plain.map((x) => x.cpuMsPerPage));
-  console.log(`\nmedian of ${args.rounds} rounds, ${PAGES} pages (${args.text} text, ${args.coding}), concurrency ${args.concurrency}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`);
-  console.log('| mode | pages/s | × plain | median of per-round × plain | CPU ms/page | × plain |');
-  console.log('|---|---:|---:|---:|---:|---:|');
+  const site = args.url ? args.url : `${args.text} text, ${args.coding}`;
+  console.log(`\nmedian of ${args.rounds} rounds, ${PAGES} pages (${site}), concurrency ${args.concurrency}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`);
+  console.log('| mode | pages/s | × plain | median of per-round × plain | CPU ms/page | × plain | main thread µs/page on a CPU / waiting for one |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const m of modes) {
     const pps = median(results[m].map((x) => x.pps));
     const cpu = median(results[m].map((x) => x.cpuMsPerPage));
     // Each round's crawls ran back to back: their ratio is less exposed to the machine's drift.
     const paired = median(results[m].map((x, i) => x.pps / results.plain[i].pps));
-    console.log(`| ${m} | ${pps.toFixed(0)} | ${(pps / base).toFixed(2)}× | ${paired.toFixed(2)}× | ${cpu.toFixed(3)} | ${(cpu / baseCpu).toFixed(2)}× |`);
+    const sched = schedstat ? `${median(results[m].map((x) => x.mainUs)).toFixed(0)} / ${median(results[m].map((x) => x.runqUs)).toFixed(0)}` : 'n/a';
+    console.log(`| ${m} | ${pps.toFixed(0)} | ${(pps / base).toFixed(2)}× | ${paired.toFixed(2)}× | ${cpu.toFixed(3)} | ${(cpu / baseCpu).toFixed(2)}× | ${sched} |`);
   }
   rmSync(tmp, { recursive: true, force: true });
-  child.kill();
+  child?.kill();
 }
