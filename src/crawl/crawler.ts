@@ -454,7 +454,7 @@ class Crawler implements Crawl {
     this.backend.release(entry, host);
     this.inFlight++;
     const task: Promise<void> = annotate(record)
-      .then(() => this.completePage(entry, host, record, links, store))
+      .then(() => this.completePage(entry, host, record, links, store, true))
       .catch((err: unknown) => {
         this.finishError ??= err;
       })
@@ -468,7 +468,7 @@ class Crawler implements Crawl {
     while (this.finishing.size > this.o.concurrency * FINISHING_PER_SLOT) await Promise.race(this.finishing);
   }
 
-  private async completePage(entry: FrontierEntry, host: string, record: PageRecord, links: NewEntry[], store: boolean): Promise<void> {
+  private async completePage(entry: FrontierEntry, host: string, record: PageRecord, links: NewEntry[], store: boolean, hostReleased = false): Promise<void> {
     if (this.abort.signal.aborted) return;
     this.stats.fetched++;
     this.stats.bytes += record.bytes;
@@ -478,7 +478,7 @@ class Crawler implements Crawl {
       this.stats.errors++;
       this.stats.errorCodes[record.error] = (this.stats.errorCodes[record.error] ?? 0) + 1;
     }
-    await this.backend.complete({ entry, host, record: store ? record : null, links: this.stopping ? [] : links, state: record.error ? 'failed' : 'done' });
+    await this.backend.complete({ entry, host, record: store ? record : null, links: this.stopping ? [] : links, state: record.error ? 'failed' : 'done', hostReleased });
   }
 }
 

@@ -18,6 +18,8 @@ export interface Completion {
   /** Links (and redirect targets) found on the page, already normalised and in scope. */
   links: NewEntry[];
   state: 'done' | 'failed' | 'skipped';
+  /** The entry's host slot was freed already, by release(). */
+  hostReleased?: boolean;
 }
 
 /** What a backend gets from the crawl it serves. */
@@ -56,8 +58,8 @@ export interface FrontierBackend {
   /**
    * The taken entry's request is over: frees its host's in-flight slot now rather than at
    * complete(), for a page that waits on something other than the host before it completes (its
-   * WARC write), so that the wait does not hold back the host's next request. complete() frees the
-   * slot of an entry not released this way; calling this twice for one entry frees it once.
+   * WARC write), so that the wait does not hold back the host's next request. Its complete() then
+   * says `hostReleased`, and frees nothing more.
    */
   release(entry: FrontierEntry, host: string): void;
   /** Puts a taken entry back, to be tried again not before `notBefore`. */

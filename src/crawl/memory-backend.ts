@@ -10,8 +10,6 @@ export class MemoryBackend implements FrontierBackend {
   private readonly frontier: Frontier;
   private readonly seen = new SeenSet();
   private reserved = 0;
-  /** Entries whose host slot release() freed before their complete(). */
-  private readonly released = new WeakSet<FrontierEntry>();
   private stopped = false;
 
   private readonly maxPages: number;
@@ -47,9 +45,7 @@ export class MemoryBackend implements FrontierBackend {
     this.frontier.started(host, now);
   }
 
-  release(entry: FrontierEntry, host: string): void {
-    if (this.released.has(entry)) return;
-    this.released.add(entry);
+  release(_entry: FrontierEntry, host: string): void {
     this.frontier.release(host);
   }
 
@@ -64,7 +60,7 @@ export class MemoryBackend implements FrontierBackend {
   }
 
   async complete(c: Completion): Promise<void> {
-    if (!this.released.delete(c.entry)) this.frontier.release(c.host);
+    if (!c.hostReleased) this.frontier.release(c.host);
     if (c.state === 'skipped' && c.entry.attempts === 0) this.reserved--;
     this.add(c.links);
     if (c.record) await this.ctx.onRecord(c.record);

@@ -92,8 +92,6 @@ export class MysqlFrontier implements FrontierBackend {
   private readonly heldSlots = new Map<string, { held: number[]; busy: number }>();
   /** Hosts we may not start before this time (ms, local clock), learned from failed acquires. */
   private readonly hostWait = new Map<string, number>();
-  /** Entries whose host slot release() freed before their complete(). */
-  private readonly released = new WeakSet<FrontierEntry>();
   private readonly seenCache = new SeenSet();
   private pending: Completion[] = [];
   /** Writers waiting for the pending list to shrink below MAX_PENDING. */
@@ -206,8 +204,6 @@ export class MysqlFrontier implements FrontierBackend {
   }
 
   release(entry: FrontierEntry, host: string): void {
-    if (this.released.has(entry)) return;
-    this.released.add(entry);
     void this.releaseHost(host, (entry as Claimed).hash.toString('hex')).catch(() => {});
   }
 
@@ -228,7 +224,7 @@ export class MysqlFrontier implements FrontierBackend {
 
   async complete(c: Completion): Promise<void> {
     if (this.failure) throw this.failure;
-    if (!this.released.delete(c.entry)) void this.releaseHost(c.host, (c.entry as Claimed).hash.toString('hex')).catch(() => {});
+    if (!c.hostReleased) void this.releaseHost(c.host, (c.entry as Claimed).hash.toString('hex')).catch(() => {});
     this.pending.push(c);
     if (this.pending.length >= this.flushBatch) this.kickFlush();
     else if (!this.flushTimer) this.flushTimer = setTimeout(() => this.kickFlush(), this.flushIntervalMs);
