@@ -242,21 +242,22 @@ export async function openConnection(hostIn: string, port: number, options: Conn
       if (trace) watch = watchCloseNotify(plain);
       const under = watch ? watch.duplex : plain;
       const sessionKey = t.sessionCache === false ? null : tlsSessionKey(host, port, servername, t.ca, t.rejectUnauthorized ?? true);
-      const { secure, offered } = await step<Handshake>((resolve, reject) => void tlsHandshake(under, servername, t, sessionKey).then(resolve, reject));
+      const { secure, fingerprint } = await step<Handshake>((resolve, reject) => void tlsHandshake(under, servername, t, sessionKey).then(resolve, reject));
       socket = secure;
       tlsMs = performance.now() - t0;
-      const resumed = secure.isSessionReused();
-      const fingerprint256 = peerFingerprint(secure, offered);
-      trace?.({
-        type: 'tls',
-        protocol: secure.getProtocol() ?? 'unknown',
-        cipher: secure.getCipher()?.name ?? 'unknown',
-        authorized: secure.authorized,
-        resumed,
-        ...(secure.authorizationError ? { authorizationError: String(secure.authorizationError) } : {}),
-        ...(secure.alpnProtocol ? { alpn: secure.alpnProtocol } : {}),
-        ...(fingerprint256 ? { fingerprint256 } : {}),
-      });
+      if (trace) {
+        const fingerprint256 = fingerprint();
+        trace({
+          type: 'tls',
+          protocol: secure.getProtocol() ?? 'unknown',
+          cipher: secure.getCipher()?.name ?? 'unknown',
+          authorized: secure.authorized,
+          resumed: secure.isSessionReused(),
+          ...(secure.authorizationError ? { authorizationError: String(secure.authorizationError) } : {}),
+          ...(secure.alpnProtocol ? { alpn: secure.alpnProtocol } : {}),
+          ...(fingerprint256 ? { fingerprint256 } : {}),
+        });
+      }
     }
 
     const sock = socket;
@@ -318,8 +319,8 @@ export async function openConnection(hostIn: string, port: number, options: Conn
 
 interface Handshake {
   secure: tls.TLSSocket;
-  /** The cached session offered to the server (it may have declined it). */
-  offered: CachedSession | undefined;
+  /** peerFingerprint() of the connection, worked out once (getPeerCertificate() builds an object). */
+  fingerprint(): string | undefined;
 }
 
 /**
@@ -343,10 +344,12 @@ function tlsHandshake(socket: net.Socket | Duplex, servername: string | undefine
       rejectUnauthorized: t.rejectUnauthorized ?? true,
       ALPNProtocols: ['http/1.1'],
     });
+    let known: string | undefined;
+    const fingerprint = (): string | undefined => (known ??= peerFingerprint(s, offered));
     // TLS 1.3 sends its tickets after the handshake: they may come with the response.
     if (sessionKey !== null) {
       s.on('session', (next: Buffer) => {
-        const fingerprint256 = peerFingerprint(s, offered);
+        const fingerprint256 = fingerprint();
         tlsSessions.set(sessionKey, fingerprint256 ? { session: next, fingerprint256 } : { session: next });
       });
     }
@@ -359,7 +362,7 @@ function tlsHandshake(socket: net.Socket | Duplex, servername: string | undefine
     s.once('error', onError);
     s.once('secureConnect', () => {
       s.off('error', onError);
-      resolve({ secure: s, offered });
+      resolve({ secure: s, fingerprint });
     });
   });
 }
