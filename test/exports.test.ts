@@ -74,9 +74,10 @@ describe('what the package ships', () => {
     expect(JSON.parse(out)).toEqual([true, 'ERR_TIMEOUT', 3, 'RawcrawlError']);
   });
 
-  it('rawcrawl/client pulls in neither cheerio nor mysql2', () => {
+  it('rawcrawl/client pulls in neither cheerio, htmlparser2 nor mysql2', () => {
     const bare = importGraph(join(ROOT, 'dist/client/index.js'));
     expect(bare.has('cheerio')).toBe(false);
+    expect(bare.has('htmlparser2')).toBe(false);
     expect(bare.has('mysql2')).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import { load } from 'cheerio/slim';
+import { Parser } from 'htmlparser2';
 import { decodeText } from '../client/index.js';
 
 export interface ExtractInput {
@@ -37,47 +38,124 @@ export function checkSelectors(selects: Array<[string, string]>): string | null 
 
 const SKIP_SCHEMES = /^\s*(javascript|mailto|tel|data|ftp|file|about|blob|sms):/i;
 
-/** Parses one HTML page: decoded by its real charset (header, BOM, <meta>), with htmlparser2. */
+/** What the meta robots (or rawcrawl) directives of a page say. */
+function robotsDirectives(metas: Array<{ name: string; content: string }>): { noindex: boolean; nofollow: boolean } {
+  let noindex = false;
+  let nofollow = false;
+  for (const m of metas) {
+    const name = m.name.toLowerCase();
+    if (name !== 'robots' && name !== 'rawcrawl') continue;
+    const content = m.content.toLowerCase();
+    if (/\b(noindex|none)\b/.test(content)) noindex = true;
+    if (/\b(nofollow|none)\b/.test(content)) nofollow = true;
+  }
+  return { noindex, nofollow };
+}
+
+/** HTML: the first <base href> sets the document base URL; an unparsable one is ignored, as browsers do. */
+function documentBase(baseHref: string | undefined, url: string): string {
+  if (baseHref === undefined) return url;
+  try {
+    return new URL(baseHref.trim(), url).href;
+  } catch {
+    return url;
+  }
+}
+
+/** The hrefs as absolute URLs, in order, without non-web schemes and what is not a URL. */
+function resolveLinks(hrefs: string[], base: string): string[] {
+  const links: string[] = [];
+  for (const href of hrefs) {
+    if (SKIP_SCHEMES.test(href)) continue;
+    try {
+      links.push(new URL(href.trim(), base).href);
+    } catch {
+      // Not a URL: skip it.
+    }
+  }
+  return links;
+}
+
+const normaliseTitle = (text: string): string | null => text.replace(/\s+/g, ' ').trim() || null;
+
+/**
+ * What a page without --select needs (title, meta robots, base, links), read from htmlparser2's
+ * events as they come, without building the document: the same parser and options cheerio's
+ * load() uses, so the same elements with the same attributes, in document order. The DOM of a
+ * 20 KB page is thousands of objects the crawl's thread had to build and the GC to copy;
+ * test/crawl/extract.test.ts checks this path against the cheerio one on random markup.
+ */
+function scanPage(html: string): { title: string | null; metas: Array<{ name: string; content: string }>; baseHref: string | undefined; hrefs: string[] } {
+  let title = '';
+  /** Depth of the first <title> while it is open; 0 before it, -1 after it closed. */
+  let titleDepth = 0;
+  let depth = 0;
+  let baseHref: string | undefined;
+  const metas: Array<{ name: string; content: string }> = [];
+  const hrefs: string[] = [];
+  const parser = new Parser({
+    onopentag(name, attribs) {
+      depth++;
+      switch (name) {
+        case 'title':
+          if (titleDepth === 0) titleDepth = depth;
+          break;
+        case 'meta':
+          if (attribs.name !== undefined) metas.push({ name: attribs.name, content: attribs.content ?? '' });
+          break;
+        case 'base':
+          if (baseHref === undefined && attribs.href !== undefined) baseHref = attribs.href;
+          break;
+        case 'a':
+        case 'area':
+          if (attribs.href !== undefined) hrefs.push(attribs.href);
+          break;
+      }
+    },
+    ontext(text) {
+      if (titleDepth > 0) title += text;
+    },
+    onclosetag() {
+      if (depth === titleDepth) titleDepth = -1;
+      depth--;
+    },
+  });
+  parser.end(html);
+  return { title: normaliseTitle(title), metas, baseHref, hrefs };
+}
+
+/**
+ * Parses one HTML page: decoded by its real charset (header, BOM, <meta>), with htmlparser2.
+ * Without --select fields it reads the parser's events (scanPage); with them it builds the
+ * document with cheerio, once, for the selectors.
+ */
 export function extract(input: ExtractInput): ExtractResult {
   const buf = Buffer.isBuffer(input.body) ? input.body : Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength);
   const html = decodeText(buf, input.contentType);
-  const $ = load(html);
-  const titleText = $('title').first().text().replace(/\s+/g, ' ').trim();
-  let noindex = false;
-  let nofollow = false;
-  $('meta[name]').each((_, el) => {
-    const name = ($(el).attr('name') ?? '').toLowerCase();
-    if (name !== 'robots' && name !== 'rawcrawl') return;
-    const content = ($(el).attr('content') ?? '').toLowerCase();
-    if (/\b(noindex|none)\b/.test(content)) noindex = true;
-    if (/\b(nofollow|none)\b/.test(content)) nofollow = true;
-  });
-  // HTML: the first <base href> sets the document base URL.
-  let base = input.url;
-  const baseHref = $('base[href]').first().attr('href');
-  if (baseHref !== undefined) {
-    try {
-      base = new URL(baseHref.trim(), input.url).href;
-    } catch {
-      // An unparsable <base href> is ignored, as browsers do.
-    }
+  const text = input.wantText ? html : null;
+  if (input.selects.length === 0) {
+    const page = scanPage(html);
+    const { noindex, nofollow } = robotsDirectives(page.metas);
+    const links = nofollow ? [] : resolveLinks(page.hrefs, documentBase(page.baseHref, input.url));
+    return { title: page.title, links, fields: {}, noindex, nofollow, text };
   }
-  const links: string[] = [];
+  const $ = load(html);
+  const metas = $('meta[name]')
+    .toArray()
+    .map((el) => ({ name: $(el).attr('name') ?? '', content: $(el).attr('content') ?? '' }));
+  const { noindex, nofollow } = robotsDirectives(metas);
+  const hrefs: string[] = [];
   if (!nofollow) {
     $('a[href], area[href]').each((_, el) => {
       const href = $(el).attr('href');
-      if (href === undefined || SKIP_SCHEMES.test(href)) return;
-      try {
-        links.push(new URL(href.trim(), base).href);
-      } catch {
-        // Not a URL: skip it.
-      }
+      if (href !== undefined) hrefs.push(href);
     });
   }
+  const links = resolveLinks(hrefs, documentBase($('base[href]').first().attr('href'), input.url));
   const fields: Record<string, string | null> = {};
   for (const [name, selector] of input.selects) {
     const hit = $(selector).first();
     fields[name] = hit.length > 0 ? hit.text().replace(/\s+/g, ' ').trim() : null;
   }
-  return { title: titleText === '' ? null : titleText, links, fields, noindex, nofollow, text: input.wantText ? html : null };
+  return { title: normaliseTitle($('title').first().text()), links, fields, noindex, nofollow, text };
 }

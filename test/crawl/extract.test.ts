@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkSelectors, extract } from '../../src/crawl/extract.js';
 import { ParsePool } from '../../src/crawl/parse-pool.js';
@@ -48,4 +49,36 @@ describe('extract', () => {
     expect(checkSelectors([['a', 'h1'], ['b', 'div > p.x:first-child']])).toBeNull();
     expect(checkSelectors([['a', 'h1'], ['b', 'h1[[[']])).toMatch(/^--select b=h1\[\[\[: not a valid CSS selector \(/);
   });
+
+  it('reads title, robots, base and links from the parser events exactly as the cheerio document gives them', () => {
+    // Without --select, extract() never builds the document; with one it does. Random markup
+    // full of what HTML parsers disagree on must give the same result both ways.
+    const attrValue = fc.constantFrom('/a', 'b c', ' /sp ', 'HTTP://X.org/Q', 'javascript:x', 'mailto:q', '//h/p', 'http://[', '', '?q=1#f', '&amp;x&lt;', 'noindex', 'NOFOLLOW', 'none', 'robots', 'ROBOTS', 'rawcrawl', 'index', '../up', '/base/');
+    const attrName = fc.constantFrom('href', 'HREF', 'name', 'content', 'id', 'rel');
+    const attr = fc.tuple(attrName, attrValue, fc.constantFrom('"', "'", '')).map(([n, v, q]) => (q === '' && /^[^\s"'=<>`]+$/.test(v) ? ` ${n}=${v}` : q === '' ? ` ${n}` : ` ${n}=${q}${v.replaceAll(q, '')}${q}`));
+    const tagName = fc.constantFrom('title', 'TITLE', 'meta', 'base', 'a', 'A', 'area', 'svg', 'math', 'template', 'script', 'style', 'textarea', 'p', 'div', 'b', 'head', 'body', 'html', 'table', 'tr', 'td', 'select', 'option', 'noscript', 'iframe', 'xmp', 'br', 'img');
+    const token = fc.oneof(
+      fc.tuple(tagName, fc.array(attr, { maxLength: 3 }), fc.boolean()).map(([t, as, self]) => `<${t}${as.join('')}${self ? '/' : ''}>`),
+      tagName.map((t) => `</${t}>`),
+      fc.constantFrom(' some  text ', '\n\t', '&amp;', '&lt;a href=x&gt;', '&#x41;', '&nbsp;', 'a & b', '<!-- <a href="/c"> -->', '<![CDATA[<a href="/d">]]>', '<!doctype html>', '<?pi x?>', '</', '<', '>', 'é', '<a href="/e"', '"'),
+    );
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 40 }), (tokens) => {
+        const html = tokens.join('');
+        const fast = extract(input(html));
+        const dom = extract(input(html, { selects: [['p', 'p']] }));
+        expect({ ...fast, fields: null }).toEqual({ ...dom, fields: null });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('takes the first <title> whole, with its entities, and a base or link given only later in the page', () => {
+    const html = '<a href="x">1</a><title> A &amp;\n B </title><title>second</title><base href="/later/"><meta name="Robots" content="noindex">';
+    for (const selects of [[], [['p', 'p']]] as Array<Array<[string, string]>>) {
+      const r = extract(input(html, { selects }));
+      expect(r).toMatchObject({ title: 'A & B', links: ['http://example.com/later/x'], noindex: true, nofollow: false });
+    }
+  });
 });
+
