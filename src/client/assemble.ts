@@ -1,5 +1,5 @@
 import { RawcrawlError } from '../errors.js';
-import { isFieldName } from '../http/abnf.js';
+import { fieldValue } from '../http/abnf.js';
 import type { Framing } from '../http/framing.js';
 import type { ParserEvent, RawHeader, ResponseHead } from '../http/response-parser.js';
 import { BodyDecoder, isKnownCoding, parseCodings } from './decode.js';
@@ -11,14 +11,6 @@ export interface AssembleOptions {
   maxBodyBytes: number;
   /** Sees the payload: the body after de-chunking, before any content decoding (WARC's payload). */
   onPayload?: (data: Buffer) => void;
-}
-
-function headerValue(raw: RawHeader[], name: string): string | null {
-  let out: string | null = null;
-  for (const [n, v] of raw) {
-    if (isFieldName(n, name)) out = out === null ? v : `${out}, ${v}`;
-  }
-  return out;
 }
 
 /**
@@ -50,7 +42,7 @@ export class ResponseAssembler {
             throw new RawcrawlError('ERR_INVALID_TRANSFER_ENCODING', `transfer coding "${tc}" is not supported`, { offset });
           }
         }
-        const content = this.o.decompress ? parseCodings(headerValue(ev.head.rawHeaders, 'content-encoding')) : [];
+        const content = this.o.decompress ? parseCodings(fieldValue(ev.head.rawHeaders, 'content-encoding')) : [];
         const codings = content.every(isKnownCoding) ? [...content, ...ev.transferCodings] : ev.transferCodings;
         if (codings.length > 0) this.decoder = new BodyDecoder(codings, this.o.maxBodyBytes);
         if (ev.framing.kind === 'length' && ev.framing.length > this.o.maxBodyBytes) {

@@ -1,3 +1,4 @@
+import { fieldValue } from '../http/abnf.js';
 import type { Leniency } from '../http/leniency.js';
 import type { RawHeader } from '../http/response-parser.js';
 import { decodeText, sniffEncoding } from './charset.js';
@@ -88,14 +89,22 @@ export class HttpResponse {
     return (this.trailersCache ??= toHeaders(this.rawTrailers));
   }
 
+  /**
+   * One header field's value as `headers.get(name)` gives it (every line of that name, joined
+   * with ", "; null when absent), read from rawHeaders without building the Headers.
+   */
+  header(name: string): string | null {
+    return fieldValue(this.rawHeaders, name.toLowerCase());
+  }
+
   /** The encoding text() uses: BOM, Content-Type charset, <meta> prescan, else windows-1252. */
   get encoding(): string {
-    return sniffEncoding(this.body, this.headers.get('content-type'));
+    return sniffEncoding(this.body, this.header('content-type'));
   }
 
   /** The body decoded to a string by its real charset. */
   text(): string {
-    return decodeText(this.body, this.headers.get('content-type'));
+    return decodeText(this.body, this.header('content-type'));
   }
 
   json(): unknown {

@@ -341,9 +341,9 @@ class Crawler implements Crawl {
       await this.finishPage(entry, host, this.failedRecord(entry, e), [], true);
       return;
     }
-    if (isRetryableStatus(res.status) && (await this.retryLater(entry, host, parseRetryAfter(res.headers.get('retry-after'))))) return;
+    if (isRetryableStatus(res.status) && (await this.retryLater(entry, host, parseRetryAfter(res.header('retry-after'))))) return;
 
-    const contentType = res.headers.get('content-type');
+    const contentType = res.header('content-type');
     const record: PageRecord = {
       url: entry.url,
       final_url: res.url,
@@ -366,7 +366,7 @@ class Crawler implements Crawl {
     for (const [name] of this.options.selects ?? []) record.fields[name] = null;
     let store = true;
     const found: NewEntry[] = [];
-    const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+    const location = res.status >= 300 && res.status < 400 ? res.header('location') : null;
     if (location !== null) {
       // Redirects are followed by the frontier, so their targets are deduplicated like links.
       const target = normalizeUrl(location, res.url);
@@ -376,7 +376,7 @@ class Crawler implements Crawl {
         if (e) found.push(e);
       }
     } else if (res.status >= 200 && res.status < 300 && isHtml(contentType, res.body)) {
-      const robotsHeader = (res.headers.get('x-robots-tag') ?? '').toLowerCase();
+      const robotsHeader = (res.header('x-robots-tag') ?? '').toLowerCase();
       let parsed: ExtractResult;
       try {
         parsed = await this.pool!.run({

@@ -44,6 +44,18 @@ export function isFieldName(name: string, lower: string): boolean {
 }
 
 /**
+ * RFC 9110 §5.3: a field's combined value, every line of it in order joined with ", " (what
+ * WHATWG Headers.get() gives); null when there is none. `lower` is the lower-case name.
+ */
+export function fieldValue(fields: ReadonlyArray<readonly [string, string]>, lower: string): string | null {
+  let out: string | null = null;
+  for (const [n, v] of fields) {
+    if (isFieldName(n, lower)) out = out === null ? v : `${out}, ${v}`;
+  }
+  return out;
+}
+
+/**
  * RFC 9110 §8.4: a Content-Encoding value as the codings in the order they were applied,
  * lower-cased, identity dropped.
  */

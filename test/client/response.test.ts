@@ -83,6 +83,12 @@ describe('headers, cookies and trailers', () => {
     expect(res.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2, c=3; Expires=Wed, 21 Oct 2015 07:28:00 GMT']);
     expect(res.headers.get('X-MULTI')).toBe('1, 2');
     expect(res.rawHeaders.map(([n]) => n)).toEqual(['set-cookie', 'X-Multi', 'Set-Cookie', 'x-multi', 'Content-Length']);
+    // header() reads rawHeaders and gives what headers.get() gives, for every name and case.
+    for (const name of ['X-MULTI', 'x-multi', 'Set-Cookie', 'content-length', 'Content-Type', 'x-absent']) {
+      expect(res.header(name)).toBe(res.headers.get(name));
+    }
+    expect(res.header('x-Multi')).toBe('1, 2');
+    expect(res.header('x-absent')).toBeNull();
   });
 
   it('trailers of a chunked response are a Headers object', async () => {
