@@ -38,8 +38,24 @@ export function checkSelectors(selects: Array<[string, string]>): string | null 
 
 const SKIP_SCHEMES = /^\s*(javascript|mailto|tel|data|ftp|file|about|blob|sms):/i;
 
+/** A `<meta name content>` of the page. */
+interface MetaTag {
+  name: string;
+  content: string;
+}
+
+/** What extract() needs of a page when it has no --select to answer. */
+interface PageScan {
+  title: string | null;
+  metas: MetaTag[];
+  /** The first `<base href>`'s value. */
+  baseHref: string | undefined;
+  /** Every `a[href]` and `area[href]` value, in document order. */
+  hrefs: string[];
+}
+
 /** What the meta robots (or rawcrawl) directives of a page say. */
-function robotsDirectives(metas: Array<{ name: string; content: string }>): { noindex: boolean; nofollow: boolean } {
+function robotsDirectives(metas: MetaTag[]): { noindex: boolean; nofollow: boolean } {
   let noindex = false;
   let nofollow = false;
   for (const m of metas) {
@@ -85,13 +101,13 @@ const normaliseTitle = (text: string): string | null => text.replace(/\s+/g, ' '
  * 20 KB page is thousands of objects the crawl's thread had to build and the GC to copy;
  * test/crawl/extract.test.ts checks this path against the cheerio one on random markup.
  */
-function scanPage(html: string): { title: string | null; metas: Array<{ name: string; content: string }>; baseHref: string | undefined; hrefs: string[] } {
+function scanPage(html: string): PageScan {
   let title = '';
   /** Depth of the first <title> while it is open; 0 before it, -1 after it closed. */
   let titleDepth = 0;
   let depth = 0;
   let baseHref: string | undefined;
-  const metas: Array<{ name: string; content: string }> = [];
+  const metas: MetaTag[] = [];
   const hrefs: string[] = [];
   const parser = new Parser({
     onopentag(name, attribs) {
@@ -140,7 +156,7 @@ export function extract(input: ExtractInput): ExtractResult {
     return { title: page.title, links, fields: {}, noindex, nofollow, text };
   }
   const $ = load(html);
-  const metas = $('meta[name]')
+  const metas: MetaTag[] = $('meta[name]')
     .toArray()
     .map((el) => ({ name: $(el).attr('name') ?? '', content: $(el).attr('content') ?? '' }));
   const { noindex, nofollow } = robotsDirectives(metas);
