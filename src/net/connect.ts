@@ -150,18 +150,21 @@ export async function openConnection(hostIn: string, port: number, options: Conn
   try {
     let addresses: ResolvedAddress[];
     let dnsMs = 0;
+    /** The addresses came from the cache, or went into it. */
+    let viaCache = false;
     let cached = false;
     if (net.isIP(host)) {
       addresses = [{ address: host, family: net.isIP(host) }];
     } else {
       const ttl = options.dnsCacheMs ?? DNS_CACHE_MS;
-      const hit = ttl > 0 ? dnsCache.get(host) : undefined;
+      viaCache = ttl > 0;
+      const hit = viaCache ? dnsCache.get(host) : undefined;
       if (hit) {
         addresses = hit;
         cached = true;
       } else {
         try {
-          const resolving = ttl > 0 ? dnsCache.lookup(host, ttl) : lookupUncached(host);
+          const resolving = viaCache ? dnsCache.lookup(host, ttl) : lookupUncached(host);
           addresses = await step((resolve, reject) => void resolving.then(resolve, reject));
         } catch (err) {
           if (err instanceof RawcrawlError) throw err;
@@ -210,8 +213,9 @@ export async function openConnection(hostIn: string, port: number, options: Conn
     } catch (err) {
       if (err instanceof RawcrawlError) throw err;
       // None of the addresses answered: the name may have moved, so the next connection looks
-      // it up again. (With several addresses Node's error is an AggregateError with their code.)
-      if (cached) dnsCache.forget(host);
+      // it up again, whether they were kept from before or just looked up. (With several
+      // addresses Node's error is an AggregateError with their code.)
+      if (viaCache) dnsCache.forget(host);
       const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
       throw new RawcrawlError('ERR_CONNECT', `cannot connect to ${hostIn}:${port}: ${code}`, { cause: err });
     }

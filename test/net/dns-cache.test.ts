@@ -109,6 +109,15 @@ describe('request() and the DNS cache', () => {
     expect(dnsCache.get('localhost')).toBeUndefined();
   });
 
+  it('a name looked up for a connection that then fails is not kept either', async () => {
+    dnsCache.clear();
+    const dead = await httpServer((_, res) => res.end('ok'));
+    await dead.close();
+    const e = await failure(request(`http://localhost:${dead.port}/`));
+    expect(e.code).toBe('ERR_CONNECT');
+    expect(dnsCache.get('localhost')).toBeUndefined();
+  });
+
   it('of a name\'s addresses, one that swallows packets is given up on after 250 ms (RFC 8305), not the connect timeout', async () => {
     // 100::1 is in the IPv6 discard prefix (RFC 6666): nothing answers it.
     dnsCache.set('dual.test', [{ address: '100::1', family: 6 }, { address: '127.0.0.1', family: 4 }], 60_000);
