@@ -224,7 +224,7 @@ export class MysqlFrontier implements FrontierBackend {
 
   async complete(c: Completion): Promise<void> {
     if (this.failure) throw this.failure;
-    if (!c.hostReleased) void this.releaseHost(c.host, (c.entry as Claimed).hash.toString('hex')).catch(() => {});
+    if (!c.hostReleased) this.release(c.entry, c.host);
     this.pending.push(c);
     if (this.pending.length >= this.flushBatch) this.kickFlush();
     else if (!this.flushTimer) this.flushTimer = setTimeout(() => this.kickFlush(), this.flushIntervalMs);
