@@ -108,6 +108,35 @@ function unbracket(host: string): string {
 }
 
 /**
+ * The `connected` trace event. `local` costs a getsockname(), so it is asked of the socket only
+ * when read. A class with the getter on its prototype, not an object literal with a getter: a
+ * getter made per connection becomes part of its object's hidden class (map), maps are let go
+ * only by a full GC, and so every traced socket, with the bytes it had read, outlived its
+ * connection until the next one: 16–33 MB of buffers in a 5,000-page crawl with --warc, and
+ * eight times the full GCs (BENCHMARKS.md, ninth session). toJSON() keeps `local` in
+ * JSON.stringify(), as an own property would be.
+ */
+class ConnectedEvent {
+  readonly type = 'connected' as const;
+  readonly #socket: net.Socket;
+  #local: string | undefined;
+  constructor(
+    socket: net.Socket,
+    readonly remote: string,
+  ) {
+    this.#socket = socket;
+  }
+
+  get local(): string {
+    return (this.#local ??= `${this.#socket.localAddress}:${this.#socket.localPort}`);
+  }
+
+  toJSON(): object {
+    return { ...this, local: this.local };
+  }
+}
+
+/**
  * asyncio.open_connection for Node: resolves, connects (and handshakes TLS), then returns a
  * StreamReader/StreamWriter pair over the socket.
  */
@@ -228,15 +257,7 @@ export async function openConnection(hostIn: string, port: number, options: Conn
     if (trace) {
       // The remote end is the address just connected to; the local end costs a getsockname(),
       // made only for a listener that reads it (the trace does, a capture does not).
-      const s: net.Socket = socket;
-      let local: string | undefined;
-      trace({
-        type: 'connected',
-        get local(): string {
-          return (local ??= `${s.localAddress}:${s.localPort}`);
-        },
-        remote: `${remoteAddress}:${port}`,
-      });
+      trace(new ConnectedEvent(socket, `${remoteAddress}:${port}`));
     }
 
     let tlsMs = connectMs;
