@@ -7,7 +7,7 @@ import type { WireListener } from '../wire/events.js';
 import { availableParallelism } from 'node:os';
 import { BoundedMap } from '../net/bounded-map.js';
 import { ThreadedWarcWriter } from '../warc/threaded-writer.js';
-import { WarcWriter, type ExchangeWriter, type WarcLocation, type WarcWriterOptions } from '../warc/writer.js';
+import { WarcWriter, type ExchangeWriter, type WarcLocation, type WarcWriterOptions, type WrittenExchange } from '../warc/writer.js';
 import { CAPTURE_EXTENSION, encodeCapture } from './capture-file.js';
 import type { CaptureError, CaptureTls, CapturedExchange, PhaseTimings } from './exchange.js';
 import { CaptureRecorder } from './recorder.js';
@@ -97,6 +97,15 @@ function openWarcWriter(file: string, options: CaptureSinkOptions): ExchangeWrit
   return threaded && ThreadedWarcWriter.available() ? new ThreadedWarcWriter(o) : new WarcWriter(o);
 }
 
+/** Notes where the response record went in `page` (a function of its own: see writeCaptureFile). */
+function warcLocation(written: Promise<WrittenExchange>, page: PageCapture): Promise<WarcLocation | null> {
+  return written.then((w) => {
+    page.warcFile = w.response?.file ?? null;
+    page.warcOffset = w.response?.offset ?? null;
+    return w.response;
+  });
+}
+
 /**
  * --capture and --warc for any caller of request(): a wire listener that stores each exchange
  * as it completes, and a lookup from URL to where it went.
@@ -125,10 +134,21 @@ export function createCaptureSink(options: CaptureSinkOptions): CaptureSink {
     return p;
   };
 
+  /**
+   * The capture file's work, in a scope of its own: closures made in store() share its context,
+   * so one that used the exchange there would keep its bytes alive for as long as the WARC
+   * location's callback waits (until the WARC thread answers), with or without capture files.
+   */
+  const writeCaptureFile = (ex: CapturedExchange, file: string, written: Promise<WarcLocation | null>): Promise<void> => {
+    const replayInput = { response: ex.response, reads: ex.reads, peerEof: ex.peerEof, method: ex.method };
+    return Promise.all([replayResponse(replayInput), written]).then(([record, at]) =>
+      writeFile(file, encodeCapture(ex, record, at ? { file: at.file, offset: at.offset } : undefined)),
+    );
+  };
+
   const store = (ex: CapturedExchange): void => {
     if (failure) return;
     try {
-      const replayInput = { response: ex.response, reads: ex.reads, peerEof: ex.peerEof, method: ex.method };
       const captureFile = options.dir ? join(options.dir, captureName(ex)) : null;
       const page: PageCapture = {
         url: ex.url,
@@ -141,26 +161,12 @@ export function createCaptureSink(options: CaptureSinkOptions): CaptureSink {
         remoteAddress: ex.remoteAddress,
         error: ex.error,
       };
-      const written: Promise<WarcLocation | null> = warc
-        ? warc.writeExchange(ex).then((w) => {
-            page.warcFile = w.response?.file ?? null;
-            page.warcOffset = w.response?.offset ?? null;
-            return w.response;
-          })
-        : Promise.resolve(null);
+      const written = warc ? warcLocation(warc.writeExchange(ex), page) : Promise.resolve(null);
       // Without capture files the page is ready once its WARC records are written.
-      const stored: Promise<unknown> = captureFile
-        ? Promise.all([
-            written,
-            Promise.all([replayResponse(replayInput), written]).then(([record, at]) =>
-              writeFile(captureFile, encodeCapture(ex, record, at ? { file: at.file, offset: at.offset } : undefined)),
-            ),
-          ])
-        : written;
+      const stored: Promise<unknown> = captureFile ? Promise.all([written, writeCaptureFile(ex, captureFile, written)]) : written;
       const onExchange = options.onExchange;
       const ready = track(onExchange ? stored.then(() => onExchange(ex, page)) : stored.then(noop));
-      const key = stripFragment(ex.url);
-      pages.set(key, { page, ready });
+      pages.set(stripFragment(ex.url), { page, ready });
       count++;
     } catch (err) {
       fail(err);
