@@ -68,8 +68,9 @@ describe('ExchangeRing (crawl thread → WARC thread)', () => {
             if (held.length > 2) held.pop()!();
           };
           entries.forEach((x, id) => {
-            const req = Buffer.alloc(x.req, id % 251);
-            const res = Buffer.alloc(x.res, (id * 7) % 253);
+            // Bytes that differ along each buffer: a copy that repeated or shifted them would show.
+            const req = Buffer.from(Array.from({ length: x.req }, (_, i) => (id + i * 7) % 251));
+            const res = Buffer.from(Array.from({ length: x.res }, (_, i) => (id * 7 + i * 13) % 253));
             if (ExchangeRing.entrySize(Buffer.byteLength(x.facts), x.req, x.res) > producer.maxEntry) {
               expect(put(producer, id, x.facts, req, res)).toBe(false);
               return;
