@@ -109,12 +109,13 @@ function unbracket(host: string): string {
 
 /**
  * The `connected` trace event. `local` costs a getsockname(), so it is asked of the socket only
- * when read. A class with the getter on its prototype, not an object literal with a getter: a
- * getter made per connection becomes part of its object's hidden class (map), maps are let go
- * only by a full GC, and so every traced socket, with the bytes it had read, outlived its
- * connection until the next one: 16–33 MB of buffers in a 5,000-page crawl with --warc, and
- * eight times the full GCs (BENCHMARKS.md, ninth session). toJSON() keeps `local` in
- * JSON.stringify(), as an own property would be.
+ * when read. A class with the getter on its prototype, not an object literal with a getter that
+ * closes over the socket: V8 keeps a getter made in an object literal alive through minor GCs
+ * (measured on Node 20: a getter that closed over a buffer kept it, a method or a getter using
+ * `this` did not), so every traced socket, with the bytes it had read, outlived its connection
+ * until the next full GC: 16–33 MB of buffers in a 5,000-page crawl with --warc, and seven times
+ * the full GCs (BENCHMARKS.md, ninth session; test/net/trace-retention.test.ts). toJSON() keeps
+ * `local` in JSON.stringify(), as an own property would be.
  */
 class ConnectedEvent {
   readonly type = 'connected' as const;
