@@ -92,7 +92,10 @@ function resolveLinks(hrefs: string[], base: string): string[] {
   return links;
 }
 
-const normaliseTitle = (text: string): string | null => text.replace(/\s+/g, ' ').trim() || null;
+/** Text as a page shows it: runs of white space as one space, none at the ends. */
+const collapseSpace = (text: string): string => text.replace(/\s+/g, ' ').trim();
+
+const normaliseTitle = (text: string): string | null => collapseSpace(text) || null;
 
 /**
  * What a page without --select needs (title, meta robots, base, links), read from htmlparser2's
@@ -171,7 +174,7 @@ export function extract(input: ExtractInput): ExtractResult {
   const fields: Record<string, string | null> = {};
   for (const [name, selector] of input.selects) {
     const hit = $(selector).first();
-    fields[name] = hit.length > 0 ? hit.text().replace(/\s+/g, ' ').trim() : null;
+    fields[name] = hit.length > 0 ? collapseSpace(hit.text()) : null;
   }
   return { title: normaliseTitle($('title').first().text()), links, fields, noindex, nofollow, text };
 }
