@@ -163,7 +163,8 @@ export function createCaptureSink(options: CaptureSinkOptions): CaptureSink {
       };
       const written = warc ? warcLocation(warc.writeExchange(ex), page) : Promise.resolve(null);
       // Without capture files the page is ready once its WARC records are written.
-      const stored: Promise<unknown> = captureFile ? Promise.all([written, writeCaptureFile(ex, captureFile, written)]) : written;
+      // The capture file waits for the WARC location (it names it), so it settles last.
+      const stored: Promise<unknown> = captureFile ? writeCaptureFile(ex, captureFile, written) : written;
       const onExchange = options.onExchange;
       const ready = track(onExchange ? stored.then(() => onExchange(ex, page)) : stored.then(noop));
       pages.set(stripFragment(ex.url), { page, ready });
