@@ -8,12 +8,14 @@
 //   npm run build && node bench/warc.mjs [--pages 2000] [--rounds 3] [--concurrency 16] [--modes plain,warc]
 //     [--text words|lorem] [--coding identity|gzip] [--url URL]
 // On Linux each line also gives the crawl's main thread's time on a CPU and its time runnable but
-// waiting for one (/proc/PID/task/PID/schedstat), per page.
+// waiting for one (/proc/PID/task/PID/schedstat), per page, and the CPU time per page of the
+// threads started during the crawl (the WARC thread; parser threads with --parse-threads) and of
+// the process's other threads (V8's compiler and GC helpers, libuv's pool).
 import net from 'node:net';
 import os from 'node:os';
 import zlib from 'node:zlib';
 import { fork } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -98,9 +100,23 @@ if (args.server) {
   // The main thread's [ns on a CPU, ns runnable but waiting for one], where Linux tells.
   const SCHEDSTAT = `/proc/${process.pid}/task/${process.pid}/schedstat`;
   const schedstat = existsSync(SCHEDSTAT) ? () => readFileSync(SCHEDSTAT, 'utf8').split(' ').map(Number) : null;
+  // Every thread's ns on a CPU by thread id (a thread that ended in between is not counted).
+  const threadCpu = () => {
+    const out = new Map();
+    for (const tid of readdirSync(`/proc/${process.pid}/task`)) {
+      try {
+        out.set(tid, Number(readFileSync(`/proc/${process.pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
+      } catch {
+        // ended between the listing and the read
+      }
+    }
+    return out;
+  };
   const tmp = mkdtempSync(join(os.tmpdir(), 'rawcrawl-warc-bench-'));
 
   async function run(mode, round) {
+    // Before the sink: it starts the WARC thread.
+    const threads0 = schedstat ? threadCpu() : null;
     const sink =
       mode === 'plain'
         ? null
@@ -125,12 +141,21 @@ if (args.server) {
       if (sink && typeof rec.capture?.warc_offset !== 'number') throw new Error(`${rec.url}: no WARC offset`);
       pages++;
     }
+    // Before close(): the WARC thread ends there.
+    const threads1 = threads0 ? threadCpu() : null;
     await sink?.close();
     const s = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const sched = schedstat?.().map((v, i) => (v - sched0[i]) / 1000 / pages);
+    let newUs = 0;
+    let otherUs = 0;
+    for (const [tid, ns] of threads1 ?? []) {
+      if (tid === String(process.pid)) continue;
+      if (threads0.has(tid)) otherUs += (ns - threads0.get(tid)) / 1000 / pages;
+      else newUs += ns / 1000 / pages;
+    }
     const warcBytes = sink ? sink.warcFiles.reduce((n, f) => n + statSync(f).size, 0) : 0;
-    return { mode, pages, s, pps: pages / s, cpuMsPerPage: (cpu.user + cpu.system) / 1000 / pages, warcBytes, mainUs: sched?.[0], runqUs: sched?.[1] };
+    return { mode, pages, s, pps: pages / s, cpuMsPerPage: (cpu.user + cpu.system) / 1000 / pages, warcBytes, mainUs: sched?.[0], runqUs: sched?.[1], newUs, otherUs };
   }
 
   const modes = args.modes.split(',');
@@ -141,22 +166,23 @@ if (args.server) {
     for (const m of r % 2 ? modes : [...modes].reverse()) {
       const res = await run(m, r);
       results[m].push(res);
-      console.log(`round ${r} ${m.padEnd(17)} ${res.pages} pages in ${res.s.toFixed(2)} s = ${res.pps.toFixed(0)} pages/s, CPU ${res.cpuMsPerPage.toFixed(3)} ms/page${res.mainUs !== undefined ? ` (main thread ${res.mainUs.toFixed(0)} µs on a CPU, ${res.runqUs.toFixed(0)} µs waiting for one)` : ''}${res.warcBytes ? `, WARC ${(res.warcBytes / 1e6).toFixed(1)} MB` : ''}`);
+      console.log(`round ${r} ${m.padEnd(17)} ${res.pages} pages in ${res.s.toFixed(2)} s = ${res.pps.toFixed(0)} pages/s, CPU ${res.cpuMsPerPage.toFixed(3)} ms/page${res.mainUs !== undefined ? ` (main thread ${res.mainUs.toFixed(0)} µs on a CPU, ${res.runqUs.toFixed(0)} µs waiting for one; threads started by the crawl ${res.newUs.toFixed(0)} µs, other threads ${res.otherUs.toFixed(0)} µs)` : ''}${res.warcBytes ? `, WARC ${(res.warcBytes / 1e6).toFixed(1)} MB` : ''}`);
     }
   }
   const base = median(results.plain.map((x) => x.pps));
   const baseCpu = median(results.plain.map((x) => x.cpuMsPerPage));
   const site = args.url ? args.url : `${args.text} text, ${args.coding}`;
   console.log(`\nmedian of ${args.rounds} rounds, ${PAGES} pages (${site}), concurrency ${args.concurrency}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`);
-  console.log('| mode | pages/s | × plain | median of per-round × plain | CPU ms/page | × plain | main thread µs/page on a CPU / waiting for one |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log('| mode | pages/s | × plain | median of per-round × plain | CPU ms/page | × plain | main thread µs/page on a CPU / waiting for one | µs/page of threads started by the crawl / other threads |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const m of modes) {
     const pps = median(results[m].map((x) => x.pps));
     const cpu = median(results[m].map((x) => x.cpuMsPerPage));
     // Each round's crawls ran back to back: their ratio is less exposed to the machine's drift.
     const paired = median(results[m].map((x, i) => x.pps / results.plain[i].pps));
     const sched = schedstat ? `${median(results[m].map((x) => x.mainUs)).toFixed(0)} / ${median(results[m].map((x) => x.runqUs)).toFixed(0)}` : 'n/a';
-    console.log(`| ${m} | ${pps.toFixed(0)} | ${(pps / base).toFixed(2)}× | ${paired.toFixed(2)}× | ${cpu.toFixed(3)} | ${(cpu / baseCpu).toFixed(2)}× | ${sched} |`);
+    const threads = schedstat ? `${median(results[m].map((x) => x.newUs)).toFixed(0)} / ${median(results[m].map((x) => x.otherUs)).toFixed(0)}` : 'n/a';
+    console.log(`| ${m} | ${pps.toFixed(0)} | ${(pps / base).toFixed(2)}× | ${paired.toFixed(2)}× | ${cpu.toFixed(3)} | ${(cpu / baseCpu).toFixed(2)}× | ${sched} | ${threads} |`);
   }
   rmSync(tmp, { recursive: true, force: true });
   child?.kill();
