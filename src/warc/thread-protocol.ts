@@ -1,6 +1,6 @@
 import type { ExchangeFacts } from '../capture/exchange.js';
 import type { ErrorCode } from '../errors.js';
-import type { WarcWriterOptions, WrittenExchange } from './writer.js';
+import type { ClaimedWarcName, WarcWriterOptions, WrittenExchange } from './writer.js';
 
 export type { ExchangeFacts };
 
@@ -52,6 +52,8 @@ export function unpackWritten(v: Float64Array, at: number, files: readonly strin
 
 export interface WorkerInit {
   options: WarcWriterOptions;
+  /** The first file, created by the crawl's thread (claimWarcFile()), empty. */
+  first: ClaimedWarcName;
   /** The ExchangeRing exchanges come through (those larger than it come as messages). */
   ring: SharedArrayBuffer;
   /** Int32Array over it: [0] = bytes handed over and not yet written (the main thread waits above a cap). */

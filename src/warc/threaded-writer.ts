@@ -6,7 +6,7 @@ import { exchangeFacts, type CapturedExchange } from '../capture/exchange.js';
 import { RawcrawlError } from '../errors.js';
 import { ExchangeRing } from './ring.js';
 import { unpackWritten, WRITTEN_FIELDS, type FromWorker, type ToWorker, type WorkerInit } from './thread-protocol.js';
-import { checkWarcOptions, openWarcFile, type ExchangeWriter, type WarcWriterOptions, type WrittenExchange } from './writer.js';
+import { checkWarcOptions, claimWarcFile, type ExchangeWriter, type WarcWriterOptions, type WrittenExchange } from './writer.js';
 
 const SCRIPT = new URL('./warc-worker.js', import.meta.url);
 /**
@@ -71,12 +71,13 @@ export class ThreadedWarcWriter implements ExchangeWriter {
     }
     this.maxInFlight = Math.min(maxInFlightBytes ?? 32 * 1024 * 1024, 0x7fffffff);
     // Created here so that a bad path is an error now; the thread opens it again to write.
-    closeSync(openWarcFile(o.file));
-    this.filesSeen = [o.file];
+    const { fd, ...first } = claimWarcFile(o.file);
+    closeSync(fd);
+    this.filesSeen = [first.file];
     const shared = new SharedArrayBuffer(4);
     this.inFlight = new Int32Array(shared);
     this.ring = new ExchangeRing(ExchangeRing.allocate(Math.min(this.maxInFlight, RING_BYTES)));
-    this.worker = new Worker(SCRIPT, { workerData: { options: o, inFlight: shared, ring: this.ring.shared } satisfies WorkerInit });
+    this.worker = new Worker(SCRIPT, { workerData: { options: o, first, inFlight: shared, ring: this.ring.shared } satisfies WorkerInit });
     this.worker.on('message', (msg: FromWorker) => this.onMessage(msg));
     this.worker.on('error', (err) => this.crash(new RawcrawlError('ERR_STORAGE', `WARC writer thread failed: ${err.message}`, { cause: err })));
     this.worker.on('exit', (code) => {

@@ -26,7 +26,7 @@ const port = parentPort!;
 const init = workerData as WorkerInit;
 const inFlight = new Int32Array(init.inFlight);
 const ring = new ExchangeRing(init.ring);
-const writer = new WarcWriter(init.options);
+const writer = new WarcWriter(init.options, init.first);
 
 function describe(err: unknown): ThreadError {
   return err instanceof RawcrawlError ? { code: err.code, message: err.message } : { code: 'ERR_STORAGE', message: `WARC write failed: ${String(err)}` };

@@ -9,7 +9,10 @@ import { MAX_STORED_BLOCK, STORED_HEAD, STORED_TAIL, storedGzipMember, wrapStore
 import { deflateBound, GzipEngine, newRecordId, RECORD_END, recordHead, STORE_BELOW, warcDate, type WarcField } from './record.js';
 
 export interface WarcWriterOptions {
-  /** First file's path; `.warc.gz` writes one gzip member per record, `.warc` writes plain. */
+  /**
+   * First file's path; `.warc.gz` writes one gzip member per record, `.warc` writes plain. When
+   * it exists, the first free name of its rotation is used instead (see claimWarcFile()).
+   */
   file: string;
   /** Start a new file once the current one reaches this many bytes (default: never). */
   maxSize?: number;
@@ -37,12 +40,47 @@ export function checkWarcOptions(o: WarcWriterOptions): void {
   }
 }
 
-/** Creates (or truncates) a WARC file for writing; ERR_STORAGE naming the file when it cannot. */
-export function openWarcFile(file: string): number {
+/** A WARC file name taken for one writer: the name and its index in the rotation (rotatedName()). */
+export interface ClaimedWarcName {
+  file: string;
+  index: number;
+}
+
+/** A WARC file created for writing: its name, index and descriptor. */
+export interface ClaimedWarcFile extends ClaimedWarcName {
+  fd: number;
+}
+
+/** How many taken names claimWarcFile() skips before it gives up. */
+const MAX_TAKEN_NAMES = 100_000;
+
+/**
+ * Creates the first WARC file of `first`'s rotation (rotatedName()) from index `from` on whose
+ * name is free, with O_EXCL: a WARC file is never overwritten or appended to. Running the same
+ * command again (a resumed --crawl-id crawl, a second fetch) keeps the earlier files, which page
+ * rows point into, and processes sharing a directory never write into one file. ERR_STORAGE
+ * naming the file when one cannot be created for another reason.
+ */
+export function claimWarcFile(first: string, from = 0): ClaimedWarcFile {
+  for (let index = from; index < from + MAX_TAKEN_NAMES; index++) {
+    const file = rotatedName(first, index);
+    try {
+      return { fd: openSync(file, 'wx'), file, index };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      throw new RawcrawlError('ERR_STORAGE', `cannot create WARC file ${file}: ${code ?? String(err)}`, { cause: err });
+    }
+  }
+  throw new RawcrawlError('ERR_STORAGE', `cannot create WARC file ${first}: ${MAX_TAKEN_NAMES} names of its rotation are taken`);
+}
+
+/** Opens for writing a file claimWarcFile() created (it is empty). */
+function openClaimed(file: string): number {
   try {
-    return openSync(file, 'w');
+    return openSync(file, 'r+');
   } catch (err) {
-    throw new RawcrawlError('ERR_STORAGE', `cannot create WARC file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    throw new RawcrawlError('ERR_STORAGE', `cannot open WARC file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
   }
 }
 
@@ -121,11 +159,22 @@ export class WarcWriter implements ExchangeWriter {
   /** The response record's head, then the metadata block, before they go into `out`. */
   private scratch: Buffer = Buffer.allocUnsafeSlow(16 * 1024);
 
-  constructor(private readonly o: WarcWriterOptions) {
+  /** Index in the rotation (rotatedName()) from which the next file's name is looked for. */
+  private nextIndex = 0;
+
+  /**
+   * Opens the first file (see claimWarcFile(): `o.file` if that name is free, else the next
+   * free name of its rotation), or writes into `claimed`, a file claimWarcFile() created for
+   * this writer (on another thread: a descriptor is closed by the thread that opened it).
+   */
+  constructor(
+    private readonly o: WarcWriterOptions,
+    claimed?: ClaimedWarcName,
+  ) {
     checkWarcOptions(o);
     this.gzip = o.file.endsWith('.gz');
     this.engine = new GzipEngine(o.gzipLevel);
-    this.openNext();
+    this.openNext(claimed);
   }
 
   /**
@@ -276,11 +325,14 @@ export class WarcWriter implements ExchangeWriter {
     this.size += end;
   }
 
-  private openNext(): void {
-    if (this.fd !== -1) closeSync(this.fd);
-    const index = this.files.length;
-    const file = rotatedName(this.o.file, index);
-    this.fd = openWarcFile(file);
+  private openNext(claimed?: ClaimedWarcName): void {
+    if (this.fd !== -1) {
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+    const { fd, file, index } = claimed ? { ...claimed, fd: openClaimed(claimed.file) } : claimWarcFile(this.o.file, this.nextIndex);
+    this.fd = fd;
+    this.nextIndex = index + 1;
     this.files.push(file);
     this.size = 0;
     this.fileExchanges = 0;

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdtempSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WARCParser } from 'warcio';
@@ -103,6 +103,25 @@ describe('WARC writer thread (dist/)', () => {
       expect(recs.map((r) => r.type)).toEqual(['warcinfo', 'request', 'response', 'metadata']);
       expect(recs[2]!.uri).toBe(`${s.origin}/p${i}`);
     }
+  });
+
+  it('never overwrites: a taken name keeps its bytes and the thread writes the next free name', async () => {
+    const s = await serve([{ send: response('200 OK', [['Content-Length', 5]], 'hello') }, { hold: true }]);
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-warc-thread-'));
+    const file = join(dir, 'crawl.warc.gz');
+    writeFileSync(file, 'an earlier crawl');
+    const sink = dist.createCaptureSink({ warcFile: file, warcThread: true });
+    await dist.request(`${s.origin}/again`, { onWire: sink.onWire });
+    const page = await sink.recordFor(`${s.origin}/again`);
+    await sink.close();
+    const next = join(dir, 'crawl-00001.warc.gz');
+    expect(sink.warcFiles).toEqual([next]);
+    expect(page).toMatchObject({ warcFile: next });
+    expect(readFileSync(file, 'latin1')).toBe('an earlier crawl');
+    const recs = await readBack(next);
+    expect(recs.map((r) => r.type)).toEqual(['warcinfo', 'request', 'response', 'metadata']);
+    expect(recs[2]).toMatchObject({ uri: `${s.origin}/again`, offset: page!.warcOffset });
+    expect(recs[2]!.payload.toString()).toBe('hello');
   });
 
   it('a WARC path that cannot be created is ERR_STORAGE at once, naming the file', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -140,6 +140,45 @@ describe('WarcWriter', () => {
     for (const p of batch) await expect(p).rejects.toMatchObject({ code: 'ERR_STORAGE', message: expect.stringContaining(file) });
     await expect(w.writeExchange(exchange('/z', page(3)))).rejects.toBeInstanceOf(RawcrawlError);
     await expect(w.close()).rejects.toMatchObject({ code: 'ERR_STORAGE' });
+  });
+});
+
+describe('a WARC file is never overwritten', () => {
+  const rotation = (base: string, n: number): string => join(dir, n === 0 ? `${base}.warc.gz` : `${base}-${String(n).padStart(5, '0')}.warc.gz`);
+
+  it('a taken name keeps its bytes: the writer takes the next free name of the rotation', async () => {
+    const first = rotation('taken', 0);
+    writeFileSync(first, 'an earlier crawl');
+    writeFileSync(rotation('taken', 1), 'and its second file');
+    const w = new WarcWriter({ file: first });
+    const at = await w.writeExchange(exchange('/again', page(7)));
+    await w.close();
+    expect(w.files).toEqual([rotation('taken', 2)]);
+    expect(at.response!.file).toBe(rotation('taken', 2));
+    expect(recordAt(rotation('taken', 2), at.response!)).toContain(page(7).toString('latin1'));
+    expect(readFileSync(first, 'latin1')).toBe('an earlier crawl');
+    expect(readFileSync(rotation('taken', 1), 'latin1')).toBe('and its second file');
+  });
+
+  it('rotation goes on past names taken meanwhile', async () => {
+    const first = rotation('rot', 0);
+    const w = new WarcWriter({ file: first, maxSize: 600 });
+    writeFileSync(rotation('rot', 1), 'another writer file');
+    for (let i = 0; i < 3; i++) await w.writeExchange(exchange(`/r${i}`, page(i)));
+    await w.close();
+    expect(w.files).toEqual([first, rotation('rot', 2), rotation('rot', 3)]);
+    expect(readFileSync(rotation('rot', 1), 'latin1')).toBe('another writer file');
+  });
+
+  it('two writers given one name (two processes in one directory) write two files', async () => {
+    const name = rotation('shared', 0);
+    const a = new WarcWriter({ file: name });
+    const b = new WarcWriter({ file: name });
+    const [ra, rb] = await Promise.all([a.writeExchange(exchange('/a', page(1))), b.writeExchange(exchange('/b', page(2)))]);
+    await Promise.all([a.close(), b.close()]);
+    expect([...a.files, ...b.files]).toEqual([name, rotation('shared', 1)]);
+    expect(recordAt(name, ra.response!)).toContain('WARC-Target-URI: http://127.0.0.1:8080/a\r\n');
+    expect(recordAt(rotation('shared', 1), rb.response!)).toContain('WARC-Target-URI: http://127.0.0.1:8080/b\r\n');
   });
 });
 
