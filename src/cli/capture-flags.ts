@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { createCaptureSink, type CaptureSink } from '../capture/sink.js';
 import { RawcrawlError } from '../errors.js';
 
@@ -16,4 +17,20 @@ export function captureFromFlags(flags: CaptureFlags): CaptureSink | null {
     ...(flags.warc ? { warcFile: flags.warc } : {}),
     ...(flags.warcMaxSize !== undefined ? { warcMaxSize: flags.warcMaxSize } : {}),
   });
+}
+
+/**
+ * The line to show when --warc FILE was taken and the WARC went to the next free name of its
+ * rotation (a WARC file is never overwritten), else null.
+ */
+export function warcRenamedLine(flags: CaptureFlags, sink: CaptureSink | null): string | null {
+  const first = sink?.warcFiles[0];
+  if (!flags.warc || first === undefined || first === flags.warc) return null;
+  return `rawcrawl: ${flags.warc} exists: writing ${first} (a WARC file is never overwritten)`;
+}
+
+/** Closes a sink that a run which never started leaves behind, and removes its WARC files when they hold no exchange. */
+export async function discardUnused(sink: CaptureSink): Promise<void> {
+  await sink.close().catch(() => {});
+  if (sink.exchanges === 0) for (const file of sink.warcFiles) rmSync(file, { force: true });
 }

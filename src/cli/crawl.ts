@@ -14,7 +14,7 @@ import type { PageRecord } from '../crawl/record.js';
 import { errorLine } from './fetch.js';
 import { EXIT, type Io } from './io.js';
 import { tlsFromFlags } from './tls-flags.js';
-import { captureFromFlags } from './capture-flags.js';
+import { captureFromFlags, discardUnused, warcRenamedLine } from './capture-flags.js';
 import { Progress, summary } from './progress.js';
 import { collect, parseCount, parseDuration, parseSize } from './values.js';
 
@@ -230,14 +230,22 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
       wireOut = typeof flags.dumpWire === 'string' && flags.dumpWire !== '-' ? createWriteStream(flags.dumpWire) : io.stderr;
       options.onWire = wireTraceWriter(wireOut, { full: Boolean(flags.dumpWireFull), ...(match ? { match: (u: string) => match.test(u) } : {}) });
     }
-    capture = captureFromFlags(flags);
+    if (flags.crawlId) await openSharedFrontier(flags, options, io);
+    sink = await openSink(flags, io, () => progress);
+    // Last, so that a crawl that cannot start (storage unreachable, …) leaves no WARC file.
+    try {
+      capture = captureFromFlags(flags);
+    } catch (err) {
+      await sink.close().catch(() => {});
+      throw err;
+    }
     if (capture) {
+      const renamed = warcRenamedLine(flags, capture);
+      if (renamed && !flags.quiet) io.stderr.write(renamed + '\n');
       const onWire = chainListeners([options.onWire, capture.onWire]);
       if (onWire) options.onWire = onWire;
       options.annotate = annotateFrom(capture);
     }
-    if (flags.crawlId) await openSharedFrontier(flags, options, io);
-    sink = await openSink(flags, io, () => progress);
   } catch (err) {
     io.stderr.write(errorLine(err) + '\n');
     return err instanceof RawcrawlError && err.code === 'ERR_INVALID_OPTION' ? EXIT.USAGE : EXIT.FAILED;
@@ -248,6 +256,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     run = crawl(options);
   } catch (err) {
     await sink.close().catch(() => {});
+    if (capture) await discardUnused(capture);
     io.stderr.write(errorLine(err) + '\n');
     return EXIT.USAGE;
   }

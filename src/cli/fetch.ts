@@ -11,7 +11,7 @@ import { chainListeners } from '../wire/events.js';
 import { wireTraceWriter } from '../wire/trace-writer.js';
 import { EXIT, type Io } from './io.js';
 import { tlsFromFlags } from './tls-flags.js';
-import { captureFromFlags } from './capture-flags.js';
+import { captureFromFlags, warcRenamedLine } from './capture-flags.js';
 import { collectHeader, parseCount, parseDuration, parseSize } from './values.js';
 
 interface FetchFlags {
@@ -78,6 +78,8 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
       options.onWire = wireTraceWriter(wireOut, { full: Boolean(flags.dumpWireFull) });
     }
     sink = captureFromFlags(flags);
+    const renamed = warcRenamedLine(flags, sink);
+    if (renamed) io.stderr.write(renamed + '\n');
     if (sink) {
       options.onWire = chainListeners([options.onWire, sink.onWire]);
     }

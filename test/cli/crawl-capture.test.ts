@@ -75,6 +75,54 @@ describe('rawcrawl <start-url> --warc / --capture', () => {
     }
   });
 
+  it('the same command again keeps the first run\'s WARC: its records still point into it, the second run writes the next name and says so', async () => {
+    const site = await fixtureSite();
+    const dir = mkdtempSync(path.join(tmpdir(), 'rawcrawl-crawl-warc-'));
+    try {
+      const warc = path.join(dir, 'crawl.warc.gz');
+      const run = async (out: string): Promise<{ code: number; err: string; records: Array<{ url: string; capture: { warc_file: string; warc_offset: number } | null }> }> => {
+        const m = memoryIo();
+        const code = await main(['node', 'rawcrawl', `${site.origin}/`, '--progress-every', '1m', '--parse-threads', '0', '--max-pages', '6', '--warc', warc, '-o', path.join(dir, out)], m.io);
+        const records = readFileSync(path.join(dir, out), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { url: string; capture: { warc_file: string; warc_offset: number } | null });
+        return { code, err: m.err(), records };
+      };
+      const first = await run('1.jsonl');
+      expect(first.code).toBe(0);
+      expect(first.err).not.toContain('exists');
+      const before = readFileSync(warc);
+      const second = await run('2.jsonl');
+      expect(second.code).toBe(0);
+      const next = path.join(dir, 'crawl-00001.warc.gz');
+      expect(second.err.split('\n')[0]).toBe(`rawcrawl: ${warc} exists: writing ${next} (a WARC file is never overwritten)`);
+      expect(readFileSync(warc).equals(before)).toBe(true);
+      for (const [records, file] of [[first.records, warc], [second.records, next]] as const) {
+        expect(records.length).toBe(6);
+        for (const r of records) {
+          expect(r.capture?.warc_file).toBe(file);
+          const [record] = parseWarc(memberAt(file, r.capture!.warc_offset));
+          expect(warcField(record!, 'WARC-Type')).toBe('response');
+          expect(warcField(record!, 'WARC-Target-URI')).toBe(r.url);
+        }
+      }
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('a crawl that cannot start (MySQL unreachable) leaves no WARC file behind', async () => {
+    const site = await fixtureSite();
+    const dir = mkdtempSync(path.join(tmpdir(), 'rawcrawl-crawl-warc-'));
+    try {
+      const m = memoryIo();
+      const code = await main(['node', 'rawcrawl', `${site.origin}/`, '--mysql', 'mysql://root@127.0.0.1:1/test', '--warc', path.join(dir, 'crawl.warc.gz')], m.io);
+      expect(code).toBe(1);
+      expect(m.err()).toMatch(/^rawcrawl: ERR_STORAGE /);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      await site.close();
+    }
+  });
+
   it('records leniencies per page and shows server quirks by host in the summary', async () => {
     const server = await quirkyServer();
     try {

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { main } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/io.js';
 import { rawServer, response, type RawServer, type Step } from '../helpers/raw-server.js';
@@ -203,6 +204,24 @@ describe('rawcrawl fetch over TLS', () => {
     const { code, err } = await run('--ca', '/nonexistent/ca.pem', `https://localhost:${tls.port}/`);
     expect(code).toBe(1);
     oneErrorLine(err, 'ERR_INVALID_OPTION');
+  });
+});
+
+describe('rawcrawl fetch --warc', () => {
+  it('a second fetch to the same --warc FILE keeps the first and writes FILE-00001, saying so', async () => {
+    // Every connection gets the same steps: the two fetches differ by their URL.
+    const s = await serve([{ send: response('200 OK', [['Content-Length', 5]], 'hello') }, { end: true }]);
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-fetch-warc-'));
+    const file = join(dir, 'one.warc.gz');
+    const a = await run('--warc', file, `${s.origin}/a`);
+    expect([a.code, a.out.text, a.err.text]).toEqual([0, 'hello', '']);
+    const kept = readFileSync(file);
+    const b = await run('--warc', file, `${s.origin}/b`);
+    const next = join(dir, 'one-00001.warc.gz');
+    expect([b.code, b.out.text, b.err.text]).toEqual([0, 'hello', `rawcrawl: ${file} exists: writing ${next} (a WARC file is never overwritten)\n`]);
+    expect(readFileSync(file).equals(kept)).toBe(true);
+    expect(gunzipSync(kept).toString('latin1')).toContain(`WARC-Target-URI: ${s.origin}/a\r\n`);
+    expect(gunzipSync(readFileSync(next)).toString('latin1')).toContain(`WARC-Target-URI: ${s.origin}/b\r\n`);
   });
 });
 
