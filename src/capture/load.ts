@@ -1,8 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { RawcrawlError } from '../errors.js';
-import { readWarc } from '../warc/reader.js';
-import { warcExchanges } from '../warc/read-exchanges.js';
+import { readWarc, readWarcRecords, type ReadWarcOptions } from '../warc/reader.js';
+import { streamWarcExchanges, warcExchanges } from '../warc/read-exchanges.js';
 import { CAPTURE_EXTENSION, readCapture } from './capture-file.js';
 import type { CapturedExchange } from './exchange.js';
 import type { ResponseRecord } from './replay-response.js';
@@ -15,6 +15,14 @@ export interface StoredExchange {
   record: ResponseRecord | null;
 }
 
+/** The capture files of a directory, in name order (the order they were captured in). */
+function captureFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(CAPTURE_EXTENSION))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
 /** Loads exchanges from a capture directory, one capture file, or a WARC (.warc, .warc.gz). */
 export function loadStored(path: string): StoredExchange[] {
   let isDir: boolean;
@@ -24,18 +32,41 @@ export function loadStored(path: string): StoredExchange[] {
     throw new RawcrawlError('ERR_STORAGE', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   if (isDir) {
-    return readdirSync(path)
-      .filter((f) => f.endsWith(CAPTURE_EXTENSION))
-      .sort()
-      .map((f) => {
-        const file = join(path, f);
-        const c = readCapture(file);
-        return { source: file, exchange: c.exchange, record: c.header.record };
-      });
+    return captureFiles(path).map((file) => {
+      const c = readCapture(file);
+      return { source: file, exchange: c.exchange, record: c.header.record };
+    });
   }
   if (path.endsWith(CAPTURE_EXTENSION)) {
     const c = readCapture(path);
     return [{ source: path, exchange: c.exchange, record: c.header.record }];
   }
   return warcExchanges(readWarc(path)).map((w, i) => ({ source: `${path}#${i + 1}`, ...w }));
+}
+
+/**
+ * loadStored() one exchange at a time: a WARC is read as a stream (memory holds an exchange, not
+ * the file), and one that ends inside a record (a run killed while writing) yields its whole
+ * exchanges and then calls `onTruncated` when given (else it is an ERR_STORAGE error).
+ */
+export async function* iterateStored(path: string, options: ReadWarcOptions = {}): AsyncGenerator<StoredExchange> {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (err) {
+    throw new RawcrawlError('ERR_STORAGE', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  if (isDir) {
+    for (const f of captureFiles(path)) {
+      const c = readCapture(f);
+      yield { source: f, exchange: c.exchange, record: c.header.record };
+    }
+    return;
+  }
+  if (path.endsWith(CAPTURE_EXTENSION)) {
+    yield* loadStored(path);
+    return;
+  }
+  let n = 0;
+  for await (const w of streamWarcExchanges(readWarcRecords(path, options))) yield { source: `${path}#${++n}`, ...w };
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { loadStored, type StoredExchange } from '../capture/load.js';
+import { iterateStored, type StoredExchange } from '../capture/load.js';
+import type { WarcTruncation } from '../warc/reader.js';
 import { diffRecords, type FieldDifference } from '../capture/record-diff.js';
 import { replayResponse, type ResponseRecord } from '../capture/replay-response.js';
 import { startReplayServer } from '../capture/replay-server.js';
@@ -39,39 +40,61 @@ function summary(r: ResponseRecord): string {
 
 const show = (v: unknown): string => JSON.stringify(v) ?? 'null';
 
+/** The warning for a WARC that ends inside a record: what was whole is replayed. */
+function truncatedLine(path: string, t: WarcTruncation): string {
+  return `rawcrawl: ${path} is cut short inside its record ${t.records + 1} (byte ${t.offset} uncompressed; a run killed while writing?): the ${t.records} whole records before it are replayed`;
+}
+
 async function runReplay(path: string, flags: ReplayFlags, io: Io): Promise<number> {
-  let stored: StoredExchange[];
+  const onTruncated = (t: WarcTruncation): void => {
+    io.stderr.write(truncatedLine(path, t) + '\n');
+  };
+  if (flags.serve !== undefined) {
+    const stored: StoredExchange[] = [];
+    try {
+      for await (const s of iterateStored(path, { onTruncated })) stored.push(s);
+    } catch (err) {
+      io.stderr.write(errorLine(err) + '\n');
+      return EXIT.FAILED;
+    }
+    return serve(stored, flags, io);
+  }
+
+  const counts = { all: 0, same: 0, differ: 0, fresh: 0 };
+  const report = (): void => {
+    io.stderr.write(`replay: ${counts.all} exchanges, ${counts.same} same, ${counts.differ} different, ${counts.fresh} without a stored record\n`);
+  };
   try {
-    stored = loadStored(path);
+    for await (const s of iterateStored(path, { onTruncated })) await replayOne(s, flags, io, counts);
   } catch (err) {
+    // What was replayed before the bad bytes stays on stdout; the summary says how far it got.
+    report();
     io.stderr.write(errorLine(err) + '\n');
     return EXIT.FAILED;
   }
-  if (flags.serve !== undefined) return serve(stored, flags, io);
+  report();
+  return counts.differ > 0 ? EXIT.FAILED : EXIT.OK;
+}
 
-  let same = 0;
-  let differ = 0;
-  let fresh = 0;
-  for (const s of stored) {
-    const ex = s.exchange;
-    const current = await replayResponse(
-      { response: ex.response, reads: ex.reads, peerEof: ex.peerEof, method: ex.method || 'GET' },
-      { ...(flags.maxBody !== undefined ? { maxBodyBytes: flags.maxBody } : {}), ...(flags.decompress === false ? { decompress: false } : {}) },
-    );
-    const diffs: FieldDifference[] = s.record ? diffRecords(s.record, current) : [];
-    if (!s.record) fresh++;
-    else if (diffs.length === 0) same++;
-    else differ++;
-    if (flags.json) {
-      io.stdout.write(JSON.stringify({ source: s.source, url: ex.url, stored: s.record, current, differences: diffs }) + '\n');
-      continue;
-    }
-    const tag = !s.record ? 'new ' : diffs.length === 0 ? 'same' : 'DIFF';
-    io.stdout.write(`${tag} ${ex.method || 'GET'} ${ex.url} ${summary(current)} (${s.source})\n`);
-    for (const d of diffs) io.stdout.write(`    ${d.field}: ${show(d.stored)} -> ${show(d.current)}\n`);
+/** Re-runs one stored exchange through the current parser and prints how it compares. */
+async function replayOne(s: StoredExchange, flags: ReplayFlags, io: Io, counts: { all: number; same: number; differ: number; fresh: number }): Promise<void> {
+  const ex = s.exchange;
+  const current = await replayResponse(
+    { response: ex.response, reads: ex.reads, peerEof: ex.peerEof, method: ex.method || 'GET' },
+    { ...(flags.maxBody !== undefined ? { maxBodyBytes: flags.maxBody } : {}), ...(flags.decompress === false ? { decompress: false } : {}) },
+  );
+  const diffs: FieldDifference[] = s.record ? diffRecords(s.record, current) : [];
+  counts.all++;
+  if (!s.record) counts.fresh++;
+  else if (diffs.length === 0) counts.same++;
+  else counts.differ++;
+  if (flags.json) {
+    io.stdout.write(JSON.stringify({ source: s.source, url: ex.url, stored: s.record, current, differences: diffs }) + '\n');
+    return;
   }
-  io.stderr.write(`replay: ${stored.length} exchanges, ${same} same, ${differ} different, ${fresh} without a stored record\n`);
-  return differ > 0 ? EXIT.FAILED : EXIT.OK;
+  const tag = !s.record ? 'new ' : diffs.length === 0 ? 'same' : 'DIFF';
+  io.stdout.write(`${tag} ${ex.method || 'GET'} ${ex.url} ${summary(current)} (${s.source})\n`);
+  for (const d of diffs) io.stdout.write(`    ${d.field}: ${show(d.stored)} -> ${show(d.current)}\n`);
 }
 
 async function serve(stored: StoredExchange[], flags: ReplayFlags, io: Io): Promise<number> {

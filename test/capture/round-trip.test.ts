@@ -139,6 +139,26 @@ describe('rawcrawl replay', () => {
     expect(line.differences).toEqual([{ field: 'status', stored: 201, current: 200 }]);
   });
 
+  it('a WARC cut short by a killed run: the whole exchanges are replayed, a line says where it ends, exit 0', async () => {
+    const s = await rawServer([{ send: 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello' }, { end: true }]);
+    track(s);
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-cap-'));
+    const warc = join(dir, 'killed.warc.gz');
+    const sink = createCaptureSink({ warcFile: warc, warcThread: false });
+    for (const p of ['/a', '/b', '/c']) await request(`${s.origin}${p}`, { onWire: sink.onWire });
+    await sink.close();
+    const whole = readFileSync(warc);
+    // The last gzip member (the third exchange's metadata record) loses its end.
+    writeFileSync(warc, whole.subarray(0, whole.length - 30));
+    const r = await cli('replay', warc);
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines.map((l) => l.replace(/ 200 .*$/, ''))).toEqual([`same GET ${s.origin}/a`, `same GET ${s.origin}/b`, `new  GET ${s.origin}/c`]);
+    const [warning, summary] = r.err.trim().split('\n');
+    expect(warning).toMatch(new RegExp(`^rawcrawl: .*killed\\.warc\\.gz is cut short inside its record 10 \\(byte \\d+ uncompressed; a run killed while writing\\?\\): the 9 whole records before it are replayed$`));
+    expect(summary).toBe('replay: 3 exchanges, 2 same, 0 different, 1 without a stored record');
+  });
+
   it('a parse error is stored and printed with its offset and a hex/ASCII excerpt', async () => {
     const wire = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\nzz\r\n';
     const s = await rawServer([{ send: wire }, { hold: true }]);
