@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { rename, unlink, writeFile } from 'node:fs/promises';
 import { RawcrawlError } from '../errors.js';
 import type { CapturedExchange } from './exchange.js';
 import type { ResponseRecord } from './replay-response.js';
@@ -62,6 +63,25 @@ export function decodeCapture(data: Buffer, name = 'capture'): CaptureFile {
   const request = data.subarray(start, start + header.requestBytes);
   const response = data.subarray(start + header.requestBytes);
   return { header, exchange: { ...facts, request, response } };
+}
+
+/** Suffix of a capture file being written: replay and `ls *.rawcap` never see one. */
+export const PARTIAL_SUFFIX = '.part';
+
+/**
+ * Writes a capture file whole or not at all: into `path.part`, then renamed to `path`, so a run
+ * killed while writing leaves no cut-short capture file for replay to stumble on (at most a
+ * `.part` file, which replay ignores). ERR_STORAGE naming the file when it cannot be written.
+ */
+export async function writeCaptureFile(path: string, data: Buffer): Promise<void> {
+  const partial = path + PARTIAL_SUFFIX;
+  try {
+    await writeFile(partial, data);
+    await rename(partial, path);
+  } catch (err) {
+    await unlink(partial).catch(() => {});
+    throw new RawcrawlError('ERR_STORAGE', `cannot write capture file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+  }
 }
 
 export function readCapture(path: string): CaptureFile {

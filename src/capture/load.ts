@@ -44,12 +44,21 @@ export function loadStored(path: string): StoredExchange[] {
   return warcExchanges(readWarc(path)).map((w, i) => ({ source: `${path}#${i + 1}`, ...w }));
 }
 
+export interface IterateStoredOptions extends ReadWarcOptions {
+  /**
+   * Called with the error of a capture file in a directory that cannot be read or is not a
+   * capture file; it is skipped and the others are read. Without it, that error ends the
+   * iteration.
+   */
+  onBadFile?: (err: RawcrawlError) => void;
+}
+
 /**
  * loadStored() one exchange at a time: a WARC is read as a stream (memory holds an exchange, not
  * the file), and one that ends inside a record (a run killed while writing) yields its whole
  * exchanges and then calls `onTruncated` when given (else it is an ERR_STORAGE error).
  */
-export async function* iterateStored(path: string, options: ReadWarcOptions = {}): AsyncGenerator<StoredExchange> {
+export async function* iterateStored(path: string, options: IterateStoredOptions = {}): AsyncGenerator<StoredExchange> {
   let isDir: boolean;
   try {
     isDir = statSync(path).isDirectory();
@@ -58,7 +67,14 @@ export async function* iterateStored(path: string, options: ReadWarcOptions = {}
   }
   if (isDir) {
     for (const f of captureFiles(path)) {
-      const c = readCapture(f);
+      let c;
+      try {
+        c = readCapture(f);
+      } catch (err) {
+        if (!options.onBadFile || !(err instanceof RawcrawlError)) throw err;
+        options.onBadFile(err);
+        continue;
+      }
       yield { source: f, exchange: c.exchange, record: c.header.record };
     }
     return;

@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RawcrawlError } from '../errors.js';
 import type { Leniency } from '../http/leniency.js';
@@ -8,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { BoundedMap } from '../net/bounded-map.js';
 import { ThreadedWarcWriter } from '../warc/threaded-writer.js';
 import { WarcWriter, type ExchangeWriter, type WarcLocation, type WarcWriterOptions, type WrittenExchange } from '../warc/writer.js';
-import { CAPTURE_EXTENSION, encodeCapture } from './capture-file.js';
+import { CAPTURE_EXTENSION, encodeCapture, writeCaptureFile } from './capture-file.js';
 import type { CaptureError, CaptureTls, CapturedExchange, PhaseTimings } from './exchange.js';
 import { CaptureRecorder } from './recorder.js';
 import { replayResponse } from './replay-response.js';
@@ -97,7 +96,7 @@ function openWarcWriter(file: string, options: CaptureSinkOptions): ExchangeWrit
   return threaded && ThreadedWarcWriter.available() ? new ThreadedWarcWriter(o) : new WarcWriter(o);
 }
 
-/** Notes where the response record went in `page` (a function of its own: see writeCaptureFile). */
+/** Notes where the response record went in `page` (a function of its own: see captureFileOf). */
 function warcLocation(written: Promise<WrittenExchange>, page: PageCapture): Promise<WarcLocation | null> {
   return written.then((w) => {
     page.warcFile = w.response?.file ?? null;
@@ -139,10 +138,10 @@ export function createCaptureSink(options: CaptureSinkOptions): CaptureSink {
    * so one that used the exchange there would keep its bytes alive for as long as the WARC
    * location's callback waits (until the WARC thread answers), with or without capture files.
    */
-  const writeCaptureFile = (ex: CapturedExchange, file: string, written: Promise<WarcLocation | null>): Promise<void> => {
+  const captureFileOf = (ex: CapturedExchange, file: string, written: Promise<WarcLocation | null>): Promise<void> => {
     const replayInput = { response: ex.response, reads: ex.reads, peerEof: ex.peerEof, method: ex.method };
     return Promise.all([replayResponse(replayInput), written]).then(([record, at]) =>
-      writeFile(file, encodeCapture(ex, record, at ? { file: at.file, offset: at.offset } : undefined)),
+      writeCaptureFile(file, encodeCapture(ex, record, at ? { file: at.file, offset: at.offset } : undefined)),
     );
   };
 
@@ -164,7 +163,7 @@ export function createCaptureSink(options: CaptureSinkOptions): CaptureSink {
       const written = warc ? warcLocation(warc.writeExchange(ex), page) : Promise.resolve(null);
       // Without capture files the page is ready once its WARC records are written.
       // The capture file waits for the WARC location (it names it), so it settles last.
-      const stored: Promise<unknown> = captureFile ? writeCaptureFile(ex, captureFile, written) : written;
+      const stored: Promise<unknown> = captureFile ? captureFileOf(ex, captureFile, written) : written;
       const onExchange = options.onExchange;
       const ready = track(onExchange ? stored.then(() => onExchange(ex, page)) : stored.then(noop));
       pages.set(stripFragment(ex.url), { page, ready });

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { iterateStored, type StoredExchange } from '../capture/load.js';
 import type { WarcTruncation } from '../warc/reader.js';
+import type { RawcrawlError } from '../errors.js';
 import { diffRecords, type FieldDifference } from '../capture/record-diff.js';
 import { replayResponse, type ResponseRecord } from '../capture/replay-response.js';
 import { startReplayServer } from '../capture/replay-server.js';
@@ -52,7 +53,8 @@ async function runReplay(path: string, flags: ReplayFlags, io: Io): Promise<numb
   if (flags.serve !== undefined) {
     const stored: StoredExchange[] = [];
     try {
-      for await (const s of iterateStored(path, { onTruncated })) stored.push(s);
+      // What cannot be read is named on stderr; the rest is served.
+      for await (const s of iterateStored(path, { onTruncated, onBadFile: (err) => io.stderr.write(errorLine(err) + '\n') })) stored.push(s);
     } catch (err) {
       io.stderr.write(errorLine(err) + '\n');
       return EXIT.FAILED;
@@ -61,11 +63,17 @@ async function runReplay(path: string, flags: ReplayFlags, io: Io): Promise<numb
   }
 
   const counts = { all: 0, same: 0, differ: 0, fresh: 0 };
+  let unreadable = 0;
+  // A capture file that cannot be read (an older run's, cut short) is named and skipped.
+  const onBadFile = (err: RawcrawlError): void => {
+    unreadable++;
+    io.stderr.write(errorLine(err) + '\n');
+  };
   const report = (): void => {
-    io.stderr.write(`replay: ${counts.all} exchanges, ${counts.same} same, ${counts.differ} different, ${counts.fresh} without a stored record\n`);
+    io.stderr.write(`replay: ${counts.all} exchanges, ${counts.same} same, ${counts.differ} different, ${counts.fresh} without a stored record${unreadable > 0 ? `, ${unreadable} unreadable capture files` : ''}\n`);
   };
   try {
-    for await (const s of iterateStored(path, { onTruncated })) await replayOne(s, flags, io, counts);
+    for await (const s of iterateStored(path, { onTruncated, onBadFile })) await replayOne(s, flags, io, counts);
   } catch (err) {
     // What was replayed before the bad bytes stays on stdout; the summary says how far it got.
     report();
@@ -73,7 +81,7 @@ async function runReplay(path: string, flags: ReplayFlags, io: Io): Promise<numb
     return EXIT.FAILED;
   }
   report();
-  return counts.differ > 0 ? EXIT.FAILED : EXIT.OK;
+  return counts.differ > 0 || unreadable > 0 ? EXIT.FAILED : EXIT.OK;
 }
 
 /** Re-runs one stored exchange through the current parser and prints how it compares. */

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { request } from '../../src/client/request.js';
 import { createCaptureSink } from '../../src/capture/sink.js';
 import { loadStored } from '../../src/capture/load.js';
+import { writeCaptureFile } from '../../src/capture/capture-file.js';
 import { diffRecords } from '../../src/capture/record-diff.js';
 import { replayResponse } from '../../src/capture/replay-response.js';
 import { main } from '../../src/cli/main.js';
@@ -157,6 +158,40 @@ describe('rawcrawl replay', () => {
     const [warning, summary] = r.err.trim().split('\n');
     expect(warning).toMatch(new RegExp(`^rawcrawl: .*killed\\.warc\\.gz is cut short inside its record 10 \\(byte \\d+ uncompressed; a run killed while writing\\?\\): the 9 whole records before it are replayed$`));
     expect(summary).toBe('replay: 3 exchanges, 2 same, 0 different, 1 without a stored record');
+  });
+
+  it('a cut-short capture file in the directory is named and skipped; the others are replayed; exit 1', async () => {
+    const s = await rawServer([{ send: 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello' }, { end: true }]);
+    track(s);
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-cap-'));
+    const sink = createCaptureSink({ dir });
+    for (const p of ['/a', '/b', '/c']) await request(`${s.origin}${p}`, { onWire: sink.onWire });
+    await sink.close();
+    // Written whole, under their final names only (each went through NAME.rawcap.part).
+    const files = readdirSync(dir).sort();
+    expect(files.length).toBe(3);
+    expect(files.every((f) => f.endsWith('.rawcap'))).toBe(true);
+    // As an older run killed mid-write could have left one, and a stray .part file.
+    const cut = join(dir, files[1]!);
+    writeFileSync(cut, readFileSync(cut).subarray(0, 40));
+    writeFileSync(join(dir, `${files[2]!}.part`), 'half a file');
+    const r = await cli('replay', dir);
+    expect(r.code).toBe(1);
+    expect(r.out.trim().split('\n').map((l) => l.replace(/ 200 .*$/, ''))).toEqual([`same GET ${s.origin}/a`, `same GET ${s.origin}/c`]);
+    const [bad, summary] = r.err.trim().split('\n');
+    expect(bad).toMatch(new RegExp(`^rawcrawl: ERR_STORAGE ${cut.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a rawcrawl capture file: `));
+    expect(summary).toBe('replay: 2 exchanges, 2 same, 0 different, 0 without a stored record, 1 unreadable capture files');
+  });
+
+  it('a capture file that cannot be written is ERR_STORAGE naming it, and leaves neither it nor its .part', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-cap-'));
+    const target = join(dir, 'gone', 'x.rawcap');
+    await expect(writeCaptureFile(target, Buffer.from('data'))).rejects.toMatchObject({ code: 'ERR_STORAGE', message: `cannot write capture file ${target}: ENOENT` });
+    expect(readdirSync(dir)).toEqual([]);
+    const ok = join(dir, 'y.rawcap');
+    await writeCaptureFile(ok, Buffer.from('data'));
+    expect(readdirSync(dir)).toEqual(['y.rawcap']);
+    expect(readFileSync(ok, 'latin1')).toBe('data');
   });
 
   it('a parse error is stored and printed with its offset and a hex/ASCII excerpt', async () => {
