@@ -150,7 +150,7 @@ export class MysqlFrontier implements FrontierBackend {
   private async takeOne(_now: number): Promise<Take> {
     if (this.failure) throw this.failure;
     if (this.stopped) return this.inFlight.size > 0 || this.pending.length > 0 ? { waitMs: -1 } : null;
-    if (this.local.length < this.claimBatch / 2 && !this.exhausted && !this.claiming) {
+    if (this.local.length < this.claimBatch / 2 && !this.claiming) {
       this.claiming = this.claim().finally(() => {
         this.claiming = null;
       });
@@ -160,7 +160,8 @@ export class MysqlFrontier implements FrontierBackend {
     let soonest = Infinity;
     for (let i = 0; i < this.local.length; i++) {
       const e = this.local[i]!;
-      const wait = this.hostWait.get(e.host) ?? 0;
+      // A retry waits out its backoff here, still claimed by this process (see retry()).
+      const wait = Math.max(this.hostWait.get(e.host) ?? 0, e.notBefore);
       if (wait > now) {
         soonest = Math.min(soonest, wait - now);
         continue;
@@ -180,10 +181,17 @@ export class MysqlFrontier implements FrontierBackend {
       this.kickFlush();
       return { waitMs: -1 };
     }
-    // --max-pages reached for the whole crawl: what this process claimed is done.
-    if (this.exhausted) return this.inFlight.size > 0 ? { waitMs: -1 } : null;
     // Our own pages in flight will add links or finish: wait for them, not for the database.
     if (this.inFlight.size > 0) return { waitMs: -1 };
+    if (this.exhausted) {
+      // --max-pages reached for the whole crawl: no new page is claimed, but pages it counted
+      // may still be claimed by a process that died (SIGKILL): they are fetched once their lease
+      // expires (claim() takes them without budget), so the crawl is over only when none is left.
+      if (Date.now() - this.lastEmptyCheck < 250) return { waitMs: 250 };
+      this.lastEmptyCheck = Date.now();
+      const [row] = await this.q<mysql.RowDataPacket[]>("SELECT COUNT(*) AS n FROM frontier WHERE crawl_id = ? AND state = 'claimed'", [this.crawl.crawlId]);
+      return Number(row?.n ?? 0) === 0 ? null : { waitMs: 250 };
+    }
     // Nothing here: done only when nothing is queued or claimed anywhere in the crawl.
     if (Date.now() - this.lastEmptyCheck < 50) return { waitMs: 50 };
     this.lastEmptyCheck = Date.now();
@@ -212,14 +220,25 @@ export class MysqlFrontier implements FrontierBackend {
     await this.q('UPDATE crawl_hosts SET delay_ms = GREATEST(delay_ms, ?) WHERE crawl_id = ? AND host = ?', [Math.round(delayMs), this.crawl.crawlId, host]);
   }
 
+  /**
+   * A retry stays claimed by this process (its lease renewed with the others) and waits out its
+   * backoff in the local list: it was counted against --max-pages when first claimed, and a row
+   * back in the queue would need budget again, or be left there once the budget is spent. If
+   * this process dies, its lease expires and another process takes it, as any claimed page.
+   */
   async retry(entry: FrontierEntry, host: string, notBefore: number): Promise<void> {
     const e = entry as Claimed;
-    this.inFlight.delete(e.hash.toString('hex'));
-    await this.releaseHost(host, e.hash.toString('hex'));
-    await this.q(
-      "UPDATE frontier SET state = 'queued', attempts = attempts + 1, not_before = NOW(3) + INTERVAL ? MICROSECOND, lease_owner = NULL, lease_expires = NULL, updated_at = NOW(3) WHERE crawl_id = ? AND url_hash = ? AND lease_owner = ?",
-      [Math.max(0, notBefore - Date.now()) * 1000, this.crawl.crawlId, e.hash, this.owner],
-    );
+    const key = e.hash.toString('hex');
+    this.inFlight.delete(key);
+    await this.releaseHost(host, key);
+    await this.q('UPDATE frontier SET attempts = attempts + 1, not_before = NOW(3) + INTERVAL ? MICROSECOND, updated_at = NOW(3) WHERE crawl_id = ? AND url_hash = ? AND lease_owner = ?', [
+      Math.max(0, notBefore - Date.now()) * 1000,
+      this.crawl.crawlId,
+      e.hash,
+      this.owner,
+    ]);
+    // Also when stopped: close() then gives it back to the queue with the unstarted ones.
+    this.local.push({ ...e, attempts: e.attempts + 1, notBefore });
   }
 
   async complete(c: Completion): Promise<void> {
@@ -248,10 +267,19 @@ export class MysqlFrontier implements FrontierBackend {
     this.local = [];
     try {
       if (unstarted.length > 0) {
-        await this.q(
-          `UPDATE frontier SET state = 'queued', lease_owner = NULL, lease_expires = NULL WHERE crawl_id = ? AND lease_owner = ? AND state = 'claimed' AND url_hash IN (${unstarted.map(() => '?').join(', ')})`,
-          [this.crawl.crawlId, this.owner, ...unstarted.map((e) => e.hash)],
-        );
+        // Back in the queue as new pages, their place under --max-pages given back with them:
+        // a counted row in the queue would be left there once the budget is spent.
+        await this.transaction(async (conn) => {
+          const [res] = await conn.query<mysql.ResultSetHeader>(
+            `UPDATE frontier SET state = 'queued', counted = 0, lease_owner = NULL, lease_expires = NULL WHERE crawl_id = ? AND lease_owner = ? AND state = 'claimed' AND counted = 1 AND url_hash IN (${unstarted.map(() => '?').join(', ')})`,
+            [this.crawl.crawlId, this.owner, ...unstarted.map((e) => e.hash)],
+          );
+          this.queries++;
+          if (res.affectedRows > 0 && this.crawl.options.maxPages !== null) {
+            await conn.query('UPDATE crawls SET pages_counted = pages_counted - ? WHERE id = ? AND pages_counted >= ?', [res.affectedRows, this.crawl.crawlId, res.affectedRows]);
+            this.queries++;
+          }
+        });
       }
       if (this.lockConn) {
         await this.lockConn.query('SELECT RELEASE_ALL_LOCKS()');
@@ -267,7 +295,9 @@ export class MysqlFrontier implements FrontierBackend {
   // --- claims ---------------------------------------------------------------------------------
 
   private async claim(): Promise<void> {
-    if (this.stopped || this.exhausted) return;
+    if (this.stopped) return;
+    // With --max-pages spent, only expired leases are taken: pages counted already.
+    const exhausted = this.exhausted;
     const claimed = await this.transaction(async (conn) => {
       const cols = 'url_hash, url, host, depth, referrer, attempts, counted';
       // Expired leases first (a dead worker's URLs), then the queue in BFS order. The expired ones
@@ -287,7 +317,7 @@ export class MysqlFrontier implements FrontierBackend {
         this.queries++;
         rows = expired;
       }
-      if (rows.length < this.claimBatch) {
+      if (rows.length < this.claimBatch && !exhausted) {
         const [queued] = await conn.query<mysql.RowDataPacket[]>(
           `SELECT ${cols} FROM frontier WHERE crawl_id = ? AND state = 'queued' AND not_before <= NOW(3) ORDER BY depth, id LIMIT ? FOR UPDATE SKIP LOCKED`,
           [this.crawl.crawlId, this.claimBatch - rows.length],

@@ -161,6 +161,87 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
     }
   });
 
+  it('with --max-pages spent, the next run still fetches the pages a SIGKILLed process had in flight', async () => {
+    const site = await treeSite(2000, 1);
+    try {
+      const args = ['--concurrency', '8', '--lease', '3s', '--max-pages', '600'];
+      const first = startCrawler(site.origin, 'budget', args);
+      await until(async () => (await rowCount(site.origin)) >= 450);
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const [held] = await db.query<{ n: number }>("SELECT COUNT(*) AS n FROM frontier f JOIN crawls c ON c.id = f.crawl_id WHERE c.name = 'budget' AND f.state = 'claimed'");
+      // Counted against the 600 when claimed; the next run's own pages take the rest of the budget.
+      expect(Number(held!.n)).toBeGreaterThan(0);
+      const second = startCrawler(site.origin, 'budget', args);
+      expect(await second.exited).toBe(0);
+      expect(await rowCount(site.origin)).toBe(600);
+      const [left] = await db.query<{ claimed: number; counted: number }>(
+        "SELECT SUM(f.state = 'claimed') AS claimed, MAX(c.pages_counted) AS counted FROM frontier f JOIN crawls c ON c.id = f.crawl_id WHERE c.name = 'budget'",
+      );
+      expect([Number(left!.claimed), Number(left!.counted)]).toEqual([0, 600]);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('with --max-pages, Ctrl+C gives the unstarted pages\' budget back; the next run makes up the count', async () => {
+    const site = await treeSite(2000, 5);
+    try {
+      const args = ['--concurrency', '8', '--max-pages', '400'];
+      const first = startCrawler(site.origin, 'budget-int', args);
+      await until(async () => (await rowCount(site.origin)) >= 100);
+      first.child.kill('SIGINT');
+      expect(await first.exited).toBe(130);
+      const budget = async (): Promise<[number, number, number]> => {
+        const [r] = await db.query<{ done: number; claimed: number; counted: number }>(
+          "SELECT SUM(f.state = 'done') AS done, SUM(f.state = 'claimed') AS claimed, MAX(c.pages_counted) AS counted FROM frontier f JOIN crawls c ON c.id = f.crawl_id WHERE c.name = 'budget-int'",
+        );
+        return [Number(r!.done), Number(r!.claimed), Number(r!.counted)];
+      };
+      // Nothing left claimed, and the budget counts exactly the pages done.
+      const [done, claimed, counted] = await budget();
+      expect(claimed).toBe(0);
+      expect(counted).toBe(done);
+      expect(await rowCount(site.origin)).toBe(done);
+      const second = startCrawler(site.origin, 'budget-int', args);
+      expect(await second.exited).toBe(0);
+      expect(await rowCount(site.origin)).toBe(400);
+      expect(await budget()).toEqual([400, 0, 400]);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('with --max-pages spent, a page waiting to be retried (503, Retry-After) is still fetched', async () => {
+    let first503 = true;
+    const hits: string[] = [];
+    const server = http.createServer((req, res) => {
+      hits.push(req.url ?? '');
+      const n = Number(/^\/p\/(\d+)$/.exec(req.url ?? '')?.[1] ?? -1);
+      if (n === 1 && first503) {
+        first503 = false;
+        res.writeHead(503, { 'Retry-After': '1' });
+        res.end();
+        return;
+      }
+      res.setHeader('Content-Type', 'text/html');
+      res.end(`<title>P${n}</title>${[2 * n + 1, 2 * n + 2].map((k) => `<a href="/p/${k}">${k}</a>`).join('')}`);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const run = startCrawler(origin, 'retry-budget', ['--concurrency', '4', '--max-pages', '20']);
+      expect(await run.exited).toBe(0);
+      expect(await rowCount(origin)).toBe(20);
+      const [p1] = await db.query<{ status: number; attempts: number }>('SELECT status, attempts FROM pages WHERE url = ?', [`${origin}/p/1`]);
+      expect(p1).toMatchObject({ status: 200, attempts: 2 });
+      expect(hits.filter((h) => h === '/p/1').length).toBe(2);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   it('claims through the index: EXPLAIN shows the claim and lease keys', async () => {
     const pool = await connectMysql(db.url);
     try {
