@@ -26,6 +26,11 @@ export interface CrawlStats {
   retried: number;
   bytes: number;
   robotsDisallowed: number;
+  /**
+   * Origin → why its robots.txt could not be had (error code and message, or "status 503"): RFC
+   * 9309 then disallows the whole origin, so its pages count in robotsDisallowed.
+   */
+  robotsUnavailable: Record<string, string>;
   /** Status code (or "error") → pages. */
   statuses: Record<string, number>;
   /** Error code → pages. */
@@ -141,7 +146,11 @@ class Crawler implements Crawl {
       ...(options.onWire ? { onWire: options.onWire } : {}),
     };
     const uaToken = o.userAgent.split(/[\s/]/)[0] ?? 'rawcrawl';
-    this.robots = options.ignoreRobots ? null : new RobotsCache(uaToken, this.requestOptions);
+    this.robots = options.ignoreRobots
+      ? null
+      : new RobotsCache(uaToken, this.requestOptions, (origin, reason) => {
+          this.stats.robotsUnavailable[origin] = reason;
+        });
     this.stats = {
       startedAt: Date.now(),
       fetched: 0,
@@ -152,6 +161,7 @@ class Crawler implements Crawl {
       retried: 0,
       bytes: 0,
       robotsDisallowed: 0,
+      robotsUnavailable: {},
       statuses: {},
       errorCodes: {},
     };

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { request, type RequestOptions } from '../client/index.js';
+import { isRawcrawlError, request, type RequestOptions } from '../client/index.js';
 
 interface RobotsTxt {
   isAllowed(url: string, ua?: string): boolean | undefined;
@@ -33,9 +33,14 @@ const MAX_ROBOTS_BYTES = 512 * 1024;
 export class RobotsCache {
   private readonly origins = new Map<string, Promise<OriginRules>>();
 
+  /**
+   * `onUnavailable` hears, once per origin, why its robots.txt could not be had (an error code
+   * and message, or a 5xx status): all its pages are then disallowed.
+   */
   constructor(
     private readonly userAgent: string,
     private readonly requestOptions: RequestOptions,
+    private readonly onUnavailable: (origin: string, reason: string) => void = () => {},
   ) {}
 
   async check(url: URL): Promise<RobotsVerdict> {
@@ -61,8 +66,10 @@ export class RobotsCache {
         };
       }
       if (res.status >= 400 && res.status < 500) return ALLOW_ALL;
+      this.onUnavailable(origin, `status ${res.status}`);
       return DISALLOW_ALL;
-    } catch {
+    } catch (err) {
+      this.onUnavailable(origin, isRawcrawlError(err) ? `${err.code} ${err.message}` : String(err));
       return DISALLOW_ALL;
     }
   }

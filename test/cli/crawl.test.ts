@@ -64,6 +64,17 @@ describe('rawcrawl <start-url>', () => {
     }
   });
 
+  it('says in the summary why an origin was disallowed when its robots.txt could not be had', async () => {
+    const m = memoryIo();
+    // Nothing listens on port 1: robots.txt is unreachable, so the origin is disallowed (RFC 9309).
+    const code = await main(['node', 'rawcrawl', 'http://127.0.0.1:1/', '--progress-every', '1m', '--retries', '0'], m.io);
+    expect(code).toBe(0);
+    expect(m.out()).toBe('');
+    const lines = m.err().trim().split('\n');
+    expect(lines[0]).toMatch(/^rawcrawl: 0 pages in .* 1 disallowed by robots\.txt$/);
+    expect(lines[1]).toMatch(/^ {2}robots\.txt of http:\/\/127\.0\.0\.1:1 unavailable \(ERR_CONNECT .+\): its pages are disallowed \(RFC 9309\); --ignore-robots crawls them$/);
+  });
+
   it('rejects bad arguments with one line and exit 2', async () => {
     for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--select', 'h=h1[[['], ['--concurrency', 'lots'], ['--max-pages', '-1']]) {
       const m = memoryIo();

@@ -114,6 +114,34 @@ describe('crawl() over the fixture site', () => {
     expect(got.length).toBeGreaterThan(0);
   });
 
+  it('an origin whose robots.txt cannot be had (5xx, unreachable) is disallowed, and its stats say why', async () => {
+    const http = await import('node:http');
+    const hits: string[] = [];
+    const server = http.createServer((req, res) => {
+      hits.push(req.url ?? '');
+      res.writeHead(req.url === '/robots.txt' ? 503 : 200, { 'Content-Type': 'text/html' });
+      res.end('<title>x</title>');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    // A port with nothing listening: the connection is refused.
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const refused = `http://127.0.0.1:${(closed.address() as import('node:net').AddressInfo).port}`;
+    await new Promise<void>((r) => closed.close(() => r()));
+    try {
+      const c = crawl({ startUrls: [`${origin}/a`, `${refused}/b`], ...fast, allowHosts: [new URL(refused).host] });
+      const records: PageRecord[] = [];
+      for await (const r of c) records.push(r);
+      expect(records).toEqual([]);
+      expect(hits).toEqual(['/robots.txt']);
+      expect(c.stats.robotsDisallowed).toBe(2);
+      expect(c.stats.robotsUnavailable).toEqual({ [origin]: 'status 503', [refused]: expect.stringMatching(/^ERR_CONNECT /) });
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   it('rejects bad options with a clear error', () => {
     expect(() => crawl({ startUrls: ['ftp://x/'] })).toThrow(/start URL "ftp:\/\/x\/" is not an http\(s\) URL/);
     expect(() => crawl({ startUrls: [] })).toThrow(/no start URL/);
