@@ -164,7 +164,8 @@ async function openSharedFrontier(flags: CrawlFlags, options: CrawlOptions, io: 
   options.delayMs = o.delayMs;
   // --max-pages is counted by the shared frontier across processes, not per process.
   delete options.maxPages;
-  options.backend = (ctx) => new MysqlFrontier(pool, joined, ctx, { leaseMs: flags.lease ?? 30_000 });
+  options.backend = (ctx) =>
+    new MysqlFrontier(pool, joined, ctx, { leaseMs: flags.lease ?? 30_000, giveUpMs: flags.mysqlGiveUp ?? 60_000, ...(flags.spillDir ? { spillDir: flags.spillDir } : {}) });
 }
 
 async function openSink(flags: CrawlFlags, io: Io, progress: () => Progress | null): Promise<Sink> {

@@ -5,7 +5,7 @@ import { RawcrawlError } from '../errors.js';
 import type { FrontierEntry } from '../crawl/frontier.js';
 import type { BackendContext, Completion, FrontierBackend, NewEntry, Take } from '../crawl/frontier-backend.js';
 import { SeenSet } from '../crawl/seen-set.js';
-import { isConnectionError, pageUpsert, RETRY_SAME } from './mysql.js';
+import { appendSpill, isConnectionError, pageUpsert, RETRY_SAME, spillFileName } from './mysql.js';
 
 /** Completions held in memory before workers wait for the database. */
 const MAX_PENDING = 1024;
@@ -31,6 +31,14 @@ export interface MysqlFrontierOptions {
   /** Completions written per transaction (default 64), or after flushIntervalMs (default 25 ms). */
   flushBatch?: number;
   flushIntervalMs?: number;
+  /**
+   * How long a MySQL server that went away is waited for (default 60 s, as --mysql-give-up):
+   * after that the crawl stops with ERR_STORAGE, and the records of pages fetched but not yet
+   * stored go to a JSONL file in `spillDir` (default: the current directory). Their URLs stay
+   * claimed, so the same command run again fetches them again.
+   */
+  giveUpMs?: number;
+  spillDir?: string;
 }
 
 export interface JoinedCrawl {
@@ -109,6 +117,12 @@ export class MysqlFrontier implements FrontierBackend {
   private readonly readCommittedConns = new WeakSet<object>();
   /** Queries this backend ran (for the benchmark's cost per page). */
   queries = 0;
+  private readonly giveUpMs: number;
+  private readonly spillDir: string | undefined;
+  /** The one spill file of this process, once records had to go there. */
+  private spillFile: string | null = null;
+  /** Once the database is given up on: why, the one error every caller gets, records spilled. */
+  private givenUp: { reason: string; error: RawcrawlError; spilled: number } | null = null;
 
   constructor(
     private readonly pool: mysql.Pool,
@@ -117,6 +131,8 @@ export class MysqlFrontier implements FrontierBackend {
     options: MysqlFrontierOptions = {},
   ) {
     this.leaseMs = options.leaseMs ?? 30_000;
+    this.giveUpMs = options.giveUpMs ?? 60_000;
+    this.spillDir = options.spillDir;
     this.claimBatch = options.claimBatch ?? 32;
     this.flushBatch = options.flushBatch ?? 64;
     this.flushIntervalMs = options.flushIntervalMs ?? 25;
@@ -128,10 +144,35 @@ export class MysqlFrontier implements FrontierBackend {
     return this.queuedApprox + this.local.length;
   }
 
+  /** One statement; a lost connection is retried with backoff for up to giveUpMs. */
   private async q<T extends mysql.RowDataPacket[] | mysql.ResultSetHeader>(sql: string, params: unknown[] = []): Promise<T> {
-    this.queries++;
-    const [rows] = await this.pool.query<T>(sql, params);
-    return rows;
+    let firstFailure = 0;
+    for (let attempt = 1; ; attempt++) {
+      this.queries++;
+      try {
+        const [rows] = await this.pool.query<T>(sql, params);
+        return rows;
+      } catch (err) {
+        firstFailure ||= Date.now();
+        await this.backOff(err, attempt, firstFailure);
+      }
+    }
+  }
+
+  /**
+   * After a failed statement or transaction: throws ERR_STORAGE when it is not a lost connection
+   * (or a deadlock, `retrySame`) or when the server has been away for giveUpMs; else waits.
+   */
+  private async backOff(err: unknown, attempt: number, firstFailure: number, retrySame = false): Promise<void> {
+    const e = err as { code?: string; message?: string; fatal?: boolean };
+    if (err instanceof RawcrawlError) throw err;
+    // Given up already (by another statement): no statement waits again.
+    if (this.givenUp) throw this.givenUp.error;
+    if (!retrySame && !isConnectionError(e)) throw new RawcrawlError('ERR_STORAGE', `MySQL refused a frontier statement: ${e.code ?? ''} ${e.message ?? String(err)}`.trim(), { cause: err });
+    if (!retrySame && Date.now() - firstFailure > this.giveUpMs) {
+      throw new RawcrawlError('ERR_STORAGE', `MySQL unreachable for ${Math.round(this.giveUpMs / 1000)} s (${e.code ?? e.message ?? String(err)})`, { cause: err });
+    }
+    await new Promise((r) => setTimeout(r, Math.min(2000, 5 * 2 ** attempt) * (0.5 + Math.random() / 2)));
   }
 
   async seed(entries: NewEntry[]): Promise<void> {
@@ -142,7 +183,11 @@ export class MysqlFrontier implements FrontierBackend {
 
   /** One take at a time: a take looks at and removes local entries across awaits. */
   take(now: number): Promise<Take> {
-    const next = this.takeLock.then(() => this.takeOne(now));
+    const next = this.takeLock.then(() => this.takeOne(now)).catch((err: unknown) => {
+      // Given up on the database here (a claim, a host slot): what is pending goes to the spill file.
+      this.failure ??= this.spillOnFailure(err, []);
+      throw this.failure;
+    });
     this.takeLock = next.catch(() => {});
     return next;
   }
@@ -151,11 +196,17 @@ export class MysqlFrontier implements FrontierBackend {
     if (this.failure) throw this.failure;
     if (this.stopped) return this.inFlight.size > 0 || this.pending.length > 0 ? { waitMs: -1 } : null;
     if (this.local.length < this.claimBatch / 2 && !this.claiming) {
-      this.claiming = this.claim().finally(() => {
-        this.claiming = null;
-      });
+      this.claiming = this.claim()
+        .catch((err: unknown) => {
+          // Nobody may be waiting for this claim: the next take() reports the failure.
+          this.failure ??= this.spillOnFailure(err, []);
+        })
+        .finally(() => {
+          this.claiming = null;
+        });
     }
     if (this.local.length === 0 && this.claiming) await this.claiming;
+    if (this.failure) throw this.failure;
     const now = Date.now();
     let soonest = Infinity;
     for (let i = 0; i < this.local.length; i++) {
@@ -242,6 +293,11 @@ export class MysqlFrontier implements FrontierBackend {
   }
 
   async complete(c: Completion): Promise<void> {
+    if (this.givenUp) {
+      // The database is gone for good: a page that finishes now goes to the spill file.
+      this.spillOnFailure(this.givenUp.error, [c]);
+      return;
+    }
     if (this.failure) throw this.failure;
     if (!c.hostReleased) this.release(c.entry, c.host);
     this.pending.push(c);
@@ -262,6 +318,8 @@ export class MysqlFrontier implements FrontierBackend {
       this.kickFlush();
       await this.flushing;
     }
+    // A flush still under way when the database was given up on spills its batch as it fails.
+    if (this.flushing) await this.flushing;
     // URLs claimed but never started go back to the queue at once, not after the lease.
     const unstarted = [...this.local, ...this.inFlight.values()];
     this.local = [];
@@ -405,6 +463,29 @@ export class MysqlFrontier implements FrontierBackend {
     return this.lockConn;
   }
 
+  /**
+   * A statement on the lock connection. A lost connection is reopened (with backoff, for up to
+   * giveUpMs): the server released its locks with it, so the slots this process held are
+   * forgotten, and taken again as requests start.
+   */
+  private async onLockConnection<T>(fn: (conn: mysql.PoolConnection) => Promise<T>): Promise<T> {
+    let firstFailure = 0;
+    for (let attempt = 1; ; attempt++) {
+      this.queries++;
+      try {
+        return await fn(await this.lockConnection());
+      } catch (err) {
+        if (isConnectionError(err as { code?: string; fatal?: boolean }) && this.lockConn) {
+          this.lockConn.destroy();
+          this.lockConn = null;
+          this.heldSlots.clear();
+        }
+        firstFailure ||= Date.now();
+        await this.backOff(err, attempt, firstFailure);
+      }
+    }
+  }
+
   private slotLock(host: string, slot: number): string {
     // Lock names are at most 64 characters: hash crawl and host.
     return `rawcrawl:${createHash('sha1').update(`${this.crawl.crawlId}\n${host}`).digest('hex').slice(0, 32)}:${slot}`;
@@ -422,15 +503,13 @@ export class MysqlFrontier implements FrontierBackend {
     if (slots.busy >= slots.held.length) {
       // Every slot this process holds is busy: try to lock one more.
       if (slots.held.length >= perHost) return 20;
-      const conn = await this.lockConnection();
       let slot = -1;
       const first = Math.floor(Math.random() * perHost);
       for (let k = 0; k < perHost && slot < 0; k++) {
         const candidate = (first + k) % perHost;
         if (slots.held.includes(candidate)) continue;
-        this.queries++;
-        const [[row]] = await conn.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [this.slotLock(host, candidate)]);
-        if (Number(row!.got) === 1) slot = candidate;
+        const got = await this.onLockConnection((conn) => conn.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [this.slotLock(host, candidate)]));
+        if (Number(got[0][0]!.got) === 1) slot = candidate;
       }
       if (slot < 0) return 20;
       slots.held.push(slot);
@@ -472,7 +551,13 @@ export class MysqlFrontier implements FrontierBackend {
     while (slots.held.length > Math.max(slots.busy, wanted) && this.lockConn) {
       const slot = slots.held.pop()!;
       this.queries++;
-      await this.lockConn.query('DO RELEASE_LOCK(?)', [this.slotLock(host, slot)]);
+      try {
+        await this.lockConn.query('DO RELEASE_LOCK(?)', [this.slotLock(host, slot)]);
+      } catch (err) {
+        // A lost connection released every lock it held: nothing left to free.
+        if (!isConnectionError(err as { code?: string; fatal?: boolean })) throw err;
+        return;
+      }
     }
   }
 
@@ -494,9 +579,10 @@ export class MysqlFrontier implements FrontierBackend {
         this.ctx.onChange();
       })
       .catch((err: unknown) => {
-        // The database is gone for good: stop the crawl; the records stay unacknowledged and
-        // their URLs claimed, so a resumed crawl fetches them again.
-        this.failure = err;
+        // The database is gone for good: stop the crawl. The records not stored go to a spill
+        // file (nothing fetched is lost), and their URLs stay claimed, so a resumed crawl
+        // fetches them again.
+        this.failure = this.spillOnFailure(err, batch);
         for (const w of this.roomWaiters) w();
         this.roomWaiters = [];
         this.ctx.onChange();
@@ -505,6 +591,31 @@ export class MysqlFrontier implements FrontierBackend {
         this.flushing = null;
         if (this.pending.length > 0) this.kickFlush();
       });
+  }
+
+  /**
+   * The crawl's storage error, once given up: the records of `batch` and of every completion
+   * still pending are written to a spill file, which the error's message names.
+   */
+  private spillOnFailure(err: unknown, batch: Completion[]): RawcrawlError {
+    if (!this.givenUp) {
+      const reason = err instanceof RawcrawlError ? err.message : `MySQL frontier failed: ${String(err)}`;
+      this.givenUp = { reason, error: new RawcrawlError('ERR_STORAGE', reason, { cause: err }), spilled: 0 };
+    }
+    const g = this.givenUp;
+    const records = [...batch, ...this.pending].flatMap((c) => (c.record ? [c.record] : []));
+    this.pending = [];
+    if (records.length > 0) {
+      const file = (this.spillFile ??= spillFileName(this.spillDir));
+      try {
+        appendSpill(file, records);
+        g.spilled += records.length;
+        g.error.message = `${g.reason}; ${g.spilled} unsaved records written to ${file} (their pages stay claimed: the same command run again fetches them again)`;
+      } catch (spillErr) {
+        g.error.message = `${g.reason}; ${records.length} unsaved records could not be written to ${file} either: ${(spillErr as NodeJS.ErrnoException).code ?? String(spillErr)}`;
+      }
+    }
+    return g.error;
   }
 
   /**
@@ -604,14 +715,10 @@ export class MysqlFrontier implements FrontierBackend {
           await conn.rollback().catch(() => {});
           conn.release();
         }
-        const e = err as { errno?: number; code?: string; fatal?: boolean };
+        const e = err as { errno?: number };
         const retrySame = e.errno !== undefined && RETRY_SAME.has(e.errno);
-        if (!retrySame && !isConnectionError(e)) throw err;
-        if (!retrySame) {
-          firstFailure ||= Date.now();
-          if (Date.now() - firstFailure > 60_000) throw new RawcrawlError('ERR_STORAGE', `MySQL unreachable for 60 s (${e.code ?? String(err)})`, { cause: err });
-        }
-        await new Promise((r) => setTimeout(r, Math.min(2000, 5 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+        if (!retrySame) firstFailure ||= Date.now();
+        await this.backOff(err, attempt, firstFailure, retrySame);
       }
     }
   }

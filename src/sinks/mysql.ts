@@ -262,8 +262,8 @@ export class MysqlSink implements Sink {
   /** Appends records to the spill file (JSONL, the same fields as the table). */
   private spill(records: PageRecord[]): void {
     if (records.length === 0) return;
-    this.spillFile ??= path.resolve(this.options.spillDir ?? '.', `rawcrawl-unsaved-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
-    appendFileSync(this.spillFile, records.map((r) => JSON.stringify(storedFields(r)) + '\n').join(''));
+    this.spillFile ??= spillFileName(this.options.spillDir);
+    appendSpill(this.spillFile, records);
     this.spilled += records.length;
     if (this.failure) this.failure.message = `${this.reason}; ${this.spilled} unsaved records written to ${this.spillFile}`;
   }
@@ -286,6 +286,16 @@ export class MysqlSink implements Sink {
     this.roomWaiters = [];
     for (const f of w) f();
   }
+}
+
+/** A new spill file's path: `rawcrawl-unsaved-<time>.jsonl` in `dir` (default: the current directory). */
+export function spillFileName(dir: string | undefined): string {
+  return path.resolve(dir ?? '.', `rawcrawl-unsaved-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
+}
+
+/** Appends records to a spill file: JSON Lines, the fields of the pages table. */
+export function appendSpill(file: string, records: PageRecord[]): void {
+  appendFileSync(file, records.map((r) => JSON.stringify(storedFields(r)) + '\n').join(''));
 }
 
 export function isConnectionError(e: { code?: string; fatal?: boolean }): boolean {
