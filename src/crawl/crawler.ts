@@ -225,9 +225,20 @@ class Crawler implements Crawl {
       const threads = this.options.parseThreads ?? defaultParseThreads(availableParallelism());
       this.pool = new ParsePool(threads);
       const workers: Promise<void>[] = [];
-      for (let i = 0; i < this.o.concurrency; i++) workers.push(this.worker());
-      await Promise.all(workers);
-      while (this.finishing.size > 0) await Promise.all([...this.finishing]);
+      for (let i = 0; i < this.o.concurrency; i++) {
+        workers.push(
+          this.worker().catch((err: unknown) => {
+            this.stop();
+            throw err;
+          }),
+        );
+      }
+      // When one worker fails (the frontier gave up on its database), the others still finish
+      // the page in hand, so it reaches storage (or the spill file) before the backend closes.
+      const ended = await Promise.allSettled(workers);
+      while (this.finishing.size > 0) await Promise.allSettled([...this.finishing]);
+      const failed = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
       if (this.finishError) throw this.finishError;
     } catch (err) {
       this.failure = err;

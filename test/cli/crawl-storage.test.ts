@@ -50,6 +50,50 @@ describe('rawcrawl when MySQL goes away mid-crawl', () => {
   });
 });
 
+describe('rawcrawl --crawl-id when MySQL goes away mid-crawl', () => {
+  it('waits --mysql-give-up, then writes the pages fetched and not stored to a file, says where, exits 1 — no fetched page lost', async () => {
+    const site = await treeSite(300, 40);
+    const proxy = await cuttableProxy(db.name);
+    const spill = mkdtempSync(path.join(tmpdir(), 'rawcrawl-spill-frontier-'));
+    try {
+      const m = memoryIo();
+      const running = main(['node', 'rawcrawl', `${site.origin}/p/0`, '--mysql', proxy.url, '--crawl-id', 'gone', '--mysql-give-up', '1s', '--spill-dir', spill, '-c', '4', '--ignore-robots', '--progress-every', '100ms'], m.io);
+      const t0 = Date.now();
+      for (;;) {
+        const [r] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM pages WHERE url LIKE ?', [`${site.origin}/%`]);
+        if (Number(r!.n) >= 10 || Date.now() - t0 > 20_000) break;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      const completedBeforeCut = new Set(site.completed);
+      const cutAt = Date.now();
+      await proxy.cut();
+      const code = await running;
+      expect(code).toBe(1);
+      // It waited for the server about --mysql-give-up, not the default 60 s, nor not at all.
+      expect(Date.now() - cutAt).toBeGreaterThanOrEqual(900);
+      expect(Date.now() - cutAt).toBeLessThan(15_000);
+      const last = m.err().trim().split('\n').at(-1)!;
+      const files = readdirSync(spill);
+      expect(files).toHaveLength(1);
+      const file = path.join(spill, files[0]!);
+      const spilled = readFileSync(file, 'utf8').trim().split('\n').map((l) => new URL((JSON.parse(l) as { url: string }).url).pathname);
+      expect(spilled.length).toBeGreaterThan(0);
+      expect(last).toBe(`rawcrawl: ERR_STORAGE MySQL unreachable for 1 s (${/\((\w+)\)/.exec(last)?.[1]}); ${spilled.length} unsaved records written to ${file} (their pages stay claimed: the same command run again fetches them again)`);
+      const rows = (await db.query<{ url: string }>('SELECT url FROM pages WHERE url LIKE ?', [`${site.origin}/%`])).map((r) => new URL(r.url).pathname);
+      // Each page is in exactly one place, and every page served before the cut is somewhere.
+      const all = [...rows, ...spilled];
+      expect(new Set(all).size).toBe(all.length);
+      for (const p of completedBeforeCut) expect(all).toContain(p);
+      // The spilled pages are still claimed in the frontier: a resumed crawl fetches them again.
+      const claimed = (await db.query<{ url: string }>("SELECT url FROM frontier WHERE state = 'claimed' AND url LIKE ?", [`${site.origin}/%`])).map((r) => new URL(r.url).pathname);
+      for (const p of spilled) expect(claimed).toContain(p);
+    } finally {
+      await proxy.close();
+      await site.close();
+    }
+  });
+});
+
 describe('progress on stderr', () => {
   it('is a live line on a terminal, rewritten in place, and cleared before the summary', async () => {
     const site = await treeSite(30, 150);
