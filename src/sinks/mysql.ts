@@ -79,13 +79,33 @@ export async function connectMysql(uri: string): Promise<mysql.Pool> {
     supportBigNumbers: true,
   });
   try {
-    for (const sql of schemaStatements()) await pool.query(sql);
+    try {
+      for (const sql of schemaStatements()) await pool.query(sql);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ER_BAD_DB_ERROR') throw err;
+      // The database itself is missing: create it (utf8mb4, as the tables), then the tables.
+      await createDatabase(parsed);
+      for (const sql of schemaStatements()) await pool.query(sql);
+    }
   } catch (err) {
     await pool.end().catch(() => {});
     const e = err as { code?: string; message?: string };
     throw new RawcrawlError('ERR_STORAGE', `cannot use MySQL at ${describeTarget(uri)}: ${e.code ?? ''} ${e.message ?? String(err)}`.replace(/\s+/g, ' ').trim(), { cause: err });
   }
   return pool;
+}
+
+/** CREATE DATABASE IF NOT EXISTS for the database a mysql:// URL names, over a connection to none. */
+async function createDatabase(url: URL): Promise<void> {
+  const name = decodeURIComponent(url.pathname.slice(1));
+  const server = new URL(url.href);
+  server.pathname = '/';
+  const conn = await mysql.createConnection({ uri: server.href, charset: 'utf8mb4', connectTimeout: 5000 });
+  try {
+    await conn.query(`CREATE DATABASE IF NOT EXISTS ${mysql.escapeId(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  } finally {
+    await conn.end().catch(() => {});
+  }
 }
 
 /** One parameterised multi-row upsert of page records. */

@@ -101,6 +101,21 @@ describe('MySQL sink (real MariaDB)', () => {
     expect(row!.fetched_at.toISOString()).toBe('2026-01-02T03:04:05.678Z');
   });
 
+  it('creates the database the URL names when it does not exist (utf8mb4), then its tables', async () => {
+    const name = `${db.name}_new-db`;
+    const url = db.url.replace(/\/[^/]*$/, `/${encodeURIComponent(name)}`);
+    try {
+      const pool = await connectMysql(url);
+      await pool.end();
+      const [schema] = await db.query<{ DEFAULT_CHARACTER_SET_NAME: string }>('SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [name]);
+      expect(schema!.DEFAULT_CHARACTER_SET_NAME).toBe('utf8mb4');
+      const tables = await db.query<{ TABLE_NAME: string }>('SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME', [name]);
+      expect(tables.map((t) => t.TABLE_NAME)).toContain('pages');
+    } finally {
+      await db.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    }
+  });
+
   it('fails with one clear error when MySQL is unreachable at start', async () => {
     await expect(connectMysql('mysql://root@127.0.0.1:1/test')).rejects.toMatchObject({ code: 'ERR_STORAGE', message: expect.stringMatching(/cannot use MySQL at 127\.0\.0\.1:1\/test: ECONNREFUSED/) });
     await expect(connectMysql('postgres://x/y')).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
