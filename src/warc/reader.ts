@@ -17,6 +17,9 @@ export function warcField(r: WarcRecordRead, name: string): string | undefined {
   return r.fields.find(([n]) => n.toLowerCase() === lower)?.[1];
 }
 
+/** The largest record read (each is held whole): 1 GiB, far above the client's 16 MiB body limit. */
+const MAX_RECORD_BYTES = 1024 * 1024 * 1024;
+
 /** A record header longer than this is not a WARC record header (ours are under 1 KB). */
 const MAX_HEAD_BYTES = 1024 * 1024;
 
@@ -45,6 +48,8 @@ function parseHead(data: Buffer, start: number, end: number, at: number, bad: Ba
   const rec: WarcRecordRead = { version, fields, block: Buffer.alloc(0) };
   const length = Number(warcField(rec, 'Content-Length'));
   if (!Number.isSafeInteger(length) || length < 0) throw bad('Content-Length missing or invalid', at);
+  // Each record is read whole into memory: a length past this is refused before any of it is.
+  if (length > MAX_RECORD_BYTES) throw bad(`record of ${length} bytes is larger than rawcrawl reads (${MAX_RECORD_BYTES})`, at);
   return { rec, length };
 }
 

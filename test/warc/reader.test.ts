@@ -64,6 +64,13 @@ describe('WarcRecordSplitter', () => {
     );
   });
 
+  it('refuses a record longer than 1 GiB at its header, before buffering any of it', () => {
+    const s = new WarcRecordSplitter('x.warc');
+    expect(() => s.push(Buffer.from('WARC/1.1\r\nContent-Length: 5000000000\r\n\r\nabc'))).toThrow(
+      expect.objectContaining({ code: 'ERR_STORAGE', message: 'x.warc is not a valid WARC file at byte 0: record of 5000000000 bytes is larger than rawcrawl reads (1073741824)' }),
+    );
+  });
+
   it('says at once that bytes are not a record (not after reading on for a header end)', () => {
     const s = new WarcRecordSplitter('x.warc');
     expect(() => s.push(Buffer.from('HTTP/1.1 200 OK\r\n'))).toThrow(expect.objectContaining({ code: 'ERR_STORAGE', message: 'x.warc is not a valid WARC file at byte 0: version line is "HTTP/1.1 200 OK\\r\\n"' }));
