@@ -95,7 +95,7 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('-o, --out <file>', 'write JSON Lines to FILE instead of stdout')
     .addOption(new Option('--mysql <url>', 'store in MySQL/MariaDB: mysql://user:pass@host:3306/db').env('RAWCRAWL_MYSQL_URL'))
     .option('--crawl-id <name>', 'keep the frontier in MySQL under this name: resumable, shareable by several processes (needs --mysql)')
-    .option('--lease <duration>', 'with --crawl-id: lease on claimed URLs, renewed while working; a dead process\'s URLs are retaken after it', parseDuration, 30_000)
+    .option('--lease <duration>', 'with --crawl-id: lease on claimed URLs, renewed while working; a dead process\'s URLs are retaken after it (at least 1s)', parseLease, 30_000)
     .option('--mysql-give-up <duration>', 'how long to wait for a MySQL server that went away before saving records to a file', parseDuration, 60_000)
     .option('--spill-dir <dir>', 'where records go if MySQL stays away past --mysql-give-up (default: the current directory)')
     .option('-q, --quiet', 'no progress and no summary on stderr')
@@ -114,6 +114,13 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .action(async (startUrls: string[], flags: CrawlFlags) => {
       setExit(await runCrawl(startUrls, flags, io));
     });
+}
+
+/** --lease: a claim must outlast the renewal that keeps it (every third of the lease) and a page's fetch. */
+function parseLease(value: string): number {
+  const ms = parseDuration(value);
+  if (ms < 1000) throw new InvalidArgumentError(`"${value}" is too short for a lease: at least 1s, so that a claim outlasts its renewal`);
+  return ms;
 }
 
 /** With --crawl-id the frontier stores records itself: the sink only counts. */
