@@ -20,14 +20,14 @@ interface ReplayFlags {
 export function replayCommand(io: Io, setExit: (code: number) => void): Command {
   return new Command('replay')
     .description('re-run stored responses (capture dir, capture file or WARC) through the current parser; or serve them')
-    .argument('<path>', 'a --capture directory, one .rawcap file, or a .warc/.warc.gz file')
+    .argument('<paths...>', '--capture directories, .rawcap files or .warc/.warc.gz files (a rotated WARC: all its files, in order)')
     .option('--serve <port>', 'answer HTTP on 127.0.0.1:PORT with the stored bytes, split and timed as captured (0: any port)', parseCount)
     .option('--speed <factor>', 'with --serve: multiply the captured delays (0: no delays)', '1')
     .option('--json', 'one JSON line per exchange: stored record, current record, differences')
     .option('--max-body <size>', 'maxBodyBytes for the re-run (default as request())', parseSize)
     .option('--no-decompress', 'do not decode Content-Encoding in the re-run')
-    .action(async (path: string, flags: ReplayFlags) => {
-      setExit(await runReplay(path, flags, io));
+    .action(async (paths: string[], flags: ReplayFlags) => {
+      setExit(await runReplay(paths, flags, io));
     });
 }
 
@@ -46,15 +46,22 @@ function truncatedLine(path: string, t: WarcTruncation): string {
   return `rawcrawl: ${path} is cut short inside its record ${t.records + 1} (byte ${t.offset} uncompressed; a run killed while writing?): the ${t.records} whole records before it are replayed`;
 }
 
-async function runReplay(path: string, flags: ReplayFlags, io: Io): Promise<number> {
-  const onTruncated = (t: WarcTruncation): void => {
-    io.stderr.write(truncatedLine(path, t) + '\n');
-  };
+/** The stored exchanges of every path, one path after another. */
+async function* storedIn(paths: string[], io: Io, onBadFile: (err: RawcrawlError) => void): AsyncGenerator<StoredExchange> {
+  for (const path of paths) {
+    const onTruncated = (t: WarcTruncation): void => {
+      io.stderr.write(truncatedLine(path, t) + '\n');
+    };
+    yield* iterateStored(path, { onTruncated, onBadFile });
+  }
+}
+
+async function runReplay(paths: string[], flags: ReplayFlags, io: Io): Promise<number> {
   if (flags.serve !== undefined) {
     const stored: StoredExchange[] = [];
     try {
       // What cannot be read is named on stderr; the rest is served.
-      for await (const s of iterateStored(path, { onTruncated, onBadFile: (err) => io.stderr.write(errorLine(err) + '\n') })) stored.push(s);
+      for await (const s of storedIn(paths, io, (err) => io.stderr.write(errorLine(err) + '\n'))) stored.push(s);
     } catch (err) {
       io.stderr.write(errorLine(err) + '\n');
       return EXIT.FAILED;
@@ -73,7 +80,7 @@ async function runReplay(path: string, flags: ReplayFlags, io: Io): Promise<numb
     io.stderr.write(`replay: ${counts.all} exchanges, ${counts.same} same, ${counts.differ} different, ${counts.fresh} without a stored record${unreadable > 0 ? `, ${unreadable} unreadable capture files` : ''}\n`);
   };
   try {
-    for await (const s of iterateStored(path, { onTruncated, onBadFile })) await replayOne(s, flags, io, counts);
+    for await (const s of storedIn(paths, io, onBadFile)) await replayOne(s, flags, io, counts);
   } catch (err) {
     // What was replayed before the bad bytes stays on stdout; the summary says how far it got.
     report();

@@ -160,6 +160,22 @@ describe('rawcrawl replay', () => {
     expect(summary).toBe('replay: 3 exchanges, 2 same, 0 different, 1 without a stored record');
   });
 
+  it('replays several paths in one run: the files of a rotated WARC, in order, and a capture directory', async () => {
+    const s = await rawServer([{ send: 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello' }, { end: true }]);
+    track(s);
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-cap-'));
+    const caps = join(dir, 'caps');
+    const sink = createCaptureSink({ warcFile: join(dir, 'rot.warc.gz'), warcMaxSize: 600, warcThread: false, dir: caps });
+    for (const p of ['/a', '/b', '/c']) await request(`${s.origin}${p}`, { onWire: sink.onWire });
+    await sink.close();
+    expect(sink.warcFiles.length).toBe(3);
+    const r = await cli('replay', ...sink.warcFiles, caps);
+    expect(r.code).toBe(0);
+    const paths = r.out.trim().split('\n').map((l) => /GET \S+?(\/[a-c]) /.exec(l)?.[1]);
+    expect(paths).toEqual(['/a', '/b', '/c', '/a', '/b', '/c']);
+    expect(r.err).toBe('replay: 6 exchanges, 6 same, 0 different, 0 without a stored record\n');
+  });
+
   it('a cut-short capture file in the directory is named and skipped; the others are replayed; exit 1', async () => {
     const s = await rawServer([{ send: 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello' }, { end: true }]);
     track(s);
