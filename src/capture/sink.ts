@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { RawcrawlError } from '../errors.js';
 import type { Leniency } from '../http/leniency.js';
 import type { WireListener } from '../wire/events.js';
@@ -106,6 +106,24 @@ function warcLocation(written: Promise<WrittenExchange>, page: PageCapture): Pro
 }
 
 /**
+ * mkdir -p, without `mkdirSync(dir, { recursive: true })`: Node 20's loops forever, at 100 % CPU,
+ * where mkdir says ENOENT although the parent exists (/proc/x, say). Here a second ENOENT once
+ * the parent is made is an error.
+ */
+function makeDirectory(dir: string): void {
+  try {
+    mkdirSync(dir);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && statSync(dir).isDirectory()) return;
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw err;
+  }
+  makeDirectory(dirname(dir));
+  mkdirSync(dir);
+}
+
+/**
  * --capture and --warc for any caller of request(): a wire listener that stores each exchange
  * as it completes, and a lookup from URL to where it went.
  */
@@ -113,7 +131,7 @@ export function createCaptureSink(options: CaptureSinkOptions): CaptureSink {
   if (!options.dir && !options.warcFile) throw new RawcrawlError('ERR_INVALID_OPTION', 'a capture sink needs dir or warcFile');
   if (options.dir) {
     try {
-      mkdirSync(options.dir, { recursive: true });
+      makeDirectory(options.dir);
     } catch (err) {
       throw new RawcrawlError('ERR_STORAGE', `cannot create capture directory ${options.dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }

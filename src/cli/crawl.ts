@@ -1,5 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { finished } from 'node:stream/promises';
+import type { WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { crawl } from '../crawl/crawler.js';
@@ -12,7 +11,7 @@ import { wireTraceWriter } from '../wire/trace-writer.js';
 import type { CaptureSink } from '../capture/sink.js';
 import type { PageRecord } from '../crawl/record.js';
 import { errorLine } from './fetch.js';
-import { EXIT, type Io } from './io.js';
+import { closeOutputFile, EXIT, openOutputFile, type Io } from './io.js';
 import { tlsFromFlags } from './tls-flags.js';
 import { captureFromFlags, discardUnused, warcRenamedLine } from './capture-flags.js';
 import { Progress, summary } from './progress.js';
@@ -189,14 +188,7 @@ async function openSink(flags: CrawlFlags, io: Io, progress: () => Progress | nu
       },
     });
   }
-  if (flags.out) {
-    const stream = createWriteStream(flags.out);
-    await new Promise<void>((resolve, reject) => {
-      stream.once('open', () => resolve());
-      stream.once('error', (err) => reject(new RawcrawlError('ERR_STORAGE', `cannot write ${flags.out}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
-    });
-    return new JsonlSink(stream, true);
-  }
+  if (flags.out) return new JsonlSink(await openOutputFile(flags.out, 'output file'), true);
   return new JsonlSink(io.stdout, false);
 }
 
@@ -235,8 +227,9 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
           throw new RawcrawlError('ERR_INVALID_OPTION', `--dump-wire-match is not a valid regular expression: ${(err as Error).message}`);
         }
       }
-      wireOut = typeof flags.dumpWire === 'string' && flags.dumpWire !== '-' ? createWriteStream(flags.dumpWire) : io.stderr;
-      options.onWire = wireTraceWriter(wireOut, { full: Boolean(flags.dumpWireFull), ...(match ? { match: (u: string) => match.test(u) } : {}) });
+      const traceOut = typeof flags.dumpWire === 'string' && flags.dumpWire !== '-' ? await openOutputFile(flags.dumpWire, '--dump-wire file') : io.stderr;
+      wireOut = traceOut;
+      options.onWire = wireTraceWriter(traceOut, { full: Boolean(flags.dumpWireFull), ...(match ? { match: (u: string) => match.test(u) } : {}) });
     }
     if (flags.crawlId) await openSharedFrontier(flags, options, io);
     sink = await openSink(flags, io, () => progress);
@@ -326,8 +319,11 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     if (!readerGone) fatal ??= err;
   }
   if (wireOut && wireOut !== io.stderr) {
-    wireOut.end();
-    await finished(wireOut).catch(() => {});
+    try {
+      await closeOutputFile(wireOut as WriteStream, '--dump-wire file');
+    } catch (err) {
+      fatal ??= err;
+    }
   }
   if (capture) {
     try {

@@ -1,5 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { finished } from 'node:stream/promises';
+import type { WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { request } from '../client/request.js';
@@ -9,7 +8,7 @@ import type { CaptureSink } from '../capture/sink.js';
 import { RawcrawlError } from '../errors.js';
 import { chainListeners } from '../wire/events.js';
 import { wireTraceWriter } from '../wire/trace-writer.js';
-import { EXIT, type Io } from './io.js';
+import { closeOutputFile, EXIT, openOutputFile, type Io } from './io.js';
 import { tlsFromFlags } from './tls-flags.js';
 import { captureFromFlags, warcRenamedLine } from './capture-flags.js';
 import { collectHeader, parseCount, parseDuration, parseSize } from './values.js';
@@ -74,8 +73,9 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     if (flags.header) options.headers = flags.header;
     options.tls = tlsFromFlags(flags);
     if (flags.dumpWire !== undefined && flags.dumpWire !== false) {
-      wireOut = typeof flags.dumpWire === 'string' && flags.dumpWire !== '-' ? createWriteStream(flags.dumpWire) : io.stderr;
-      options.onWire = wireTraceWriter(wireOut, { full: Boolean(flags.dumpWireFull) });
+      const traceOut = typeof flags.dumpWire === 'string' && flags.dumpWire !== '-' ? await openOutputFile(flags.dumpWire, '--dump-wire file') : io.stderr;
+      wireOut = traceOut;
+      options.onWire = wireTraceWriter(traceOut, { full: Boolean(flags.dumpWireFull) });
     }
     sink = captureFromFlags(flags);
     const renamed = warcRenamedLine(flags, sink);
@@ -102,8 +102,12 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     code = EXIT.FAILED;
   } finally {
     if (wireOut && wireOut !== io.stderr) {
-      wireOut.end();
-      await finished(wireOut).catch(() => {});
+      try {
+        await closeOutputFile(wireOut as WriteStream, '--dump-wire file');
+      } catch (err) {
+        io.stderr.write(errorLine(err) + '\n');
+        code = EXIT.FAILED;
+      }
     }
   }
   return code;

@@ -75,6 +75,21 @@ describe('rawcrawl <start-url>', () => {
     expect(lines[1]).toMatch(/^ {2}robots\.txt of http:\/\/127\.0\.0\.1:1 unavailable \(ERR_CONNECT .+\): its pages are disallowed \(RFC 9309\); --ignore-robots crawls them$/);
   });
 
+  it('-o or --dump-wire where nothing can be written: one ERR_STORAGE line naming it, exit 1, nothing fetched', async () => {
+    const site = await fixtureSite();
+    try {
+      for (const flag of ['-o', '--dump-wire']) {
+        const target = path.join(tmpdir(), 'rawcrawl-no-such-dir', 'out');
+        const m = memoryIo();
+        expect(await main(['node', 'rawcrawl', `${site.origin}/`, flag, target], m.io)).toBe(1);
+        expect(m.err()).toBe(`rawcrawl: ERR_STORAGE cannot write ${flag === '-o' ? 'output file' : '--dump-wire file'} ${target}: ENOENT\n`);
+      }
+      expect(site.hits.size).toBe(0);
+    } finally {
+      await site.close();
+    }
+  });
+
   it('rejects bad arguments with one line and exit 2', async () => {
     for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--select', 'h=h1[[['], ['--concurrency', 'lots'], ['--max-pages', '-1'], ['--lease', '500ms']]) {
       const m = memoryIo();

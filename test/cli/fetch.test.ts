@@ -125,6 +125,25 @@ describe('rawcrawl fetch', () => {
     }
   });
 
+  it('--dump-wire, --capture or --warc where nothing can be written: one ERR_STORAGE line naming it, exit 1, nothing fetched', async () => {
+    const s = await okServer();
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-'));
+    const file = join(dir, 'f');
+    writeFileSync(file, 'a file, not a directory');
+    const cases: Array<[string[], string]> = [
+      [['--dump-wire', join(dir, 'none', 'wire.txt')], `rawcrawl: ERR_STORAGE cannot write --dump-wire file ${join(dir, 'none', 'wire.txt')}: ENOENT\n`],
+      [['--capture', join(file, 'caps')], `rawcrawl: ERR_STORAGE cannot create capture directory ${join(file, 'caps')}: ENOTDIR\n`],
+      // mkdir answers ENOENT there although /proc exists: Node's recursive mkdir spun on it forever.
+      [['--capture', '/proc/rawcrawl-caps'], 'rawcrawl: ERR_STORAGE cannot create capture directory /proc/rawcrawl-caps: ENOENT\n'],
+      [['--warc', join(dir, 'none', 'x.warc.gz')], `rawcrawl: ERR_STORAGE cannot create WARC file ${join(dir, 'none', 'x.warc.gz')}: ENOENT\n`],
+    ];
+    for (const [args, line] of cases) {
+      const { code, out, err } = await run(...args, `${s.origin}/`);
+      expect([code, out.text, err.text]).toEqual([1, '', line]);
+    }
+    expect(s.requests.length).toBe(0);
+  });
+
   it('--timeout fails a server that never answers: one line, exit 1', async () => {
     const s = await serve([{ hold: true }]);
     const t0 = Date.now();
