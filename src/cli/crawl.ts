@@ -1,4 +1,4 @@
-import type { WriteStream } from 'node:fs';
+import { accessSync, constants, statSync, type WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { crawl } from '../crawl/crawler.js';
@@ -113,6 +113,19 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .action(async (startUrls: string[], flags: CrawlFlags) => {
       setExit(await runCrawl(startUrls, flags, io));
     });
+}
+
+/**
+ * --spill-dir is only written to when MySQL has gone away for good: a directory that is not
+ * there or not writable would lose the records then, so it is checked now.
+ */
+function checkSpillDir(dir: string): void {
+  try {
+    if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `--spill-dir ${dir} is not a writable directory: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
 }
 
 /** --lease: a claim must outlast the renewal that keeps it (every third of the lease) and a page's fetch. */
@@ -231,6 +244,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
       wireOut = traceOut;
       options.onWire = wireTraceWriter(traceOut, { full: Boolean(flags.dumpWireFull), ...(match ? { match: (u: string) => match.test(u) } : {}) });
     }
+    if (flags.spillDir !== undefined) checkSpillDir(flags.spillDir);
     if (flags.crawlId) await openSharedFrontier(flags, options, io);
     sink = await openSink(flags, io, () => progress);
     // Last, so that a crawl that cannot start (storage unreachable, …) leaves no WARC file.
