@@ -201,8 +201,8 @@ async function openSink(flags: CrawlFlags, io: Io, progress: () => Progress | nu
       },
     });
   }
-  if (flags.out) return new JsonlSink(await openOutputFile(flags.out, 'output file'), true);
-  return new JsonlSink(io.stdout, false);
+  if (flags.out) return new JsonlSink(await openOutputFile(flags.out, 'output file'), true, `output file ${flags.out}`);
+  return new JsonlSink(io.stdout, false, 'stdout');
 }
 
 async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise<number> {

@@ -84,11 +84,17 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
       options.onWire = chainListeners([options.onWire, sink.onWire]);
     }
     const res = await request(url, options);
-    if (flags.json) {
-      io.stdout.write(JSON.stringify(describe(res), null, 2) + '\n');
-    } else {
-      if (flags.include || flags.head) io.stdout.write(formatHead(res));
-      if (!flags.head) io.stdout.write(res.body);
+    try {
+      if (flags.json) {
+        await writeAll(io.stdout, JSON.stringify(describe(res), null, 2) + '\n');
+      } else {
+        if (flags.include || flags.head) await writeAll(io.stdout, formatHead(res));
+        if (!flags.head) await writeAll(io.stdout, res.body);
+      }
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      // `rawcrawl fetch URL | head`: the reader has what it wanted.
+      if (e.code !== 'EPIPE') throw new RawcrawlError('ERR_STORAGE', `cannot write stdout: ${e.code ?? e.message}`, { cause: err });
     }
   } catch (err) {
     io.stderr.write(errorLine(err) + '\n');
@@ -111,6 +117,20 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     }
   }
   return code;
+}
+
+/** Writes to a stream and waits for it; a write error (ENOSPC, EPIPE) rejects, not crashes. */
+function writeAll(out: Writable, data: string | Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    out.once('error', onError);
+    out.write(data, (err) => {
+      // On an error the listener stays: the stream emits the same error afterwards.
+      if (err) return reject(err);
+      out.off('error', onError);
+      resolve();
+    });
+  });
 }
 
 export function errorLine(err: unknown): string {

@@ -1,20 +1,37 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { PageRecord } from '../crawl/record.js';
+import { RawcrawlError } from '../errors.js';
 import { storedFields, type Sink } from './sink.js';
 
-/** JSON Lines: one record per line, to stdout or a file. */
+/**
+ * JSON Lines: one record per line, to stdout or a file. A write error (a full disk: ENOSPC)
+ * fails the next write() and close() with ERR_STORAGE, instead of records going nowhere.
+ */
 export class JsonlSink implements Sink {
   written = 0;
+  private failure: Error | null = null;
 
   constructor(
     private readonly out: Writable,
     private readonly ownsStream: boolean,
-  ) {}
+    /** How the output is named in an error ("output file pages.jsonl", "stdout"). */
+    private readonly name = 'the output',
+  ) {
+    out.on('error', (err: Error) => {
+      this.failure ??= err;
+    });
+  }
 
   private corked = false;
 
+  private check(): void {
+    const err = this.failure as NodeJS.ErrnoException | null;
+    if (err) throw new RawcrawlError('ERR_STORAGE', `cannot write ${this.name}: ${err.code ?? err.message}`, { cause: err });
+  }
+
   async write(record: PageRecord): Promise<void> {
+    this.check();
     this.written++;
     // Records that arrive in the same tick go out in one write(v) call, not one each.
     if (!this.corked) {
@@ -26,7 +43,11 @@ export class JsonlSink implements Sink {
         this.out.uncork();
       });
     }
-    if (!this.out.write(JSON.stringify(storedFields(record)) + '\n')) await once(this.out, 'drain');
+    if (!this.out.write(JSON.stringify(storedFields(record)) + '\n')) {
+      // A failed stream never drains: it closes (and once() rejects on its 'error': check() says it).
+      await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]).catch(() => {});
+      this.check();
+    }
   }
 
   async close(): Promise<void> {
@@ -34,7 +55,9 @@ export class JsonlSink implements Sink {
       this.corked = false;
       this.out.uncork();
     }
-    if (!this.ownsStream) return;
-    await new Promise<void>((resolve, reject) => this.out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (this.ownsStream && !this.out.destroyed) {
+      await new Promise<void>((resolve) => this.out.end(() => resolve()));
+    }
+    this.check();
   }
 }

@@ -90,6 +90,17 @@ describe('rawcrawl <start-url>', () => {
     }
   });
 
+  it('-o on a full disk (/dev/full) stops with one ERR_STORAGE line and exit 1, not exit 0 with the records gone', async () => {
+    const site = await fixtureSite();
+    try {
+      const m = memoryIo();
+      expect(await main(['node', 'rawcrawl', `${site.origin}/`, '-o', '/dev/full', '--progress-every', '1m'], m.io)).toBe(1);
+      expect(m.err().trim().split('\n').at(-1)).toBe('rawcrawl: ERR_STORAGE cannot write output file /dev/full: ENOSPC');
+    } finally {
+      await site.close();
+    }
+  });
+
   it('rejects bad arguments with one line and exit 2', async () => {
     for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--select', 'h=h1[[['], ['--concurrency', 'lots'], ['--max-pages', '-1'], ['--lease', '500ms'], ['--spill-dir', '/nonexistent-rawcrawl-dir']]) {
       const m = memoryIo();

@@ -144,6 +144,18 @@ describe('rawcrawl fetch', () => {
     expect(s.requests.length).toBe(0);
   });
 
+  it('a stdout that cannot be written (a full disk) is one ERR_STORAGE line, exit 1, not a crash', async () => {
+    const s = await okServer();
+    const full = new Writable({
+      write(_chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+        cb(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
+      },
+    });
+    const err = new Sink();
+    const code = await main(['node', 'rawcrawl', 'fetch', `${s.origin}/`], { stdout: full, stderr: err, env: {}, isTTY: false });
+    expect([code, err.text]).toEqual([1, 'rawcrawl: ERR_STORAGE cannot write stdout: ENOSPC\n']);
+  });
+
   it('--timeout fails a server that never answers: one line, exit 1', async () => {
     const s = await serve([{ hold: true }]);
     const t0 = Date.now();
