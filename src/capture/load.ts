@@ -23,24 +23,25 @@ function captureFiles(dir: string): string[] {
     .map((f) => join(dir, f));
 }
 
-/** Loads exchanges from a capture directory, one capture file, or a WARC (.warc, .warc.gz). */
-export function loadStored(path: string): StoredExchange[] {
-  let isDir: boolean;
+/** Whether `path` is a directory; ERR_STORAGE naming it when it cannot be read. */
+function isDirectory(path: string): boolean {
   try {
-    isDir = statSync(path).isDirectory();
+    return statSync(path).isDirectory();
   } catch (err) {
     throw new RawcrawlError('ERR_STORAGE', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  if (isDir) {
-    return captureFiles(path).map((file) => {
-      const c = readCapture(file);
-      return { source: file, exchange: c.exchange, record: c.header.record };
-    });
-  }
-  if (path.endsWith(CAPTURE_EXTENSION)) {
-    const c = readCapture(path);
-    return [{ source: path, exchange: c.exchange, record: c.header.record }];
-  }
+}
+
+/** The exchange of one capture file. */
+function fromCapture(file: string): StoredExchange {
+  const c = readCapture(file);
+  return { source: file, exchange: c.exchange, record: c.header.record };
+}
+
+/** Loads exchanges from a capture directory, one capture file, or a WARC (.warc, .warc.gz). */
+export function loadStored(path: string): StoredExchange[] {
+  if (isDirectory(path)) return captureFiles(path).map(fromCapture);
+  if (path.endsWith(CAPTURE_EXTENSION)) return [fromCapture(path)];
   return warcExchanges(readWarc(path)).map((w, i) => ({ source: `${path}#${i + 1}`, ...w }));
 }
 
@@ -59,28 +60,22 @@ export interface IterateStoredOptions extends ReadWarcOptions {
  * exchanges and then calls `onTruncated` when given (else it is an ERR_STORAGE error).
  */
 export async function* iterateStored(path: string, options: IterateStoredOptions = {}): AsyncGenerator<StoredExchange> {
-  let isDir: boolean;
-  try {
-    isDir = statSync(path).isDirectory();
-  } catch (err) {
-    throw new RawcrawlError('ERR_STORAGE', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  if (isDir) {
+  if (isDirectory(path)) {
     for (const f of captureFiles(path)) {
-      let c;
+      let stored;
       try {
-        c = readCapture(f);
+        stored = fromCapture(f);
       } catch (err) {
         if (!options.onBadFile || !(err instanceof RawcrawlError)) throw err;
         options.onBadFile(err);
         continue;
       }
-      yield { source: f, exchange: c.exchange, record: c.header.record };
+      yield stored;
     }
     return;
   }
   if (path.endsWith(CAPTURE_EXTENSION)) {
-    yield* loadStored(path);
+    yield fromCapture(path);
     return;
   }
   let n = 0;
