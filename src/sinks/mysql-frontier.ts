@@ -145,14 +145,22 @@ export class MysqlFrontier implements FrontierBackend {
   }
 
   /** One statement; a lost connection is retried with backoff for up to giveUpMs. */
-  private async q<T extends mysql.RowDataPacket[] | mysql.ResultSetHeader>(sql: string, params: unknown[] = []): Promise<T> {
+  private q<T extends mysql.RowDataPacket[] | mysql.ResultSetHeader>(sql: string, params: unknown[] = []): Promise<T> {
+    return this.retrying(async () => (await this.pool.query<T>(sql, params))[0]);
+  }
+
+  /**
+   * `statement` (one query, counted), tried again with backoff (backOff()) while the server is
+   * away; `onLost` runs after each failure that lost the connection.
+   */
+  private async retrying<T>(statement: () => Promise<T>, onLost?: () => void): Promise<T> {
     let firstFailure = 0;
     for (let attempt = 1; ; attempt++) {
       this.queries++;
       try {
-        const [rows] = await this.pool.query<T>(sql, params);
-        return rows;
+        return await statement();
       } catch (err) {
+        if (onLost && isConnectionError(err as { code?: string; fatal?: boolean })) onLost();
         firstFailure ||= Date.now();
         await this.backOff(err, attempt, firstFailure);
       }
@@ -468,22 +476,16 @@ export class MysqlFrontier implements FrontierBackend {
    * giveUpMs): the server released its locks with it, so the slots this process held are
    * forgotten, and taken again as requests start.
    */
-  private async onLockConnection<T>(fn: (conn: mysql.PoolConnection) => Promise<T>): Promise<T> {
-    let firstFailure = 0;
-    for (let attempt = 1; ; attempt++) {
-      this.queries++;
-      try {
-        return await fn(await this.lockConnection());
-      } catch (err) {
-        if (isConnectionError(err as { code?: string; fatal?: boolean }) && this.lockConn) {
-          this.lockConn.destroy();
-          this.lockConn = null;
-          this.heldSlots.clear();
-        }
-        firstFailure ||= Date.now();
-        await this.backOff(err, attempt, firstFailure);
-      }
-    }
+  private onLockConnection<T>(fn: (conn: mysql.PoolConnection) => Promise<T>): Promise<T> {
+    return this.retrying(
+      async () => fn(await this.lockConnection()),
+      () => {
+        if (!this.lockConn) return;
+        this.lockConn.destroy();
+        this.lockConn = null;
+        this.heldSlots.clear();
+      },
+    );
   }
 
   private slotLock(host: string, slot: number): string {
