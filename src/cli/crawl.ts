@@ -1,5 +1,4 @@
 import { accessSync, constants, statSync, type WriteStream } from 'node:fs';
-import type { Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { crawl } from '../crawl/crawler.js';
 import type { CrawlOptions } from '../crawl/options.js';
@@ -206,7 +205,8 @@ async function openSink(flags: CrawlFlags, io: Io, progress: () => Progress | nu
 }
 
 async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise<number> {
-  let wireOut: Writable | null = null;
+  /** The --dump-wire FILE, when the trace goes to one (else stderr). */
+  let traceFile: WriteStream | null = null;
   let progress: Progress | null = null;
   let sink: Sink;
   let capture: CaptureSink | null = null;
@@ -240,9 +240,8 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
           throw new RawcrawlError('ERR_INVALID_OPTION', `--dump-wire-match is not a valid regular expression: ${(err as Error).message}`);
         }
       }
-      const traceOut = typeof flags.dumpWire === 'string' && flags.dumpWire !== '-' ? await openOutputFile(flags.dumpWire, '--dump-wire file') : io.stderr;
-      wireOut = traceOut;
-      options.onWire = wireTraceWriter(traceOut, { full: Boolean(flags.dumpWireFull), ...(match ? { match: (u: string) => match.test(u) } : {}) });
+      if (typeof flags.dumpWire === 'string' && flags.dumpWire !== '-') traceFile = await openOutputFile(flags.dumpWire, '--dump-wire file');
+      options.onWire = wireTraceWriter(traceFile ?? io.stderr, { full: Boolean(flags.dumpWireFull), ...(match ? { match: (u: string) => match.test(u) } : {}) });
     }
     if (flags.spillDir !== undefined) checkSpillDir(flags.spillDir);
     if (flags.crawlId) await openSharedFrontier(flags, options, io);
@@ -332,9 +331,9 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
   } catch (err) {
     if (!readerGone) fatal ??= err;
   }
-  if (wireOut && wireOut !== io.stderr) {
+  if (traceFile) {
     try {
-      await closeOutputFile(wireOut as WriteStream, '--dump-wire file');
+      await closeOutputFile(traceFile, '--dump-wire file');
     } catch (err) {
       fatal ??= err;
     }

@@ -60,7 +60,8 @@ export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
 }
 
 async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number> {
-  let wireOut: Writable | null = null;
+  /** The --dump-wire FILE, when the trace goes to one (else stderr). */
+  let traceFile: WriteStream | null = null;
   let sink: CaptureSink | null = null;
   let code: number = EXIT.OK;
   try {
@@ -73,9 +74,8 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     if (flags.header) options.headers = flags.header;
     options.tls = tlsFromFlags(flags);
     if (flags.dumpWire !== undefined && flags.dumpWire !== false) {
-      const traceOut = typeof flags.dumpWire === 'string' && flags.dumpWire !== '-' ? await openOutputFile(flags.dumpWire, '--dump-wire file') : io.stderr;
-      wireOut = traceOut;
-      options.onWire = wireTraceWriter(traceOut, { full: Boolean(flags.dumpWireFull) });
+      if (typeof flags.dumpWire === 'string' && flags.dumpWire !== '-') traceFile = await openOutputFile(flags.dumpWire, '--dump-wire file');
+      options.onWire = wireTraceWriter(traceFile ?? io.stderr, { full: Boolean(flags.dumpWireFull) });
     }
     sink = captureFromFlags(flags);
     const renamed = warcRenamedLine(flags, sink);
@@ -107,9 +107,9 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     if (code === EXIT.OK) io.stderr.write(errorLine(err) + '\n');
     code = EXIT.FAILED;
   } finally {
-    if (wireOut && wireOut !== io.stderr) {
+    if (traceFile) {
       try {
-        await closeOutputFile(wireOut as WriteStream, '--dump-wire file');
+        await closeOutputFile(traceFile, '--dump-wire file');
       } catch (err) {
         io.stderr.write(errorLine(err) + '\n');
         code = EXIT.FAILED;
