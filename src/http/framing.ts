@@ -80,9 +80,16 @@ export function decideFraming(input: FramingInput): FramingDecision {
   }
   const te = listValues(rawHeaders, 'transfer-encoding');
   const cl = listValues(rawHeaders, 'content-length');
+  // A Transfer-Encoding field that names no coding at all ("Transfer-Encoding:", or only commas)
+  // is an empty list (RFC 9110 §5.6.1.2: empty elements are ignored), so nothing was applied: it
+  // frames nothing and the rules below go on as if it were absent, as browsers, curl and llhttp
+  // frame such a response by its Content-Length. Read to close instead, a server that keeps the
+  // connection open would hold the response until the idle timeout, and one that sent more
+  // bytes than its Content-Length would have them taken for body.
+  const codings = te?.filter((c) => c !== '').map((c) => c.toLowerCase()) ?? [];
+  if (te !== null && codings.length === 0) lenient({ kind: 'empty-transfer-encoding', offset });
   // §6.3 (3): Transfer-Encoding overrides Content-Length.
-  if (te !== null) {
-    const codings = te.filter((c) => c !== '').map((c) => c.toLowerCase());
+  if (te !== null && codings.length > 0) {
     if (cl !== null) lenient({ kind: 'transfer-encoding-with-content-length', offset });
     const chunkedCount = codings.filter((c) => c === 'chunked').length;
     if (chunkedCount > 1) {

@@ -9,7 +9,8 @@ export type LeniencyKind =
   | 'empty-line-before-status'
   | 'duplicate-content-length'
   | 'transfer-encoding-with-content-length'
-  | 'chunk-size-whitespace';
+  | 'chunk-size-whitespace'
+  | 'empty-transfer-encoding';
 
 export interface Leniency {
   kind: LeniencyKind;

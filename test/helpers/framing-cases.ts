@@ -23,6 +23,8 @@ export const FRAMING_CASES: FramingCase[] = [
   { name: 'bare LF line ends', wire: 'HTTP/1.1 200 OK\nContent-Length: 2\n\nhi', expect: { body: 'hi', leniencies: ['bare-lf', 'bare-lf', 'bare-lf'] } },
   { name: 'obs-fold', wire: `${H}X-Long: a\r\n  b\r\nContent-Length: 2\r\n\r\nhi`, expect: { body: 'hi', leniencies: ['obs-fold'] } },
   { name: 'duplicate identical Content-Length', wire: `${H}Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello`, expect: { body: 'hello', leniencies: ['duplicate-content-length'] } },
+  // Held open after the response: framed by the Content-Length, not read until a close that never comes.
+  { name: 'empty Transfer-Encoding: Content-Length frames', wire: `${H}Transfer-Encoding:\r\nContent-Length: 5\r\n\r\nhelloEXTRA`, expect: { body: 'hello', leniencies: ['empty-transfer-encoding'] } },
   { name: 'bytes after the response', wire: `${H}Content-Length: 2\r\n\r\nhiEXTRA`, expect: { body: 'hi' } },
   { name: 'chunked not last', wire: `${H}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n`, close: true, expect: { error: 'ERR_INVALID_TRANSFER_ENCODING' } },
   { name: 'unknown transfer coding', wire: `${H}Transfer-Encoding: compress, chunked\r\n\r\n0\r\n\r\n`, expect: { error: 'ERR_INVALID_TRANSFER_ENCODING' } },

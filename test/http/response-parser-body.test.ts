@@ -76,6 +76,17 @@ const close: Case[] = [
   { name: 'HTTP/1.0 without Content-Length', bytes: 'HTTP/1.0 200 OK\r\n\r\nold', eof: true, expect: { httpVersion: '1.0', framing: 'close', body: 'old' } },
   { name: 'empty close-delimited body', bytes: `${H}\r\n`, eof: true, expect: { framing: 'close', body: '' } },
   { name: 'Transfer-Encoding without chunked: read until close', bytes: `${H}Transfer-Encoding: gzip\r\nContent-Length: 2\r\n\r\nabcdef`, eof: true, expect: { framing: 'close', transferCodings: ['gzip'], body: 'abcdef' } },
+  {
+    name: 'an empty Transfer-Encoding frames nothing: Content-Length does',
+    bytes: `${H}Transfer-Encoding:\r\nContent-Length: 5\r\n\r\nhello`,
+    expect: { framing: 'length', transferCodings: [], body: 'hello', leniencies: ['empty-transfer-encoding'] },
+  },
+  {
+    name: 'a Transfer-Encoding of empty list elements frames nothing: Content-Length does, without waiting for close',
+    bytes: `${H}Transfer-Encoding: ,\r\nTransfer-Encoding:  , ,\r\nContent-Length: 2\r\n\r\nab`,
+    expect: { framing: 'length', body: 'ab', leniencies: ['empty-transfer-encoding'] },
+  },
+  { name: 'an empty Transfer-Encoding alone: read until close', bytes: `${H}Transfer-Encoding:\r\n\r\nabcdef`, eof: true, expect: { framing: 'close', body: 'abcdef', leniencies: ['empty-transfer-encoding'] } },
 ];
 
 runCases('chunked (RFC 9112 §7.1)', chunked);
