@@ -91,7 +91,7 @@ const field = fc.constantFrom(
   'Transfer-Encoding: gzip, chunked', 'Transfer-Encoding: chunked, gzip', 'Transfer-Encoding: gzip', 'Transfer-Encoding: identity',
   'Transfer-Encoding: chunked ', 'Transfer-Encoding:\tchunked', 'Transfer-Encoding: xchunked', 'Transfer-Encoding: chunkedx',
   'Transfer-Encoding: "chunked"', 'Transfer-Encoding:',
-  'X-A: b', 'X-A:', 'X-A: \xe9', 'X-A: a\x00b', 'X-A: a\x01b', 'X(A): b', 'X A: b', ' folded', 'Connection: close', 'Connection: keep-alive',
+  'X-A: b', 'X-A:', 'X-A: \xe9', 'X-A: a\x00b', 'X-A: a\x01b', 'X(A): b', 'X A: b', ' folded', ' chunked', '\tchunked', ' 5', ' , chunked', 'Content-Length: 5.0', 'Content-Length: 5\x00', 'Connection: close', 'Connection: keep-alive',
 );
 const chunkSize = (n: number): fc.Arbitrary<string> => {
   const h = n.toString(16);
