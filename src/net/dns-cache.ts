@@ -11,7 +11,17 @@ export interface ResolvedAddress {
 /** Every address of a name, in the order the system's resolver gives them. */
 export type Resolver = (host: string) => Promise<ResolvedAddress[]>;
 
-const systemResolver: Resolver = (host) => lookup(host, { all: true });
+/**
+ * True for a name under `localhost.` (`app.localhost`, `a.b.localhost.`): RFC 6761 §6.3 makes
+ * these loopback names, which resolvers should answer with the loopback address and never send to
+ * a DNS server. getaddrinfo does not (glibc asks DNS and fails), where curl and browsers do.
+ */
+export function isLocalhostSubdomain(host: string): boolean {
+  return /\.localhost\.?$/i.test(host);
+}
+
+/** getaddrinfo, with a name under localhost answered as `localhost` itself (the hosts file). */
+const systemResolver: Resolver = (host) => lookup(isLocalhostSubdomain(host) ? 'localhost' : host, { all: true });
 
 /** How long a name's addresses are reused unless the caller says otherwise. */
 export const DNS_CACHE_MS = 60_000;

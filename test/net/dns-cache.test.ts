@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DnsCache, dnsCache, type ResolvedAddress } from '../../src/net/dns-cache.js';
+import { DnsCache, dnsCache, isLocalhostSubdomain, lookupUncached, type ResolvedAddress } from '../../src/net/dns-cache.js';
 import { request } from '../../src/client/request.js';
 import type { WireEvent } from '../../src/wire/events.js';
 import { WireFormatter } from '../../src/wire/format.js';
@@ -88,6 +88,25 @@ describe('request() and the DNS cache', () => {
     const second = await dnsEvent(url);
     expect(second).toMatchObject({ cached: true, host: 'localhost' });
     expect(new WireFormatter().format(second)[0]).toMatch(/ \* dns localhost -> \S+ family=\d \d+\.\d{3}ms cached$/);
+  });
+
+  it('a name under localhost (RFC 6761) reaches the loopback server, with its own name in Host', async () => {
+    const hosts: string[] = [];
+    const s = await httpServer((req, res) => {
+      hosts.push(req.headers.host ?? '');
+      res.end('ok');
+    });
+    try {
+      for (const name of ['app.localhost', 'A.b.LOCALHOST', 'x.localhost.']) {
+        const res = await request(`http://${name}:${s.port}/`, { dnsCacheMs: 0 });
+        expect(res.text()).toBe('ok');
+      }
+      expect(hosts).toEqual([`app.localhost:${s.port}`, `a.b.localhost:${s.port}`, `x.localhost.:${s.port}`]);
+    } finally {
+      await s.close();
+    }
+    expect((await lookupUncached('api.localhost')).map((a) => a.address).sort()).toEqual((await lookupUncached('localhost')).map((a) => a.address).sort());
+    for (const other of ['localhost.example', 'notlocalhost', 'localhost-x.dev', 'example.com']) expect(isLocalhostSubdomain(other)).toBe(false);
   });
 
   it('dnsCacheMs: 0 looks the name up every time and keeps nothing', async () => {
