@@ -28,6 +28,12 @@ export function validateHeaders(init: HeadersInit | undefined): HeaderPairs {
     }
     out.push([name, v.trim()]);
   }
+  // RFC 9112 §3.2: a server answers 400 to a request with more than one Host field line or an
+  // empty one, and servers behind each other may not pick the same one of two: a Host given
+  // in place of the URL's must be one name.
+  const hosts = out.filter(([n]) => n.length === 4 && n.toLowerCase() === 'host');
+  if (hosts.length > 1) throw new RawcrawlError('ERR_INVALID_HEADER', `header Host is given ${hosts.length} times: a request has one`);
+  if (hosts.length === 1 && hosts[0]![1] === '') throw new RawcrawlError('ERR_INVALID_HEADER', 'header Host is empty: an HTTP/1.1 request names its host (RFC 9112 §3.2)');
   return out;
 }
 

@@ -98,6 +98,12 @@ describe('the request head, unit-wise', () => {
       expect(() => validateHeaders([pair]), JSON.stringify(pair)).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_HEADER' }));
     }
   });
+  it('takes one Host in place of the URL\'s, not two and not an empty one (RFC 9112 §3.2)', () => {
+    expect(validateHeaders([['host', ' virtual.example ']])).toEqual([['host', 'virtual.example']]);
+    for (const pairs of [[['Host', 'a.example'], ['host', 'b.example']], [['Host', '']], [['HOST', ' \t']]] as Array<Array<[string, string]>>) {
+      expect(() => validateHeaders(pairs), JSON.stringify(pairs)).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_HEADER', message: expect.stringMatching(/Host/) }));
+    }
+  });
 });
 
 describe('header injection', () => {

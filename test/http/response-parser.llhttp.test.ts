@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parse, ParseError, type Parsed } from '../helpers/parser-cases.js';
+import { buildRequestHead, validateHeaders } from '../../src/http/request-writer.js';
 
 /**
  * Differential test against llhttp, the parser inside Node's own http module, on generated
@@ -22,6 +23,7 @@ interface LlhttpModule {
   HTTPParser: {
     new (): LlhttpParser;
     RESPONSE: number;
+    REQUEST: number;
     kOnHeaders: number;
     kOnHeadersComplete: number;
     kOnBody: number;
@@ -202,5 +204,50 @@ describe('the response parser against llhttp', () => {
     const bytes = Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked,\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 'latin1');
     expect(ours(bytes).outcome).toEqual({ ok: true, status: 200, headers: ['Transfer-Encoding', 'chunked,'], body: 'abc' });
     expect(llhttp(bytes)).toEqual({ ok: true, status: 200, headers: ['Transfer-Encoding', 'chunked,'], body: '3\r\nabc\r\n0\r\n\r\n' });
+  });
+});
+
+describe('the request head against llhttp', () => {
+  // Every character class a URL can carry: reserved, unreserved, ones WHATWG leaves raw in a path
+  // or query, controls, non-ASCII, and the ones that must never reach the wire raw (CR, LF, NUL).
+  const urlChar = fc.constantFrom(...'aZ09-._~!$&\'()*+,;=:@/?#%[]{}|\\^`"<> \t\u00e9\u4e2d\u{1F600}\u0000\u007f\n\r');
+  const host = fc.constantFrom('example.com', 'b\u00fccher.example', '[::1]', '127.0.0.1:8080', 'EXAMPLE.com:80', 'xn--bcher-kva.example:443');
+  const field = fc.tuple(fc.constantFrom('X-A', 'accept', 'User-Agent', 'X_b', 'Host'), fc.stringMatching(/^[ \t!-~\u00a0-\u00ff]{0,12}$/));
+
+  it('parses under llhttp (strict) with the target, Host and fields of any URL', () => {
+    fc.assert(
+      fc.property(host, fc.array(urlChar, { maxLength: 16 }), fc.array(field, { maxLength: 3 }), (h, chars, fields) => {
+        const url = new URL(`http://${h}/${chars.join('')}`);
+        const hosts = fields.filter(([n]) => n.toLowerCase() === 'host');
+        if (hosts.length > 1 || hosts.some(([, v]) => v.trim() === '')) {
+          expect(() => validateHeaders(fields)).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_HEADER' }));
+          return;
+        }
+        const headers = validateHeaders(fields);
+        const head = buildRequestHead({ method: 'GET', target: url.pathname + url.search, host: url.host, defaults: [['Accept', '*/*']], headers });
+        const p = new HTTPParser();
+        p.initialize(HTTPParser.REQUEST, {}, 64 * 1024, 0);
+        let seen: { target: string; fields: string[] } | null = null;
+        p[HTTPParser.kOnHeadersComplete] = (_a: number, _b: number, f: string[], _m: number, target: string): number => {
+          seen = { target, fields: f };
+          return 0;
+        };
+        p[HTTPParser.kOnMessageComplete] = (): void => {};
+        const r = p.execute(head);
+        expect(r instanceof Error ? (r as Error & { code: string }).code : null, JSON.stringify(head.toString('latin1'))).toBeNull();
+        expect(seen).not.toBeNull();
+        const got = seen! as { target: string; fields: string[] };
+        expect(got.target).toBe(url.pathname + url.search);
+        const pairs: Array<[string, string]> = [];
+        for (let i = 0; i < got.fields.length; i += 2) pairs.push([got.fields[i]!.toLowerCase(), got.fields[i + 1]!]);
+        const hostFields = pairs.filter(([n]) => n === 'host');
+        expect(hostFields).toHaveLength(1);
+        const given = headers.find(([n]) => n.toLowerCase() === 'host');
+        expect(hostFields[0]![1]).toBe(given ? given[1] : url.host);
+        for (const [n, v] of headers) expect(pairs).toContainEqual([n.toLowerCase(), Buffer.from(v, 'latin1').toString('latin1')]);
+        expect(pairs.filter(([n]) => n === 'connection')).toEqual([['connection', 'close']]);
+      }),
+      { numRuns: 5000, seed: 0x5eed },
+    );
   });
 });
