@@ -14,7 +14,7 @@ import { closeOutputFile, EXIT, openOutputFile, type Io } from './io.js';
 import { tlsFromFlags } from './tls-flags.js';
 import { captureFromFlags, discardUnused, warcRenamedLine } from './capture-flags.js';
 import { Progress, summary } from './progress.js';
-import { collect, parseCount, parseDuration, parseSize } from './values.js';
+import { collect, collectHeader, parseCount, parseDuration, parseSize } from './values.js';
 
 interface CrawlFlags {
   concurrency?: number;
@@ -33,6 +33,7 @@ interface CrawlFlags {
   storeBody?: boolean;
   ignoreRobots?: boolean;
   userAgent?: string;
+  header?: Array<[string, string]>;
   out?: string;
   mysql?: string;
   mysqlGiveUp?: number;
@@ -90,6 +91,7 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--store-body', 'store the decoded body text')
     .option('--ignore-robots', 'do not fetch or obey robots.txt')
     .option('--user-agent <ua>', 'User-Agent header; its first word is the robots.txt token')
+    .option('-H, --header <line>', '"Name: value" header sent with every request of the crawl, robots.txt included (repeatable; not Host or User-Agent)', collectHeader)
     .option('-o, --out <file>', 'write JSON Lines to FILE instead of stdout')
     .addOption(new Option('--mysql <url>', 'store in MySQL/MariaDB: mysql://user:pass@host:3306/db').env('RAWCRAWL_MYSQL_URL'))
     .option('--crawl-id <name>', 'keep the frontier in MySQL under this name: resumable, shareable by several processes (needs --mysql)')
@@ -229,6 +231,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     if (flags.storeBody) options.storeBody = true;
     if (flags.ignoreRobots) options.ignoreRobots = true;
     if (flags.userAgent) options.userAgent = flags.userAgent;
+    if (flags.header) options.headers = flags.header;
     if (flags.parseThreads !== undefined) options.parseThreads = flags.parseThreads;
     options.tls = tlsFromFlags(flags);
     if (flags.dumpWire !== undefined && flags.dumpWire !== false) {

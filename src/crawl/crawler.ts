@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { request, RawcrawlError, type HttpResponse, type RequestOptions } from '../client/index.js';
+import { request, RawcrawlError, validateHeaders, type HttpResponse, type RequestOptions } from '../client/index.js';
 import { CRAWL_DEFAULTS, type CrawlOptions } from './options.js';
 import type { FrontierEntry } from './frontier.js';
 import type { FrontierBackend, NewEntry } from './frontier-backend.js';
@@ -113,6 +113,13 @@ class Crawler implements Crawl {
         throw new RawcrawlError('ERR_INVALID_OPTION', `${k} must be a number >= ${k === 'concurrency' || k === 'perHost' ? 1 : 0}, got ${v}`);
       }
     }
+    // Checked now, not by each request: a bad field is one error at the start, not a failed page each.
+    const extraHeaders = validateHeaders(options.headers);
+    for (const [name] of extraHeaders) {
+      const lower = name.toLowerCase();
+      if (lower === 'host') throw new RawcrawlError('ERR_INVALID_OPTION', 'a crawl cannot send one Host header: it visits several hosts, each named in its own requests');
+      if (lower === 'user-agent') throw new RawcrawlError('ERR_INVALID_OPTION', 'give the User-Agent as userAgent (--user-agent): its first word is also the robots.txt token');
+    }
     this.o = o;
     if (options.startUrls.length === 0) throw new RawcrawlError('ERR_INVALID_OPTION', 'no start URL given');
     const badSelector = checkSelectors(options.selects ?? []);
@@ -141,7 +148,7 @@ class Crawler implements Crawl {
       maxBodyBytes: o.maxBodyBytes,
       maxRedirects: 0,
       signal: this.abort.signal,
-      headers: [['User-Agent', o.userAgent], ...headerPairs(options.headers)],
+      headers: [['User-Agent', o.userAgent], ...extraHeaders],
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.onWire ? { onWire: options.onWire } : {}),
     };
@@ -501,9 +508,4 @@ class Crawler implements Crawl {
     }
     await this.backend.complete({ entry, host, record: store ? record : null, links: this.stopping ? [] : links, state: record.error ? 'failed' : 'done', hostReleased });
   }
-}
-
-function headerPairs(h: RequestOptions['headers']): Array<[string, string]> {
-  if (!h) return [];
-  return Array.isArray(h) ? h.map(([n, v]) => [n, v] as [string, string]) : Object.entries(h);
 }

@@ -102,15 +102,37 @@ describe('rawcrawl <start-url>', () => {
   });
 
   it('rejects bad arguments with one line and exit 2', async () => {
-    for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--select', 'h=h1[[['], ['--concurrency', 'lots'], ['--max-pages', '-1'], ['--lease', '500ms'], ['--spill-dir', '/nonexistent-rawcrawl-dir']]) {
+    for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--select', 'h=h1[[['], ['--concurrency', 'lots'], ['--max-pages', '-1'], ['--lease', '500ms'], ['--spill-dir', '/nonexistent-rawcrawl-dir'], ['-H', 'Host: x'], ['-H', 'User-Agent: x'], ['-H', 'NoColon']]) {
       const m = memoryIo();
       expect(await main(['node', 'rawcrawl', 'http://127.0.0.1:1/', ...args], m.io)).toBe(2);
       expect(m.err().trim().split('\n')).toHaveLength(1);
       expect(m.err()).toMatch(/^rawcrawl: ERR_INVALID_OPTION /);
     }
+    const h = memoryIo();
+    expect(await main(['node', 'rawcrawl', 'http://127.0.0.1:1/', '-H', 'X-A: a\r\nX-Injected: 1'], h.io)).toBe(2);
+    expect(h.err()).toMatch(/^rawcrawl: ERR_INVALID_HEADER [^\n]*\n$/);
     const m = memoryIo();
     expect(await main(['node', 'rawcrawl', 'ftp://x/'], m.io)).toBe(2);
     expect(m.err()).toMatch(/^rawcrawl: ERR_INVALID_URL start URL "ftp:\/\/x\/" is not an http\(s\) URL\n$/);
+  });
+
+  it('sends -H headers with every request of the crawl', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const server = await httpServer((req, res) => {
+      res.writeHead(req.url === '/robots.txt' ? 404 : 200, { 'Content-Type': 'text/html' });
+      res.end(req.url === '/' ? '<a href="/b">b</a>' : 'b');
+    });
+    try {
+      const m = memoryIo();
+      expect(await main(['node', 'rawcrawl', `${server.origin}/`, '-H', 'Authorization: Bearer t0k', '-H', 'Accept-Language:de', '--parse-threads', '0'], m.io)).toBe(0);
+      expect(server.seen.map((r) => r.url)).toEqual(['/robots.txt', '/', '/b']);
+      for (const r of server.seen) {
+        const lines = r.rawHeaders.flatMap((v, i) => (i % 2 === 0 ? [`${v}: ${r.rawHeaders[i + 1]}`] : []));
+        expect(lines).toEqual(expect.arrayContaining(['Authorization: Bearer t0k', 'Accept-Language: de']));
+      }
+    } finally {
+      await server.close();
+    }
   });
 
   it('traces connections with --dump-wire, limited by --dump-wire-match', async () => {

@@ -142,10 +142,39 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('sends the caller\'s headers and User-Agent, once each, with every request, robots.txt included', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const server = await httpServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': req.url === '/robots.txt' ? 'text/plain' : 'text/html' });
+      res.end(req.url === '/' ? '<a href="/b">b</a>' : req.url === '/robots.txt' ? 'User-agent: otherbot\nDisallow: /\n' : '<title>b</title>');
+    });
+    try {
+      const got = await collectAll({ startUrls: [`${server.origin}/`], ...fast, userAgent: 'mybot/2 (+https://example.org/bot)', headers: [['Accept-Language', 'de'], ['Cookie', 's=1']] });
+      expect(got.map((r) => new URL(r.url).pathname).sort()).toEqual(['/', '/b']);
+      expect(server.seen.map((r) => r.url)).toEqual(['/robots.txt', '/', '/b']);
+      for (const r of server.seen) {
+        const pairs: Array<[string, string]> = [];
+        for (let i = 0; i < r.rawHeaders.length; i += 2) pairs.push([r.rawHeaders[i]!.toLowerCase(), r.rawHeaders[i + 1]!]);
+        expect(pairs.filter(([n]) => n === 'user-agent' || n === 'accept-language' || n === 'cookie'), r.url).toEqual([
+          ['user-agent', 'mybot/2 (+https://example.org/bot)'],
+          ['accept-language', 'de'],
+          ['cookie', 's=1'],
+        ]);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   it('rejects bad options with a clear error', () => {
     expect(() => crawl({ startUrls: ['ftp://x/'] })).toThrow(/start URL "ftp:\/\/x\/" is not an http\(s\) URL/);
     expect(() => crawl({ startUrls: [] })).toThrow(/no start URL/);
     expect(() => crawl({ startUrls: ['http://x/'], concurrency: 0 })).toThrow(/concurrency must be a number >= 1/);
+    // Headers are checked once, at the start, not by every request.
+    expect(() => crawl({ startUrls: ['http://x/'], headers: { 'X-A': 'a\r\nX-Injected: 1' } })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_HEADER' }));
+    expect(() => crawl({ startUrls: ['http://x/'], headers: [['Bad Name', 'v']] })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_HEADER' }));
+    expect(() => crawl({ startUrls: ['http://x/'], headers: { host: 'a.example' } })).toThrow(/cannot send one Host header/);
+    expect(() => crawl({ startUrls: ['http://x/'], headers: { 'user-agent': 'x' } })).toThrow(/as userAgent/);
   });
 });
 
