@@ -48,6 +48,9 @@ export function decideFraming(input: FramingInput): FramingDecision {
   if (method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200)) {
     return { framing: { kind: 'none' }, transferCodings: [] };
   }
+  // §6.3 (2): a 2xx to CONNECT makes the connection a tunnel right after the head; any
+  // Content-Length or Transfer-Encoding in it is ignored.
+  if (method === 'CONNECT' && status >= 200 && status < 300) return { framing: { kind: 'none' }, transferCodings: [] };
   // Most responses carry one Content-Length field with one value, or no framing field at all:
   // those are decided here from one pass over the names, without listValues()'s arrays. Anything
   // else, errors included, goes to the general code below, which gives the same result for these.
