@@ -62,7 +62,8 @@ export function decodeCapture(data: Buffer, name = 'capture'): CaptureFile {
   const { format: _f, requestBytes: _q, responseBytes: _r, record: _rec, warc: _w, ...facts } = header;
   const request = data.subarray(start, start + header.requestBytes);
   const response = data.subarray(start + header.requestBytes);
-  return { header, exchange: { ...facts, request, response } };
+  // Files written before `proxy` was recorded hold no such field: their exchanges were direct.
+  return { header, exchange: { ...facts, proxy: facts.proxy ?? null, request, response } };
 }
 
 /** Suffix of a capture file being written: replay and `ls *.rawcap` never see one. */

@@ -65,6 +65,13 @@ export interface CapturedExchange {
   startedAt: string;
   /** Peer IP address (no port), null when the connection never came up. */
   remoteAddress: string | null;
+  /**
+   * The HTTP proxy the connection went to (`http://host:port`), or null for a direct one. With
+   * a proxy, `remoteAddress` is the proxy's; an http:// request was sent in absolute form, with
+   * any Proxy-Authorization; an https:// one went through a CONNECT tunnel, whose bytes are not
+   * part of `request` or `response`.
+   */
+  proxy: string | null;
   timings: PhaseTimings;
   /** Every socket read of the response, in order; their sizes add up to response.length. */
   reads: ReadBoundary[];
@@ -102,6 +109,7 @@ export function exchangeFacts(ex: ExchangeFacts): ExchangeFacts {
     tls: ex.tls,
     startedAt: ex.startedAt,
     remoteAddress: ex.remoteAddress,
+    proxy: ex.proxy,
     timings: ex.timings,
     reads: ex.reads,
     tlsInfo: ex.tlsInfo,

@@ -44,6 +44,7 @@ export class CaptureRecorder {
           tls: ev.tls,
           startedAt: new Date(Date.now() - ev.t).toISOString(),
           remoteAddress: null,
+          proxy: ev.proxy ?? null,
           timings: { closed: 0 },
           reads: [],
           tlsInfo: null,

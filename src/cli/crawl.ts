@@ -11,6 +11,7 @@ import type { CaptureSink } from '../capture/sink.js';
 import type { PageRecord } from '../crawl/record.js';
 import { errorLine } from './fetch.js';
 import { closeOutputFile, EXIT, openOutputFile, type Io } from './io.js';
+import { parseProxyFlag, proxyFromFlags } from './proxy-flags.js';
 import { tlsFromFlags } from './tls-flags.js';
 import { captureFromFlags, discardUnused, warcRenamedLine } from './capture-flags.js';
 import { Progress, summary } from './progress.js';
@@ -34,6 +35,8 @@ interface CrawlFlags {
   ignoreRobots?: boolean;
   userAgent?: string;
   header?: Array<[string, string]>;
+  proxy?: string;
+  noproxy?: string;
   out?: string;
   mysql?: string;
   mysqlGiveUp?: number;
@@ -104,6 +107,8 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--dump-wire-match <regex>', 'trace only connections whose URL matches')
     .option('--dump-wire-full', 'show whole bodies in the wire trace')
     .option('--parse-threads <n>', 'worker threads for HTML parsing (default: cores - 1, up to 8; 0 on 2 cores or fewer: parse on the main thread)', parseCount)
+    .option('--proxy <url>', "HTTP proxy for every request (http://user:pass@host:3128; https URLs go through CONNECT); '' for none. Default: http_proxy, https_proxy or all_proxy from the environment", parseProxyFlag)
+    .option('--noproxy <hosts>', 'hosts reached directly, comma-separated, each with its subdomains ("*" for all). Default: no_proxy from the environment')
     .option('--insecure', 'do not verify server certificates')
     .option('--ca <file>', 'trust the CA certificate(s) in this PEM file')
     .option('--no-tls-resume', 'a full TLS handshake on every connection (by default a session of an earlier one to the same server is resumed)')
@@ -234,6 +239,8 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     if (flags.header) options.headers = flags.header;
     if (flags.parseThreads !== undefined) options.parseThreads = flags.parseThreads;
     options.tls = tlsFromFlags(flags);
+    const proxy = proxyFromFlags(flags, io.env);
+    if (proxy !== undefined) options.proxy = proxy;
     if (flags.dumpWire !== undefined && flags.dumpWire !== false) {
       let match: RegExp | undefined;
       if (flags.dumpWireMatch !== undefined) {

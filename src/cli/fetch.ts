@@ -9,6 +9,7 @@ import { RawcrawlError } from '../errors.js';
 import { chainListeners } from '../wire/events.js';
 import { wireTraceWriter } from '../wire/trace-writer.js';
 import { closeOutputFile, EXIT, openOutputFile, type Io } from './io.js';
+import { parseProxyFlag, proxyFromFlags } from './proxy-flags.js';
 import { tlsFromFlags } from './tls-flags.js';
 import { captureFromFlags, warcRenamedLine } from './capture-flags.js';
 import { collectHeader, parseCount, parseDuration, parseSize } from './values.js';
@@ -27,6 +28,8 @@ interface FetchFlags {
   ca?: string;
   tlsResume?: boolean;
   header?: Array<[string, string]>;
+  proxy?: string;
+  noproxy?: string;
   decompress?: boolean;
   capture?: string;
   warc?: string;
@@ -46,6 +49,8 @@ export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--connect-timeout <duration>', 'limit on DNS + TCP + TLS', parseDuration)
     .option('--max-body <size>', 'limit on the decoded body (1048576, 512k, 16M)', parseSize)
     .option('--max-redirects <n>', 'redirects to follow (0: none)', parseCount)
+    .option('--proxy <url>', "HTTP proxy for every request (http://user:pass@host:3128; https URLs go through CONNECT); '' for none. Default: http_proxy, https_proxy or all_proxy from the environment", parseProxyFlag)
+    .option('--noproxy <hosts>', 'hosts reached directly, comma-separated, each with its subdomains ("*" for all). Default: no_proxy from the environment')
     .option('--insecure', 'do not verify the server certificate')
     .option('--ca <file>', 'trust the CA certificate(s) in this PEM file')
     .option('--no-tls-resume', 'a full TLS handshake on every connection (by default a session of an earlier one to the same server is resumed)')
@@ -73,6 +78,8 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     if (flags.decompress === false) options.decompress = false;
     if (flags.header) options.headers = flags.header;
     options.tls = tlsFromFlags(flags);
+    const proxy = proxyFromFlags(flags, io.env);
+    if (proxy !== undefined) options.proxy = proxy;
     if (flags.dumpWire !== undefined && flags.dumpWire !== false) {
       if (typeof flags.dumpWire === 'string' && flags.dumpWire !== '-') traceFile = await openOutputFile(flags.dumpWire, '--dump-wire file');
       options.onWire = wireTraceWriter(traceFile ?? io.stderr, { full: Boolean(flags.dumpWireFull) });

@@ -1,4 +1,5 @@
 import type { HeadersInit } from '../http/request-writer.js';
+import type { ProxySetting } from './proxy.js';
 import type { TlsOptions } from '../net/connect.js';
 import { DNS_CACHE_MS } from '../net/dns-cache.js';
 import type { WireListener } from '../wire/events.js';
@@ -28,6 +29,13 @@ export interface RequestOptions {
   /** Ask for and decode gzip, deflate and br (default true). */
   decompress?: boolean;
   tls?: TlsOptions;
+  /**
+   * An http:// proxy (`http://user:pass@proxy:3128`), or a function choosing one per URL (each
+   * redirect hop asks again; proxyFromEnv() reads http_proxy, https_proxy and no_proxy). https
+   * URLs go through a CONNECT tunnel, TLS end to end; http URLs are sent to the proxy in absolute
+   * form. Default: none, whatever the environment says.
+   */
+  proxy?: ProxySetting;
   signal?: AbortSignal;
   /** Called with every wire event of every connection this request opens. */
   onWire?: WireListener;

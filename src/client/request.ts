@@ -9,6 +9,7 @@ import { openConnection, type TlsOptions } from '../net/connect.js';
 import type { WireEvent, WireEventBody, WireListener } from '../wire/events.js';
 import { ResponseAssembler } from './assemble.js';
 import { REQUEST_DEFAULTS, type RequestOptions } from './options.js';
+import { checkProxySetting, openTunnel, proxyRoute, type ProxySetting } from './proxy.js';
 import { decideRedirect } from './redirect.js';
 import { HttpResponse, type RedirectHop, type Timings } from './response.js';
 
@@ -42,6 +43,7 @@ interface Resolved {
   maxBodyBytes: number;
   decompress: boolean;
   tls: TlsOptions;
+  proxy: ProxySetting | undefined;
   signal: AbortLike;
   onWire: WireListener | undefined;
   onRequestSent: (() => void) | undefined;
@@ -68,6 +70,7 @@ export async function request(input: string | URL, options: RequestOptions = {})
   let headers = validateHeaders(options.headers);
   const timeoutMs = checkLimit('timeoutMs', options.timeoutMs, REQUEST_DEFAULTS.timeoutMs, 1);
   const maxRedirects = checkLimit('maxRedirects', options.maxRedirects, REQUEST_DEFAULTS.maxRedirects);
+  checkProxySetting(options.proxy);
 
   // One cancel for the whole request: the caller's abort, or the total time limit.
   const cancel = new Canceller();
@@ -91,6 +94,7 @@ export async function request(input: string | URL, options: RequestOptions = {})
     maxBodyBytes: checkLimit('maxBodyBytes', options.maxBodyBytes, REQUEST_DEFAULTS.maxBodyBytes),
     decompress: options.decompress ?? REQUEST_DEFAULTS.decompress,
     tls: options.tls ?? {},
+    proxy: options.proxy,
     signal: cancel,
     onWire: options.onWire,
     onRequestSent: options.onRequestSent,
@@ -178,11 +182,25 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
     : undefined;
   const isTls = url.protocol === 'https:';
   const port = url.port ? Number(url.port) : isTls ? 443 : 80;
-  emit?.({ type: 'open', url: url.href, host: url.hostname, port, tls: isTls });
+  // A proxy choice is made per hop: a redirect may go to another scheme or a host it excludes.
+  let route;
+  try {
+    route = o.proxy === undefined ? null : proxyRoute(o.proxy, url);
+  } catch (err) {
+    if (err instanceof RawcrawlError) err.url ??= url.href;
+    throw err;
+  }
+  emit?.(route ? { type: 'open', url: url.href, host: url.hostname, port, tls: isTls, proxy: route.href } : { type: 'open', url: url.href, host: url.hostname, port, tls: isTls });
 
   let connection;
   try {
     connection = await openConnection(url.hostname, port, {
+      ...(route
+        ? {
+            via: { host: route.host, port: route.port, label: `proxy ${route.href}` },
+            ...(route.tunnel ? { beforeTls: (socket) => openTunnel(socket, `${url.hostname}:${port}`, route, emit) } : {}),
+          }
+        : {}),
       tls: isTls ? o.tls : false,
       connectTimeoutMs: o.connectTimeoutMs,
       dnsCacheMs: o.dnsCacheMs,
@@ -208,11 +226,14 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
   const assembler = new ResponseAssembler({ method: o.method, decompress: o.decompress, maxBodyBytes: o.maxBodyBytes });
   let closeReason = 'complete';
   try {
+    // To a proxy (not a tunnel), the target is the absolute URL (RFC 9112 §3.2.2), and its
+    // credentials go with every request.
+    const viaProxy = route !== null && !route.tunnel;
     const requestHead = buildRequestHead({
       method: o.method,
-      target: url.pathname + url.search,
+      target: viaProxy ? `${url.protocol}//${url.host}${url.pathname}${url.search}` : url.pathname + url.search,
       host: url.host,
-      defaults: defaultHeaders(o.decompress),
+      defaults: viaProxy && route!.authorization ? [...defaultHeaders(o.decompress), ['Proxy-Authorization', route!.authorization]] : defaultHeaders(o.decompress),
       headers: o.headers,
     });
     if (emit) {

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { request, RawcrawlError, validateHeaders, type HttpResponse, type RequestOptions } from '../client/index.js';
+import { checkProxySetting, request, RawcrawlError, validateHeaders, type HttpResponse, type RequestOptions } from '../client/index.js';
 import { CRAWL_DEFAULTS, type CrawlOptions } from './options.js';
 import type { FrontierEntry } from './frontier.js';
 import type { FrontierBackend, NewEntry } from './frontier-backend.js';
@@ -120,6 +120,7 @@ class Crawler implements Crawl {
       if (lower === 'host') throw new RawcrawlError('ERR_INVALID_OPTION', 'a crawl cannot send one Host header: it visits several hosts, each named in its own requests');
       if (lower === 'user-agent') throw new RawcrawlError('ERR_INVALID_OPTION', 'give the User-Agent as userAgent (--user-agent): its first word is also the robots.txt token');
     }
+    checkProxySetting(options.proxy);
     this.o = o;
     if (options.startUrls.length === 0) throw new RawcrawlError('ERR_INVALID_OPTION', 'no start URL given');
     const badSelector = checkSelectors(options.selects ?? []);
@@ -150,6 +151,7 @@ class Crawler implements Crawl {
       signal: this.abort.signal,
       headers: [['User-Agent', o.userAgent], ...extraHeaders],
       ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
       ...(options.onWire ? { onWire: options.onWire } : {}),
     };
     const uaToken = o.userAgent.split(/[\s/]/)[0] ?? 'rawcrawl';

@@ -49,6 +49,8 @@ export interface CrawlOptions {
   signal?: AbortSignal;
   /** Passed to every request. */
   tls?: RequestOptions['tls'];
+  /** HTTP proxy for every request, robots.txt included (see RequestOptions.proxy). */
+  proxy?: RequestOptions['proxy'];
   headers?: RequestOptions['headers'];
   /** Retry backoff (tests shorten it). */
   backoff?: Partial<BackoffPolicy>;

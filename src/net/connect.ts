@@ -29,6 +29,17 @@ export interface TlsOptions {
 export interface ConnectOptions {
   /** Speak TLS over the TCP connection. */
   tls?: boolean | TlsOptions;
+  /**
+   * Dial this host and port instead of the host's (an HTTP proxy in front of it); `label` names
+   * it in errors ("proxy http://p:3128"). TLS, if any, is still with the host (its name, SNI,
+   * session): over a tunnel that `beforeTls` opens.
+   */
+  via?: { host: string; port: number; label: string } | null;
+  /**
+   * Runs on the TCP connection once it is up, before TLS, within the connect time limit and the
+   * abort signal (a proxy's CONNECT tunnel). It must leave no byte of the socket unread.
+   */
+  beforeTls?: (socket: net.Socket) => Promise<void>;
   /** Limit on DNS + TCP + TLS (default 10 s). */
   connectTimeoutMs?: number;
   /**
@@ -144,6 +155,11 @@ class ConnectedEvent {
 export async function openConnection(hostIn: string, port: number, options: ConnectOptions = {}): Promise<Connection> {
   const host = unbracket(hostIn);
   const { signal, trace } = options;
+  const via = options.via ?? null;
+  // Where the TCP connection goes: the host, or the proxy in front of it.
+  const dialHost = via ? unbracket(via.host) : host;
+  const dialPort = via ? via.port : port;
+  const dialName = via ? via.label : `${hostIn}:${port}`;
   const t0 = performance.now();
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   if (signal?.aborted) throw abortError(signal, 'aborted before connecting');
@@ -164,7 +180,7 @@ export async function openConnection(hostIn: string, port: number, options: Conn
     failStep?.(err);
   };
   timer = setTimeout(() => {
-    fail(new RawcrawlError('ERR_TIMEOUT', `connect to ${hostIn}:${port} timed out after ${connectTimeoutMs} ms`));
+    fail(new RawcrawlError('ERR_TIMEOUT', `connect to ${hostIn}:${port}${via ? ` through ${via.label}` : ''} timed out after ${connectTimeoutMs} ms`));
   }, connectTimeoutMs);
   if (signal) {
     onAbort = () => fail(abortError(signal, 'aborted while connecting'));
@@ -183,26 +199,26 @@ export async function openConnection(hostIn: string, port: number, options: Conn
     /** The addresses came from the cache, or went into it. */
     let viaCache = false;
     let cached = false;
-    if (net.isIP(host)) {
-      addresses = [{ address: host, family: net.isIP(host) }];
+    if (net.isIP(dialHost)) {
+      addresses = [{ address: dialHost, family: net.isIP(dialHost) }];
     } else {
       const ttl = options.dnsCacheMs ?? DNS_CACHE_MS;
       viaCache = ttl > 0;
-      const hit = viaCache ? dnsCache.get(host) : undefined;
+      const hit = viaCache ? dnsCache.get(dialHost) : undefined;
       if (hit) {
         addresses = hit;
         cached = true;
       } else {
         try {
-          const resolving = viaCache ? dnsCache.lookup(host, ttl) : lookupUncached(host);
+          const resolving = viaCache ? dnsCache.lookup(dialHost, ttl) : lookupUncached(dialHost);
           addresses = await step((resolve, reject) => void resolving.then(resolve, reject));
         } catch (err) {
           if (err instanceof RawcrawlError) throw err;
-          throw new RawcrawlError('ERR_DNS', `cannot resolve ${host}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+          throw new RawcrawlError('ERR_DNS', `cannot resolve ${via ? `${via.label}: ${dialHost}` : dialHost}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
         }
       }
       dnsMs = performance.now() - t0;
-      trace?.({ type: 'dns', host, address: addresses[0]!.address, family: addresses[0]!.family, ms: dnsMs, cached });
+      trace?.({ type: 'dns', host: dialHost, address: addresses[0]!.address, family: addresses[0]!.family, ms: dnsMs, cached });
     }
 
     try {
@@ -216,10 +232,10 @@ export async function openConnection(hostIn: string, port: number, options: Conn
         // quarter of a second, not the whole connect timeout.
         const s =
           addresses.length === 1
-            ? net.connect({ host: addresses[0]!.address, port, noDelay: true })
+            ? net.connect({ host: addresses[0]!.address, port: dialPort, noDelay: true })
             : net.connect({
-                host,
-                port,
+                host: dialHost,
+                port: dialPort,
                 noDelay: true,
                 autoSelectFamily: true,
                 autoSelectFamilyAttemptTimeout: ATTEMPT_DELAY_MS,
@@ -245,12 +261,12 @@ export async function openConnection(hostIn: string, port: number, options: Conn
       // None of the addresses answered: the name may have moved, so the next connection looks
       // it up again, whether they were kept from before or just looked up. (With several
       // addresses Node's error is an AggregateError with their code.)
-      if (viaCache) dnsCache.forget(host);
+      if (viaCache) dnsCache.forget(dialHost);
       const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
-      throw new RawcrawlError('ERR_CONNECT', `cannot connect to ${hostIn}:${port}: ${code}`, { cause: err });
+      throw new RawcrawlError('ERR_CONNECT', `cannot connect to ${dialName}: ${code}`, { cause: err });
     }
     // (The step resolves only once `socket` has connected; this tells TypeScript so.)
-    if (socket === null) throw new RawcrawlError('ERR_CONNECT', `cannot connect to ${hostIn}:${port}`);
+    if (socket === null) throw new RawcrawlError('ERR_CONNECT', `cannot connect to ${dialName}`);
     // With one address it is the one connected to: asking the socket costs a getpeername()
     // per connection (≈ 2 % of a crawl's CPU per page here). With several, Node picked one.
     const remoteAddress = addresses.length === 1 ? addresses[0]!.address : (socket.remoteAddress ?? addresses[0]!.address);
@@ -258,7 +274,13 @@ export async function openConnection(hostIn: string, port: number, options: Conn
     if (trace) {
       // The remote end is the address just connected to; the local end costs a getsockname(),
       // made only for a listener that reads it (the trace does, a capture does not).
-      trace(new ConnectedEvent(socket, `${remoteAddress}:${port}`));
+      trace(new ConnectedEvent(socket, `${remoteAddress}:${dialPort}`));
+    }
+
+    if (options.beforeTls) {
+      const before = options.beforeTls;
+      const connected = socket;
+      await step<void>((resolve, reject) => void before(connected).then(resolve, reject));
     }
 
     let tlsMs = connectMs;
@@ -317,7 +339,7 @@ export async function openConnection(hostIn: string, port: number, options: Conn
       writer: new StreamWriter(sock),
       socket: sock,
       remoteAddress,
-      remotePort: port,
+      remotePort: dialPort,
       timings: { dns: dnsMs, connect: connectMs, tls: tlsMs },
       close: (reason?: Error) => {
         sock.destroy(reason);

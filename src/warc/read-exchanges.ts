@@ -25,10 +25,11 @@ function toExchange(r: WarcRecordRead, request: WarcRecordRead | undefined, meta
   const url = (warcField(r, 'WARC-Target-URI') ?? '').replace(/^<(.*)>$/, '$1');
   const ip = warcField(r, 'WARC-IP-Address') ?? null;
   const base: CapturedExchange = facts
-    ? { ...facts, request: requestBytes, response: r.block }
+    ? // Files written before `proxy` was recorded hold no such field: their exchanges were direct.
+      { ...facts, proxy: facts.proxy ?? null, request: requestBytes, response: r.block }
     : {
         conn: 0, url, method: sp > 0 ? requestBytes.toString('latin1', 0, sp) : 'GET', host: '', port: 0, tls: url.startsWith('https:'),
-        startedAt: warcField(r, 'WARC-Date') ?? '', remoteAddress: ip, timings: { closed: 0 }, reads: [], tlsInfo: null,
+        startedAt: warcField(r, 'WARC-Date') ?? '', remoteAddress: ip, proxy: null, timings: { closed: 0 }, reads: [], tlsInfo: null,
         peerEof: true, leniencies: [], error: null, closeReason: '', responseEnd: null, request: requestBytes, response: r.block,
       };
   const { record: _drop, ...clean } = base as CapturedExchange & { record?: unknown };

@@ -6,7 +6,13 @@
 export type WirePart = 'head' | 'framing' | 'body' | 'trailer' | 'unparsed';
 
 export type WireEventBody =
-  | { type: 'open'; url: string; host: string; port: number; tls: boolean }
+  /** `proxy`: the HTTP proxy the connection goes to (scheme, host and port), if any. */
+  | { type: 'open'; url: string; host: string; port: number; tls: boolean; proxy?: string }
+  /**
+   * The proxy's CONNECT exchange, before TLS: the bytes sent and the answer's head. These bytes
+   * are not part of the request or response: offsets in other events leave them out.
+   */
+  | { type: 'tunnel'; request: Buffer; response: Buffer; status: number }
   /** `cached`: the addresses came from an earlier lookup (see ConnectOptions.dnsCacheMs). */
   | { type: 'dns'; host: string; address: string; family: number; ms: number; cached: boolean }
   /**

@@ -61,7 +61,9 @@ export class WireFormatter {
     const p = `c${ev.conn} +${ev.t.toFixed(3)}ms`;
     switch (ev.type) {
       case 'open':
-        return [`${p} * open ${ev.url} host=${ev.host} port=${ev.port}${ev.tls ? ' tls' : ''}`];
+        return [`${p} * open ${ev.url} host=${ev.host} port=${ev.port}${ev.tls ? ' tls' : ''}${ev.proxy ? ` proxy=${ev.proxy}` : ''}`];
+      case 'tunnel':
+        return [...this.formatBytes(`${p} > tunnel`, ev.request), ...this.formatBytes(`${p} < tunnel`, ev.response), `${p} * tunnel ${ev.status}`];
       case 'dns':
         return [`${p} * dns ${ev.host} -> ${ev.address} family=${ev.family} ${ev.ms.toFixed(3)}ms${ev.cached ? ' cached' : ''}`];
       case 'connected':
@@ -73,14 +75,8 @@ export class WireFormatter {
             (ev.alpn ? ` alpn=${ev.alpn}` : '') +
             (ev.fingerprint256 ? ` sha256=${ev.fingerprint256}` : ''),
         ];
-      case 'send': {
-        let off = 0;
-        return splitLines(ev.data).map((line) => {
-          const s = `${p} > ${ev.part} @${off} ${line.length} "${escapeBytes(line)}"`;
-          off += line.length;
-          return s;
-        });
-      }
+      case 'send':
+        return this.formatBytes(`${p} > ${ev.part}`, ev.data);
       case 'written':
         return [`${p} * written`];
       case 'head-end':
@@ -103,6 +99,16 @@ export class WireFormatter {
       case 'error':
         return [`${p} * error ${ev.code} ${ev.message}${ev.offset !== undefined ? ` @${ev.offset}` : ''}${ev.excerpt ? ` ${ev.excerpt}` : ''}`];
     }
+  }
+
+  /** `prefix @offset length "bytes"`, a line per wire line. */
+  private formatBytes(prefix: string, data: Buffer): string[] {
+    let off = 0;
+    return splitLines(data).map((line) => {
+      const s = `${prefix} @${off} ${line.length} "${escapeBytes(line)}"`;
+      off += line.length;
+      return s;
+    });
   }
 
   private formatRecv(p: string, ev: Extract<WireEvent, { type: 'recv' }>): string[] {

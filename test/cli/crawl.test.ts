@@ -102,7 +102,7 @@ describe('rawcrawl <start-url>', () => {
   });
 
   it('rejects bad arguments with one line and exit 2', async () => {
-    for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--select', 'h=h1[[['], ['--concurrency', 'lots'], ['--max-pages', '-1'], ['--lease', '500ms'], ['--spill-dir', '/nonexistent-rawcrawl-dir'], ['-H', 'Host: x'], ['-H', 'User-Agent: x'], ['-H', 'NoColon']]) {
+    for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--select', 'h=h1[[['], ['--concurrency', 'lots'], ['--max-pages', '-1'], ['--lease', '500ms'], ['--spill-dir', '/nonexistent-rawcrawl-dir'], ['-H', 'Host: x'], ['-H', 'User-Agent: x'], ['-H', 'NoColon'], ['--proxy', 'socks5://127.0.0.1:1']]) {
       const m = memoryIo();
       expect(await main(['node', 'rawcrawl', 'http://127.0.0.1:1/', ...args], m.io)).toBe(2);
       expect(m.err().trim().split('\n')).toHaveLength(1);
@@ -131,6 +131,27 @@ describe('rawcrawl <start-url>', () => {
         expect(lines).toEqual(expect.arrayContaining(['Authorization: Bearer t0k', 'Accept-Language: de']));
       }
     } finally {
+      await server.close();
+    }
+  });
+
+  it('--proxy: every request of the crawl, robots.txt included, goes through the proxy', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const { proxyServer } = await import('../helpers/proxy-server.js');
+    const server = await httpServer((req, res) => {
+      res.writeHead(req.url === '/robots.txt' ? 404 : 200, { 'Content-Type': 'text/html' });
+      res.end(req.url === '/' ? '<a href="/b">b</a>' : 'b');
+    });
+    const proxy = await proxyServer({ hosts: { 'site.test': '127.0.0.1' } });
+    try {
+      const m = memoryIo();
+      const origin = `http://site.test:${server.port}`;
+      expect(await main(['node', 'rawcrawl', `${origin}/`, '--proxy', proxy.href, '--parse-threads', '0'], m.io)).toBe(0);
+      const lines = m.out().trim().split('\n').map((l) => JSON.parse(l) as { url: string; status: number });
+      expect(lines.map((l) => [l.url, l.status]).sort()).toEqual([[`${origin}/`, 200], [`${origin}/b`, 200]]);
+      expect(proxy.seen.map((s) => `${s.method} ${s.target}`)).toEqual([`GET ${origin}/robots.txt`, `GET ${origin}/`, `GET ${origin}/b`]);
+    } finally {
+      await proxy.close();
       await server.close();
     }
   });

@@ -9,6 +9,7 @@ import { main } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/io.js';
 import { rawServer, response, type RawServer, type Step } from '../helpers/raw-server.js';
 import { tlsServer, type TlsServer } from '../helpers/tls-server.js';
+import { proxyServer } from '../helpers/proxy-server.js';
 import { ensureBuilt, ROOT } from '../helpers/build.js';
 import { closeAfterEach } from '../helpers/close-after-each.js';
 
@@ -27,9 +28,13 @@ class Sink extends Writable {
 }
 
 async function run(...args: string[]): Promise<{ code: number; out: Sink; err: Sink }> {
+  return runEnv({}, ...args);
+}
+
+async function runEnv(env: Record<string, string>, ...args: string[]): Promise<{ code: number; out: Sink; err: Sink }> {
   const out = new Sink();
   const err = new Sink();
-  const io: Io = { stdout: out, stderr: err, env: {}, isTTY: false };
+  const io: Io = { stdout: out, stderr: err, env, isTTY: false };
   const code = await main(['node', 'rawcrawl', 'fetch', ...args], io);
   return { code, out, err };
 }
@@ -235,6 +240,62 @@ describe('rawcrawl fetch over TLS', () => {
     const { code, err } = await run('--ca', '/nonexistent/ca.pem', `https://localhost:${tls.port}/`);
     expect(code).toBe(1);
     oneErrorLine(err, 'ERR_INVALID_OPTION');
+  });
+});
+
+describe('rawcrawl fetch through a proxy', () => {
+  it('--proxy URL: https through CONNECT with the credentials, TLS checked against the target', async () => {
+    const proxy = await proxyServer({ credentials: 'me:secret' });
+    const target = await tlsServer('via proxy');
+    try {
+      const file = join(mkdtempSync(join(tmpdir(), 'rawcrawl-')), 'ca.pem');
+      writeFileSync(file, target.cert);
+      const { code, out, err } = await run('--proxy', `http://me:secret@127.0.0.1:${proxy.port}`, '--ca', file, '--dump-wire', `https://localhost:${target.port}/p`);
+      expect(code).toBe(0);
+      expect(out.text).toBe('via proxy');
+      expect(proxy.seen.map((s) => `${s.method} ${s.target}`)).toEqual([`CONNECT localhost:${target.port}`]);
+      expect(err.text).toMatch(/\* tunnel 200\n/);
+      // The trace names the proxy, never its credentials.
+      expect(err.text).toContain(`proxy=http://127.0.0.1:${proxy.port}`);
+      expect(err.text).not.toContain('secret');
+    } finally {
+      await target.close();
+      await proxy.close();
+    }
+  });
+
+  it('reads http_proxy / https_proxy / no_proxy from the environment; --noproxy and --proxy \'\' override it', async () => {
+    const target = await okServer();
+    const proxy = await proxyServer({ hosts: { 'site.test': '127.0.0.1' } });
+    try {
+      const url = `http://site.test:${target.port}/page`;
+      const viaEnv = await runEnv({ http_proxy: proxy.href }, url);
+      expect(viaEnv.code).toBe(0);
+      expect(viaEnv.out.bytes.equals(BODY)).toBe(true);
+      expect(proxy.seen.map((s) => `${s.method} ${s.target}`)).toEqual([`GET ${url}`]);
+      // Direct: site.test resolves nowhere but at the proxy.
+      for (const args of [['--noproxy', 'site.test'], ['--proxy', '']]) {
+        const direct = await runEnv({ http_proxy: proxy.href }, ...args, url);
+        expect(direct.code, args.join(' ')).toBe(1);
+        oneErrorLine(direct.err, 'ERR_DNS');
+      }
+      const excluded = await runEnv({ http_proxy: proxy.href, no_proxy: '.test' }, url);
+      oneErrorLine(excluded.err, 'ERR_DNS');
+      expect(proxy.seen).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a bad --proxy is a usage error (exit 2), a bad proxy variable ERR_INVALID_OPTION (exit 1): one line each', async () => {
+    const bad = await run('--proxy', 'socks5://127.0.0.1:1080', 'http://127.0.0.1:1/');
+    expect(bad.code).toBe(2);
+    oneErrorLine(bad.err, 'ERR_INVALID_OPTION');
+    expect(bad.err.text).toMatch(/only http:\/\/ proxies are supported/);
+    const env = await runEnv({ https_proxy: 'ftp://x' }, 'https://127.0.0.1:1/');
+    expect(env.code).toBe(1);
+    oneErrorLine(env.err, 'ERR_INVALID_OPTION');
+    expect(env.err.text).toMatch(/https_proxy in the environment/);
   });
 });
 

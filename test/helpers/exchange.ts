@@ -19,6 +19,7 @@ export function capturedExchange(url: string, body: Buffer, options: { conn?: nu
     tls: false,
     startedAt: '2026-11-26T08:00:00.000Z',
     remoteAddress: u.hostname,
+    proxy: null,
     timings: { connect: 0.1, closed: 1 },
     reads: [{ offset: 0, size: response.length, t: 0.5 }],
     tlsInfo: null,

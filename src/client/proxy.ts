@@ -1,0 +1,192 @@
+import { isIP, type Socket } from 'node:net';
+import { RawcrawlError } from '../errors.js';
+import { DONE, NEED_DATA, ResponseParser } from '../http/response-parser.js';
+import { mapSocketError } from '../net/connect.js';
+import type { WireEventBody } from '../wire/events.js';
+
+/** How one request reaches its target through an http:// proxy. */
+export interface ProxyRoute {
+  host: string;
+  port: number;
+  /** Proxy-Authorization value (Basic credentials), or null. */
+  authorization: string | null;
+  /** The proxy as shown in traces and errors: scheme, host and port, never credentials. */
+  href: string;
+  /**
+   * https targets: a CONNECT tunnel to the target first, TLS end to end through it. http
+   * targets (false): requests go to the proxy itself, in absolute form.
+   */
+  tunnel: boolean;
+}
+
+/**
+ * Where a request goes through: an http:// proxy URL (`http://user:pass@proxy:3128`), or a
+ * function that picks one for each URL (redirect hops included), null for a direct connection.
+ */
+export type ProxySetting = string | URL | null | ((target: URL) => string | URL | null);
+
+/** A proxy URL checked: http only, with a host; credentials become a Proxy-Authorization value. */
+export function parseProxyUrl(input: string | URL): { host: string; port: number; authorization: string | null; href: string } {
+  let url: URL;
+  try {
+    // "proxy:3128" without a scheme means http://, as curl reads it.
+    url = new URL(typeof input === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? `http://${input}` : String(input));
+  } catch {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${JSON.stringify(String(input))} is not a valid URL`);
+  }
+  if (url.protocol !== 'http:') {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${url.href}: only http:// proxies are supported (HTTP CONNECT for https targets), not ${url.protocol.slice(0, -1)}`);
+  }
+  if (url.hostname === '') throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${url.href} has no host`);
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '') {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${url.href}: a proxy URL is scheme, host and port only`);
+  }
+  let authorization: string | null = null;
+  if (url.username !== '' || url.password !== '') {
+    const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    authorization = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+  }
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  // Credentials are never shown: the href names the proxy in traces and errors.
+  return { host, port: url.port ? Number(url.port) : 80, authorization, href: `http://${url.host}` };
+}
+
+/** How request() reaches `target` through `setting`: null for a direct connection. */
+export function proxyRoute(setting: ProxySetting | undefined, target: URL): ProxyRoute | null {
+  if (setting === undefined || setting === null) return null;
+  const chosen = typeof setting === 'function' ? setting(target) : setting;
+  if (chosen === null || chosen === '') return null;
+  const p = parseProxyUrl(chosen);
+  // https goes through a CONNECT tunnel (TLS end to end); http is sent to the proxy in absolute form.
+  return { ...p, tunnel: target.protocol === 'https:' };
+}
+
+/** Checks a proxy setting before any request is made (a function is checked when it is called). */
+export function checkProxySetting(setting: ProxySetting | undefined): void {
+  if ((typeof setting === 'string' && setting !== '') || setting instanceof URL) parseProxyUrl(setting);
+}
+
+/**
+ * True when `host` is excluded by a NO_PROXY list, as curl reads one: comma- or space-separated
+ * names, each matching that host and its subdomains (a leading dot or `*.` is the same), IP
+ * literals matching exactly, `*` matching everything. Ports in entries are ignored.
+ */
+export function noProxyMatches(list: string, host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  for (const raw of list.split(/[\s,]+/)) {
+    let entry = raw.trim().toLowerCase();
+    if (entry === '') continue;
+    if (entry === '*') return true;
+    if (entry.startsWith('[')) entry = entry.slice(1, entry.indexOf(']') === -1 ? undefined : entry.indexOf(']'));
+    else if (!isIP(entry) && entry.lastIndexOf(':') > 0) entry = entry.slice(0, entry.lastIndexOf(':'));
+    entry = entry.replace(/^\*?\./, '').replace(/\.$/, '');
+    if (entry === '') continue;
+    if (h === entry || (!isIP(h) && h.endsWith(`.${entry}`))) return true;
+  }
+  return false;
+}
+
+/** localhost, names under it, 127.0.0.0/8 and ::1: hosts on this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/**
+ * The proxy the environment names for each URL, as curl and wget read it: `http_proxy` for
+ * http:// URLs (lower case only: a CGI program gets a client's `Proxy:` header as HTTP_PROXY),
+ * `https_proxy` or `HTTPS_PROXY` for https:// ones, else `all_proxy` / `ALL_PROXY`; none for a
+ * host `no_proxy` / `NO_PROXY` excludes, nor (as Go's net/http decides) for a loopback host: a
+ * proxy elsewhere cannot reach this machine's servers. Null when the environment names none.
+ * Pass it as the `proxy` option (the CLI does).
+ */
+export function proxyFromEnv(env: Record<string, string | undefined> = process.env): ((target: URL) => string | null) | null {
+  const get = (...names: string[]): string => {
+    for (const n of names) {
+      const v = env[n];
+      if (v !== undefined && v.trim() !== '') return v.trim();
+    }
+    return '';
+  };
+  const http = get('http_proxy');
+  const https = get('https_proxy', 'HTTPS_PROXY');
+  const all = get('all_proxy', 'ALL_PROXY');
+  const none = get('no_proxy', 'NO_PROXY');
+  if (http === '' && https === '' && all === '') return null;
+  for (const [name, v] of [['http_proxy', http], ['https_proxy', https], ['all_proxy', all]] as const) {
+    try {
+      if (v !== '') parseProxyUrl(v);
+    } catch (err) {
+      throw new RawcrawlError('ERR_INVALID_OPTION', `${name} in the environment: ${(err as Error).message}`);
+    }
+  }
+  return (target) => {
+    const chosen = (target.protocol === 'https:' ? https : http) || all;
+    if (chosen === '' || isLoopbackHost(target.hostname) || (none !== '' && noProxyMatches(none, target.hostname))) return null;
+    return chosen;
+  };
+}
+
+/** Longest proxy answer to CONNECT read before giving up (its status line and fields). */
+const MAX_TUNNEL_HEAD = 64 * 1024;
+
+/**
+ * Asks the proxy on `socket` for a tunnel to `authority` (host:port, an IPv6 literal in
+ * brackets), RFC 9110 §9.3.6, and resolves once it answered 2xx: the socket then carries the
+ * target's bytes. A non-2xx answer is ERR_PROXY naming the status (407: the proxy wants
+ * credentials); so is a close before the answer, a malformed one, or bytes after it, which would
+ * come from the target before the client spoke. `trace` gets the exchange as one `tunnel` event.
+ */
+export function openTunnel(socket: Socket, authority: string, route: ProxyRoute, trace?: (event: WireEventBody) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const request = Buffer.from(
+      `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${route.authorization ? `Proxy-Authorization: ${route.authorization}\r\n` : ''}\r\n`,
+      'latin1',
+    );
+    const parser = new ResponseParser({ method: 'CONNECT', maxHeaderBytes: MAX_TUNNEL_HEAD });
+    const received: Buffer[] = [];
+    let settled = false;
+    const finish = (err: Error | null): void => {
+      if (settled) return;
+      settled = true;
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('error', onError);
+      // No byte may be lost between here and the TLS handshake (which reads the socket itself).
+      socket.pause();
+      if (err) reject(err);
+      else resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      received.push(chunk);
+      try {
+        parser.feed(chunk);
+        for (;;) {
+          const ev = parser.next();
+          if (ev === NEED_DATA || ev === DONE) return;
+          if (ev.type !== 'head') continue;
+          const { status, statusText } = ev.head;
+          trace?.({ type: 'tunnel', request, response: Buffer.concat(received).subarray(0, parser.offset), status });
+          if (status < 200 || status >= 300) {
+            const hint = status === 407 ? ' (the proxy wants credentials: http://user:pass@host:port)' : '';
+            finish(new RawcrawlError('ERR_PROXY', `proxy ${route.href} answered CONNECT ${authority} with ${status}${statusText ? ` ${statusText}` : ''}${hint}`));
+          } else if (parser.unconsumed > 0) {
+            finish(new RawcrawlError('ERR_PROXY', `proxy ${route.href} sent ${parser.unconsumed} bytes after its answer to CONNECT, before the TLS handshake`));
+          } else {
+            finish(null);
+          }
+          return;
+        }
+      } catch (err) {
+        const e = err as RawcrawlError;
+        finish(new RawcrawlError('ERR_PROXY', `proxy ${route.href} answered CONNECT ${authority} with a malformed response: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' '), { cause: err }));
+      }
+    };
+    const onEnd = (): void => finish(new RawcrawlError('ERR_PROXY', `proxy ${route.href} closed the connection before answering CONNECT ${authority}`));
+    const onError = (err: Error): void => finish(mapSocketError(err));
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('error', onError);
+    socket.write(request);
+  });
+}

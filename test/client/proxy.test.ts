@@ -1,0 +1,231 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { request } from '../../src/client/request.js';
+import { noProxyMatches, parseProxyUrl, proxyFromEnv } from '../../src/client/proxy.js';
+import type { WireEvent } from '../../src/wire/events.js';
+import { WireFormatter } from '../../src/wire/format.js';
+import { chainListeners } from '../../src/wire/events.js';
+import { CaptureRecorder } from '../../src/capture/recorder.js';
+import type { CapturedExchange } from '../../src/capture/exchange.js';
+import { failure } from '../helpers/failure.js';
+import { proxyServer, type ProxyServer } from '../helpers/proxy-server.js';
+import { rawServers, response } from '../helpers/raw-server.js';
+import { httpServer } from '../helpers/http-server.js';
+import { tlsServer } from '../helpers/tls-server.js';
+
+const serve = rawServers();
+let proxy: ProxyServer | null = null;
+afterEach(async () => {
+  await proxy?.close();
+  proxy = null;
+});
+
+const basic = (credentials: string): string => `Basic ${Buffer.from(credentials).toString('base64')}`;
+
+describe('an http:// URL through a proxy', () => {
+  it('is sent to the proxy in absolute form, Host the target, with the proxy credentials', async () => {
+    // The "proxy" is a raw server: the exact bytes it gets are the request.
+    const p = await serve([{ send: response('200 OK', [['Content-Length', 2]], 'ok') }, { end: true }]);
+    const res = await request('http://target.example:8080/a/b?q=1#frag', { proxy: `http://us%40er:p%3Ass@127.0.0.1:${p.port}` });
+    expect(res.text()).toBe('ok');
+    expect(res.url).toBe('http://target.example:8080/a/b?q=1');
+    expect(p.requests[0]!.toString('latin1')).toBe(
+      'GET http://target.example:8080/a/b?q=1 HTTP/1.1\r\nHost: target.example:8080\r\n' +
+        'User-Agent: rawcrawl/0.1 (+https://github.com/rawcrawl/rawcrawl)\r\nAccept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n' +
+        `Accept-Encoding: gzip, deflate, br\r\nProxy-Authorization: ${basic('us@er:p:ss')}\r\nConnection: close\r\n\r\n`,
+    );
+  });
+
+  it('reaches the target through a forwarding proxy', async () => {
+    proxy = await proxyServer();
+    const target = await httpServer((req, res) => res.end(`seen ${req.url}`));
+    try {
+      const res = await request(`${target.origin}/x?y=1`, { proxy: proxy.href });
+      expect(res.text()).toBe('seen /x?y=1');
+      expect(proxy.seen.map((s) => [s.method, s.target])).toEqual([['GET', `${target.origin}/x?y=1`]]);
+      // The target saw the proxy, not rawcrawl: one request, forwarded.
+      expect(target.seen).toHaveLength(1);
+    } finally {
+      await target.close();
+    }
+  });
+});
+
+describe('an https:// URL through a proxy', () => {
+  it('goes through a CONNECT tunnel, with TLS (SNI, certificate check) end to end with the target', async () => {
+    proxy = await proxyServer({ credentials: 'u:pw' });
+    const target = await tlsServer('tunnelled');
+    try {
+      const events: WireEvent[] = [];
+      const captured: CapturedExchange[] = [];
+      const recorder = new CaptureRecorder((ex) => captured.push(ex));
+      const res = await request(`https://localhost:${target.port}/secret?k=v`, {
+        proxy: `http://u:pw@127.0.0.1:${proxy.port}`,
+        tls: { ca: target.cert },
+        onWire: chainListeners([(e) => events.push(e), recorder.onWire]),
+      });
+      expect(res.text()).toBe('tunnelled');
+      expect(proxy.seen).toEqual([{ method: 'CONNECT', target: `localhost:${target.port}`, proxyAuthorization: basic('u:pw'), rawHeaders: ['Host', `localhost:${target.port}`, 'Proxy-Authorization', basic('u:pw')] }]);
+      // Inside the tunnel: origin form, and no proxy credentials.
+      const inner = target.requests[0]!.toString('latin1');
+      expect(inner.startsWith(`GET /secret?k=v HTTP/1.1\r\nHost: localhost:${target.port}\r\n`)).toBe(true);
+      expect(inner).not.toMatch(/proxy-authorization/i);
+      expect(target.servernames).toEqual(['localhost']);
+      // The trace shows the proxy and the tunnel; the request's own bytes start after it.
+      const lines = events.flatMap((e) => new WireFormatter().format(e));
+      expect(lines.find((l) => l.includes('* open'))).toMatch(new RegExp(`proxy=http://127\\.0\\.0\\.1:${proxy.port}$`));
+      expect(lines.filter((l) => l.includes(' tunnel '))).toEqual([
+        expect.stringMatching(new RegExp(`> tunnel @0 \\d+ "CONNECT localhost:${target.port} HTTP/1\\.1\\\\r\\\\n"$`)),
+        expect.stringMatching(/> tunnel @\d+ \d+ "Host: localhost:\d+\\r\\n"$/),
+        expect.stringMatching(/> tunnel @\d+ \d+ "Proxy-Authorization: Basic dTpwdw==\\r\\n"$/),
+        expect.stringMatching(/> tunnel @\d+ 2 "\\r\\n"$/),
+        expect.stringMatching(/< tunnel @0 \d+ "HTTP\/1\.1 200 Connection Established\\r\\n"$/),
+        expect.stringMatching(/< tunnel @\d+ 2 "\\r\\n"$/),
+        expect.stringMatching(/\* tunnel 200$/),
+      ]);
+      const send = events.find((e) => e.type === 'send');
+      expect(send?.type === 'send' && send.data.toString('latin1').startsWith('GET /secret?k=v HTTP/1.1')).toBe(true);
+      expect(events.find((e) => e.type === 'tls')).toMatchObject({ authorized: true });
+      // The capture holds the exchange with the target: no CONNECT bytes, and it names the proxy.
+      await new Promise((r) => setTimeout(r, 50));
+      expect(captured).toHaveLength(1);
+      const ex = captured[0]!;
+      expect(ex.proxy).toBe(`http://127.0.0.1:${proxy.port}`);
+      expect(ex.request.toString('latin1')).toBe(inner);
+      expect(ex.response.toString('latin1')).toBe('HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\ntunnelled');
+      expect(ex.reads.reduce((n, r) => n + r.size, 0)).toBe(ex.response.length);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('the target certificate is still checked through the tunnel (ERR_TLS), and a target the proxy cannot reach is ERR_PROXY 502', async () => {
+    proxy = await proxyServer();
+    const target = await tlsServer();
+    const closed = await serve([{ end: true }]);
+    const closedPort = closed.port;
+    await closed.close();
+    try {
+      const e = await failure(request(`https://localhost:${target.port}/`, { proxy: proxy.href, tls: { ca: target.cert, servername: 'wrong.example' } }));
+      expect(e.code).toBe('ERR_TLS');
+      expect(e.message).toMatch(/wrong\.example/);
+      const gone = await failure(request(`https://127.0.0.1:${closedPort}/`, { proxy: proxy.href }));
+      expect(gone.code).toBe('ERR_PROXY');
+      expect(gone.message).toBe(`proxy ${proxy.href} answered CONNECT 127.0.0.1:${closedPort} with 502 Bad Gateway`);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('407 from the proxy is ERR_PROXY saying it wants credentials, and nothing reaches the target', async () => {
+    proxy = await proxyServer({ credentials: 'u:pw' });
+    const target = await tlsServer();
+    try {
+      for (const p of [proxy.href, `http://u:wrong@127.0.0.1:${proxy.port}`]) {
+        const e = await failure(request(`https://localhost:${target.port}/`, { proxy: p, tls: { ca: target.cert } }));
+        expect(e.code).toBe('ERR_PROXY');
+        expect(e.message).toBe(`proxy http://127.0.0.1:${proxy.port} answered CONNECT localhost:${target.port} with 407 Proxy Authentication Required (the proxy wants credentials: http://user:pass@host:port)`);
+        expect(e.message).not.toContain('wrong');
+        expect(e.url).toBe(`https://localhost:${target.port}/`);
+      }
+      expect(target.requests).toEqual([]);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('a proxy that closes, answers garbage or sends bytes after its answer is ERR_PROXY', async () => {
+    for (const [steps, message] of [
+      [[{ end: true }], /closed the connection before answering CONNECT/],
+      [[{ send: 'SSH-2.0-OpenSSH\r\n' }, { end: true }], /malformed response/],
+      [[{ send: 'HTTP/1.1 200 OK\r\n\r\n\x16\x03\x01' }, { hold: true }], /sent 3 bytes after its answer to CONNECT/],
+    ] as const) {
+      const p = await serve([...steps]);
+      const e = await failure(request('https://target.example/', { proxy: `http://127.0.0.1:${p.port}`, timeoutMs: 3000 }));
+      expect(e.code).toBe('ERR_PROXY');
+      expect(e.message).toMatch(message);
+      expect(p.requests[0]!.toString('latin1')).toBe('CONNECT target.example:443 HTTP/1.1\r\nHost: target.example:443\r\n\r\n');
+    }
+  });
+
+  it('a 2xx answer to CONNECT frames no body, whatever its fields say: TLS starts right after its head', async () => {
+    const p = await serve([{ send: 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n' }, { hold: true }]);
+    // The tunnel is up at once; the "target" (the raw server) never answers the TLS hello.
+    const e = await failure(request('https://target.example/', { proxy: `http://127.0.0.1:${p.port}`, connectTimeoutMs: 400 }));
+    expect(e.code).toBe('ERR_TIMEOUT');
+    expect(e.message).toMatch(/^connect to target\.example:443 through proxy http:\/\/127\.0\.0\.1:\d+ timed out after 400 ms$/);
+    const got = p.requests[0]!;
+    const head = 'CONNECT target.example:443 HTTP/1.1\r\nHost: target.example:443\r\n\r\n';
+    expect(got.subarray(0, head.length).toString('latin1')).toBe(head);
+    // A TLS record (handshake, ClientHello) follows, with SNI for the target.
+    expect([...got.subarray(head.length, head.length + 2)]).toEqual([0x16, 0x03]);
+    expect(got.includes(Buffer.from('target.example'), head.length)).toBe(true);
+  });
+});
+
+describe('proxy settings', () => {
+  it('an unreachable proxy is ERR_CONNECT naming the proxy, not the target', async () => {
+    const p = await serve([{ end: true }]);
+    const port = p.port;
+    await p.close();
+    const e = await failure(request('http://target.example/', { proxy: `127.0.0.1:${port}` }));
+    expect(e.code).toBe('ERR_CONNECT');
+    expect(e.message).toBe(`cannot connect to proxy http://127.0.0.1:${port}: ECONNREFUSED`);
+  });
+
+  it('bad proxy URLs are ERR_INVALID_OPTION before any connection', async () => {
+    for (const bad of ['socks5://127.0.0.1:1080', 'https://proxy.example', 'http://proxy.example/path', 'http://', ':::']) {
+      const e = await failure(request('http://127.0.0.1:1/', { proxy: bad }));
+      expect(e.code, bad).toBe('ERR_INVALID_OPTION');
+    }
+    expect(parseProxyUrl('proxy.example:3128')).toEqual({ host: 'proxy.example', port: 3128, authorization: null, href: 'http://proxy.example:3128' });
+    expect(parseProxyUrl('http://[::1]:8080').host).toBe('::1');
+    expect(parseProxyUrl('http://proxy.example').port).toBe(80);
+  });
+
+  it('a function chooses per hop: a redirect from http to https goes through the proxy both times', async () => {
+    proxy = await proxyServer();
+    const target = await tlsServer('after redirect');
+    const first = await serve([{ send: response('301 Moved', [['Location', `https://localhost:${target.port}/next`], ['Content-Length', 0]]) }, { end: true }]);
+    try {
+      const hops: string[] = [];
+      const res = await request(`http://localhost:${first.port}/start`, {
+        proxy: (u) => {
+          hops.push(u.href);
+          return proxy!.href;
+        },
+        tls: { ca: target.cert },
+      });
+      expect(res.text()).toBe('after redirect');
+      expect(hops).toEqual([`http://localhost:${first.port}/start`, `https://localhost:${target.port}/next`]);
+      expect(proxy.seen.map((s) => `${s.method} ${s.target}`)).toEqual([`GET http://localhost:${first.port}/start`, `CONNECT localhost:${target.port}`]);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('proxyFromEnv reads http_proxy, https_proxy, all_proxy and no_proxy as curl does, and leaves loopback hosts direct', () => {
+    const choose = proxyFromEnv({ http_proxy: 'http://h:1', HTTPS_PROXY: 'http://s:2', no_proxy: 'internal.example, .corp, 10.0.0.1,[2001:db8::1]:8080' })!;
+    const at = (u: string): string | null => choose(new URL(u));
+    expect(at('http://a.example/')).toBe('http://h:1');
+    expect(at('https://a.example/')).toBe('http://s:2');
+    expect(at('http://internal.example/')).toBeNull();
+    expect(at('http://x.internal.example/')).toBeNull();
+    expect(at('http://notinternal.example/')).toBe('http://h:1');
+    expect(at('https://a.corp/')).toBeNull();
+    expect(at('http://10.0.0.1/')).toBeNull();
+    expect(at('http://10.0.0.12/')).toBe('http://h:1');
+    expect(at('http://[2001:db8::1]/')).toBeNull();
+    // A proxy elsewhere cannot reach this machine: loopback hosts are never sent to one from the environment.
+    for (const local of ['http://localhost:8080/', 'http://app.localhost/', 'http://127.0.0.1/', 'http://127.1.2.3/', 'http://[::1]/']) expect(at(local), local).toBeNull();
+    // HTTP_PROXY in capitals is not read (a CGI program gets a request's Proxy: header under that name).
+    expect(proxyFromEnv({ HTTP_PROXY: 'http://evil:1' })).toBeNull();
+    expect(proxyFromEnv({})).toBeNull();
+    expect(proxyFromEnv({ ALL_PROXY: 'http://all:3' })!(new URL('https://a.example/'))).toBe('http://all:3');
+    expect(proxyFromEnv({ https_proxy: 'http://s:2', NO_PROXY: '*' })!(new URL('https://a.example/'))).toBeNull();
+    expect(() => proxyFromEnv({ https_proxy: 'socks5://s:1' })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^https_proxy in the environment: /) }));
+    expect(noProxyMatches('example.com', 'EXAMPLE.com.')).toBe(true);
+    expect(noProxyMatches('*.example.com', 'a.example.com')).toBe(true);
+    expect(noProxyMatches('example.com:8080', 'example.com')).toBe(true);
+  });
+
+});
