@@ -51,6 +51,9 @@ interface CrawlFlags {
   parseThreads?: number;
   insecure?: boolean;
   ca?: string;
+  cert?: string;
+  key?: string;
+  pass?: string;
   tlsResume?: boolean;
   grace?: number;
   capture?: string;
@@ -111,6 +114,9 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--noproxy <hosts>', 'hosts reached directly, comma-separated, each with its subdomains ("*" for all). Default: no_proxy from the environment')
     .option('--insecure', 'do not verify server certificates')
     .option('--ca <file>', 'trust the CA certificate(s) in this PEM file')
+    .option('--cert <file>', 'client certificate (PEM) for servers that ask for one; its key too unless --key')
+    .option('--key <file>', 'private key (PEM) of --cert')
+    .option('--pass <phrase>', 'passphrase of an encrypted --key')
     .option('--no-tls-resume', 'a full TLS handshake on every connection (by default a session of an earlier one to the same server is resumed)')
     .option('--capture <dir>', 'store each exchange (exact bytes, reads, timings, TLS) as a file in DIR (docs/capture.md)')
     .option('--warc <file>', 'write every exchange to a WARC/1.1 file (.warc.gz: gzip per record)')

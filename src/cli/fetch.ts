@@ -26,6 +26,9 @@ interface FetchFlags {
   maxRedirects?: number;
   insecure?: boolean;
   ca?: string;
+  cert?: string;
+  key?: string;
+  pass?: string;
   tlsResume?: boolean;
   header?: Array<[string, string]>;
   proxy?: string;
@@ -53,6 +56,9 @@ export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--noproxy <hosts>', 'hosts reached directly, comma-separated, each with its subdomains ("*" for all). Default: no_proxy from the environment')
     .option('--insecure', 'do not verify the server certificate')
     .option('--ca <file>', 'trust the CA certificate(s) in this PEM file')
+    .option('--cert <file>', 'client certificate (PEM) for servers that ask for one; its key too unless --key')
+    .option('--key <file>', 'private key (PEM) of --cert')
+    .option('--pass <phrase>', 'passphrase of an encrypted --key')
     .option('--no-tls-resume', 'a full TLS handshake on every connection (by default a session of an earlier one to the same server is resumed)')
     .option('-H, --header <line>', '"Name: value" request header (repeatable)', collectHeader)
     .option('--no-decompress', 'do not ask for or decode gzip/deflate/br')

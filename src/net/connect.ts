@@ -18,6 +18,12 @@ export interface TlsOptions {
   rejectUnauthorized?: boolean;
   /** SNI and certificate name to check; defaults to the host (never an IP literal). */
   servername?: string;
+  /** Client certificate chain (PEM), for a server that asks for one (mutual TLS); with `key`. */
+  cert?: string | Buffer | Array<string | Buffer>;
+  /** Private key (PEM) of `cert`. */
+  key?: string | Buffer | Array<string | Buffer>;
+  /** Passphrase of an encrypted `key`. */
+  passphrase?: string;
   /**
    * Resume the TLS session of an earlier connection to the same server made with the same
    * settings (default true): the handshake then skips the certificate check and the server's
@@ -291,7 +297,7 @@ export async function openConnection(hostIn: string, port: number, options: Conn
       const plain = socket;
       if (trace) watch = watchCloseNotify(plain);
       const under = watch ? watch.duplex : plain;
-      const sessionKey = t.sessionCache === false ? null : tlsSessionKey(host, port, servername, t.ca, t.rejectUnauthorized ?? true);
+      const sessionKey = t.sessionCache === false ? null : tlsSessionKey(host, port, servername, t.ca, t.rejectUnauthorized ?? true, t.cert);
       const { secure, fingerprint } = await step<Handshake>((resolve, reject) => void tlsHandshake(under, servername, t, sessionKey).then(resolve, reject));
       socket = secure;
       tlsMs = performance.now() - t0;
@@ -385,15 +391,26 @@ function peerFingerprint(s: tls.TLSSocket, offered: CachedSession | undefined): 
 function tlsHandshake(socket: net.Socket | Duplex, servername: string | undefined, t: TlsOptions, sessionKey: string | null): Promise<Handshake> {
   return new Promise((resolve, reject) => {
     const offered = sessionKey === null ? undefined : tlsSessions.get(sessionKey);
-    const s = tls.connect({
-      socket,
-      ...(servername ? { servername } : {}),
-      ...(t.ca !== undefined ? { ca: t.ca } : {}),
-      // A session the server (or OpenSSL) does not take means a full handshake, not an error.
-      ...(offered ? { session: offered.session } : {}),
-      rejectUnauthorized: t.rejectUnauthorized ?? true,
-      ALPNProtocols: ['http/1.1'],
-    });
+    let s: tls.TLSSocket;
+    try {
+      s = tls.connect({
+        socket,
+        ...(servername ? { servername } : {}),
+        ...(t.ca !== undefined ? { ca: t.ca } : {}),
+        ...(t.cert !== undefined ? { cert: t.cert } : {}),
+        ...(t.key !== undefined ? { key: t.key } : {}),
+        ...(t.passphrase !== undefined ? { passphrase: t.passphrase } : {}),
+        // A session the server (or OpenSSL) does not take means a full handshake, not an error.
+        ...(offered ? { session: offered.session } : {}),
+        rejectUnauthorized: t.rejectUnauthorized ?? true,
+        ALPNProtocols: ['http/1.1'],
+      });
+    } catch (err) {
+      // A CA, certificate or key OpenSSL cannot use (a key that is not the certificate's, a
+      // wrong passphrase): thrown before any byte is sent.
+      reject(new RawcrawlError('ERR_TLS', `TLS settings refused: ${(err as Error).message}`, { cause: err }));
+      return;
+    }
     let known: string | undefined;
     const fingerprint = (): string | undefined => (known ??= peerFingerprint(s, offered));
     // TLS 1.3 sends its tickets after the handshake: they may come with the response.

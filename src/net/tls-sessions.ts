@@ -24,9 +24,9 @@ export interface CachedSession {
  */
 export const tlsSessions = new BoundedMap<CachedSession>(1000);
 
-/** Which CA list a connection trusted: Node's default store, or a digest of the given PEMs. */
-function caIdentity(ca: string | Buffer | Array<string | Buffer> | undefined): string {
-  if (ca === undefined) return 'default';
+/** A digest of PEMs (a CA list, a client certificate chain), or `none` when there are none. */
+function pemIdentity(ca: string | Buffer | Array<string | Buffer> | undefined, none: string): string {
+  if (ca === undefined) return none;
   const h = createHash('sha256');
   for (const c of Array.isArray(ca) ? ca : [ca]) {
     h.update(c);
@@ -35,13 +35,18 @@ function caIdentity(ca: string | Buffer | Array<string | Buffer> | undefined): s
   return h.digest('base64');
 }
 
-/** The cache key: the server and every setting that decides whether its certificate is accepted. */
+/**
+ * The cache key: the server, every setting that decides whether its certificate is accepted,
+ * and the client certificate presented: a resumed session skips client authentication too, so
+ * a session one certificate earned is never offered by a connection with another, or with none.
+ */
 export function tlsSessionKey(
   host: string,
   port: number,
   servername: string | undefined,
   ca: string | Buffer | Array<string | Buffer> | undefined,
   rejectUnauthorized: boolean,
+  clientCert?: string | Buffer | Array<string | Buffer>,
 ): string {
-  return `${host}|${port}|${servername ?? ''}|${rejectUnauthorized ? 'verify' : 'no-verify'}|${caIdentity(ca)}`;
+  return `${host}|${port}|${servername ?? ''}|${rejectUnauthorized ? 'verify' : 'no-verify'}|${pemIdentity(ca, 'default')}|${pemIdentity(clientCert, 'no-client-cert')}`;
 }

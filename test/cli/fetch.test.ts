@@ -8,7 +8,8 @@ import { gunzipSync } from 'node:zlib';
 import { main } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/io.js';
 import { rawServer, response, type RawServer, type Step } from '../helpers/raw-server.js';
-import { tlsServer, type TlsServer } from '../helpers/tls-server.js';
+import { clientCert, tlsServer, type TlsServer } from '../helpers/tls-server.js';
+import { createPrivateKey } from 'node:crypto';
 import { proxyServer } from '../helpers/proxy-server.js';
 import { ensureBuilt, ROOT } from '../helpers/build.js';
 import { closeAfterEach } from '../helpers/close-after-each.js';
@@ -296,6 +297,47 @@ describe('rawcrawl fetch through a proxy', () => {
     expect(env.code).toBe(1);
     oneErrorLine(env.err, 'ERR_INVALID_OPTION');
     expect(env.err.text).toMatch(/https_proxy in the environment/);
+  });
+});
+
+describe('rawcrawl fetch with a client certificate', () => {
+  it('--cert (key in the same file), --cert with --key, an encrypted --key with --pass; a bad pair is one line before connecting', async () => {
+    const alice = await clientCert('alice');
+    const s = await tlsServer('members only', { clientCa: [alice.cert] });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-mtls-'));
+      const f = (name: string, text: string): string => {
+        writeFileSync(join(dir, name), text);
+        return join(dir, name);
+      };
+      const ca = f('ca.pem', s.cert);
+      const both = f('both.pem', `${alice.cert.trimEnd()}\n${alice.key}`);
+      const cert = f('cert.pem', alice.cert);
+      const key = f('key.pem', alice.key);
+      const encrypted = f('enc.pem', createPrivateKey(alice.key).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'sesame' }) as string);
+      const url = `https://localhost:${s.port}/`;
+      for (const args of [['--cert', both], ['--cert', cert, '--key', key], ['--cert', cert, '--key', encrypted, '--pass', 'sesame']]) {
+        const { code, out } = await run('--ca', ca, ...args, url);
+        expect(code, args.join(' ')).toBe(0);
+        expect(out.text).toBe('members only');
+      }
+      expect(s.clients).toEqual(['alice', 'alice', 'alice']);
+      const other = await clientCert('other');
+      for (const [args, message] of [
+        [['--cert', cert, '--key', f('other.pem', other.key)], /cannot be used: .*key values mismatch/i],
+        [['--cert', cert, '--key', encrypted, '--pass', 'wrong'], /cannot be used/],
+        [['--key', key], /--key needs --cert/],
+        [['--cert', join(dir, 'missing.pem')], /cannot read --cert .*ENOENT/],
+      ] as const) {
+        const { code, err } = await run('--ca', ca, ...args, url);
+        expect(code, args.join(' ')).toBe(1);
+        oneErrorLine(err, 'ERR_INVALID_OPTION');
+        expect(err.text).toMatch(message);
+      }
+      expect(s.clients).toHaveLength(3);
+    } finally {
+      await s.close();
+    }
   });
 });
 

@@ -5,7 +5,7 @@ import { tlsSessionKey, tlsSessions } from '../../src/net/tls-sessions.js';
 import { WireFormatter } from '../../src/wire/format.js';
 
 import type { WireEvent } from '../../src/wire/events.js';
-import { tlsServer, type TlsServer } from '../helpers/tls-server.js';
+import { clientCert, tlsServer, type TlsServer } from '../helpers/tls-server.js';
 import { failure } from '../helpers/failure.js';
 
 let server: TlsServer;
@@ -126,5 +126,39 @@ describe('TLS session resumption', () => {
     const again = await tlsFacts(url, { ca: server.cert });
     expect(again.ev).toMatchObject({ resumed: false, authorized: true });
     expect(tlsSessions.get(key)?.session.toString()).not.toBe('not a TLS session');
+  });
+});
+
+describe('client certificates (mutual TLS)', () => {
+  it('presents tls.cert/key to a server that asks; without one, or with another, the handshake fails: ERR_TLS or a reset, never a response', async () => {
+    const alice = await clientCert('alice');
+    const mallory = await clientCert('mallory');
+    const s = await tlsServer('members only', { clientCa: [alice.cert] });
+    try {
+      const url = `https://localhost:${s.port}/`;
+      const ok = await request(url, { tls: { ca: s.cert, cert: alice.cert, key: alice.key } });
+      expect(ok.text()).toBe('members only');
+      expect(s.clients).toEqual(['alice']);
+      // A second request resumes alice's session; one without a certificate or with mallory's
+      // must not: a resumed session would skip the server's check of the client.
+      expect((await request(url, { tls: { ca: s.cert, cert: alice.cert, key: alice.key } })).text()).toBe('members only');
+      for (const tls of [{ ca: s.cert }, { ca: s.cert, cert: mallory.cert, key: mallory.key }]) {
+        const e = await failure(request(url, { tls }));
+        expect(['ERR_TLS', 'ERR_CONNECTION_RESET', 'ERR_PREMATURE_CLOSE']).toContain(e.code);
+      }
+      expect(s.clients).toEqual(['alice', 'alice']);
+      expect(tlsSessionKey('h', 1, 'h', undefined, true, alice.cert)).not.toBe(tlsSessionKey('h', 1, 'h', undefined, true, mallory.cert));
+      expect(tlsSessionKey('h', 1, 'h', undefined, true, alice.cert)).not.toBe(tlsSessionKey('h', 1, 'h', undefined, true));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a key that is not the certificate\'s is ERR_TLS before a byte is sent', async () => {
+    const alice = await clientCert('alice');
+    const mallory = await clientCert('mallory');
+    const e = await failure(request(`https://localhost:${server.port}/`, { tls: { ca: server.cert, cert: alice.cert, key: mallory.key, sessionCache: false } }));
+    expect(e.code).toBe('ERR_TLS');
+    expect(e.message).toMatch(/^TLS settings refused: .*key values mismatch/i);
   });
 });

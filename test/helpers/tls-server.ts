@@ -23,9 +23,19 @@ export function selfSignedCert(): Promise<Cert> {
   return cached;
 }
 
+/** A self-signed client certificate (its own CA), for servers that ask for one. */
+export function clientCert(commonName: string): Promise<Cert> {
+  return generate([{ name: 'commonName', value: commonName }], { keyType: 'ec', algorithm: 'sha256', extensions: [{ name: 'basicConstraints', cA: true }, { name: 'extKeyUsage', clientAuth: true }] }).then((p) => ({
+    key: p.private,
+    cert: p.cert,
+  }));
+}
+
 export interface TlsServer {
   port: number;
   cert: string;
+  /** Common names of the client certificates presented, one per request answered. */
+  clients: Array<string | undefined>;
   /** Request heads received, one per connection. */
   requests: Buffer[];
   /** SNI server names the clients sent (undefined when none). */
@@ -34,12 +44,15 @@ export interface TlsServer {
 }
 
 /** A node:tls server that answers every request with `body` (Content-Length framed). */
-export async function tlsServer(body = 'secure hello'): Promise<TlsServer> {
+export async function tlsServer(body = 'secure hello', options: { clientCa?: string[] } = {}): Promise<TlsServer> {
   const { key, cert } = await selfSignedCert();
   const requests: Buffer[] = [];
+  const clients: Array<string | undefined> = [];
   const servernames: Array<string | undefined> = [];
   const sockets = new Set<net.Socket>();
-  const server = tls.createServer({ key, cert }, (socket) => {
+  // With clientCa: mutual TLS, a client certificate signed by one of these required.
+  const mutual = options.clientCa ? { requestCert: true, rejectUnauthorized: true, ca: options.clientCa } : {};
+  const server = tls.createServer({ key, cert, ...mutual }, (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     const id = requests.length;
@@ -49,6 +62,8 @@ export async function tlsServer(body = 'secure hello'): Promise<TlsServer> {
     socket.on('data', (d: Buffer) => {
       requests[id] = Buffer.concat([requests[id]!, d]);
       if (requests[id]!.includes('\r\n\r\n')) {
+        const peer = socket.getPeerCertificate();
+        clients.push(peer && 'subject' in peer && peer.subject ? String(peer.subject.CN) : undefined);
         socket.end(`HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       }
     });
@@ -59,6 +74,7 @@ export async function tlsServer(body = 'secure hello'): Promise<TlsServer> {
   return {
     port: (server.address() as net.AddressInfo).port,
     cert,
+    clients,
     requests,
     servernames,
     async close() {
