@@ -15,7 +15,7 @@ import { parseProxyFlag, proxyFromFlags } from './proxy-flags.js';
 import { tlsFromFlags } from './tls-flags.js';
 import { captureFromFlags, discardUnused, warcRenamedLine } from './capture-flags.js';
 import { Progress, summary } from './progress.js';
-import { collect, collectHeader, parseCount, parseDuration, parseSize } from './values.js';
+import { collect, collectHeader, parseCount, parseDuration, parseSize, collectResolve } from './values.js';
 
 interface CrawlFlags {
   concurrency?: number;
@@ -37,6 +37,7 @@ interface CrawlFlags {
   header?: Array<[string, string]>;
   proxy?: string;
   noproxy?: string;
+  resolve?: Record<string, string>;
   out?: string;
   mysql?: string;
   mysqlGiveUp?: number;
@@ -112,6 +113,7 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--parse-threads <n>', 'worker threads for HTML parsing (default: cores - 1, up to 8; 0 on 2 cores or fewer: parse on the main thread)', parseCount)
     .option('--proxy <url>', "HTTP proxy for every request (http://user:pass@host:3128; https URLs go through CONNECT); '' for none. Default: http_proxy, https_proxy or all_proxy from the environment", parseProxyFlag)
     .option('--noproxy <hosts>', 'hosts reached directly, comma-separated, each with its subdomains ("*" for all). Default: no_proxy from the environment')
+    .option('--resolve <host:port:addr>', 'connect to ADDR for HOST:PORT instead of looking HOST up (as curl; port * for any; repeatable); Host, SNI and the certificate check keep the name', collectResolve)
     .option('--insecure', 'do not verify server certificates')
     .option('--ca <file>', 'trust the CA certificate(s) in this PEM file')
     .option('--cert <file>', 'client certificate (PEM) for servers that ask for one; its key too unless --key')
@@ -247,6 +249,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     options.tls = tlsFromFlags(flags);
     const proxy = proxyFromFlags(flags, io.env);
     if (proxy !== undefined) options.proxy = proxy;
+    if (flags.resolve) options.resolve = flags.resolve;
     if (flags.dumpWire !== undefined && flags.dumpWire !== false) {
       let match: RegExp | undefined;
       if (flags.dumpWireMatch !== undefined) {

@@ -12,7 +12,7 @@ import { closeOutputFile, EXIT, openOutputFile, type Io } from './io.js';
 import { parseProxyFlag, proxyFromFlags } from './proxy-flags.js';
 import { tlsFromFlags } from './tls-flags.js';
 import { captureFromFlags, warcRenamedLine } from './capture-flags.js';
-import { collectHeader, parseCount, parseDuration, parseSize } from './values.js';
+import { collectHeader, parseCount, parseDuration, parseSize, collectResolve } from './values.js';
 
 interface FetchFlags {
   include?: boolean;
@@ -33,6 +33,7 @@ interface FetchFlags {
   header?: Array<[string, string]>;
   proxy?: string;
   noproxy?: string;
+  resolve?: Record<string, string>;
   decompress?: boolean;
   capture?: string;
   warc?: string;
@@ -54,6 +55,7 @@ export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--max-redirects <n>', 'redirects to follow (0: none)', parseCount)
     .option('--proxy <url>', "HTTP proxy for every request (http://user:pass@host:3128; https URLs go through CONNECT); '' for none. Default: http_proxy, https_proxy or all_proxy from the environment", parseProxyFlag)
     .option('--noproxy <hosts>', 'hosts reached directly, comma-separated, each with its subdomains ("*" for all). Default: no_proxy from the environment')
+    .option('--resolve <host:port:addr>', 'connect to ADDR for HOST:PORT instead of looking HOST up (as curl; port * for any; repeatable); Host, SNI and the certificate check keep the name', collectResolve)
     .option('--insecure', 'do not verify the server certificate')
     .option('--ca <file>', 'trust the CA certificate(s) in this PEM file')
     .option('--cert <file>', 'client certificate (PEM) for servers that ask for one; its key too unless --key')
@@ -86,6 +88,7 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     options.tls = tlsFromFlags(flags);
     const proxy = proxyFromFlags(flags, io.env);
     if (proxy !== undefined) options.proxy = proxy;
+    if (flags.resolve) options.resolve = flags.resolve;
     if (flags.dumpWire !== undefined && flags.dumpWire !== false) {
       if (typeof flags.dumpWire === 'string' && flags.dumpWire !== '-') traceFile = await openOutputFile(flags.dumpWire, '--dump-wire file');
       options.onWire = wireTraceWriter(traceFile ?? io.stderr, { full: Boolean(flags.dumpWireFull) });

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { parseResolveEntry } from '../client/resolve.js';
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
 
@@ -38,4 +39,14 @@ export function parseHeaderLine(line: string): [string, string] {
 /** Repeatable -H: each "Name: value" checked while the flags are parsed, so a bad one is a usage error. */
 export function collectHeader(value: string, previous: Array<[string, string]> = []): Array<[string, string]> {
   return [...previous, parseHeaderLine(value)];
+}
+
+/** Repeatable --resolve host:port:addr[,addr…] (curl's), checked while the flags are parsed. */
+export function collectResolve(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  try {
+    const [key, addresses] = parseResolveEntry(value);
+    return { ...previous, [key]: addresses };
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }

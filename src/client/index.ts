@@ -1,6 +1,7 @@
 export { request, parseRequestUrl } from './request.js';
 export { decodeText } from './charset.js';
 export { checkProxySetting, proxyFromEnv, noProxyMatches, type ProxySetting } from './proxy.js';
+export type { ResolveMap } from './resolve.js';
 export { HttpResponse, type Timings, type RedirectHop } from './response.js';
 export { REQUEST_DEFAULTS, type RequestOptions } from './options.js';
 export { openConnection, type Connection, type ConnectOptions, type ConnectTimings, type TlsOptions } from '../net/connect.js';

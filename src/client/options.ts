@@ -1,5 +1,6 @@
 import type { HeadersInit } from '../http/request-writer.js';
 import type { ProxySetting } from './proxy.js';
+import type { ResolveMap } from './resolve.js';
 import type { TlsOptions } from '../net/connect.js';
 import { DNS_CACHE_MS } from '../net/dns-cache.js';
 import type { WireListener } from '../wire/events.js';
@@ -18,6 +19,12 @@ export interface RequestOptions {
    * name up for every connection).
    */
   dnsCacheMs?: number;
+  /**
+   * Connect to these addresses instead of looking names up, as curl's --resolve:
+   * `{ 'example.org:443': '127.0.0.1' }` ("host:*" for any port). Host, SNI and the certificate
+   * check still use the name; the `dns` wire event says `pinned`.
+   */
+  resolve?: ResolveMap;
   /** Fail when no byte arrives for this long (default 15 000 ms; 0 turns it off). */
   idleTimeoutMs?: number;
   /** Limit on status line + headers, and separately on trailers (default 64 KiB). */

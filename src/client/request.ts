@@ -11,6 +11,8 @@ import { ResponseAssembler } from './assemble.js';
 import { REQUEST_DEFAULTS, type RequestOptions } from './options.js';
 import { checkProxySetting, openTunnel, proxyRoute, type ProxySetting } from './proxy.js';
 import { decideRedirect } from './redirect.js';
+import { parseResolve } from './resolve.js';
+import type { ResolvedAddress } from '../net/dns-cache.js';
 import { HttpResponse, type RedirectHop, type Timings } from './response.js';
 
 let nextConnectionId = 0;
@@ -44,6 +46,7 @@ interface Resolved {
   decompress: boolean;
   tls: TlsOptions;
   proxy: ProxySetting | undefined;
+  resolve: ReadonlyMap<string, ResolvedAddress[]> | undefined;
   signal: AbortLike;
   onWire: WireListener | undefined;
   onRequestSent: (() => void) | undefined;
@@ -71,19 +74,10 @@ export async function request(input: string | URL, options: RequestOptions = {})
   const timeoutMs = checkLimit('timeoutMs', options.timeoutMs, REQUEST_DEFAULTS.timeoutMs, 1);
   const maxRedirects = checkLimit('maxRedirects', options.maxRedirects, REQUEST_DEFAULTS.maxRedirects);
   checkProxySetting(options.proxy);
+  const resolve = options.resolve === undefined ? undefined : parseResolve(options.resolve);
 
-  // One cancel for the whole request: the caller's abort, or the total time limit.
+  // Every option is checked before the timer starts: a bad one must not leave it pending.
   const cancel = new Canceller();
-  const timer = setTimeout(
-    () => cancel.cancel(new RawcrawlError('ERR_TIMEOUT', `request took longer than timeoutMs (${timeoutMs} ms)`)),
-    timeoutMs,
-  );
-  const outer = options.signal;
-  const onOuterAbort = (): void => cancel.cancel(new RawcrawlError('ERR_ABORTED', 'request aborted by the caller'));
-  if (outer) {
-    if (outer.aborted) onOuterAbort();
-    else outer.addEventListener('abort', onOuterAbort, { once: true });
-  }
   const opts: Resolved = {
     method,
     headers,
@@ -95,10 +89,22 @@ export async function request(input: string | URL, options: RequestOptions = {})
     decompress: options.decompress ?? REQUEST_DEFAULTS.decompress,
     tls: options.tls ?? {},
     proxy: options.proxy,
+    resolve,
     signal: cancel,
     onWire: options.onWire,
     onRequestSent: options.onRequestSent,
   };
+  // One cancel for the whole request: the caller's abort, or the total time limit.
+  const timer = setTimeout(
+    () => cancel.cancel(new RawcrawlError('ERR_TIMEOUT', `request took longer than timeoutMs (${timeoutMs} ms)`)),
+    timeoutMs,
+  );
+  const outer = options.signal;
+  const onOuterAbort = (): void => cancel.cancel(new RawcrawlError('ERR_ABORTED', 'request aborted by the caller'));
+  if (outer) {
+    if (outer.aborted) onOuterAbort();
+    else outer.addEventListener('abort', onOuterAbort, { once: true });
+  }
   const redirects: RedirectHop[] = [];
   try {
     for (;;) {
@@ -202,6 +208,7 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
           }
         : {}),
       tls: isTls ? o.tls : false,
+      ...(o.resolve ? { resolve: o.resolve } : {}),
       connectTimeoutMs: o.connectTimeoutMs,
       dnsCacheMs: o.dnsCacheMs,
       idleTimeoutMs: o.idleTimeoutMs,

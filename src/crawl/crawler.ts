@@ -152,6 +152,7 @@ class Crawler implements Crawl {
       headers: [['User-Agent', o.userAgent], ...extraHeaders],
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
+      ...(options.resolve !== undefined ? { resolve: options.resolve } : {}),
       ...(options.onWire ? { onWire: options.onWire } : {}),
     };
     const uaToken = o.userAgent.split(/[\s/]/)[0] ?? 'rawcrawl';

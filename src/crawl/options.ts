@@ -51,6 +51,8 @@ export interface CrawlOptions {
   tls?: RequestOptions['tls'];
   /** HTTP proxy for every request, robots.txt included (see RequestOptions.proxy). */
   proxy?: RequestOptions['proxy'];
+  /** Addresses for host:port instead of DNS, for every request (see RequestOptions.resolve). */
+  resolve?: RequestOptions['resolve'];
   headers?: RequestOptions['headers'];
   /** Retry backoff (tests shorten it). */
   backoff?: Partial<BackoffPolicy>;

@@ -42,6 +42,12 @@ export interface ConnectOptions {
    */
   via?: { host: string; port: number; label: string } | null;
   /**
+   * Addresses to use for a host and port instead of looking the name up ("host:port" or "host:*"
+   * → addresses), as curl's --resolve: the connection goes there, while Host, SNI and the
+   * certificate check still use the name. Applies to the host dialled (a proxy, when there is one).
+   */
+  resolve?: ReadonlyMap<string, ResolvedAddress[]>;
+  /**
    * Runs on the TCP connection once it is up, before TLS, within the connect time limit and the
    * abort signal (a proxy's CONNECT tunnel). It must leave no byte of the socket unread.
    */
@@ -205,7 +211,11 @@ export async function openConnection(hostIn: string, port: number, options: Conn
     /** The addresses came from the cache, or went into it. */
     let viaCache = false;
     let cached = false;
-    if (net.isIP(dialHost)) {
+    const pinned = options.resolve && (options.resolve.get(`${dialHost.toLowerCase()}:${dialPort}`) ?? options.resolve.get(`${dialHost.toLowerCase()}:*`));
+    if (pinned) {
+      addresses = pinned;
+      trace?.({ type: 'dns', host: dialHost, address: addresses[0]!.address, family: addresses[0]!.family, ms: 0, cached: false, pinned: true });
+    } else if (net.isIP(dialHost)) {
       addresses = [{ address: dialHost, family: net.isIP(dialHost) }];
     } else {
       const ttl = options.dnsCacheMs ?? DNS_CACHE_MS;

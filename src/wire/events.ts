@@ -13,8 +13,11 @@ export type WireEventBody =
    * are not part of the request or response: offsets in other events leave them out.
    */
   | { type: 'tunnel'; request: Buffer; response: Buffer; status: number }
-  /** `cached`: the addresses came from an earlier lookup (see ConnectOptions.dnsCacheMs). */
-  | { type: 'dns'; host: string; address: string; family: number; ms: number; cached: boolean }
+  /**
+   * `cached`: the addresses came from an earlier lookup (see ConnectOptions.dnsCacheMs);
+   * `pinned`: from the caller's `resolve` map, no lookup made.
+   */
+  | { type: 'dns'; host: string; address: string; family: number; ms: number; cached: boolean; pinned?: boolean }
   /**
    * `remote` is the address connected to. `local` ("ip:port") is asked of the socket when first
    * read: read it during the event, not after the connection closed.

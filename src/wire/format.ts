@@ -65,7 +65,7 @@ export class WireFormatter {
       case 'tunnel':
         return [...this.formatBytes(`${p} > tunnel`, ev.request), ...this.formatBytes(`${p} < tunnel`, ev.response), `${p} * tunnel ${ev.status}`];
       case 'dns':
-        return [`${p} * dns ${ev.host} -> ${ev.address} family=${ev.family} ${ev.ms.toFixed(3)}ms${ev.cached ? ' cached' : ''}`];
+        return [`${p} * dns ${ev.host} -> ${ev.address} family=${ev.family} ${ev.ms.toFixed(3)}ms${ev.cached ? ' cached' : ''}${ev.pinned ? ' pinned' : ''}`];
       case 'connected':
         return [`${p} * connected ${ev.local} -> ${ev.remote}`];
       case 'tls':

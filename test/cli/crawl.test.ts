@@ -102,7 +102,7 @@ describe('rawcrawl <start-url>', () => {
   });
 
   it('rejects bad arguments with one line and exit 2', async () => {
-    for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--select', 'h=h1[[['], ['--concurrency', 'lots'], ['--max-pages', '-1'], ['--lease', '500ms'], ['--spill-dir', '/nonexistent-rawcrawl-dir'], ['-H', 'Host: x'], ['-H', 'User-Agent: x'], ['-H', 'NoColon'], ['--proxy', 'socks5://127.0.0.1:1']]) {
+    for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--select', 'h=h1[[['], ['--concurrency', 'lots'], ['--max-pages', '-1'], ['--lease', '500ms'], ['--spill-dir', '/nonexistent-rawcrawl-dir'], ['-H', 'Host: x'], ['-H', 'User-Agent: x'], ['-H', 'NoColon'], ['--proxy', 'socks5://127.0.0.1:1'], ['--resolve', 'a.test:80']]) {
       const m = memoryIo();
       expect(await main(['node', 'rawcrawl', 'http://127.0.0.1:1/', ...args], m.io)).toBe(2);
       expect(m.err().trim().split('\n')).toHaveLength(1);
@@ -135,7 +135,7 @@ describe('rawcrawl <start-url>', () => {
     }
   });
 
-  it('--proxy: every request of the crawl, robots.txt included, goes through the proxy', async () => {
+  it('--proxy: every request of the crawl, robots.txt included, goes through the proxy; --resolve pins a name', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     const { proxyServer } = await import('../helpers/proxy-server.js');
     const server = await httpServer((req, res) => {
@@ -150,6 +150,11 @@ describe('rawcrawl <start-url>', () => {
       const lines = m.out().trim().split('\n').map((l) => JSON.parse(l) as { url: string; status: number });
       expect(lines.map((l) => [l.url, l.status]).sort()).toEqual([[`${origin}/`, 200], [`${origin}/b`, 200]]);
       expect(proxy.seen.map((s) => `${s.method} ${s.target}`)).toEqual([`GET ${origin}/robots.txt`, `GET ${origin}/`, `GET ${origin}/b`]);
+      // --resolve instead of the proxy: the same site, the name pinned to the address.
+      const r = memoryIo();
+      expect(await main(['node', 'rawcrawl', `${origin}/`, '--resolve', `site.test:${server.port}:127.0.0.1`, '--parse-threads', '0'], r.io)).toBe(0);
+      expect(r.out().trim().split('\n')).toHaveLength(2);
+      expect(proxy.seen).toHaveLength(3);
     } finally {
       await proxy.close();
       await server.close();

@@ -300,6 +300,20 @@ describe('rawcrawl fetch through a proxy', () => {
   });
 });
 
+describe('rawcrawl fetch --resolve', () => {
+  it('connects to the given address for host:port, keeping the name in Host; a bad entry is a usage error', async () => {
+    const s = await okServer();
+    const { code, out, err } = await run('--resolve', `site.test:${s.port}:127.0.0.1`, '--dump-wire', `http://site.test:${s.port}/x`);
+    expect(code).toBe(0);
+    expect(out.bytes.equals(BODY)).toBe(true);
+    expect(s.requests[0]!.toString('latin1')).toContain(`\r\nHost: site.test:${s.port}\r\n`);
+    expect(err.text).toMatch(/\* dns site\.test -> 127\.0\.0\.1 family=4 0\.000ms pinned\n/);
+    const bad = await run('--resolve', 'site.test:127.0.0.1', 'http://site.test/');
+    expect(bad.code).toBe(2);
+    oneErrorLine(bad.err, 'ERR_INVALID_OPTION');
+  });
+});
+
 describe('rawcrawl fetch with a client certificate', () => {
   it('--cert (key in the same file), --cert with --key, an encrypted --key with --pass; a bad pair is one line before connecting', async () => {
     const alice = await clientCert('alice');

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { request, parseRequestUrl } from '../../src/client/request.js';
@@ -123,6 +124,19 @@ describe('header injection', () => {
     expect((await failure(request(`${s.origin}/`, { timeoutMs: -1 }))).code).toBe('ERR_INVALID_OPTION');
     expect((await failure(request(`${s.origin}/`, { maxBodyBytes: Number.NaN }))).code).toBe('ERR_INVALID_OPTION');
     expect(s.connections).toBe(0);
+  });
+
+  it('a bad option leaves no timer or abort listener behind (it would keep the process alive for timeoutMs)', async () => {
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const controller = new AbortController();
+    for (const bad of [{ connectTimeoutMs: -1 }, { idleTimeoutMs: Number.NaN }, { maxHeaderBytes: 0 }, { resolve: { nope: '127.0.0.1' } }, { proxy: 'socks5://x' }]) {
+      const e = await failure(request('http://127.0.0.1:1/', { ...bad, timeoutMs: 60_000, signal: controller.signal }));
+      expect(e.code, JSON.stringify(bad)).toBe('ERR_INVALID_OPTION');
+    }
+    expect(timers()).toBe(before);
+    // No request left a listener on the signal.
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });
 
