@@ -32,18 +32,25 @@ export function parseProxyUrl(input: string | URL): { host: string; port: number
     // "proxy:3128" without a scheme means http://, as curl reads it.
     url = new URL(typeof input === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? `http://${input}` : String(input));
   } catch {
-    throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${JSON.stringify(String(input))} is not a valid URL`);
+    throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${JSON.stringify(String(input).replace(/\/\/[^/@]*@/, '//…@'))} is not a valid URL`);
   }
+  // Named in errors without its credentials, which error lines must not carry into logs.
+  const shown = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}${url.search}`;
   if (url.protocol !== 'http:') {
-    throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${url.href}: only http:// proxies are supported (HTTP CONNECT for https targets), not ${url.protocol.slice(0, -1)}`);
+    throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown}: only http:// proxies are supported (HTTP CONNECT for https targets), not ${url.protocol.slice(0, -1)}`);
   }
-  if (url.hostname === '') throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${url.href} has no host`);
+  if (url.hostname === '') throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown} has no host`);
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '') {
-    throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${url.href}: a proxy URL is scheme, host and port only`);
+    throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown}: a proxy URL is scheme, host and port only`);
   }
   let authorization: string | null = null;
   if (url.username !== '' || url.password !== '') {
-    const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    let credentials: string;
+    try {
+      credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    } catch {
+      throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown}: its user name or password holds a malformed %-escape`);
+    }
     authorization = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
   }
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;

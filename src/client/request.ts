@@ -235,12 +235,12 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
   try {
     // To a proxy (not a tunnel), the target is the absolute URL (RFC 9112 §3.2.2), and its
     // credentials go with every request.
-    const viaProxy = route !== null && !route.tunnel;
+    const forward = route !== null && !route.tunnel ? route : null;
     const requestHead = buildRequestHead({
       method: o.method,
-      target: viaProxy ? `${url.protocol}//${url.host}${url.pathname}${url.search}` : url.pathname + url.search,
+      target: forward ? `${url.protocol}//${url.host}${url.pathname}${url.search}` : url.pathname + url.search,
       host: url.host,
-      defaults: viaProxy && route!.authorization ? [...defaultHeaders(o.decompress), ['Proxy-Authorization', route!.authorization]] : defaultHeaders(o.decompress),
+      defaults: forward?.authorization ? [...defaultHeaders(o.decompress), ['Proxy-Authorization', forward.authorization]] : defaultHeaders(o.decompress),
       headers: o.headers,
     });
     if (emit) {

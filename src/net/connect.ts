@@ -230,7 +230,7 @@ export async function openConnection(hostIn: string, port: number, options: Conn
           addresses = await step((resolve, reject) => void resolving.then(resolve, reject));
         } catch (err) {
           if (err instanceof RawcrawlError) throw err;
-          throw new RawcrawlError('ERR_DNS', `cannot resolve ${via ? `${via.label}: ${dialHost}` : dialHost}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+          throw new RawcrawlError('ERR_DNS', `cannot resolve ${dialHost}${via ? ` (${via.label})` : ''}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
         }
       }
       dnsMs = performance.now() - t0;

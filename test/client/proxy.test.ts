@@ -177,6 +177,11 @@ describe('proxy settings', () => {
       const e = await failure(request('http://127.0.0.1:1/', { proxy: bad }));
       expect(e.code, bad).toBe('ERR_INVALID_OPTION');
     }
+    // Credentials never appear in an error (it may end up in a log).
+    for (const bad of ['socks5://user:hunter2@127.0.0.1:1080', 'http://user:hunter2@proxy.example/path', 'http://user:hunter2@:1', 'http://u:%zz@proxy.example']) {
+      expect(() => parseProxyUrl(bad), bad).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.not.stringContaining('hunter2') }));
+    }
+    expect(() => parseProxyUrl('http://u:%zz@proxy.example')).toThrowError(/malformed %-escape/);
     expect(parseProxyUrl('proxy.example:3128')).toEqual({ host: 'proxy.example', port: 3128, authorization: null, href: 'http://proxy.example:3128' });
     expect(parseProxyUrl('http://[::1]:8080').host).toBe('::1');
     expect(parseProxyUrl('http://proxy.example').port).toBe(80);
