@@ -35,6 +35,7 @@ interface CrawlFlags {
   ignoreRobots?: boolean;
   userAgent?: string;
   header?: Array<[string, string]>;
+  cookies?: boolean;
   proxy?: string;
   noproxy?: string;
   resolve?: Record<string, string>;
@@ -99,6 +100,7 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--ignore-robots', 'do not fetch or obey robots.txt')
     .option('--user-agent <ua>', 'User-Agent header; its first word is the robots.txt token')
     .option('-H, --header <line>', '"Name: value" header sent with every request of the crawl, robots.txt included (repeatable; not Host or User-Agent)', collectHeader)
+    .option('--no-cookies', 'do not keep the cookies sites set, nor send them back (by default kept in memory, RFC 6265)')
     .option('-o, --out <file>', 'write JSON Lines to FILE instead of stdout')
     .addOption(new Option('--mysql <url>', 'store in MySQL/MariaDB: mysql://user:pass@host:3306/db').env('RAWCRAWL_MYSQL_URL'))
     .option('--crawl-id <name>', 'keep the frontier in MySQL under this name: resumable, shareable by several processes (needs --mysql)')
@@ -245,6 +247,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     if (flags.ignoreRobots) options.ignoreRobots = true;
     if (flags.userAgent) options.userAgent = flags.userAgent;
     if (flags.header) options.headers = flags.header;
+    if (flags.cookies === false) options.cookies = false;
     if (flags.parseThreads !== undefined) options.parseThreads = flags.parseThreads;
     options.tls = tlsFromFlags(flags);
     const proxy = proxyFromFlags(flags, io.env);

@@ -10,6 +10,7 @@ import { ParsePool } from './parse-pool.js';
 import type { PageRecord } from './record.js';
 import { backoffDelay, DEFAULT_BACKOFF, isRetryableError, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './retry.js';
 import { RobotsCache } from './robots.js';
+import { CrawlCookies } from './cookies.js';
 import { admit, type ScopeRules } from './scope.js';
 
 export interface CrawlStats {
@@ -79,6 +80,9 @@ class Crawler implements Crawl {
   private readonly robots: RobotsCache | null;
   private readonly backoff: BackoffPolicy;
   private readonly requestOptions: RequestOptions;
+  /** Request headers (User-Agent first, then the caller's), to which a page's cookies are added. */
+  private readonly baseHeaders: Array<[string, string]>;
+  private readonly cookies: CrawlCookies | null;
   private readonly abort = new AbortController();
   private pool: ParsePool | null = null;
 
@@ -121,6 +125,7 @@ class Crawler implements Crawl {
       if (lower === 'user-agent') throw new RawcrawlError('ERR_INVALID_OPTION', 'give the User-Agent as userAgent (--user-agent): its first word is also the robots.txt token');
     }
     checkProxySetting(options.proxy);
+    this.cookies = options.cookies === false ? null : new CrawlCookies();
     this.o = o;
     if (options.startUrls.length === 0) throw new RawcrawlError('ERR_INVALID_OPTION', 'no start URL given');
     const badSelector = checkSelectors(options.selects ?? []);
@@ -144,12 +149,13 @@ class Crawler implements Crawl {
     };
     this.backend = options.backend ? options.backend(ctx) : new MemoryBackend(ctx);
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.baseHeaders = [['User-Agent', o.userAgent], ...extraHeaders];
     this.requestOptions = {
       timeoutMs: o.timeoutMs,
       maxBodyBytes: o.maxBodyBytes,
       maxRedirects: 0,
       signal: this.abort.signal,
-      headers: [['User-Agent', o.userAgent], ...extraHeaders],
+      headers: this.baseHeaders,
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
       ...(options.resolve !== undefined ? { resolve: options.resolve } : {}),
@@ -343,6 +349,15 @@ class Crawler implements Crawl {
     return { url, host: parsed.host, depth, referrer };
   }
 
+  /** The request headers with the jar's cookies: in the caller's Cookie header if there is one, else their own. */
+  private withCookie(cookie: string): Array<[string, string]> {
+    const i = this.baseHeaders.findIndex(([n]) => n.length === 6 && n.toLowerCase() === 'cookie');
+    if (i === -1) return [...this.baseHeaders, ['Cookie', cookie]];
+    const out = [...this.baseHeaders];
+    out[i] = [out[i]![0], `${out[i]![1]}; ${cookie}`];
+    return out;
+  }
+
   private async retryLater(entry: FrontierEntry, host: string, retryAfterMs: number | null): Promise<boolean> {
     if (entry.attempts >= this.o.retries || this.stopping) return false;
     const delay = backoffDelay(entry.attempts + 1, retryAfterMs, this.backoff);
@@ -364,7 +379,9 @@ class Crawler implements Crawl {
     }
     let res: HttpResponse;
     try {
-      res = await request(url, { ...this.requestOptions, onRequestSent: () => this.backend.sent(host, Date.now()) });
+      const cookie = this.cookies?.header(entry.url) ?? '';
+      const headers = cookie === '' ? this.requestOptions.headers : this.withCookie(cookie);
+      res = await request(url, { ...this.requestOptions, headers, onRequestSent: () => this.backend.sent(host, Date.now()) });
     } catch (err) {
       if (this.abort.signal.aborted) return;
       const e = err instanceof RawcrawlError ? err : new RawcrawlError('ERR_CONNECTION_RESET', String(err));
@@ -372,6 +389,7 @@ class Crawler implements Crawl {
       await this.finishPage(entry, host, this.failedRecord(entry, e), [], true);
       return;
     }
+    this.cookies?.store(entry.url, res.rawHeaders);
     if (isRetryableStatus(res.status) && (await this.retryLater(entry, host, parseRetryAfter(res.header('retry-after'))))) return;
 
     const contentType = res.header('content-type');

@@ -49,6 +49,11 @@ export interface CrawlOptions {
   signal?: AbortSignal;
   /** Passed to every request. */
   tls?: RequestOptions['tls'];
+  /**
+   * Keep the cookies sites set and send them back (default true), as Scrapy, Crawlee and wget
+   * do: RFC 6265 rules, in memory, per process. A Cookie in `headers` goes with every request too.
+   */
+  cookies?: boolean;
   /** HTTP proxy for every request, robots.txt included (see RequestOptions.proxy). */
   proxy?: RequestOptions['proxy'];
   /** Addresses for host:port instead of DNS, for every request (see RequestOptions.resolve). */

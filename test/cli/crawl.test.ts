@@ -116,10 +116,10 @@ describe('rawcrawl <start-url>', () => {
     expect(m.err()).toMatch(/^rawcrawl: ERR_INVALID_URL start URL "ftp:\/\/x\/" is not an http\(s\) URL\n$/);
   });
 
-  it('sends -H headers with every request of the crawl', async () => {
+  it('sends -H headers with every request of the crawl, and the cookies sites set unless --no-cookies', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     const server = await httpServer((req, res) => {
-      res.writeHead(req.url === '/robots.txt' ? 404 : 200, { 'Content-Type': 'text/html' });
+      res.writeHead(req.url === '/robots.txt' ? 404 : 200, { 'Content-Type': 'text/html', ...(req.url === '/' ? { 'Set-Cookie': 'sid=1; Path=/' } : {}) });
       res.end(req.url === '/' ? '<a href="/b">b</a>' : 'b');
     });
     try {
@@ -129,7 +129,12 @@ describe('rawcrawl <start-url>', () => {
       for (const r of server.seen) {
         const lines = r.rawHeaders.flatMap((v, i) => (i % 2 === 0 ? [`${v}: ${r.rawHeaders[i + 1]}`] : []));
         expect(lines).toEqual(expect.arrayContaining(['Authorization: Bearer t0k', 'Accept-Language: de']));
+        expect(lines.filter((l) => l.startsWith('Cookie:'))).toEqual(r.url === '/b' ? ['Cookie: sid=1'] : []);
       }
+      const n = server.seen.length;
+      expect(await main(['node', 'rawcrawl', `${server.origin}/`, '--no-cookies', '--parse-threads', '0'], memoryIo().io)).toBe(0);
+      expect(server.seen.slice(n).map((r) => r.url)).toEqual(['/robots.txt', '/', '/b']);
+      for (const r of server.seen.slice(n)) expect(r.rawHeaders.map((h) => h.toLowerCase())).not.toContain('cookie');
     } finally {
       await server.close();
     }

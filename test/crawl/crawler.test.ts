@@ -166,6 +166,46 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('keeps the cookies a site sets and sends them back (RFC 6265: path, domain, no other site\'s); cookies: false sends none', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const server = await httpServer((req, res) => {
+      const cookie = req.headers.cookie ?? '';
+      if (req.url === '/') {
+        res.setHeader('Set-Cookie', ['sid=abc; Path=/; HttpOnly', 'area=x; Path=/members', 'evil=1; Domain=other.example', 'super=1; Domain=com']);
+        res.setHeader('Content-Type', 'text/html');
+        res.end('<a href="/members/page">m</a> <a href="/public">p</a>');
+      } else if (req.url === '/members/page') {
+        res.writeHead(cookie.includes('sid=abc') ? 200 : 403, { 'Content-Type': 'text/html' });
+        res.end('<title>members</title>');
+      } else {
+        res.writeHead(req.url === '/robots.txt' ? 404 : 200, { 'Content-Type': 'text/html' });
+        res.end('<title>public</title>');
+      }
+    });
+    try {
+      const cookieOf = (path: string): string | undefined => {
+        const r = server.seen.filter((x) => x.url === path).at(-1)!;
+        const i = r.rawHeaders.findIndex((h, k) => k % 2 === 0 && h.toLowerCase() === 'cookie');
+        return i === -1 ? undefined : r.rawHeaders[i + 1];
+      };
+      const got = await collectAll({ startUrls: [`${server.origin}/`], ...fast, headers: { Cookie: 'mine=1' } });
+      expect(Object.fromEntries(got.map((r) => [new URL(r.url).pathname, r.status]))).toEqual({ '/': 200, '/members/page': 200, '/public': 200 });
+      expect(cookieOf('/')).toBe('mine=1');
+      // Path=/members goes to /members/page only; the other domains' cookies were refused.
+      // Longer paths first (RFC 6265 §5.4).
+      expect(cookieOf('/members/page')).toBe('mine=1; area=x; sid=abc');
+      expect(cookieOf('/public')).toBe('mine=1; sid=abc');
+      expect(server.seen.find((x) => x.url === '/robots.txt')).toBeDefined();
+
+      server.seen.length = 0;
+      const without = await collectAll({ startUrls: [`${server.origin}/`], ...fast, cookies: false });
+      expect(Object.fromEntries(without.map((r) => [new URL(r.url).pathname, r.status]))).toEqual({ '/': 200, '/members/page': 403, '/public': 200 });
+      expect(cookieOf('/members/page')).toBeUndefined();
+    } finally {
+      await server.close();
+    }
+  });
+
   it('rejects bad options with a clear error', () => {
     expect(() => crawl({ startUrls: ['ftp://x/'] })).toThrow(/start URL "ftp:\/\/x\/" is not an http\(s\) URL/);
     expect(() => crawl({ startUrls: [] })).toThrow(/no start URL/);
