@@ -1,5 +1,9 @@
-/** Errors worth another attempt: the network or the server may do better next time. */
-const RETRYABLE_CODES = new Set(['ERR_DNS', 'ERR_CONNECT', 'ERR_CONNECTION_RESET', 'ERR_TIMEOUT', 'ERR_PREMATURE_CLOSE']);
+/**
+ * Errors worth another attempt: the network or the server may do better next time. ERR_PROXY
+ * too: a proxy's 502, 503 or 504 to CONNECT is the upstream or the proxy being busy (a 407 is
+ * tried again in vain, a few times, as the crawl cannot tell it apart by code).
+ */
+const RETRYABLE_CODES = new Set(['ERR_DNS', 'ERR_CONNECT', 'ERR_CONNECTION_RESET', 'ERR_TIMEOUT', 'ERR_PREMATURE_CLOSE', 'ERR_PROXY']);
 
 /** Statuses worth another attempt (RFC 9110 §15.6, RFC 6585 §4). */
 export function isRetryableStatus(status: number): boolean {

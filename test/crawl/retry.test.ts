@@ -7,7 +7,7 @@ describe('retry policy', () => {
     expect([200, 301, 404, 410, 501, 505].some(isRetryableStatus)).toBe(false);
   });
   it('retries network errors, not protocol errors', () => {
-    expect(['ERR_CONNECT', 'ERR_CONNECTION_RESET', 'ERR_TIMEOUT', 'ERR_PREMATURE_CLOSE', 'ERR_DNS'].every(isRetryableError)).toBe(true);
+    expect(['ERR_CONNECT', 'ERR_CONNECTION_RESET', 'ERR_TIMEOUT', 'ERR_PREMATURE_CLOSE', 'ERR_DNS', 'ERR_PROXY'].every(isRetryableError)).toBe(true);
     expect(['ERR_INVALID_CHUNK', 'ERR_TLS', 'ERR_BODY_TOO_LARGE'].some(isRetryableError)).toBe(false);
   });
   it('parses Retry-After seconds and dates', () => {
