@@ -7,7 +7,7 @@ export const ERROR_CODES = {
   ERR_INVALID_OPTION: 'an option has a value rawcrawl cannot use',
   ERR_DNS: 'the host name could not be resolved',
   ERR_CONNECT: 'the TCP connection could not be opened',
-  ERR_PROXY: 'the HTTP proxy refused or broke the tunnel (CONNECT answered with a non-2xx status)',
+  ERR_PROXY: 'the proxy refused or broke the tunnel (a non-2xx answer to CONNECT, a SOCKS5 refusal)',
   ERR_TLS: 'the TLS handshake failed (certificate, protocol)',
   ERR_TIMEOUT: 'a connect, idle or total time limit ran out',
   ERR_ABORTED: 'the caller aborted the request (AbortSignal)',

@@ -113,7 +113,7 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--dump-wire-match <regex>', 'trace only connections whose URL matches')
     .option('--dump-wire-full', 'show whole bodies in the wire trace')
     .option('--parse-threads <n>', 'worker threads for HTML parsing (default: cores - 1, up to 8; 0 on 2 cores or fewer: parse on the main thread)', parseCount)
-    .option('--proxy <url>', "HTTP proxy for every request (http://user:pass@host:3128; https URLs go through CONNECT); '' for none. Default: http_proxy, https_proxy or all_proxy from the environment", parseProxyFlag)
+    .option('--proxy <url>', "proxy for every request: http://user:pass@host:3128 (https URLs through CONNECT), socks5h://host:1080 or socks5://; '' for none. Default: http_proxy, https_proxy or all_proxy from the environment", parseProxyFlag)
     .option('--noproxy <hosts>', 'hosts reached directly, comma-separated, each with its subdomains ("*" for all). Default: no_proxy from the environment')
     .option('--resolve <host:port:addr>', 'connect to ADDR for HOST:PORT instead of looking HOST up (as curl; port * for any; repeatable); Host, SNI and the certificate check keep the name', collectResolve)
     .option('--insecure', 'do not verify server certificates')

@@ -53,7 +53,7 @@ export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--connect-timeout <duration>', 'limit on DNS + TCP + TLS', parseDuration)
     .option('--max-body <size>', 'limit on the decoded body (1048576, 512k, 16M)', parseSize)
     .option('--max-redirects <n>', 'redirects to follow (0: none)', parseCount)
-    .option('--proxy <url>', "HTTP proxy for every request (http://user:pass@host:3128; https URLs go through CONNECT); '' for none. Default: http_proxy, https_proxy or all_proxy from the environment", parseProxyFlag)
+    .option('--proxy <url>', "proxy for every request: http://user:pass@host:3128 (https URLs through CONNECT), socks5h://host:1080 or socks5://; '' for none. Default: http_proxy, https_proxy or all_proxy from the environment", parseProxyFlag)
     .option('--noproxy <hosts>', 'hosts reached directly, comma-separated, each with its subdomains ("*" for all). Default: no_proxy from the environment')
     .option('--resolve <host:port:addr>', 'connect to ADDR for HOST:PORT instead of looking HOST up (as curl; port * for any; repeatable); Host, SNI and the certificate check keep the name', collectResolve)
     .option('--insecure', 'do not verify the server certificate')

@@ -4,20 +4,31 @@ import { DONE, NEED_DATA, ResponseParser } from '../http/response-parser.js';
 import { mapSocketError } from '../net/connect.js';
 import type { WireEventBody } from '../wire/events.js';
 
-/** How one request reaches its target through an http:// proxy. */
-export interface ProxyRoute {
+/** A proxy URL, checked. */
+export interface ProxyUrl {
+  /** http: an HTTP proxy; socks5: SOCKS5, names resolved here; socks5h: SOCKS5, names resolved by the proxy. */
+  kind: 'http' | 'socks5' | 'socks5h';
   host: string;
   port: number;
-  /** Proxy-Authorization value (Basic credentials), or null. */
+  /** HTTP proxy: the Proxy-Authorization value (Basic credentials), or null. */
   authorization: string | null;
+  /** SOCKS5: user name and password (RFC 1929), or null. */
+  credentials: { user: string; password: string } | null;
   /** The proxy as shown in traces and errors: scheme, host and port, never credentials. */
   href: string;
+}
+
+/** How one request reaches its target through a proxy. */
+export interface ProxyRoute extends ProxyUrl {
   /**
-   * https targets: a CONNECT tunnel to the target first, TLS end to end through it. http
-   * targets (false): requests go to the proxy itself, in absolute form.
+   * A tunnel to the target first, TLS (if any) end to end through it: CONNECT on an HTTP proxy
+   * for https targets, always on SOCKS. false: an http target's requests go to the HTTP proxy
+   * itself, in absolute form.
    */
   tunnel: boolean;
 }
+
+const DEFAULT_PORTS = { http: 80, socks5: 1080, socks5h: 1080 } as const;
 
 /**
  * Where a request goes through: an http:// proxy URL (`http://user:pass@proxy:3128`), or a
@@ -25,8 +36,12 @@ export interface ProxyRoute {
  */
 export type ProxySetting = string | URL | null | ((target: URL) => string | URL | null);
 
-/** A proxy URL checked: http only, with a host; credentials become a Proxy-Authorization value. */
-export function parseProxyUrl(input: string | URL): { host: string; port: number; authorization: string | null; href: string } {
+/**
+ * A proxy URL checked: `http://[user:pass@]host[:port]` (port 80 by default),
+ * `socks5://` or `socks5h://` (port 1080; socks5h lets the proxy resolve names, as Tor needs).
+ * Credentials become a Proxy-Authorization value (http) or RFC 1929 credentials (SOCKS5).
+ */
+export function parseProxyUrl(input: string | URL): ProxyUrl {
   let url: URL;
   try {
     // "proxy:3128" without a scheme means http://, as curl reads it.
@@ -36,26 +51,30 @@ export function parseProxyUrl(input: string | URL): { host: string; port: number
   }
   // Named in errors without its credentials, which error lines must not carry into logs.
   const shown = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}${url.search}`;
-  if (url.protocol !== 'http:') {
-    throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown}: only http:// proxies are supported (HTTP CONNECT for https targets), not ${url.protocol.slice(0, -1)}`);
+  const kind = url.protocol.slice(0, -1);
+  if (kind !== 'http' && kind !== 'socks5' && kind !== 'socks5h') {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown}: only http://, socks5:// and socks5h:// proxies are supported, not ${kind}`);
   }
   if (url.hostname === '') throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown} has no host`);
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '') {
     throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown}: a proxy URL is scheme, host and port only`);
   }
-  let authorization: string | null = null;
+  let credentials: { user: string; password: string } | null = null;
   if (url.username !== '' || url.password !== '') {
-    let credentials: string;
     try {
-      credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      credentials = { user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
     } catch {
       throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown}: its user name or password holds a malformed %-escape`);
     }
-    authorization = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
   }
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  // Credentials are never shown: the href names the proxy in traces and errors.
-  return { host, port: url.port ? Number(url.port) : 80, authorization, href: `http://${url.host}` };
+  const port = url.port ? Number(url.port) : DEFAULT_PORTS[kind];
+  const href = `${kind}://${url.hostname}:${port}`;
+  if (kind === 'http') {
+    const authorization = credentials ? `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`, 'utf8').toString('base64')}` : null;
+    return { kind, host, port, authorization, credentials: null, href };
+  }
+  return { kind, host, port, authorization: null, credentials, href };
 }
 
 /** How request() reaches `target` through `setting`: null for a direct connection. */
@@ -64,8 +83,9 @@ export function proxyRoute(setting: ProxySetting | undefined, target: URL): Prox
   const chosen = typeof setting === 'function' ? setting(target) : setting;
   if (chosen === null || chosen === '') return null;
   const p = parseProxyUrl(chosen);
-  // https goes through a CONNECT tunnel (TLS end to end); http is sent to the proxy in absolute form.
-  return { ...p, tunnel: target.protocol === 'https:' };
+  // SOCKS always tunnels; on an HTTP proxy https goes through CONNECT (TLS end to end) and http
+  // is sent to the proxy in absolute form.
+  return { ...p, tunnel: p.kind !== 'http' || target.protocol === 'https:' };
 }
 
 /** Checks a proxy setting before any request is made (a function is checked when it is called). */
@@ -173,7 +193,7 @@ export function openTunnel(socket: Socket, authority: string, route: ProxyRoute,
           if (ev === NEED_DATA || ev === DONE) return;
           if (ev.type !== 'head') continue;
           const { status, statusText } = ev.head;
-          trace?.({ type: 'tunnel', request, response: Buffer.concat(received).subarray(0, parser.offset), status });
+          trace?.({ type: 'tunnel', protocol: 'http', request, response: Buffer.concat(received).subarray(0, parser.offset), status });
           if (status < 200 || status >= 300) {
             const hint = status === 407 ? ' (the proxy wants credentials: http://user:pass@host:port)' : '';
             finish(new RawcrawlError('ERR_PROXY', `proxy ${route.href} answered CONNECT ${authority} with ${status}${statusText ? ` ${statusText}` : ''}${hint}`));

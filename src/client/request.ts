@@ -10,6 +10,7 @@ import type { WireEvent, WireEventBody, WireListener } from '../wire/events.js';
 import { ResponseAssembler } from './assemble.js';
 import { REQUEST_DEFAULTS, type RequestOptions } from './options.js';
 import { checkProxySetting, openTunnel, proxyRoute, type ProxySetting } from './proxy.js';
+import { openSocks5 } from './socks.js';
 import { decideRedirect } from './redirect.js';
 import { parseResolve } from './resolve.js';
 import type { ResolvedAddress } from '../net/dns-cache.js';
@@ -204,7 +205,11 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
       ...(route
         ? {
             via: { host: route.host, port: route.port, label: `proxy ${route.href}` },
-            ...(route.tunnel ? { beforeTls: (socket) => openTunnel(socket, `${url.hostname}:${port}`, route, emit) } : {}),
+            ...(route.kind !== 'http'
+              ? { beforeTls: (socket) => openSocks5(socket, url.hostname.replace(/^\[|\]$/g, ''), port, route, o.dnsCacheMs, emit) }
+              : route.tunnel
+                ? { beforeTls: (socket) => openTunnel(socket, `${url.hostname}:${port}`, route, emit) }
+                : {}),
           }
         : {}),
       tls: isTls ? o.tls : false,
@@ -235,7 +240,7 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
   try {
     // To a proxy (not a tunnel), the target is the absolute URL (RFC 9112 §3.2.2), and its
     // credentials go with every request.
-    const forward = route !== null && !route.tunnel ? route : null;
+    const forward = route !== null && route.kind === 'http' && !route.tunnel ? route : null;
     const requestHead = buildRequestHead({
       method: o.method,
       target: forward ? `${url.protocol}//${url.host}${url.pathname}${url.search}` : url.pathname + url.search,

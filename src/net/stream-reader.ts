@@ -42,6 +42,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
     source.on('end', () => this.onEnd());
     source.on('error', (err: Error) => this.onError(err));
     source.on('close', () => this.onEnd());
+    // A source paused by what used it before (a proxy handshake) flows into the reader from now on.
+    if (source.isPaused()) source.resume();
   }
 
   /** Bytes buffered and not yet read. */

@@ -9,10 +9,12 @@ export type WireEventBody =
   /** `proxy`: the HTTP proxy the connection goes to (scheme, host and port), if any. */
   | { type: 'open'; url: string; host: string; port: number; tls: boolean; proxy?: string }
   /**
-   * The proxy's CONNECT exchange, before TLS: the bytes sent and the answer's head. These bytes
-   * are not part of the request or response: offsets in other events leave them out.
+   * The proxy's tunnel handshake, before TLS: the bytes sent and received (an HTTP CONNECT and
+   * its answer's head; or SOCKS5's binary greeting, authentication and CONNECT). `status`: the
+   * HTTP status, or the SOCKS5 reply code (0 = succeeded; -1 when none came). These bytes are
+   * not part of the request or response: offsets in other events leave them out.
    */
-  | { type: 'tunnel'; request: Buffer; response: Buffer; status: number }
+  | { type: 'tunnel'; protocol: 'http' | 'socks5'; request: Buffer; response: Buffer; status: number }
   /**
    * `cached`: the addresses came from an earlier lookup (see ConnectOptions.dnsCacheMs);
    * `pinned`: from the caller's `resolve` map, no lookup made.

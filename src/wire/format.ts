@@ -63,7 +63,11 @@ export class WireFormatter {
       case 'open':
         return [`${p} * open ${ev.url} host=${ev.host} port=${ev.port}${ev.tls ? ' tls' : ''}${ev.proxy ? ` proxy=${ev.proxy}` : ''}`];
       case 'tunnel':
-        return [...this.formatBytes(`${p} > tunnel`, ev.request), ...this.formatBytes(`${p} < tunnel`, ev.response), `${p} * tunnel ${ev.status}`];
+        return [
+          ...this.formatBytes(`${p} > tunnel`, ev.request),
+          ...this.formatBytes(`${p} < tunnel`, ev.response),
+          ev.protocol === 'socks5' ? `${p} * tunnel socks5 reply ${ev.status}${ev.status === 0 ? ' succeeded' : ''}` : `${p} * tunnel ${ev.status}`,
+        ];
       case 'dns':
         return [`${p} * dns ${ev.host} -> ${ev.address} family=${ev.family} ${ev.ms.toFixed(3)}ms${ev.cached ? ' cached' : ''}${ev.pinned ? ' pinned' : ''}`];
       case 'connected':

@@ -289,10 +289,10 @@ describe('rawcrawl fetch through a proxy', () => {
   });
 
   it('a bad --proxy is a usage error (exit 2), a bad proxy variable ERR_INVALID_OPTION (exit 1): one line each', async () => {
-    const bad = await run('--proxy', 'socks5://127.0.0.1:1080', 'http://127.0.0.1:1/');
+    const bad = await run('--proxy', 'socks4://127.0.0.1:1080', 'http://127.0.0.1:1/');
     expect(bad.code).toBe(2);
     oneErrorLine(bad.err, 'ERR_INVALID_OPTION');
-    expect(bad.err.text).toMatch(/only http:\/\/ proxies are supported/);
+    expect(bad.err.text).toMatch(/only http:\/\/, socks5:\/\/ and socks5h:\/\/ proxies are supported/);
     const env = await runEnv({ https_proxy: 'ftp://x' }, 'https://127.0.0.1:1/');
     expect(env.code).toBe(1);
     oneErrorLine(env.err, 'ERR_INVALID_OPTION');

@@ -8,7 +8,8 @@ import { CaptureRecorder } from '../../src/capture/recorder.js';
 import type { CapturedExchange } from '../../src/capture/exchange.js';
 import { failure } from '../helpers/failure.js';
 import { proxyServer, type ProxyServer } from '../helpers/proxy-server.js';
-import { rawServers, response } from '../helpers/raw-server.js';
+import { socksServer } from '../helpers/socks-server.js';
+import { rawServer, rawServers, response } from '../helpers/raw-server.js';
 import { httpServer } from '../helpers/http-server.js';
 import { tlsServer } from '../helpers/tls-server.js';
 
@@ -173,16 +174,17 @@ describe('proxy settings', () => {
   });
 
   it('bad proxy URLs are ERR_INVALID_OPTION before any connection', async () => {
-    for (const bad of ['socks5://127.0.0.1:1080', 'https://proxy.example', 'http://proxy.example/path', 'http://', ':::']) {
+    for (const bad of ['socks4://127.0.0.1:1080', 'https://proxy.example', 'http://proxy.example/path', 'http://', ':::']) {
       const e = await failure(request('http://127.0.0.1:1/', { proxy: bad }));
       expect(e.code, bad).toBe('ERR_INVALID_OPTION');
     }
     // Credentials never appear in an error (it may end up in a log).
-    for (const bad of ['socks5://user:hunter2@127.0.0.1:1080', 'http://user:hunter2@proxy.example/path', 'http://user:hunter2@:1', 'http://u:%zz@proxy.example']) {
+    for (const bad of ['socks4://user:hunter2@127.0.0.1:1080', 'http://user:hunter2@proxy.example/path', 'http://user:hunter2@:1', 'http://u:%zz@proxy.example']) {
       expect(() => parseProxyUrl(bad), bad).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.not.stringContaining('hunter2') }));
     }
     expect(() => parseProxyUrl('http://u:%zz@proxy.example')).toThrowError(/malformed %-escape/);
-    expect(parseProxyUrl('proxy.example:3128')).toEqual({ host: 'proxy.example', port: 3128, authorization: null, href: 'http://proxy.example:3128' });
+    expect(parseProxyUrl('proxy.example:3128')).toEqual({ kind: 'http', host: 'proxy.example', port: 3128, authorization: null, credentials: null, href: 'http://proxy.example:3128' });
+    expect(parseProxyUrl('socks5h://me:p%40ss@tor.example')).toEqual({ kind: 'socks5h', host: 'tor.example', port: 1080, authorization: null, credentials: { user: 'me', password: 'p@ss' }, href: 'socks5h://tor.example:1080' });
     expect(parseProxyUrl('http://[::1]:8080').host).toBe('::1');
     expect(parseProxyUrl('http://proxy.example').port).toBe(80);
   });
@@ -227,10 +229,87 @@ describe('proxy settings', () => {
     expect(proxyFromEnv({})).toBeNull();
     expect(proxyFromEnv({ ALL_PROXY: 'http://all:3' })!(new URL('https://a.example/'))).toBe('http://all:3');
     expect(proxyFromEnv({ https_proxy: 'http://s:2', NO_PROXY: '*' })!(new URL('https://a.example/'))).toBeNull();
-    expect(() => proxyFromEnv({ https_proxy: 'socks5://s:1' })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^https_proxy in the environment: /) }));
+    expect(() => proxyFromEnv({ https_proxy: 'ftp://s:1' })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^https_proxy in the environment: /) }));
     expect(noProxyMatches('example.com', 'EXAMPLE.com.')).toBe(true);
     expect(noProxyMatches('*.example.com', 'a.example.com')).toBe(true);
     expect(noProxyMatches('example.com:8080', 'example.com')).toBe(true);
   });
 
+});
+
+describe('a SOCKS5 proxy', () => {
+  it('socks5h: sends the host name for the proxy to resolve; http and https both tunnelled, requests in origin form', async () => {
+    const socks = await socksServer({ hosts: { 'site.test': '127.0.0.1', localhost: '127.0.0.1' } });
+    const plain = await serve([{ send: response('200 OK', [['Content-Length', 5]], 'plain') }, { end: true }]);
+    const target = await tlsServer('over socks');
+    try {
+      const events: WireEvent[] = [];
+      const res = await request(`http://site.test:${plain.port}/a?b=1`, { proxy: `socks5h://127.0.0.1:${socks.port}`, onWire: (e) => events.push(e) });
+      expect(res.text()).toBe('plain');
+      expect(plain.requests[0]!.toString('latin1')).toMatch(new RegExp(`^GET /a\\?b=1 HTTP/1\\.1\\r\\nHost: site\\.test:${plain.port}\\r\\n`));
+      expect(plain.requests[0]!.toString('latin1')).not.toMatch(/proxy-authorization/i);
+      const tls = await request(`https://localhost:${target.port}/s`, { proxy: `socks5h://127.0.0.1:${socks.port}`, tls: { ca: target.cert } });
+      expect(tls.text()).toBe('over socks');
+      expect(target.servernames).toEqual(['localhost']);
+      expect(socks.seen).toEqual([
+        { atyp: 3, host: 'site.test', port: plain.port, user: null },
+        { atyp: 3, host: 'localhost', port: target.port, user: null },
+      ]);
+      const lines = events.flatMap((e) => new WireFormatter().format(e));
+      expect(lines.find((l) => l.includes('* open'))).toMatch(new RegExp(`proxy=socks5h://127\\.0\\.0\\.1:${socks.port}$`));
+      // Greeting (no authentication) and CONNECT to the name (ATYP 3, length 9), then the replies.
+      expect(lines.filter((l) => l.includes(' tunnel '))).toEqual([
+        expect.stringMatching(/> tunnel @0 19 "\\x05\\x01\\x00\\x05\\x01\\x00\\x03\\tsite\.test.{1,8}"$/),
+        expect.stringMatching(/< tunnel @0 12 "\\x05\\x00\\x05\\x00\\x00\\x01\\x7f\\x00\\x00\\x01\\x00\\x00"$/),
+        expect.stringMatching(/\* tunnel socks5 reply 0 succeeded$/),
+      ]);
+    } finally {
+      await target.close();
+      await socks.close();
+    }
+  });
+
+  it('socks5: resolves the name here and sends the address; user name and password (RFC 1929)', async () => {
+    const socks = await socksServer({ credentials: 'me:s3cret' });
+    const plain = await serve([{ send: response('200 OK', [['Content-Length', 2]], 'ok') }, { end: true }]);
+    try {
+      const res = await request(`http://localhost:${plain.port}/`, { proxy: `socks5://me:s3cret@127.0.0.1:${socks.port}` });
+      expect(res.text()).toBe('ok');
+      expect(socks.seen).toHaveLength(1);
+      expect(socks.seen[0]!.user).toBe('me');
+      // localhost resolved on this side: an address went to the proxy (127.0.0.1 or ::1).
+      expect([1, 4]).toContain(socks.seen[0]!.atyp);
+      // An IPv6 literal goes as ATYP 4; the test server listens on IPv4 only, so the proxy's
+      // connection is refused, and that is what the error says.
+      const ipv6 = await failure(request(`http://[::1]:${plain.port}/`, { proxy: `socks5://me:s3cret@127.0.0.1:${socks.port}` }));
+      expect(socks.seen[1]).toMatchObject({ atyp: 4, host: '0:0:0:0:0:0:0:1', port: plain.port });
+      expect(ipv6.message).toMatch(/could not connect: connection refused \(connecting to ::1:\d+\)$/);
+    } finally {
+      await socks.close();
+    }
+  });
+
+  it('refusals are ERR_PROXY with the reason: wrong password, no credentials, a CONNECT refused', async () => {
+    const auth = await socksServer({ credentials: 'me:s3cret' });
+    const refusing = await socksServer({ reply: 5 });
+    try {
+      const wrong = await failure(request('http://site.test/', { proxy: `socks5h://me:nope@127.0.0.1:${auth.port}` }));
+      expect(wrong.code).toBe('ERR_PROXY');
+      expect(wrong.message).toBe(`SOCKS proxy socks5h://127.0.0.1:${auth.port} refused the user name and password (connecting to site.test:80)`);
+      const none = await failure(request('http://site.test/', { proxy: `socks5h://127.0.0.1:${auth.port}` }));
+      expect(none.message).toMatch(/accepts none of the offered ways to authenticate .*socks5:\/\/user:pass@host/);
+      const refused = await failure(request('https://site.test/', { proxy: `socks5h://127.0.0.1:${refusing.port}` }));
+      expect(refused.code).toBe('ERR_PROXY');
+      expect(refused.message).toBe(`SOCKS proxy socks5h://127.0.0.1:${refusing.port} could not connect: connection refused (connecting to site.test:443)`);
+      // A server that is not SOCKS at all.
+      const http = await rawServer([{ send: 'HTTP/1.1 400 Bad Request\r\n\r\n' }, { end: true }], { waitRequest: false });
+      const notSocks = await failure(request('http://site.test/', { proxy: `socks5h://127.0.0.1:${http.port}` }));
+      await http.close();
+      expect(notSocks.code).toBe('ERR_PROXY');
+      expect(notSocks.message).toMatch(/answered as SOCKS version 72, not 5/);
+    } finally {
+      await auth.close();
+      await refusing.close();
+    }
+  });
 });
