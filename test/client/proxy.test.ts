@@ -289,6 +289,22 @@ describe('a SOCKS5 proxy', () => {
     }
   });
 
+  it('reads the SOCKS5 replies byte by byte, whatever address type they bind, and sends exactly the RFC 1928 bytes', async () => {
+    const ok = response('200 OK', [['Content-Length', 2]], 'ok');
+    // A scripted "proxy" that plays the replies a byte at a time, then answers as the target.
+    const p = await rawServer(
+      [{ delayMs: 30 }, { bytes: '\x05\x00' }, { delayMs: 30 }, { bytes: '\x05\x00\x00\x03\x04abcd\x00\x50' }, { waitRequest: true }, { send: ok }, { end: true }],
+      { waitRequest: false },
+    );
+    try {
+      const res = await request('http://site.test:8080/x', { proxy: `socks5h://127.0.0.1:${p.port}`, timeoutMs: 5000 });
+      expect(res.text()).toBe('ok');
+      expect(p.requests[0]!.toString('latin1')).toMatch(/^\x05\x01\x00\x05\x01\x00\x03\x09site\.test\x1f\x90GET \/x HTTP\/1\.1\r\nHost: site\.test:8080\r\n/);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('refusals are ERR_PROXY with the reason: wrong password, no credentials, a CONNECT refused', async () => {
     const auth = await socksServer({ credentials: 'me:s3cret' });
     const refusing = await socksServer({ reply: 5 });

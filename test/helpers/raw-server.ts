@@ -85,14 +85,16 @@ export async function rawServer(script: Script, options: { host?: string; waitRe
       if (!socket.write(b)) await Promise.race([once(socket, 'drain'), once(socket, 'close')]);
     };
     const steps = typeof script === 'function' ? script(id, () => requests[id]!) : script;
+    const waitForHead = async (): Promise<void> => {
+      if (requests[id]!.includes('\r\n\r\n')) return;
+      await new Promise<void>((resolve) => {
+        headSeen = resolve;
+        socket.once('close', () => resolve());
+      });
+      headSeen = null;
+    };
     const play = async (): Promise<void> => {
-      if (options.waitRequest !== false && !requests[id]!.includes('\r\n\r\n')) {
-        await new Promise<void>((resolve) => {
-          headSeen = resolve;
-          socket.once('close', () => resolve());
-        });
-        headSeen = null;
-      }
+      if (options.waitRequest !== false) await waitForHead();
       for (const step of steps) {
         if (gone) return;
         if ('send' in step) await write(toBuf(step.send));
@@ -134,7 +136,8 @@ export async function rawServer(script: Script, options: { host?: string; waitRe
             await write(toBuf(piece));
           }
         } else if ('waitRequest' in step) {
-          // handled before the first step
+          // (Before the first step it is waited for already, unless options.waitRequest is false.)
+          await waitForHead();
         } else if ('end' in step) socket.end();
         else if ('reset' in step) socket.resetAndDestroy();
         else if ('hold' in step) return;
