@@ -14,7 +14,8 @@ export function statusCommand(io: Io, setExit: (code: number) => void): Command 
         if (!flags.mysql) throw new RawcrawlError('ERR_INVALID_OPTION', 'status needs --mysql URL (or RAWCRAWL_MYSQL_URL)');
         const { connectMysql } = await import('../sinks/mysql.js');
         const { crawlStatus } = await import('../sinks/mysql-frontier.js');
-        const pool = await connectMysql(flags.mysql);
+        // Read only: status never creates a database or tables.
+        const pool = await connectMysql(flags.mysql, { readOnly: true });
         try {
           const s = await crawlStatus(pool, flags.crawlId);
           if (!s) throw new RawcrawlError('ERR_INVALID_OPTION', `no crawl named ${JSON.stringify(flags.crawlId)} in this database`);

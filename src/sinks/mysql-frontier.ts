@@ -738,7 +738,14 @@ export interface CrawlStatus {
 }
 
 export async function crawlStatus(pool: mysql.Pool, name: string): Promise<CrawlStatus | null> {
-  const [crawls] = await pool.query<mysql.RowDataPacket[]>('SELECT id, created_at, max_pages, pages_counted FROM crawls WHERE name = ?', [name]);
+  let crawls: mysql.RowDataPacket[];
+  try {
+    [crawls] = await pool.query<mysql.RowDataPacket[]>('SELECT id, created_at, max_pages, pages_counted FROM crawls WHERE name = ?', [name]);
+  } catch (err) {
+    // A database no crawl ever used has no tables: no such crawl in it.
+    if ((err as { code?: string }).code === 'ER_NO_SUCH_TABLE') return null;
+    throw err;
+  }
   const c = crawls[0];
   if (!c) return null;
   const id = Number(c.id);

@@ -57,8 +57,12 @@ function describeTarget(uri: string): string {
   }
 }
 
-/** Opens a pool, checks the server answers, applies schema.sql. One clear error if it cannot. */
-export async function connectMysql(uri: string): Promise<mysql.Pool> {
+/**
+ * Opens a pool, checks the server answers, applies schema.sql (creating the database when it is
+ * missing). One clear error if it cannot. `readOnly` (what `status` reads with): no database or
+ * table is created; a missing database is ERR_INVALID_OPTION naming it.
+ */
+export async function connectMysql(uri: string, options: { readOnly?: boolean } = {}): Promise<mysql.Pool> {
   let parsed: URL;
   try {
     parsed = new URL(uri);
@@ -78,6 +82,19 @@ export async function connectMysql(uri: string): Promise<mysql.Pool> {
     connectTimeout: 5000,
     supportBigNumbers: true,
   });
+  if (options.readOnly) {
+    try {
+      await pool.query('SELECT 1');
+    } catch (err) {
+      await pool.end().catch(() => {});
+      const e = err as { code?: string; message?: string };
+      if (e.code === 'ER_BAD_DB_ERROR') {
+        throw new RawcrawlError('ERR_INVALID_OPTION', `no database ${JSON.stringify(decodeURIComponent(parsed.pathname.slice(1)))} at ${parsed.host}`, { cause: err });
+      }
+      throw new RawcrawlError('ERR_STORAGE', `cannot use MySQL at ${describeTarget(uri)}: ${e.code ?? ''} ${e.message ?? String(err)}`.replace(/\s+/g, ' ').trim(), { cause: err });
+    }
+    return pool;
+  }
   try {
     try {
       for (const sql of schemaStatements()) await pool.query(sql);

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import mysql from 'mysql2/promise';
 import { connectMysql } from '../../src/sinks/mysql.js';
 import { useFreshDatabase } from '../helpers/mariadb.js';
 import { treeSite, treeSiteProcess } from '../helpers/tree-site.js';
@@ -261,5 +262,29 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
     const s = memoryIo();
     expect(await main(['node', 'rawcrawl', 'status', '--mysql', db.url, '--crawl-id', 'nope'], s.io)).toBe(2);
     expect(s.err()).toMatch(/no crawl named "nope"/);
+  });
+
+  it('status only reads: a missing database is named and not created, an empty one has no crawl and gets no tables', async () => {
+    const admin = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root' });
+    try {
+      const missing = `rawcrawl_status_missing_${process.pid}`;
+      const empty = `rawcrawl_status_empty_${process.pid}`;
+      await admin.query(`DROP DATABASE IF EXISTS ${missing}`);
+      await admin.query(`DROP DATABASE IF EXISTS ${empty}`);
+      await admin.query(`CREATE DATABASE ${empty}`);
+      const a = memoryIo();
+      expect(await main(['node', 'rawcrawl', 'status', '--mysql', `mysql://root@127.0.0.1:3306/${missing}`, '--crawl-id', 'x'], a.io)).toBe(2);
+      expect(a.err()).toBe(`rawcrawl: ERR_INVALID_OPTION no database "${missing}" at 127.0.0.1:3306\n`);
+      const b = memoryIo();
+      expect(await main(['node', 'rawcrawl', 'status', '--mysql', `mysql://root@127.0.0.1:3306/${empty}`, '--crawl-id', 'x'], b.io)).toBe(2);
+      expect(b.err()).toMatch(/no crawl named "x"/);
+      const [dbs] = (await admin.query('SHOW DATABASES LIKE ?', [missing])) as unknown as [unknown[]];
+      expect(dbs).toHaveLength(0);
+      const [tables] = (await admin.query(`SHOW TABLES FROM ${empty}`)) as unknown as [unknown[]];
+      expect(tables).toHaveLength(0);
+      await admin.query(`DROP DATABASE ${empty}`);
+    } finally {
+      await admin.end();
+    }
   });
 });
