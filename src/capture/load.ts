@@ -15,16 +15,32 @@ export interface StoredExchange {
   record: ResponseRecord | null;
 }
 
-/** The capture files of a directory, in name order (the order they were captured in). */
-function captureFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(CAPTURE_EXTENSION))
-    .sort()
-    .map((f) => join(dir, f));
+/** A WARC file name: its rotation's first name and its index in it (crawl-00002.warc.gz: crawl.warc.gz, 2). */
+const WARC_FILE = /^(.*?)(?:-(\d{5,}))?(\.warc(?:\.gz)?)$/;
+
+/**
+ * What a directory holds to replay, in the order it was written: its capture files by name
+ * (they are named by time); or, when it holds none, its WARC files (.warc, .warc.gz), each
+ * rotation in order (crawl.warc.gz, crawl-00001.warc.gz, …). A directory given to both
+ * --capture and --warc is thus replayed once, from its capture files.
+ */
+export function storedFiles(dir: string): string[] {
+  const names = readdirSync(dir);
+  const captures = names.filter((f) => f.endsWith(CAPTURE_EXTENSION)).sort();
+  if (captures.length > 0) return captures.map((f) => join(dir, f));
+  const rotation = (f: string): [string, number] => {
+    const m = WARC_FILE.exec(f)!;
+    return [m[1]! + m[3]!, Number(m[2] ?? 0)];
+  };
+  return names
+    .filter((f) => WARC_FILE.test(f))
+    .map((f) => ({ f, key: rotation(f) }))
+    .sort((a, b) => (a.key[0] < b.key[0] ? -1 : a.key[0] > b.key[0] ? 1 : a.key[1] - b.key[1]))
+    .map(({ f }) => join(dir, f));
 }
 
 /** Whether `path` is a directory; ERR_STORAGE naming it when it cannot be read. */
-function isDirectory(path: string): boolean {
+export function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
   } catch (err) {
@@ -38,11 +54,18 @@ function fromCapture(file: string): StoredExchange {
   return { source: file, exchange: c.exchange, record: c.header.record };
 }
 
-/** Loads exchanges from a capture directory, one capture file, or a WARC (.warc, .warc.gz). */
-export function loadStored(path: string): StoredExchange[] {
-  if (isDirectory(path)) return captureFiles(path).map(fromCapture);
+/** The exchanges of one capture file or WARC, all at once. */
+function loadFile(path: string): StoredExchange[] {
   if (path.endsWith(CAPTURE_EXTENSION)) return [fromCapture(path)];
   return warcExchanges(readWarc(path)).map((w, i) => ({ source: `${path}#${i + 1}`, ...w }));
+}
+
+/**
+ * Loads exchanges from a directory (its capture files and WARCs, see storedFiles()), one
+ * capture file, or a WARC (.warc, .warc.gz).
+ */
+export function loadStored(path: string): StoredExchange[] {
+  return isDirectory(path) ? storedFiles(path).flatMap(loadFile) : loadFile(path);
 }
 
 export interface IterateStoredOptions extends ReadWarcOptions {
@@ -60,20 +83,29 @@ export interface IterateStoredOptions extends ReadWarcOptions {
  * exchanges and then calls `onTruncated` when given (else it is an ERR_STORAGE error).
  */
 export async function* iterateStored(path: string, options: IterateStoredOptions = {}): AsyncGenerator<StoredExchange> {
-  if (isDirectory(path)) {
-    for (const f of captureFiles(path)) {
-      let stored;
-      try {
-        stored = fromCapture(f);
-      } catch (err) {
-        if (!options.onBadFile || !(err instanceof RawcrawlError)) throw err;
-        options.onBadFile(err);
-        continue;
-      }
-      yield stored;
-    }
+  if (!isDirectory(path)) {
+    yield* iterateFile(path, options);
     return;
   }
+  for (const f of storedFiles(path)) {
+    if (!f.endsWith(CAPTURE_EXTENSION)) {
+      yield* iterateFile(f, options);
+      continue;
+    }
+    let stored;
+    try {
+      stored = fromCapture(f);
+    } catch (err) {
+      if (!options.onBadFile || !(err instanceof RawcrawlError)) throw err;
+      options.onBadFile(err);
+      continue;
+    }
+    yield stored;
+  }
+}
+
+/** The exchanges of one capture file or WARC, a WARC read as a stream. */
+async function* iterateFile(path: string, options: IterateStoredOptions): AsyncGenerator<StoredExchange> {
   if (path.endsWith(CAPTURE_EXTENSION)) {
     yield fromCapture(path);
     return;

@@ -1,13 +1,14 @@
 import { Command } from 'commander';
-import { iterateStored, type StoredExchange } from '../capture/load.js';
+import { isDirectory, iterateStored, storedFiles, type StoredExchange } from '../capture/load.js';
+import { CAPTURE_EXTENSION } from '../capture/capture-file.js';
 import type { WarcTruncation } from '../warc/reader.js';
-import type { RawcrawlError } from '../errors.js';
+import { RawcrawlError } from '../errors.js';
 import { diffRecords, type FieldDifference } from '../capture/record-diff.js';
 import { replayResponse, type ResponseRecord } from '../capture/replay-response.js';
 import { startReplayServer } from '../capture/replay-server.js';
 import { EXIT, type Io } from './io.js';
 import { errorLine } from './fetch.js';
-import { parseCount, parseSize } from './values.js';
+import { parsePort, parseSize } from './values.js';
 
 interface ReplayFlags {
   serve?: number;
@@ -21,7 +22,7 @@ export function replayCommand(io: Io, setExit: (code: number) => void): Command 
   return new Command('replay')
     .description('re-run stored responses (capture dir, capture file or WARC) through the current parser; or serve them')
     .argument('<paths...>', '--capture directories, .rawcap files or .warc/.warc.gz files (a rotated WARC: all its files, in order)')
-    .option('--serve <port>', 'answer HTTP on 127.0.0.1:PORT with the stored bytes, split and timed as captured (0: any port)', parseCount)
+    .option('--serve <port>', 'answer HTTP on 127.0.0.1:PORT with the stored bytes, split and timed as captured (0: any port)', parsePort)
     .option('--speed <factor>', 'with --serve: multiply the captured delays (0: no delays)', '1')
     .option('--json', 'one JSON line per exchange: stored record, current record, differences')
     .option('--max-body <size>', 'maxBodyBytes for the re-run (default as request())', parseSize)
@@ -42,21 +43,33 @@ function summary(r: ResponseRecord): string {
 const show = (v: unknown): string => JSON.stringify(v) ?? 'null';
 
 /** The warning for a WARC that ends inside a record: what was whole is replayed. */
-function truncatedLine(path: string, t: WarcTruncation): string {
-  return `rawcrawl: ${path} is cut short inside its record ${t.records + 1} (byte ${t.offset} uncompressed; a run killed while writing?): the ${t.records} whole records before it are replayed`;
+function truncatedLine(t: WarcTruncation): string {
+  return `rawcrawl: ${t.file} is cut short inside its record ${t.records + 1} (byte ${t.offset} uncompressed; a run killed while writing?): the ${t.records} whole records before it are replayed`;
 }
 
 /** The stored exchanges of every path, one path after another. */
 async function* storedIn(paths: string[], io: Io, onBadFile: (err: RawcrawlError) => void): AsyncGenerator<StoredExchange> {
-  for (const path of paths) {
-    const onTruncated = (t: WarcTruncation): void => {
-      io.stderr.write(truncatedLine(path, t) + '\n');
-    };
-    yield* iterateStored(path, { onTruncated, onBadFile });
-  }
+  const onTruncated = (t: WarcTruncation): void => {
+    io.stderr.write(truncatedLine(t) + '\n');
+  };
+  for (const path of paths) yield* iterateStored(path, { onTruncated, onBadFile });
 }
 
+/** A usage error (a path with nothing to replay) is exit 2, anything else 1. */
+const exitFor = (err: unknown): number => (err instanceof RawcrawlError && err.code === 'ERR_INVALID_OPTION' ? EXIT.USAGE : EXIT.FAILED);
+
 async function runReplay(paths: string[], flags: ReplayFlags, io: Io): Promise<number> {
+  try {
+    // A directory with nothing to replay is most likely the wrong one: say so, not "0 exchanges".
+    for (const path of paths) {
+      if (isDirectory(path) && storedFiles(path).length === 0) {
+        throw new RawcrawlError('ERR_INVALID_OPTION', `${path} holds no capture files (${CAPTURE_EXTENSION}) and no WARC files (.warc, .warc.gz)`);
+      }
+    }
+  } catch (err) {
+    io.stderr.write(errorLine(err) + '\n');
+    return exitFor(err);
+  }
   if (flags.serve !== undefined) {
     const stored: StoredExchange[] = [];
     try {
@@ -64,7 +77,7 @@ async function runReplay(paths: string[], flags: ReplayFlags, io: Io): Promise<n
       for await (const s of storedIn(paths, io, (err) => io.stderr.write(errorLine(err) + '\n'))) stored.push(s);
     } catch (err) {
       io.stderr.write(errorLine(err) + '\n');
-      return EXIT.FAILED;
+      return exitFor(err);
     }
     return serve(stored, flags, io);
   }
@@ -85,7 +98,7 @@ async function runReplay(paths: string[], flags: ReplayFlags, io: Io): Promise<n
     // What was replayed before the bad bytes stays on stdout; the summary says how far it got.
     report();
     io.stderr.write(errorLine(err) + '\n');
-    return EXIT.FAILED;
+    return exitFor(err);
   }
   report();
   return counts.differ > 0 || unreadable > 0 ? EXIT.FAILED : EXIT.OK;

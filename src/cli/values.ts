@@ -25,6 +25,13 @@ export function parseCount(value: string): number {
   return Number(value);
 }
 
+/** A TCP port, 0 (any) to 65535. */
+export function parsePort(value: string): number {
+  const n = parseCount(value);
+  if (n > 65535) throw new InvalidArgumentError(`"${value}" is not a port (0 to 65535)`);
+  return n;
+}
+
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }

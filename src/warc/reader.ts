@@ -156,6 +156,8 @@ export function readWarc(path: string): WarcRecordRead[] {
 
 /** Where a WARC ends inside a record, as a run killed while writing leaves it. */
 export interface WarcTruncation {
+  /** The WARC file. */
+  file: string;
   /** Whole records read before it. */
   records: number;
   /** Offset in the uncompressed stream where the incomplete record starts. */
@@ -196,7 +198,7 @@ export async function* readWarcRecords(path: string, options: ReadWarcOptions = 
   const splitter = new WarcRecordSplitter(path);
   let records = 0;
   const truncated = (): RawcrawlError | null => {
-    const t = { records, offset: splitter.consumed };
+    const t = { file: path, records, offset: splitter.consumed };
     if (options.onTruncated) {
       options.onTruncated(t);
       return null;

@@ -176,6 +176,32 @@ describe('rawcrawl replay', () => {
     expect(r.err).toBe('replay: 6 exchanges, 6 same, 0 different, 0 without a stored record\n');
   });
 
+  it('a directory is replayed with its WARCs too, in name order; one with nothing to replay is one line, exit 2; a bad --serve port is a usage error', async () => {
+    const s = await rawServer([{ send: 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello' }, { end: true }]);
+    track(s);
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-cap-'));
+    // A crawl's output directory: a rotated WARC and a stray file.
+    const sink = createCaptureSink({ warcFile: join(dir, 'crawl.warc.gz'), warcMaxSize: 600, warcThread: false });
+    for (const p of ['/a', '/b']) await request(`${s.origin}${p}`, { onWire: sink.onWire });
+    await sink.close();
+    writeFileSync(join(dir, 'notes.txt'), 'not a capture');
+    const r = await cli('replay', dir);
+    expect(r.code).toBe(0);
+    expect(r.out.trim().split('\n').map((l) => /GET \S+?(\/[ab]) .*\((.*)\)$/.exec(l)!.slice(1).join(' ').replace(dir, 'DIR'))).toEqual([
+      '/a DIR/crawl.warc.gz#1',
+      '/b DIR/crawl-00001.warc.gz#1',
+    ]);
+    const empty = mkdtempSync(join(tmpdir(), 'rawcrawl-empty-'));
+    writeFileSync(join(empty, 'notes.txt'), 'nothing');
+    const none = await cli('replay', empty);
+    expect(none.code).toBe(2);
+    expect(none.out).toBe('');
+    expect(none.err).toBe(`rawcrawl: ERR_INVALID_OPTION ${empty} holds no capture files (.rawcap) and no WARC files (.warc, .warc.gz)\n`);
+    const port = await cli('replay', dir, '--serve', '70000');
+    expect(port.code).toBe(2);
+    expect(port.err).toMatch(/^rawcrawl: ERR_INVALID_OPTION .*"70000" is not a port \(0 to 65535\)\n$/);
+  });
+
   it('a cut-short capture file in the directory is named and skipped; the others are replayed; exit 1', async () => {
     const s = await rawServer([{ send: 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello' }, { end: true }]);
     track(s);
