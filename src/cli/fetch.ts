@@ -1,3 +1,4 @@
+import { access, open, unlink } from 'node:fs/promises';
 import type { WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
@@ -31,6 +32,7 @@ interface FetchFlags {
   pass?: string;
   tlsResume?: boolean;
   header?: Array<[string, string]>;
+  output?: string;
   proxy?: string;
   noproxy?: string;
   resolve?: Record<string, string>;
@@ -44,6 +46,7 @@ export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
   return new Command('fetch')
     .description('fetch one URL with the raw-socket client and print the body')
     .argument('<url>', 'http:// or https:// URL')
+    .option('-o, --output <file>', 'write the output to FILE instead of stdout (not created when the request fails)')
     .option('-i, --include', 'print the response head before the body')
     .option('-I, --head', 'send HEAD instead of GET (prints the head)')
     .addOption(new Option('--dump-wire [file]', 'trace every byte sent and received (stderr, or FILE)'))
@@ -75,6 +78,10 @@ export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
 async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number> {
   /** The --dump-wire FILE, when the trace goes to one (else stderr). */
   let traceFile: WriteStream | null = null;
+  /** The -o FILE, when the output goes to one (else stdout); `written`: the response came. */
+  let outFile: WriteStream | null = null;
+  let written = false;
+  let outputExisted = true;
   let sink: CaptureSink | null = null;
   let code: number = EXIT.OK;
   try {
@@ -99,18 +106,25 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     if (sink) {
       options.onWire = chainListeners([options.onWire, sink.onWire]);
     }
+    // Checked before the request (a path that cannot be written fails before anything is
+    // fetched) without truncating a file that is there: that waits for the response.
+    const output = flags.output !== undefined && flags.output !== '-' ? flags.output : null;
+    if (output !== null) outputExisted = await touchOutput(output);
     const res = await request(url, options);
+    if (output !== null) outFile = await openOutputFile(output, '-o file');
+    written = true;
+    const out = outFile ?? io.stdout;
     try {
       if (flags.json) {
-        await writeAll(io.stdout, JSON.stringify(describe(res), null, 2) + '\n');
+        await writeAll(out, JSON.stringify(describe(res), null, 2) + '\n');
       } else {
-        if (flags.include || flags.head) await writeAll(io.stdout, formatHead(res));
-        if (!flags.head) await writeAll(io.stdout, res.body);
+        if (flags.include || flags.head) await writeAll(out, formatHead(res));
+        if (!flags.head) await writeAll(out, res.body);
       }
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       // `rawcrawl fetch URL | head`: the reader has what it wanted.
-      if (e.code !== 'EPIPE') throw new RawcrawlError('ERR_STORAGE', `cannot write stdout: ${e.code ?? e.message}`, { cause: err });
+      if (e.code !== 'EPIPE' || outFile) throw new RawcrawlError('ERR_STORAGE', `cannot write ${outFile ? `-o file ${flags.output}` : 'stdout'}: ${e.code ?? e.message}`, { cause: err });
     }
   } catch (err) {
     io.stderr.write(errorLine(err) + '\n');
@@ -123,6 +137,17 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     if (code === EXIT.OK) io.stderr.write(errorLine(err) + '\n');
     code = EXIT.FAILED;
   } finally {
+    if (outFile) {
+      try {
+        await closeOutputFile(outFile, '-o file');
+      } catch (err) {
+        // A write that failed was reported already.
+        if (code === EXIT.OK) io.stderr.write(errorLine(err) + '\n');
+        code = EXIT.FAILED;
+      }
+    }
+    // Nothing came: no empty file is left to look like a download (one that was there is kept).
+    if (!written && !outputExisted) await unlink(flags.output!).catch(() => {});
     if (traceFile) {
       try {
         await closeOutputFile(traceFile, '--dump-wire file');
@@ -133,6 +158,25 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     }
   }
   return code;
+}
+
+/**
+ * Creates -o FILE if it is missing, without truncating one that is there; ERR_STORAGE naming it
+ * if it cannot be. Returns whether it existed.
+ */
+async function touchOutput(file: string): Promise<boolean> {
+  let existed = true;
+  try {
+    await access(file);
+  } catch {
+    existed = false;
+  }
+  try {
+    await (await open(file, 'a')).close();
+  } catch (err) {
+    throw new RawcrawlError('ERR_STORAGE', `cannot write -o file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+  }
+  return existed;
 }
 
 /** Writes to a stream and waits for it; a write error (ENOSPC, EPIPE) rejects, not crashes. */

@@ -67,6 +67,36 @@ describe('rawcrawl fetch', () => {
     expect(err.text).toBe('');
   });
 
+  it('-o FILE writes the output there; a failed request leaves no file and keeps one that was there; an unwritable path fails first', async () => {
+    const s = await okServer();
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-o-'));
+    const file = join(dir, 'page.html');
+    const ok = await run('-o', file, '-i', `${s.origin}/`);
+    expect(ok.code).toBe(0);
+    expect(ok.out.text).toBe('');
+    expect(readFileSync(file).subarray(-BODY.length).equals(BODY)).toBe(true);
+    expect(readFileSync(file, 'latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    const refused = await serve([{ end: true }]);
+    const port = refused.port;
+    await refused.close();
+    const missing = join(dir, 'never.html');
+    const failed = await run('-o', missing, `http://127.0.0.1:${port}/`);
+    expect(failed.code).toBe(1);
+    oneErrorLine(failed.err, 'ERR_CONNECT');
+    expect(() => readFileSync(missing)).toThrow(/ENOENT/);
+    writeFileSync(join(dir, 'keep.txt'), 'earlier');
+    await run('-o', join(dir, 'keep.txt'), `http://127.0.0.1:${port}/`);
+    expect(readFileSync(join(dir, 'keep.txt'), 'utf8')).toBe('earlier');
+    const full = await run('-o', '/dev/full', `${s.origin}/`);
+    expect(full.code).toBe(1);
+    oneErrorLine(full.err, 'ERR_STORAGE');
+    const before = s.connections;
+    const nowhere = await run('-o', '/nonexistent-rawcrawl-dir/x', `${s.origin}/`);
+    expect(nowhere.code).toBe(1);
+    oneErrorLine(nowhere.err, 'ERR_STORAGE');
+    expect(s.connections).toBe(before);
+  });
+
   it('-i adds the response head', async () => {
     const s = await okServer();
     const { code, out } = await run('-i', `${s.origin}/`);
