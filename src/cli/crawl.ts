@@ -11,13 +11,12 @@ import type { CaptureSink } from '../capture/sink.js';
 import type { PageRecord } from '../crawl/record.js';
 import { errorLine } from './fetch.js';
 import { closeOutputFile, EXIT, openOutputFile, type Io } from './io.js';
-import { parseProxyFlag, proxyFromFlags } from './proxy-flags.js';
-import { tlsFromFlags } from './tls-flags.js';
+import { addConnectionOptions, connectionFromFlags, type ConnectionFlags } from './connection-flags.js';
 import { captureFromFlags, discardUnused, warcRenamedLine } from './capture-flags.js';
 import { Progress, summary } from './progress.js';
-import { collect, collectHeader, parseCount, parseDuration, parseSize, collectResolve } from './values.js';
+import { collect, collectHeader, parseCount, parseDuration, parseSize } from './values.js';
 
-interface CrawlFlags {
+interface CrawlFlags extends ConnectionFlags {
   concurrency?: number;
   perHost?: number;
   delay?: number;
@@ -36,9 +35,6 @@ interface CrawlFlags {
   userAgent?: string;
   header?: Array<[string, string]>;
   cookies?: boolean;
-  proxy?: string;
-  noproxy?: string;
-  resolve?: Record<string, string>;
   out?: string;
   mysql?: string;
   mysqlGiveUp?: number;
@@ -51,12 +47,6 @@ interface CrawlFlags {
   dumpWireMatch?: string;
   dumpWireFull?: boolean;
   parseThreads?: number;
-  insecure?: boolean;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  pass?: string;
-  tlsResume?: boolean;
   grace?: number;
   capture?: string;
   warc?: string;
@@ -80,7 +70,7 @@ function parseSelect(value: string, previous: string[] = []): string[] {
 }
 
 export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
-  return new Command('crawl')
+  const command = new Command('crawl')
     .description('crawl from the start URL(s) and store one record per page (JSON Lines or MySQL)')
     .argument('<start-url...>', 'where to start; their hosts are in scope')
     .option('-c, --concurrency <n>', 'pages fetched at once', parseCount, 8)
@@ -112,16 +102,8 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .addOption(new Option('--dump-wire [file]', 'trace every connection (stderr, or FILE)'))
     .option('--dump-wire-match <regex>', 'trace only connections whose URL matches')
     .option('--dump-wire-full', 'show whole bodies in the wire trace')
-    .option('--parse-threads <n>', 'worker threads for HTML parsing (default: cores - 1, up to 8; 0 on 2 cores or fewer: parse on the main thread)', parseCount)
-    .option('--proxy <url>', "proxy for every request: http://user:pass@host:3128 (https URLs through CONNECT), socks5h://host:1080 or socks5://; '' for none. Default: http_proxy, https_proxy or all_proxy from the environment", parseProxyFlag)
-    .option('--noproxy <hosts>', 'hosts reached directly, comma-separated, each with its subdomains ("*" for all). Default: no_proxy from the environment')
-    .option('--resolve <host:port:addr>', 'connect to ADDR for HOST:PORT instead of looking HOST up (as curl; port * for any; repeatable); Host, SNI and the certificate check keep the name', collectResolve)
-    .option('--insecure', 'do not verify server certificates')
-    .option('--ca <file>', 'trust the CA certificate(s) in this PEM file')
-    .option('--cert <file>', 'client certificate (PEM) for servers that ask for one; its key too unless --key')
-    .option('--key <file>', 'private key (PEM) of --cert')
-    .option('--pass <phrase>', 'passphrase of an encrypted --key')
-    .option('--no-tls-resume', 'a full TLS handshake on every connection (by default a session of an earlier one to the same server is resumed)')
+    .option('--parse-threads <n>', 'worker threads for HTML parsing (default: cores - 1, up to 8; 0 on 2 cores or fewer: parse on the main thread)', parseCount);
+  return addConnectionOptions(command)
     .option('--capture <dir>', 'store each exchange (exact bytes, reads, timings, TLS) as a file in DIR (docs/capture.md)')
     .option('--warc <file>', 'write every exchange to a WARC/1.1 file (.warc.gz: gzip per record)')
     .option('--warc-max-size <size>', 'start a new WARC file at this size (1G, 512M)', parseSize)
@@ -249,10 +231,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     if (flags.header) options.headers = flags.header;
     if (flags.cookies === false) options.cookies = false;
     if (flags.parseThreads !== undefined) options.parseThreads = flags.parseThreads;
-    options.tls = tlsFromFlags(flags);
-    const proxy = proxyFromFlags(flags, io.env);
-    if (proxy !== undefined) options.proxy = proxy;
-    if (flags.resolve) options.resolve = flags.resolve;
+    Object.assign(options, connectionFromFlags(flags, io.env));
     if (flags.dumpWire !== undefined && flags.dumpWire !== false) {
       let match: RegExp | undefined;
       if (flags.dumpWireMatch !== undefined) {

@@ -10,12 +10,11 @@ import { RawcrawlError } from '../errors.js';
 import { chainListeners } from '../wire/events.js';
 import { wireTraceWriter } from '../wire/trace-writer.js';
 import { closeOutputFile, EXIT, openOutputFile, type Io } from './io.js';
-import { parseProxyFlag, proxyFromFlags } from './proxy-flags.js';
-import { tlsFromFlags } from './tls-flags.js';
+import { addConnectionOptions, connectionFromFlags, type ConnectionFlags } from './connection-flags.js';
 import { captureFromFlags, warcRenamedLine } from './capture-flags.js';
-import { collectHeader, parseCount, parseDuration, parseSize, collectResolve } from './values.js';
+import { collectHeader, parseCount, parseDuration, parseSize } from './values.js';
 
-interface FetchFlags {
+interface FetchFlags extends ConnectionFlags {
   include?: boolean;
   head?: boolean;
   dumpWire?: string | boolean;
@@ -25,17 +24,8 @@ interface FetchFlags {
   connectTimeout?: number;
   maxBody?: number;
   maxRedirects?: number;
-  insecure?: boolean;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  pass?: string;
-  tlsResume?: boolean;
   header?: Array<[string, string]>;
   output?: string;
-  proxy?: string;
-  noproxy?: string;
-  resolve?: Record<string, string>;
   decompress?: boolean;
   capture?: string;
   warc?: string;
@@ -43,7 +33,7 @@ interface FetchFlags {
 }
 
 export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
-  return new Command('fetch')
+  const command = new Command('fetch')
     .description('fetch one URL with the raw-socket client and print the body')
     .argument('<url>', 'http:// or https:// URL')
     .option('-o, --output <file>', 'write the output to FILE instead of stdout (not created when the request fails)')
@@ -55,16 +45,8 @@ export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--timeout <duration>', 'limit on the whole request (500, 30s, 2m)', parseDuration)
     .option('--connect-timeout <duration>', 'limit on DNS + TCP + TLS', parseDuration)
     .option('--max-body <size>', 'limit on the decoded body (1048576, 512k, 16M)', parseSize)
-    .option('--max-redirects <n>', 'redirects to follow (0: none)', parseCount)
-    .option('--proxy <url>', "proxy for every request: http://user:pass@host:3128 (https URLs through CONNECT), socks5h://host:1080 or socks5://; '' for none. Default: http_proxy, https_proxy or all_proxy from the environment", parseProxyFlag)
-    .option('--noproxy <hosts>', 'hosts reached directly, comma-separated, each with its subdomains ("*" for all). Default: no_proxy from the environment')
-    .option('--resolve <host:port:addr>', 'connect to ADDR for HOST:PORT instead of looking HOST up (as curl; port * for any; repeatable); Host, SNI and the certificate check keep the name', collectResolve)
-    .option('--insecure', 'do not verify the server certificate')
-    .option('--ca <file>', 'trust the CA certificate(s) in this PEM file')
-    .option('--cert <file>', 'client certificate (PEM) for servers that ask for one; its key too unless --key')
-    .option('--key <file>', 'private key (PEM) of --cert')
-    .option('--pass <phrase>', 'passphrase of an encrypted --key')
-    .option('--no-tls-resume', 'a full TLS handshake on every connection (by default a session of an earlier one to the same server is resumed)')
+    .option('--max-redirects <n>', 'redirects to follow (0: none)', parseCount);
+  return addConnectionOptions(command)
     .option('-H, --header <line>', '"Name: value" request header (repeatable)', collectHeader)
     .option('--no-decompress', 'do not ask for or decode gzip/deflate/br')
     .option('--capture <dir>', 'store each exchange (exact bytes, reads, timings, TLS) as a file in DIR (docs/capture.md)')
@@ -92,10 +74,7 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     if (flags.maxRedirects !== undefined) options.maxRedirects = flags.maxRedirects;
     if (flags.decompress === false) options.decompress = false;
     if (flags.header) options.headers = flags.header;
-    options.tls = tlsFromFlags(flags);
-    const proxy = proxyFromFlags(flags, io.env);
-    if (proxy !== undefined) options.proxy = proxy;
-    if (flags.resolve) options.resolve = flags.resolve;
+    Object.assign(options, connectionFromFlags(flags, io.env));
     if (flags.dumpWire !== undefined && flags.dumpWire !== false) {
       if (typeof flags.dumpWire === 'string' && flags.dumpWire !== '-') traceFile = await openOutputFile(flags.dumpWire, '--dump-wire file');
       options.onWire = wireTraceWriter(traceFile ?? io.stderr, { full: Boolean(flags.dumpWireFull) });

@@ -1,0 +1,60 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { checkProxySetting, noProxyMatches, proxyFromEnv, RawcrawlError, type ProxySetting, type RequestOptions } from '../client/index.js';
+import { tlsFromFlags, type TlsFlags } from './tls-flags.js';
+import { collectResolve } from './values.js';
+
+/** The flags `fetch` and the crawl share for reaching servers. */
+export interface ConnectionFlags extends TlsFlags {
+  proxy?: string;
+  noproxy?: string;
+  resolve?: Record<string, string>;
+}
+
+/** Adds the proxy, --resolve and TLS flags to a command (fetch, crawl). */
+export function addConnectionOptions(command: Command): Command {
+  return command
+    .option('--proxy <url>', "proxy for every request: http://user:pass@host:3128 (https URLs through CONNECT), socks5h://host:1080 or socks5://; '' for none. Default: http_proxy, https_proxy or all_proxy from the environment", parseProxyFlag)
+    .option('--noproxy <hosts>', 'hosts reached directly, comma-separated, each with its subdomains ("*" for all). Default: no_proxy from the environment')
+    .option('--resolve <host:port:addr>', 'connect to ADDR for HOST:PORT instead of looking HOST up (as curl; port * for any; repeatable); Host, SNI and the certificate check keep the name', collectResolve)
+    .option('--insecure', 'do not verify server certificates')
+    .option('--ca <file>', 'trust the CA certificate(s) in this PEM file')
+    .option('--cert <file>', 'client certificate (PEM) for servers that ask for one; its key too unless --key')
+    .option('--key <file>', 'private key (PEM) of --cert')
+    .option('--pass <phrase>', 'passphrase of an encrypted --key')
+    .option('--no-tls-resume', 'a full TLS handshake on every connection (by default a session of an earlier one to the same server is resumed)');
+}
+
+/** The client options those flags give (`proxy` from the environment when there is no --proxy). */
+export function connectionFromFlags(flags: ConnectionFlags, env: Record<string, string | undefined>): Pick<RequestOptions, 'tls' | 'proxy' | 'resolve'> {
+  const out: Pick<RequestOptions, 'tls' | 'proxy' | 'resolve'> = { tls: tlsFromFlags(flags) };
+  const proxy = proxyFromFlags(flags, env);
+  if (proxy !== undefined) out.proxy = proxy;
+  if (flags.resolve) out.resolve = flags.resolve;
+  return out;
+}
+
+/** --proxy URL checked while the flags are parsed, so a bad one is a usage error ('' is none). */
+export function parseProxyFlag(value: string): string {
+  try {
+    if (value.trim() !== '') checkProxySetting(value.trim());
+  } catch (err) {
+    if (err instanceof RawcrawlError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
+  return value;
+}
+
+/**
+ * --proxy URL and --noproxy LIST, else the environment (http_proxy, https_proxy, all_proxy,
+ * no_proxy), as curl reads them: --proxy '' means none whatever the environment says, and
+ * --noproxy (else no_proxy) applies to a --proxy too.
+ */
+export function proxyFromFlags(flags: { proxy?: string; noproxy?: string }, env: Record<string, string | undefined>): ProxySetting | undefined {
+  const noProxy = (flags.noproxy ?? env.no_proxy ?? env.NO_PROXY ?? '').trim();
+  if (flags.proxy !== undefined) {
+    const proxy = flags.proxy.trim();
+    if (proxy === '') return undefined;
+    return noProxy === '' ? proxy : (target: URL) => (noProxyMatches(noProxy, target.hostname) ? null : proxy);
+  }
+  return proxyFromEnv(flags.noproxy === undefined ? env : { ...env, no_proxy: flags.noproxy, NO_PROXY: undefined }) ?? undefined;
+}
