@@ -125,7 +125,7 @@ describe('readWarcRecords (a WARC read as a stream)', () => {
     const got = await collect(short, (t) => seen.push(t));
     expect(got.map(plain)).toEqual(whole.slice(0, -1).map(plain));
     // The incomplete record starts where the whole ones end.
-    expect(seen).toEqual([{ records: whole.length - 1, offset: serialize(whole.slice(0, -1)).length }]);
+    expect(seen).toEqual([{ file: short, records: whole.length - 1, offset: serialize(whole.slice(0, -1)).length }]);
     await expect(collect(short)).rejects.toMatchObject({ code: 'ERR_STORAGE', message: `${short} is cut short: it ends inside its record ${whole.length}, at byte ${seen[0]!.offset} uncompressed` });
   });
 
