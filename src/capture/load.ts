@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { RawcrawlError } from '../errors.js';
 import { readWarc, readWarcRecords, type ReadWarcOptions } from '../warc/reader.js';
 import { streamWarcExchanges, warcExchanges } from '../warc/read-exchanges.js';
+import { rotationOf } from '../warc/writer.js';
 import { CAPTURE_EXTENSION, readCapture } from './capture-file.js';
 import type { CapturedExchange } from './exchange.js';
 import type { ResponseRecord } from './replay-response.js';
@@ -15,9 +16,6 @@ export interface StoredExchange {
   record: ResponseRecord | null;
 }
 
-/** A WARC file name: its rotation's first name and its index in it (crawl-00002.warc.gz: crawl.warc.gz, 2). */
-const WARC_FILE = /^(.*?)(?:-(\d{5,}))?(\.warc(?:\.gz)?)$/;
-
 /**
  * What a directory holds to replay, in the order it was written: its capture files by name
  * (they are named by time); or, when it holds none, its WARC files (.warc, .warc.gz), each
@@ -28,13 +26,11 @@ export function storedFiles(dir: string): string[] {
   const names = readdirSync(dir);
   const captures = names.filter((f) => f.endsWith(CAPTURE_EXTENSION)).sort();
   if (captures.length > 0) return captures.map((f) => join(dir, f));
-  const rotation = (f: string): [string, number] => {
-    const m = WARC_FILE.exec(f)!;
-    return [m[1]! + m[3]!, Number(m[2] ?? 0)];
-  };
   return names
-    .filter((f) => WARC_FILE.test(f))
-    .map((f) => ({ f, key: rotation(f) }))
+    .flatMap((f) => {
+      const key = rotationOf(f);
+      return key ? [{ f, key }] : [];
+    })
     .sort((a, b) => (a.key[0] < b.key[0] ? -1 : a.key[0] > b.key[0] ? 1 : a.key[1] - b.key[1]))
     .map(({ f }) => join(dir, f));
 }

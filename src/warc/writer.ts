@@ -122,6 +122,16 @@ export function rotatedName(first: string, index: number): string {
   return `${m[1]}-${String(index).padStart(5, '0')}${m[2] ?? ''}`;
 }
 
+/**
+ * rotatedName()'s inverse for a WARC file name: its rotation's first name and its index in it
+ * (`crawl-00002.warc.gz` → [`crawl.warc.gz`, 2], `crawl.warc.gz` → [`crawl.warc.gz`, 0]); null
+ * for a name that is not a WARC's (.warc, .warc.gz).
+ */
+export function rotationOf(name: string): [first: string, index: number] | null {
+  const m = /^(.*?)(?:-(\d{5,}))?(\.warc(?:\.gz)?)$/.exec(name);
+  return m ? [m[1]! + m[3]!, Number(m[2] ?? 0)] : null;
+}
+
 /** The records buffer's usual size, and how many queued bytes make a write at once. */
 const OUT_BYTES = 256 * 1024;
 const FLUSH_AT = 128 * 1024;

@@ -8,7 +8,7 @@ import { exchangeFacts, withBytes, type CapturedExchange } from '../../src/captu
 import { capturedExchange } from '../helpers/exchange.js';
 import { RawcrawlError } from '../../src/errors.js';
 import { STORE_BELOW } from '../../src/warc/record.js';
-import { WarcWriter, type WarcLocation, type WrittenExchange } from '../../src/warc/writer.js';
+import { rotatedName, rotationOf, WarcWriter, type WarcLocation, type WrittenExchange } from '../../src/warc/writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-writer-'));
 let seq = 0;
@@ -190,5 +190,17 @@ describe('exchangeFacts / withBytes (what crosses to the WARC thread and back)',
     const again = withBytes(JSON.parse(JSON.stringify(facts)) as typeof facts, ex.request, ex.response);
     expect(again).toEqual(ex);
     expect(again.response).toBe(ex.response);
+  });
+});
+
+describe('rotated WARC names', () => {
+  it('rotatedName() numbers the files of a rotation as wget does, and rotationOf() reads them back', () => {
+    expect([0, 1, 2, 123456].map((i) => rotatedName('crawl.warc.gz', i))).toEqual(['crawl.warc.gz', 'crawl-00001.warc.gz', 'crawl-00002.warc.gz', 'crawl-123456.warc.gz']);
+    for (const first of ['crawl.warc.gz', 'a-b.warc', 'site-2026.warc.gz']) {
+      for (const i of [0, 1, 42]) expect(rotationOf(rotatedName(first, i)), `${first} ${i}`).toEqual([first, i]);
+    }
+    expect(rotationOf('crawl.warc.gz')).toEqual(['crawl.warc.gz', 0]);
+    expect(rotationOf('notes.txt')).toBeNull();
+    expect(rotationOf('crawl.warc.gz.part')).toBeNull();
   });
 });
