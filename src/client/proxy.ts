@@ -1,7 +1,7 @@
 import { isIP, type Socket } from 'node:net';
 import { RawcrawlError } from '../errors.js';
 import { DONE, NEED_DATA, ResponseParser } from '../http/response-parser.js';
-import { mapSocketError } from '../net/connect.js';
+import { mapSocketError, unbracket } from '../net/connect.js';
 import type { WireEventBody } from '../wire/events.js';
 
 /** A proxy URL, checked. */
@@ -67,7 +67,7 @@ export function parseProxyUrl(input: string | URL): ProxyUrl {
       throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown}: its user name or password holds a malformed %-escape`);
     }
   }
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const host = unbracket(url.hostname);
   const port = url.port ? Number(url.port) : DEFAULT_PORTS[kind];
   const href = `${kind}://${url.hostname}:${port}`;
   if (kind === 'http') {
@@ -77,20 +77,37 @@ export function parseProxyUrl(input: string | URL): ProxyUrl {
   return { kind, host, port, authorization: null, credentials, href };
 }
 
-/** How request() reaches `target` through `setting`: null for a direct connection. */
-export function proxyRoute(setting: ProxySetting | undefined, target: URL): ProxyRoute | null {
-  if (setting === undefined || setting === null) return null;
-  const chosen = typeof setting === 'function' ? setting(target) : setting;
-  if (chosen === null || chosen === '') return null;
-  const p = parseProxyUrl(chosen);
+/** A proxy setting with its URL parsed once: a fixed proxy, a function choosing per URL, or none. */
+export type PreparedProxy = ProxyUrl | ((target: URL) => string | URL | null) | null;
+
+/** Parses a fixed proxy URL (ERR_INVALID_OPTION when it is bad); a function is checked when it is called. */
+export function prepareProxy(setting: ProxySetting | undefined): PreparedProxy {
+  if (setting === undefined || setting === null || setting === '') return null;
+  return typeof setting === 'function' ? setting : parseProxyUrl(setting);
+}
+
+/** Checks a proxy setting before any request is made (see prepareProxy()). */
+export function checkProxySetting(setting: ProxySetting | undefined): void {
+  prepareProxy(setting);
+}
+
+/** How request() reaches `target` through `proxy`: null for a direct connection. */
+export function proxyRoute(proxy: PreparedProxy, target: URL): ProxyRoute | null {
+  if (proxy === null) return null;
+  let p = proxy;
+  if (typeof p === 'function') {
+    const chosen = p(target);
+    if (chosen === null || chosen === '') return null;
+    p = parseProxyUrl(chosen);
+  }
   // SOCKS always tunnels; on an HTTP proxy https goes through CONNECT (TLS end to end) and http
   // is sent to the proxy in absolute form.
   return { ...p, tunnel: p.kind !== 'http' || target.protocol === 'https:' };
 }
 
-/** Checks a proxy setting before any request is made (a function is checked when it is called). */
-export function checkProxySetting(setting: ProxySetting | undefined): void {
-  if ((typeof setting === 'string' && setting !== '') || setting instanceof URL) parseProxyUrl(setting);
+/** A host as the proxy rules compare it: lower case, no IPv6 brackets, no root dot. */
+function comparableHost(host: string): string {
+  return unbracket(host.toLowerCase()).replace(/\.$/, '');
 }
 
 /**
@@ -99,7 +116,7 @@ export function checkProxySetting(setting: ProxySetting | undefined): void {
  * literals matching exactly, `*` matching everything. Ports in entries are ignored.
  */
 export function noProxyMatches(list: string, host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const h = comparableHost(host);
   for (const raw of list.split(/[\s,]+/)) {
     let entry = raw.trim().toLowerCase();
     if (entry === '') continue;
@@ -115,7 +132,7 @@ export function noProxyMatches(list: string, host: string): boolean {
 
 /** localhost, names under it, 127.0.0.0/8 and ::1: hosts on this machine. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const h = comparableHost(host);
   return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
 }
 

@@ -5,11 +5,11 @@ import { buildRequestHead, validateHeaders, type HeaderPairs } from '../http/req
 import { NEED_DATA, DONE, ResponseParser, type RawHeader, type ResponseHead } from '../http/response-parser.js';
 import type { Leniency } from '../http/leniency.js';
 import { Canceller, type AbortLike } from '../net/cancel.js';
-import { openConnection, type TlsOptions } from '../net/connect.js';
+import { openConnection, unbracket, type TlsOptions } from '../net/connect.js';
 import type { WireEvent, WireEventBody, WireListener } from '../wire/events.js';
 import { ResponseAssembler } from './assemble.js';
 import { REQUEST_DEFAULTS, type RequestOptions } from './options.js';
-import { checkProxySetting, openTunnel, proxyRoute, type ProxySetting } from './proxy.js';
+import { openTunnel, prepareProxy, proxyRoute, type PreparedProxy } from './proxy.js';
 import { openSocks5 } from './socks.js';
 import { decideRedirect } from './redirect.js';
 import { parseResolve } from './resolve.js';
@@ -46,7 +46,7 @@ interface Resolved {
   maxBodyBytes: number;
   decompress: boolean;
   tls: TlsOptions;
-  proxy: ProxySetting | undefined;
+  proxy: PreparedProxy;
   resolve: ReadonlyMap<string, ResolvedAddress[]> | undefined;
   signal: AbortLike;
   onWire: WireListener | undefined;
@@ -74,7 +74,7 @@ export async function request(input: string | URL, options: RequestOptions = {})
   let headers = validateHeaders(options.headers);
   const timeoutMs = checkLimit('timeoutMs', options.timeoutMs, REQUEST_DEFAULTS.timeoutMs, 1);
   const maxRedirects = checkLimit('maxRedirects', options.maxRedirects, REQUEST_DEFAULTS.maxRedirects);
-  checkProxySetting(options.proxy);
+  const proxy = prepareProxy(options.proxy);
   const resolve = options.resolve === undefined ? undefined : parseResolve(options.resolve);
 
   // Every option is checked before the timer starts: a bad one must not leave it pending.
@@ -89,7 +89,7 @@ export async function request(input: string | URL, options: RequestOptions = {})
     maxBodyBytes: checkLimit('maxBodyBytes', options.maxBodyBytes, REQUEST_DEFAULTS.maxBodyBytes),
     decompress: options.decompress ?? REQUEST_DEFAULTS.decompress,
     tls: options.tls ?? {},
-    proxy: options.proxy,
+    proxy,
     resolve,
     signal: cancel,
     onWire: options.onWire,
@@ -192,7 +192,7 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
   // A proxy choice is made per hop: a redirect may go to another scheme or a host it excludes.
   let route;
   try {
-    route = o.proxy === undefined ? null : proxyRoute(o.proxy, url);
+    route = proxyRoute(o.proxy, url);
   } catch (err) {
     if (err instanceof RawcrawlError) err.url ??= url.href;
     throw err;
@@ -206,7 +206,7 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
         ? {
             via: { host: route.host, port: route.port, label: `proxy ${route.href}` },
             ...(route.kind !== 'http'
-              ? { beforeTls: (socket) => openSocks5(socket, url.hostname.replace(/^\[|\]$/g, ''), port, route, o.dnsCacheMs, emit) }
+              ? { beforeTls: (socket) => openSocks5(socket, unbracket(url.hostname), port, route, o.dnsCacheMs, emit) }
               : route.tunnel
                 ? { beforeTls: (socket) => openTunnel(socket, `${url.hostname}:${port}`, route, emit) }
                 : {}),

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { RawcrawlError } from '../errors.js';
+import { unbracket } from '../net/connect.js';
 import type { ResolvedAddress } from '../net/dns-cache.js';
 
 /**
@@ -17,7 +18,7 @@ export function parseResolve(map: ResolveMap): Map<string, ResolvedAddress[]> {
     if (!m || (m[2] !== '*' && (port < 1 || port > 65535))) {
       throw new RawcrawlError('ERR_INVALID_OPTION', `resolve key ${JSON.stringify(key)} is not host:port (port 1-65535 or *)`);
     }
-    const host = m[1]!.replace(/^\[|\]$/g, '').toLowerCase();
+    const host = unbracket(m[1]!).toLowerCase();
     const list = (typeof value === 'string' ? value.split(',') : [...value]).map((a) => a.trim().replace(/^\[|\]$/g, ''));
     if (list.length === 0 || list.some((a) => isIP(a) === 0)) {
       throw new RawcrawlError('ERR_INVALID_OPTION', `resolve ${key}: ${JSON.stringify(value)} is not a list of IP addresses`);

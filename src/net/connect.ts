@@ -126,7 +126,8 @@ export function abortError(signal: AbortLike, message: string): RawcrawlError {
   return signal.reason instanceof RawcrawlError ? signal.reason : new RawcrawlError('ERR_ABORTED', message);
 }
 
-function unbracket(host: string): string {
+/** An IPv6 literal as URLs write it ("[::1]") without its brackets; any other host as it is. */
+export function unbracket(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
