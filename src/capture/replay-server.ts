@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import type { CapturedExchange } from './exchange.js';
+import { drainOrClose } from '../net/stream-writer.js';
 
 export interface ReplayServerOptions {
   port?: number;
@@ -62,7 +63,7 @@ export async function startReplayServer(exchanges: CapturedExchange[], options: 
       await sleep(due);
       if (socket.destroyed) return;
       const ok = socket.write(ex.response.subarray(r.offset, r.offset + r.size));
-      if (!ok) await Promise.race([once(socket, 'drain'), once(socket, 'close')]);
+      if (!ok) await drainOrClose(socket);
     }
     if (ex.error?.code === 'ERR_CONNECTION_RESET') socket.resetAndDestroy();
     else if (ex.error?.code === 'ERR_TIMEOUT' || ex.error?.code === 'ERR_ABORTED') {

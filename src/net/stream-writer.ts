@@ -1,4 +1,22 @@
+import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+
+/**
+ * Resolves at the stream's next 'drain' or 'close' (a failed stream never drains: it closes).
+ * The listener that did not fire is taken off again: left on, each wait for a full buffer would
+ * leave a 'close' and an 'error' listener behind, and a long crawl to a slow output would pile
+ * them up (Node's MaxListenersExceededWarning after ten).
+ */
+export async function drainOrClose(out: Writable): Promise<void> {
+  const ac = new AbortController();
+  try {
+    await Promise.race([once(out, 'drain', { signal: ac.signal }), once(out, 'close', { signal: ac.signal })]);
+  } catch {
+    // The stream failed: its 'error' reaches the caller's own listener.
+  } finally {
+    ac.abort();
+  }
+}
 
 /** asyncio's StreamWriter: write(), drain(), writeEof(), close(). */
 export class StreamWriter {

@@ -1,7 +1,7 @@
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { PageRecord } from '../crawl/record.js';
 import { RawcrawlError } from '../errors.js';
+import { drainOrClose } from '../net/stream-writer.js';
 import { storedFields, type Sink } from './sink.js';
 
 /**
@@ -24,6 +24,7 @@ export class JsonlSink implements Sink {
   }
 
   private corked = false;
+  private drained: Promise<void> | null = null;
 
   private check(): void {
     const err = this.failure as NodeJS.ErrnoException | null;
@@ -44,8 +45,11 @@ export class JsonlSink implements Sink {
       });
     }
     if (!this.out.write(JSON.stringify(storedFields(record)) + '\n')) {
-      // A failed stream never drains: it closes (and once() rejects on its 'error': check() says it).
-      await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]).catch(() => {});
+      // Every writer that found the buffer full waits for the same drain.
+      this.drained ??= drainOrClose(this.out).finally(() => {
+        this.drained = null;
+      });
+      await this.drained;
       this.check();
     }
   }

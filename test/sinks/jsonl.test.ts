@@ -1,0 +1,67 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { PageRecord } from '../../src/crawl/record.js';
+import { JsonlSink } from '../../src/sinks/jsonl.js';
+
+function record(i: number): PageRecord {
+  return {
+    url: `http://127.0.0.1/p/${i}`, final_url: `http://127.0.0.1/p/${i}`, status: 200, content_type: 'text/html', title: `page ${i}`,
+    fields: {}, depth: 1, referrer: null, bytes: 100, fetched_at: '2026-11-26T20:00:00.000Z', timings: null, error: null,
+    error_message: null, error_offset: null, error_excerpt: null, leniencies: [], attempts: 1,
+  };
+}
+
+/** A slow output: a buffer of 64 bytes, each write taking 1 ms, every line kept. */
+function slowOutput(): { out: Writable; lines: string[] } {
+  const lines: string[] = [];
+  const out = new Writable({
+    highWaterMark: 64,
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      setTimeout(done, 1);
+    },
+  });
+  return { out, lines };
+}
+
+describe('JsonlSink on an output that pushes back', () => {
+  it('waits for drain without piling up listeners, and loses no record', async () => {
+    const { out, lines } = slowOutput();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const sink = new JsonlSink(out, true, 'test output');
+      const base = { close: out.listenerCount('close'), error: out.listenerCount('error'), drain: out.listenerCount('drain') };
+      // 40 rounds of 16 writers at once: every round fills the buffer and waits for a drain.
+      for (let round = 0; round < 40; round++) {
+        await Promise.all(Array.from({ length: 16 }, (_, i) => sink.write(record(round * 16 + i))));
+      }
+      expect(out.listenerCount('close')).toBe(base.close);
+      expect(out.listenerCount('error')).toBe(base.error);
+      expect(out.listenerCount('drain')).toBe(base.drain);
+      await sink.close();
+      expect(sink.written).toBe(640);
+      expect(lines).toHaveLength(640);
+      expect(new Set(lines.map((l) => (JSON.parse(l) as { url: string }).url)).size).toBe(640);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+  });
+
+  it('a stream that fails while writers wait makes them fail with ERR_STORAGE', async () => {
+    const out = new Writable({
+      highWaterMark: 16,
+      write(_chunk, _enc, done) {
+        setTimeout(() => done(Object.assign(new Error('no space'), { code: 'ENOSPC' })), 1);
+      },
+    });
+    const sink = new JsonlSink(out, true, 'test output');
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => sink.write(record(i))));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(failed.length).toBeGreaterThan(0);
+    for (const f of failed) expect(f.reason).toMatchObject({ code: 'ERR_STORAGE', message: 'cannot write test output: ENOSPC' });
+    await expect(sink.close()).rejects.toMatchObject({ code: 'ERR_STORAGE' });
+  });
+});
