@@ -60,6 +60,8 @@ const MAX_CHUNK_HEX_DIGITS = 12;
 const EMPTY = Buffer.alloc(0);
 /** The end of a head whose lines all end in CRLF: the last line's CRLF, then the empty line. */
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+/** What every status line starts with, before the minor version digit. */
+const HTTP_1 = Buffer.from('HTTP/1.', 'latin1');
 /**
  * The rest of a head, when every field line is plain: RFC 9112 §5 field-line = field-name ":" OWS
  * field-value OWS, the name a token (RFC 9110 §5.6.2), the value without NUL or CR (RFC 9110 §5.5),
@@ -171,6 +173,7 @@ export class ResponseParser {
       switch (this.state) {
         case State.StatusLine: {
           const start = this.offset;
+          this.checkVersionPrefix();
           const end = this.takeTextLine('head');
           if (end === -1) return this.needData();
           const from = start - this.textAt;
@@ -454,6 +457,32 @@ export class ResponseParser {
 
   private chunkError(message: string, offset: number): RawcrawlError {
     return new RawcrawlError('ERR_INVALID_CHUNK', message, { offset });
+  }
+
+  /**
+   * Rejects a status line at its first byte that cannot be part of "HTTP/1.x", as soon as that
+   * byte arrives (as llhttp does), not at the line's end, which a peer speaking another protocol
+   * may never send (the request would wait for its timeout), nor at the close (a PREMATURE_CLOSE
+   * that hides the cause). Only bytes up to the bad one go into the error, so it is the same
+   * however the bytes were split. A first byte that starts TLS records gets a hint: the usual
+   * cause is an https server asked in plain http.
+   */
+  private checkVersionPrefix(): void {
+    const buf = this.buf;
+    const from = this.pos;
+    const first = buf[from];
+    // Nothing yet, or stray line ends before the status line (taken once their LF is in).
+    if (first === undefined || first === CR || first === LF) return;
+    const n = Math.min(buf.length - from, HTTP_1.length + 1);
+    for (let i = 0; i < n; i++) {
+      const c = buf[from + i]!;
+      if (i < HTTP_1.length ? c === HTTP_1[i] : isDigit(c)) continue;
+      const why =
+        i === 0 && (first === 0x15 || first === 0x16)
+          ? `the response starts with byte ${describeByte(first)}, as a TLS record does: is it an https:// port?`
+          : `not an HTTP/1.x status line: starts ${JSON.stringify(buf.toString('latin1', from, from + i + 1))}`;
+      throw new RawcrawlError('ERR_INVALID_STATUS_LINE', why, { offset: this.base + from + i });
+    }
   }
 
   /**

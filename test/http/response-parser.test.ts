@@ -14,7 +14,13 @@ const statusLines: Case[] = [
   { name: 'status 599 accepted', bytes: `HTTP/1.1 599 Odd\r\n${OK}`, expect: { status: 599, body: 'hi' } },
   { name: 'stray CRLF before the status line', bytes: `\r\nHTTP/1.1 200 OK\r\n${OK}`, expect: { status: 200, leniencies: ['empty-line-before-status'] } },
   { name: 'bare LF line ends', bytes: 'HTTP/1.1 200 OK\nContent-Length: 2\n\nhi', expect: { status: 200, body: 'hi', leniencies: ['bare-lf', 'bare-lf', 'bare-lf'] } },
-  { name: 'HTTP/2.0 rejected', bytes: `HTTP/2.0 200 OK\r\n${OK}`, expect: { error: 'ERR_INVALID_STATUS_LINE', offset: 0 } },
+  // The offset names the first byte that cannot be part of "HTTP/1.x": the "2".
+  { name: 'HTTP/2.0 rejected', bytes: `HTTP/2.0 200 OK\r\n${OK}`, expect: { error: 'ERR_INVALID_STATUS_LINE', offset: 5 } },
+  { name: 'HTTP/1.x without a digit rejected', bytes: `HTTP/1.x 200 OK\r\n${OK}`, expect: { error: 'ERR_INVALID_STATUS_LINE', offset: 7 } },
+  // Rejected at its first byte, with no line end and no close: such a peer may send neither.
+  { name: 'another protocol, no line end, no close', bytes: 'SSH-2.0-OpenSSH_9.2', eof: false, expect: { error: 'ERR_INVALID_STATUS_LINE', offset: 0 } },
+  { name: 'a TLS alert (an https port asked in plain http)', bytes: '\x15\x03\x01\x00\x02\x02\x46', eof: false, expect: { error: 'ERR_INVALID_STATUS_LINE', offset: 0 } },
+  { name: 'stray CRLF, then another protocol', bytes: '\r\n<html>', eof: false, expect: { error: 'ERR_INVALID_STATUS_LINE', offset: 2 } },
   { name: 'lower-case http rejected', bytes: `http/1.1 200 OK\r\n${OK}`, expect: { error: 'ERR_INVALID_STATUS_LINE' } },
   { name: 'HTTP/0.9 style body rejected', bytes: '<html>hello</html>\r\n', expect: { error: 'ERR_INVALID_STATUS_LINE' } },
   { name: 'two-digit status rejected', bytes: `HTTP/1.1 20 OK\r\n${OK}`, expect: { error: 'ERR_INVALID_STATUS_LINE' } },
@@ -108,13 +114,35 @@ describe('maxHeaderBytes is enforced as bytes arrive', () => {
     expect((err as RawcrawlError).code).toBe('ERR_HEADERS_TOO_LARGE');
   });
 
+  it('names what a status line that cannot be HTTP/1.x started with, the same however it was split', () => {
+    const message = (bytes: string, split: number): string => {
+      const p = new ResponseParser();
+      const b = Buffer.from(bytes, 'latin1');
+      try {
+        for (let at = 0; at < b.length; at += split) {
+          p.feed(b.subarray(at, at + split));
+          if (p.next() !== NEED_DATA) return 'no error';
+        }
+      } catch (e) {
+        return (e as RawcrawlError).message;
+      }
+      return 'no error';
+    };
+    for (const split of [1, 3, 100]) {
+      expect(message('\x16\x03\x01\x02\x00\x01', split)).toBe('the response starts with byte 0x16, as a TLS record does: is it an https:// port?');
+      expect(message('HTTP/2 200\r\n', split)).toBe('not an HTTP/1.x status line: starts "HTTP/2"');
+      expect(message('SSH-2.0-OpenSSH_9.2\r\n', split)).toBe('not an HTTP/1.x status line: starts "S"');
+    }
+  });
+
   it('fails on an endless status line fed byte by byte', () => {
     const p = new ResponseParser({ maxHeaderBytes: 50 });
     let fed = 0;
     let code = '';
+    const start = Buffer.from('HTTP/1.1 200 ');
     try {
       for (;;) {
-        p.feed(Buffer.from('x'));
+        p.feed(fed < start.length ? start.subarray(fed, fed + 1) : Buffer.from('x'));
         fed++;
         p.next();
         if (fed > 1000) break;
