@@ -27,7 +27,8 @@ export function statusCommand(io: Io, setExit: (code: number) => void): Command 
               `crawl ${s.name} (since ${s.createdAt.toISOString()})\n` +
                 `  queued ${st.queued}  claimed ${st.claimed}  done ${st.done}  failed ${st.failed}  skipped ${st.skipped}\n` +
                 `  pages/s over the last minute: ${s.pagesPerSecondLastMinute.toFixed(2)}\n` +
-                `  pages counted: ${s.pagesCounted}${s.maxPages !== null ? ` of max ${s.maxPages}` : ''}\n` +
+                // Kept only for a limit: without one the count stays 0 and would mislead.
+                (s.maxPages !== null ? `  pages counted toward --max-pages: ${s.pagesCounted} of ${s.maxPages}\n` : '') +
                 `  by host:\n` +
                 s.hosts.map((h) => `    ${h.host}  queued ${h.queued}  claimed ${h.claimed}  done ${h.done}  failed ${h.failed}\n`).join(''),
             );

@@ -733,6 +733,7 @@ export interface CrawlStatus {
   states: Record<string, number>;
   hosts: Array<{ host: string; queued: number; claimed: number; done: number; failed: number }>;
   pagesPerSecondLastMinute: number;
+  /** Pages counted toward maxPages (kept only when the crawl has one). */
   pagesCounted: number;
   maxPages: number | null;
 }

@@ -67,6 +67,8 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
       expect(await main(['node', 'rawcrawl', 'status', '--mysql', db.url, '--crawl-id', 'resume'], m.io)).toBe(0);
       expect(m.out()).toMatch(/queued 0 {2}claimed 0 {2}done 2000 {2}failed 0/);
       expect(m.out()).toContain(`${new URL(site.origin).host}  queued 0  claimed 0  done 2000`);
+      // No --max-pages: no count toward one (it is kept only for a limit).
+      expect(m.out()).not.toContain('pages counted');
     } finally {
       await site.close();
     }
@@ -157,6 +159,9 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
       expect(await Promise.all(procs.map((p) => p.exited))).toEqual([0, 0]);
       expect(new Set(site.hits.map((h) => h.path)).size).toBe(50);
       expect(await rowCount(site.origin)).toBe(50);
+      const m = memoryIo();
+      expect(await main(['node', 'rawcrawl', 'status', '--mysql', db.url, '--crawl-id', 'limited'], m.io)).toBe(0);
+      expect(m.out()).toContain('  pages counted toward --max-pages: 50 of 50\n');
     } finally {
       await site.close();
     }
