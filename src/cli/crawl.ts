@@ -14,7 +14,7 @@ import { closeOutputFile, EXIT, openOutputFile, type Io } from './io.js';
 import { addConnectionOptions, connectionFromFlags, type ConnectionFlags } from './connection-flags.js';
 import { captureFromFlags, discardUnused, warcRenamedLine } from './capture-flags.js';
 import { Progress, summary } from './progress.js';
-import { collect, collectHeader, parseCount, parseDuration, parseSize } from './values.js';
+import { collect, collectHeader, parseCount, parseDuration, parseSize, parseTimeout } from './values.js';
 
 interface CrawlFlags extends ConnectionFlags {
   concurrency?: number;
@@ -78,7 +78,7 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--delay <duration>', 'least time between request starts per host (robots Crawl-delay wins when larger)', parseDuration, 0)
     .option('--max-pages <n>', 'stop after fetching this many pages', parseCount)
     .option('--max-depth <n>', 'follow links at most this deep (start URLs are depth 0)', parseCount)
-    .option('--timeout <duration>', 'limit on each request', parseDuration, 30_000)
+    .option('--timeout <duration>', 'limit on each request', parseTimeout, 30_000)
     .option('--max-body <size>', 'limit on each decoded body', parseSize, 16 * 1024 * 1024)
     .option('--retries <n>', 'further attempts for connect errors, resets, timeouts, 429 and 5xx', parseCount, 2)
     .option('--allow-host <host>', 'also crawl this host ("*.example.com" for subdomains; repeatable)', collect)

@@ -12,7 +12,7 @@ import { wireTraceWriter } from '../wire/trace-writer.js';
 import { closeOutputFile, EXIT, openOutputFile, type Io } from './io.js';
 import { addConnectionOptions, connectionFromFlags, type ConnectionFlags } from './connection-flags.js';
 import { captureFromFlags, warcRenamedLine } from './capture-flags.js';
-import { collectHeader, parseCount, parseDuration, parseSize } from './values.js';
+import { collectHeader, parseCount, parseSize, parseTimeout } from './values.js';
 
 interface FetchFlags extends ConnectionFlags {
   include?: boolean;
@@ -42,8 +42,8 @@ export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
     .addOption(new Option('--dump-wire [file]', 'trace every byte sent and received (stderr, or FILE)'))
     .option('--dump-wire-full', 'show whole bodies in the wire trace (default: first 512 bytes)')
     .option('--json', 'print url, status, headers, trailers, redirects, timings and body size as JSON')
-    .option('--timeout <duration>', 'limit on the whole request (500, 30s, 2m)', parseDuration)
-    .option('--connect-timeout <duration>', 'limit on DNS + TCP + TLS', parseDuration)
+    .option('--timeout <duration>', 'limit on the whole request (500, 30s, 2m)', parseTimeout)
+    .option('--connect-timeout <duration>', 'limit on DNS + TCP + TLS', parseTimeout)
     .option('--max-body <size>', 'limit on the decoded body (1048576, 512k, 16M)', parseSize)
     .option('--max-redirects <n>', 'redirects to follow (0: none)', parseCount);
   return addConnectionOptions(command)
@@ -74,7 +74,13 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     if (flags.maxRedirects !== undefined) options.maxRedirects = flags.maxRedirects;
     if (flags.decompress === false) options.decompress = false;
     if (flags.header) options.headers = flags.header;
-    Object.assign(options, connectionFromFlags(flags, io.env));
+    try {
+      Object.assign(options, connectionFromFlags(flags, io.env));
+    } catch (err) {
+      // A file named by a flag that cannot be read or used (--ca, --cert, --key): a usage error.
+      io.stderr.write(errorLine(err) + '\n');
+      return EXIT.USAGE;
+    }
     if (flags.dumpWire !== undefined && flags.dumpWire !== false) {
       if (typeof flags.dumpWire === 'string' && flags.dumpWire !== '-') traceFile = await openOutputFile(flags.dumpWire, '--dump-wire file');
       options.onWire = wireTraceWriter(traceFile ?? io.stderr, { full: Boolean(flags.dumpWireFull) });

@@ -27,6 +27,14 @@ export function normalizeArgv(argv: string[]): string[] {
   return out;
 }
 
+/**
+ * Commander quotes a bad argument as it was given: control characters in it (an -H value with
+ * CR LF, say) are shown escaped, so that the error stays one line.
+ */
+function oneLine(message: string): string {
+  return message.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\r' ? '\\r' : c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
 /** Runs the CLI with argv (node, script, ...args) and returns the exit status. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let exitCode: number = EXIT.OK;
@@ -37,7 +45,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     cmd.exitOverride().configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
-      outputError: (s, write) => write(`rawcrawl: ERR_INVALID_OPTION ${s.replace(/^error: /, '')}`),
+      outputError: (s, write) => write(`rawcrawl: ERR_INVALID_OPTION ${oneLine(s.replace(/^error: /, '').replace(/\n$/, ''))}\n`),
     });
   const program = configure(new Command('rawcrawl').description('a web crawler that speaks HTTP/1.1 itself').version('0.1.0'));
   program.addCommand(configure(crawlCommand(io, setExit)), { isDefault: true });

@@ -1,5 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { parseResolveEntry } from '../client/resolve.js';
+import { RawcrawlError } from '../errors.js';
+import { validateHeaders } from '../http/request-writer.js';
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
 
@@ -20,6 +22,13 @@ export function parseDuration(value: string): number {
   return Math.round(unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n);
 }
 
+/** A time limit: a duration of at least 1 ms (0 would fail every request). */
+export function parseTimeout(value: string): number {
+  const ms = parseDuration(value);
+  if (ms < 1) throw new InvalidArgumentError(`"${value}" is not a time limit: it must be above 0 (examples: 500, 30s, 2m)`);
+  return ms;
+}
+
 export function parseCount(value: string): number {
   if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`"${value}" is not a whole number`);
   return Number(value);
@@ -36,11 +45,20 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** "Name: value" → [name, value]. */
+/**
+ * "Name: value" → [name, value], checked as request() checks a header (a token for a name, no
+ * CR, LF or NUL in the value, not one rawcrawl manages), so that a bad one is a usage error.
+ */
 export function parseHeaderLine(line: string): [string, string] {
   const i = line.indexOf(':');
   if (i <= 0) throw new InvalidArgumentError(`header "${line}" is not "Name: value"`);
-  return [line.slice(0, i).trim(), line.slice(i + 1).trim()];
+  const pair: [string, string] = [line.slice(0, i).trim(), line.slice(i + 1).trim()];
+  try {
+    validateHeaders([pair]);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof RawcrawlError ? err.message : String(err));
+  }
+  return pair;
 }
 
 /** Repeatable -H: each "Name: value" checked while the flags are parsed, so a bad one is a usage error. */

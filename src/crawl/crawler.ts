@@ -113,8 +113,10 @@ class Crawler implements Crawl {
       outputBuffer: options.outputBuffer ?? CRAWL_DEFAULTS.outputBuffer,
     };
     for (const [k, v] of Object.entries(o)) {
-      if (typeof v === 'number' && (!(v >= 0) || (k === 'concurrency' && v < 1) || (k === 'perHost' && v < 1))) {
-        throw new RawcrawlError('ERR_INVALID_OPTION', `${k} must be a number >= ${k === 'concurrency' || k === 'perHost' ? 1 : 0}, got ${v}`);
+      // request() takes no time limit of 0: checked here, it is one error, not a failed page each.
+      const min = k === 'concurrency' || k === 'perHost' || k === 'timeoutMs' ? 1 : 0;
+      if (typeof v === 'number' && !(v >= min)) {
+        throw new RawcrawlError('ERR_INVALID_OPTION', `${k} must be a number >= ${min}, got ${v}`);
       }
     }
     // Checked now, not by each request: a bad field is one error at the start, not a failed page each.

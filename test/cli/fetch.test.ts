@@ -131,11 +131,12 @@ describe('rawcrawl fetch', () => {
     expect(head).toContain('\r\nCookie: a=b\r\n');
   });
 
-  it('-H with an injected line is ERR_INVALID_HEADER and never connects', async () => {
+  it('-H with an injected line is a usage error, shown on one line, and never connects', async () => {
     const s = await okServer();
     const { code, err } = await run('-H', 'X-A: a\r\nX-Evil: 1', `${s.origin}/`);
-    expect(code).toBe(1);
-    oneErrorLine(err, 'ERR_INVALID_HEADER');
+    expect(code).toBe(2);
+    oneErrorLine(err, 'ERR_INVALID_OPTION');
+    expect(err.text).toContain(`argument 'X-A: a\\r\\nX-Evil: 1' is invalid. value of header X-A holds CR, LF`);
     expect(s.connections).toBe(0);
   });
 
@@ -229,6 +230,12 @@ describe('rawcrawl fetch', () => {
     [['--timeout', 'soon', 'http://127.0.0.1:1/']],
     [['--max-body', 'lots', 'http://127.0.0.1:1/']],
     [['-H', 'no colon here', 'http://127.0.0.1:1/']],
+    // The rules request() applies, applied to the flag: never a request that then fails (exit 1).
+    [['-H', 'Bad Name: x', 'http://127.0.0.1:1/']],
+    [['-H', 'Content-Length: 5', 'http://127.0.0.1:1/']],
+    [['--timeout', '0', 'http://127.0.0.1:1/']],
+    [['--connect-timeout', '0s', 'http://127.0.0.1:1/']],
+    [['--ca', '/nonexistent/ca.pem', 'https://127.0.0.1:1/']],
     [[]],
   ])('bad usage %j exits 2 with one error line', async (args) => {
     const { code, err, out } = await run(...args);
@@ -267,9 +274,9 @@ describe('rawcrawl fetch over TLS', () => {
     expect(out.text).toBe('tls body');
   });
 
-  it('--ca with a missing file is ERR_INVALID_OPTION', async () => {
+  it('--ca with a missing file is ERR_INVALID_OPTION, a usage error', async () => {
     const { code, err } = await run('--ca', '/nonexistent/ca.pem', `https://localhost:${tls.port}/`);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     oneErrorLine(err, 'ERR_INVALID_OPTION');
   });
 });
@@ -318,13 +325,13 @@ describe('rawcrawl fetch through a proxy', () => {
     }
   });
 
-  it('a bad --proxy is a usage error (exit 2), a bad proxy variable ERR_INVALID_OPTION (exit 1): one line each', async () => {
+  it('a bad --proxy or proxy variable is a usage error (exit 2, as for a crawl): one line each', async () => {
     const bad = await run('--proxy', 'socks4://127.0.0.1:1080', 'http://127.0.0.1:1/');
     expect(bad.code).toBe(2);
     oneErrorLine(bad.err, 'ERR_INVALID_OPTION');
     expect(bad.err.text).toMatch(/only http:\/\/, socks5:\/\/ and socks5h:\/\/ proxies are supported/);
     const env = await runEnv({ https_proxy: 'ftp://x' }, 'https://127.0.0.1:1/');
-    expect(env.code).toBe(1);
+    expect(env.code).toBe(2);
     oneErrorLine(env.err, 'ERR_INVALID_OPTION');
     expect(env.err.text).toMatch(/https_proxy in the environment/);
   });
@@ -374,7 +381,7 @@ describe('rawcrawl fetch with a client certificate', () => {
         [['--cert', join(dir, 'missing.pem')], /cannot read --cert .*ENOENT/],
       ] as const) {
         const { code, err } = await run('--ca', ca, ...args, url);
-        expect(code, args.join(' ')).toBe(1);
+        expect(code, args.join(' ')).toBe(2);
         oneErrorLine(err, 'ERR_INVALID_OPTION');
         expect(err.text).toMatch(message);
       }

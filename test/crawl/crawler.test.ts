@@ -210,6 +210,8 @@ describe('crawl() over the fixture site', () => {
     expect(() => crawl({ startUrls: ['ftp://x/'] })).toThrow(/start URL "ftp:\/\/x\/" is not an http\(s\) URL/);
     expect(() => crawl({ startUrls: [] })).toThrow(/no start URL/);
     expect(() => crawl({ startUrls: ['http://x/'], concurrency: 0 })).toThrow(/concurrency must be a number >= 1/);
+    // request() refuses a time limit of 0: one error now, not a failed page each.
+    expect(() => crawl({ startUrls: ['http://x/'], timeoutMs: 0 })).toThrow(/timeoutMs must be a number >= 1, got 0/);
     // Headers are checked once, at the start, not by every request.
     expect(() => crawl({ startUrls: ['http://x/'], headers: { 'X-A': 'a\r\nX-Injected: 1' } })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_HEADER' }));
     expect(() => crawl({ startUrls: ['http://x/'], headers: [['Bad Name', 'v']] })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_HEADER' }));
