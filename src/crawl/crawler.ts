@@ -27,6 +27,8 @@ export interface CrawlStats {
   retried: number;
   bytes: number;
   robotsDisallowed: number;
+  /** Links and redirect targets not followed for being longer than maxUrlLength (each time seen). */
+  urlsTooLong: number;
   /**
    * Origin → why its robots.txt could not be had (error code and message, or "status 503"): RFC
    * 9309 then disallows the whole origin, so its pages count in robotsDisallowed.
@@ -70,10 +72,12 @@ export function crawl(options: CrawlOptions): Crawl {
 
 /** Pages per fetch slot that may wait for their capture to be written (see finishPage). */
 const FINISHING_PER_SLOT = 4;
+/** What the MySQL `url` column (TEXT) holds; a normalised URL is ASCII, one byte a character. */
+const MAX_URL_COLUMN = 65_535;
 
 class Crawler implements Crawl {
   readonly stats: CrawlStats;
-  private readonly o: Required<Pick<CrawlOptions, 'concurrency' | 'perHost' | 'delayMs' | 'maxPages' | 'maxDepth' | 'timeoutMs' | 'maxBodyBytes' | 'retries' | 'userAgent' | 'outputBuffer'>>;
+  private readonly o: Required<Pick<CrawlOptions, 'concurrency' | 'perHost' | 'delayMs' | 'maxPages' | 'maxDepth' | 'timeoutMs' | 'maxUrlLength' | 'maxBodyBytes' | 'retries' | 'userAgent' | 'outputBuffer'>>;
   private readonly backend: FrontierBackend;
   private readonly starts: NewEntry[];
   private readonly scope: ScopeRules;
@@ -107,6 +111,7 @@ class Crawler implements Crawl {
       maxPages: options.maxPages ?? CRAWL_DEFAULTS.maxPages,
       maxDepth: options.maxDepth ?? CRAWL_DEFAULTS.maxDepth,
       timeoutMs: options.timeoutMs ?? CRAWL_DEFAULTS.timeoutMs,
+      maxUrlLength: options.maxUrlLength ?? CRAWL_DEFAULTS.maxUrlLength,
       maxBodyBytes: options.maxBodyBytes ?? CRAWL_DEFAULTS.maxBodyBytes,
       retries: options.retries ?? CRAWL_DEFAULTS.retries,
       userAgent: options.userAgent ?? CRAWL_DEFAULTS.userAgent,
@@ -118,6 +123,9 @@ class Crawler implements Crawl {
       if (typeof v === 'number' && !(v >= min)) {
         throw new RawcrawlError('ERR_INVALID_OPTION', `${k} must be a number >= ${min}, got ${v}`);
       }
+    }
+    if (!(o.maxUrlLength <= MAX_URL_COLUMN)) {
+      throw new RawcrawlError('ERR_INVALID_OPTION', `maxUrlLength must be at most ${MAX_URL_COLUMN} (the MySQL url column), got ${o.maxUrlLength}`);
     }
     // Checked now, not by each request: a bad field is one error at the start, not a failed page each.
     const extraHeaders = validateHeaders(options.headers);
@@ -136,7 +144,8 @@ class Crawler implements Crawl {
     const starts: string[] = [];
     for (const u of options.startUrls) {
       const n = normalizeUrl(u);
-      if (n === null) throw new RawcrawlError('ERR_INVALID_URL', `start URL ${JSON.stringify(u)} is not an http(s) URL`);
+      if (n === null) throw new RawcrawlError('ERR_INVALID_URL', `start URL ${JSON.stringify(u.length > 200 ? `${u.slice(0, 200)}…` : u)} is not an http(s) URL`);
+      if (n.length > o.maxUrlLength) throw new RawcrawlError('ERR_INVALID_URL', `start URL ${JSON.stringify(`${n.slice(0, 100)}…`)} is ${n.length} characters long, more than maxUrlLength (${o.maxUrlLength})`);
       starts.push(n);
       hosts.add(new URL(n).hostname);
     }
@@ -179,6 +188,7 @@ class Crawler implements Crawl {
       retried: 0,
       bytes: 0,
       robotsDisallowed: 0,
+      urlsTooLong: 0,
       robotsUnavailable: {},
       statuses: {},
       errorCodes: {},
@@ -341,6 +351,10 @@ class Crawler implements Crawl {
 
   /** The link as a frontier entry if it is in scope (normalised URL expected), else null. */
   private inScope(url: string, depth: number, referrer: string): NewEntry | null {
+    if (url.length > this.o.maxUrlLength) {
+      this.stats.urlsTooLong++;
+      return null;
+    }
     let parsed: URL;
     try {
       parsed = new URL(url);

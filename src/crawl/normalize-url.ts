@@ -24,6 +24,9 @@ export function normalizeUrl(input: string, base?: string | URL): string | null 
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
   if (url.hostname === '') return null;
+  // A DNS name has at most 253 characters (RFC 1035 §2.3.4), which no lookup gets past; WHATWG
+  // URL takes any length. With a port, 255 is what the MySQL frontier's host column holds.
+  if (url.hostname.length > 253 || url.host.length > 255) return null;
   // Each setter re-serialises the URL: touch only what needs changing (this runs for every link).
   if (url.hash !== '') url.hash = '';
   if (url.username !== '' || url.password !== '') {

@@ -18,6 +18,13 @@ export interface CrawlOptions {
   maxDepth?: number;
   /** Per-request limit (default 30 s). */
   timeoutMs?: number;
+  /**
+   * Links and redirect targets whose normalised URL is longer than this many characters are not
+   * followed (counted in stats.urlsTooLong); a longer start URL is an error. Default 8,000 (RFC
+   * 9110 §4.1: the least length senders and recipients should support); at most 65,535, what
+   * the MySQL `url` column holds. A page of hostile markup cannot then make rows MySQL refuses.
+   */
+  maxUrlLength?: number;
   /** Per-page body limit (default 16 MiB). */
   maxBodyBytes?: number;
   /** Further attempts for connect errors, resets, timeouts, 429 and 5xx (default 2). */
@@ -82,6 +89,7 @@ export const CRAWL_DEFAULTS = {
   maxPages: Infinity,
   maxDepth: Infinity,
   timeoutMs: 30_000,
+  maxUrlLength: 8_000,
   maxBodyBytes: 16 * 1024 * 1024,
   retries: 2,
   userAgent: 'rawcrawl/0.1 (+https://github.com/rawcrawl/rawcrawl)',

@@ -137,7 +137,9 @@ function toRow(r: PageRecord): unknown[] {
   return [
     urlHash(r.url),
     r.url,
-    r.final_url,
+    // A redirect's target is recorded even when it is not followed for its length (url is held
+    // to maxUrlLength): cut to what the TEXT column holds (ASCII), not a refused batch.
+    r.final_url === null ? null : r.final_url.slice(0, 65_535),
     r.status,
     r.content_type === null ? null : r.content_type.slice(0, 255),
     r.title === null ? null : r.title.slice(0, 16_000),
@@ -193,9 +195,14 @@ export class MysqlSink implements Sink {
     return this.held.length;
   }
 
-  /** The storage failure, once the sink has given up (records then go to the spill file). */
+  /**
+   * The storage failure, once the sink has given up (records then go to the spill file), or
+   * rows MySQL refused, which went to the spill file while the crawl went on.
+   */
   get error(): RawcrawlError | null {
-    return this.failure;
+    if (this.failure) return this.failure;
+    if (this.refused === 0) return null;
+    return new RawcrawlError('ERR_STORAGE', `MySQL refused ${this.refused} record${this.refused === 1 ? '' : 's'} (first: ${this.refusedReason}); written to ${this.spillFile}`);
   }
 
   async write(record: PageRecord): Promise<void> {
@@ -238,9 +245,7 @@ export class MysqlSink implements Sink {
 
   private async flushLoop(): Promise<void> {
     while (this.held.length > 0 && !this.failure) {
-      const batch = this.takeBatch();
-      await this.writeBatch(batch);
-      this.written += batch.length;
+      await this.writeBatch(this.takeBatch());
       this.wakeWriters();
       if (this.held.length < this.batchSize) return;
     }
@@ -265,6 +270,7 @@ export class MysqlSink implements Sink {
         await this.pool.query(sql, params);
         // Only now are the records safe: drop them from the held list.
         this.held.splice(0, batch.length);
+        this.written += batch.length;
         return;
       } catch (err) {
         const e = err as { errno?: number; code?: string; message?: string; fatal?: boolean };
@@ -273,8 +279,17 @@ export class MysqlSink implements Sink {
           continue;
         }
         if (!isConnectionError(e)) {
-          // A row the server refuses (bad data) must not stall the crawl forever: spill it.
-          this.giveUp(`MySQL refused a batch: ${e.code ?? ''} ${e.message ?? String(err)}`);
+          // A row the server refuses (bad data) costs neither the batch's other rows nor the
+          // crawl: they go one by one, and a refused one goes to the spill file.
+          if (batch.length > 1) {
+            for (const record of batch) {
+              await this.writeBatch([record]);
+              if (this.failure) return;
+            }
+            return;
+          }
+          this.held.splice(0, 1);
+          this.refuse(batch[0]!, `${e.code ?? ''} ${e.message ?? String(err)}`.trim());
           return;
         }
         if (firstFailure.at === 0) firstFailure.at = Date.now();
@@ -306,6 +321,20 @@ export class MysqlSink implements Sink {
   }
 
   private reason = '';
+  private refused = 0;
+  private refusedReason = '';
+
+  /** Rows MySQL refused (bad data): the crawl goes on, each is kept in the spill file. */
+  get refusedRows(): number {
+    return this.refused;
+  }
+
+  /** Sets aside a record MySQL refused: into the spill file, named by error() at the end. */
+  private refuse(record: PageRecord, reason: string): void {
+    this.refused++;
+    this.refusedReason ||= `${reason} (${record.url.length > 200 ? `${record.url.slice(0, 200)}…` : record.url})`;
+    this.spill([record]);
+  }
 
   /** Gives up on the database: held records (and any later ones) go to a JSONL file. */
   private giveUp(reason: string): void {

@@ -142,6 +142,36 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('follows no link or redirect longer than maxUrlLength, and counts them; a longer start URL is an error', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const long = `/long?${'q'.repeat(200)}`;
+    const server = await httpServer((req, res) => {
+      if (req.url === '/') {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end(`<a href="${long}">long</a><a href="/moved">moved</a><a href="/ok">ok</a>`);
+      } else if (req.url === '/moved') {
+        res.writeHead(301, { Location: `${long}&moved` });
+        res.end();
+      } else {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end('<title>ok</title>');
+      }
+    });
+    try {
+      const c = crawl({ startUrls: [`${server.origin}/`], ...fast, ignoreRobots: true, maxUrlLength: 200 });
+      const got: PageRecord[] = [];
+      for await (const r of c) got.push(r);
+      expect(server.seen.map((r) => r.url).sort()).toEqual(['/', '/moved', '/ok']);
+      expect(c.stats.urlsTooLong).toBe(2);
+      // The redirect's record still names where it pointed.
+      expect(got.find((r) => r.url.endsWith('/moved'))!.final_url).toBe(`${server.origin}${long}&moved`);
+      expect(() => crawl({ startUrls: [`${server.origin}${long}`], maxUrlLength: 200 })).toThrow(`is ${server.origin.length + long.length} characters long, more than maxUrlLength (200)`);
+      expect(() => crawl({ startUrls: [`${server.origin}/`], maxUrlLength: 65_536 })).toThrow(/maxUrlLength must be at most 65535/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('sends the caller\'s headers and User-Agent, once each, with every request, robots.txt included', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     const server = await httpServer((req, res) => {

@@ -35,6 +35,15 @@ describe('normalizeUrl', () => {
     expect(normalizeUrl('https://example.com:80/')).toBe('https://example.com:80/');
   });
 
+  it('refuses a host no DNS lookup can take (over 253 characters), or over 255 with its port', () => {
+    const name = (n: number): string => `${'a'.repeat(n - '.example'.length)}.example`;
+    expect(normalizeUrl(`http://${name(253)}/`)).toBe(`http://${name(253)}/`);
+    expect(normalizeUrl(`http://${name(254)}/`)).toBeNull();
+    expect(normalizeUrl(`http://${name(250)}:8080/`)).toBe(`http://${name(250)}:8080/`);
+    expect(normalizeUrl(`http://${name(251)}:8080/`)).toBeNull();
+    expect(normalizeUrl(`http://${name(250)}:80/`)).toBe(`http://${name(250)}/`);
+  });
+
   it('turns IDN hosts into punycode', () => {
     expect(normalizeUrl('http://bücher.example/')).toBe('http://xn--bcher-kva.example/');
   });

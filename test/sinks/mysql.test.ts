@@ -156,6 +156,27 @@ describe('MySQL sink (real MariaDB)', () => {
     await proxy.close();
   });
 
+  it('a row MySQL refuses goes to the spill file; the rest of its batch and later ones are stored', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rawcrawl-refused-'));
+    const sink = new MysqlSink(await connectMysql(db.url), { batchSize: 5, flushIntervalMs: 10, spillDir: dir });
+    // 70,000 characters: more than the url column (TEXT) holds. The crawler keeps URLs shorter
+    // (maxUrlLength); the sink must not lose the batch when a row gets past that anyway.
+    const huge = `http://example.test/${'a'.repeat(70_000)}`;
+    for (let i = 0; i < 12; i++) await sink.write(i === 3 ? record(900 + i, { url: huge }) : record(900 + i));
+    await sink.close();
+    expect(sink.written).toBe(11);
+    expect(sink.refusedRows).toBe(1);
+    const [c] = await db.query<{ n: number }>("SELECT COUNT(*) AS n FROM pages WHERE url LIKE 'http://example.test/p/9__'");
+    expect(Number(c!.n)).toBe(11);
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(1);
+    const spilled = readFileSync(path.join(dir, files[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as PageRecord);
+    expect(spilled.map((r) => r.url)).toEqual([huge]);
+    expect(sink.error).toMatchObject({ code: 'ERR_STORAGE' });
+    expect(sink.error!.message).toMatch(/^MySQL refused 1 record \(first: ER_DATA_TOO_LONG [^\n]*\(http:\/\/example\.test\/a+…\)\); written to /);
+    expect(sink.error!.message).toContain(path.join(dir, files[0]!));
+  });
+
   it('after the give-up limit writes held records to a JSONL file and says where', async () => {
     const proxy = await cuttableProxy(db.name);
     const dir = mkdtempSync(path.join(tmpdir(), 'rawcrawl-spill-'));
