@@ -56,6 +56,9 @@ CREATE TABLE IF NOT EXISTS frontier (
   host          VARCHAR(255)      NOT NULL,
   depth         INT UNSIGNED      NOT NULL,
   referrer      TEXT              NULL,
+  -- Redirects in a row that led to this URL (0: a start URL or a link); --max-redirects bounds it.
+  -- Added to a frontier table made before it by rawcrawl at start (connectMysql).
+  redirects     SMALLINT UNSIGNED NOT NULL DEFAULT 0,
   state         ENUM('queued','claimed','done','failed','skipped') NOT NULL DEFAULT 'queued',
   attempts      SMALLINT UNSIGNED NOT NULL DEFAULT 0,
   counted       TINYINT(1)        NOT NULL DEFAULT 0,

@@ -24,6 +24,7 @@ interface CrawlFlags extends ConnectionFlags {
   maxDepth?: number;
   timeout?: number;
   maxUrlLength?: number;
+  maxRedirects?: number;
   maxBody?: number;
   retries?: number;
   allowHost?: string[];
@@ -81,6 +82,7 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--max-depth <n>', 'follow links at most this deep (start URLs are depth 0)', parseCount)
     .option('--timeout <duration>', 'limit on each request', parseTimeout, 30_000)
     .option('--max-url-length <n>', 'do not follow links or redirects to longer URLs (at most 65535)', parseCount, 8000)
+    .option('--max-redirects <n>', 'redirects followed in a row from a page', parseCount, 10)
     .option('--max-body <size>', 'limit on each decoded body', parseSize, 16 * 1024 * 1024)
     .option('--retries <n>', 'further attempts for connect errors, resets, timeouts, 429 and 5xx', parseCount, 2)
     .option('--allow-host <host>', 'also crawl this host ("*.example.com" for subdomains; repeatable)', collect)
@@ -221,6 +223,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     if (flags.maxDepth !== undefined) options.maxDepth = flags.maxDepth;
     if (flags.timeout !== undefined) options.timeoutMs = flags.timeout;
     if (flags.maxUrlLength !== undefined) options.maxUrlLength = flags.maxUrlLength;
+    if (flags.maxRedirects !== undefined) options.maxRedirects = flags.maxRedirects;
     if (flags.maxBody !== undefined) options.maxBodyBytes = flags.maxBody;
     if (flags.retries !== undefined) options.retries = flags.retries;
     if (flags.allowHost) options.allowHosts = flags.allowHost;

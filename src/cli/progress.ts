@@ -26,6 +26,7 @@ export function summary(stats: CrawlStats, stored: number, now = Date.now()): st
     `rawcrawl: ${stats.fetched} pages in ${(elapsed / 1000).toFixed(1)} s (${((stats.fetched * 1000) / elapsed).toFixed(1)} pages/s), ${fmtBytes(stats.bytes)}, ${stored} stored, ${stats.retried} retries, ${stats.robotsDisallowed} disallowed by robots.txt`,
   ];
   if (stats.urlsTooLong > 0) lines.push(`  ${stats.urlsTooLong} links longer than --max-url-length not followed`);
+  if (stats.redirectsTooMany > 0) lines.push(`  ${stats.redirectsTooMany} redirects not followed, past --max-redirects in a row`);
   for (const [origin, reason] of Object.entries(stats.robotsUnavailable)) {
     lines.push(`  robots.txt of ${origin} unavailable (${reason}): its pages are disallowed (RFC 9309); --ignore-robots crawls them`);
   }

@@ -29,6 +29,8 @@ export interface CrawlStats {
   robotsDisallowed: number;
   /** Links and redirect targets not followed for being longer than maxUrlLength (each time seen). */
   urlsTooLong: number;
+  /** Redirects not followed because maxRedirects of them in a row led to the page. */
+  redirectsTooMany: number;
   /**
    * Origin → why its robots.txt could not be had (error code and message, or "status 503"): RFC
    * 9309 then disallows the whole origin, so its pages count in robotsDisallowed.
@@ -77,7 +79,7 @@ const MAX_URL_COLUMN = 65_535;
 
 class Crawler implements Crawl {
   readonly stats: CrawlStats;
-  private readonly o: Required<Pick<CrawlOptions, 'concurrency' | 'perHost' | 'delayMs' | 'maxPages' | 'maxDepth' | 'timeoutMs' | 'maxUrlLength' | 'maxBodyBytes' | 'retries' | 'userAgent' | 'outputBuffer'>>;
+  private readonly o: Required<Pick<CrawlOptions, 'concurrency' | 'perHost' | 'delayMs' | 'maxPages' | 'maxDepth' | 'timeoutMs' | 'maxUrlLength' | 'maxRedirects' | 'maxBodyBytes' | 'retries' | 'userAgent' | 'outputBuffer'>>;
   private readonly backend: FrontierBackend;
   private readonly starts: NewEntry[];
   private readonly scope: ScopeRules;
@@ -112,6 +114,7 @@ class Crawler implements Crawl {
       maxDepth: options.maxDepth ?? CRAWL_DEFAULTS.maxDepth,
       timeoutMs: options.timeoutMs ?? CRAWL_DEFAULTS.timeoutMs,
       maxUrlLength: options.maxUrlLength ?? CRAWL_DEFAULTS.maxUrlLength,
+      maxRedirects: options.maxRedirects ?? CRAWL_DEFAULTS.maxRedirects,
       maxBodyBytes: options.maxBodyBytes ?? CRAWL_DEFAULTS.maxBodyBytes,
       retries: options.retries ?? CRAWL_DEFAULTS.retries,
       userAgent: options.userAgent ?? CRAWL_DEFAULTS.userAgent,
@@ -189,6 +192,7 @@ class Crawler implements Crawl {
       bytes: 0,
       robotsDisallowed: 0,
       urlsTooLong: 0,
+      redirectsTooMany: 0,
       robotsUnavailable: {},
       statuses: {},
       errorCodes: {},
@@ -350,7 +354,7 @@ class Crawler implements Crawl {
   }
 
   /** The link as a frontier entry if it is in scope (normalised URL expected), else null. */
-  private inScope(url: string, depth: number, referrer: string): NewEntry | null {
+  private inScope(url: string, depth: number, referrer: string, redirects = 0): NewEntry | null {
     if (url.length > this.o.maxUrlLength) {
       this.stats.urlsTooLong++;
       return null;
@@ -362,7 +366,7 @@ class Crawler implements Crawl {
       return null;
     }
     if (admit(parsed, depth, this.scope) !== 'ok') return null;
-    return { url, host: parsed.host, depth, referrer };
+    return redirects > 0 ? { url, host: parsed.host, depth, referrer, redirects } : { url, host: parsed.host, depth, referrer };
   }
 
   /** The request headers with the jar's cookies: in the caller's Cookie header if there is one, else their own. */
@@ -437,8 +441,13 @@ class Crawler implements Crawl {
       const target = normalizeUrl(location, res.url);
       if (target !== null) {
         record.final_url = target;
-        const e = this.inScope(target, entry.depth, entry.url);
-        if (e) found.push(e);
+        // A chain of redirects never gets deeper: the count of them in a row bounds it (a site
+        // that redirects every URL to a new one, a session id each time, is a crawler trap).
+        if (entry.redirects >= this.o.maxRedirects) this.stats.redirectsTooMany++;
+        else {
+          const e = this.inScope(target, entry.depth, entry.url, entry.redirects + 1);
+          if (e) found.push(e);
+        }
       }
     } else if (res.status >= 200 && res.status < 300 && isHtml(contentType, res.body)) {
       const robotsHeader = (res.header('x-robots-tag') ?? '').toLowerCase();

@@ -7,6 +7,8 @@ export interface NewEntry {
   host: string;
   depth: number;
   referrer: string | null;
+  /** Redirects in a row that led here (default 0: a start URL or a link). */
+  redirects?: number;
 }
 
 /** What became of a page; the backend records it atomically with the links it found. */

@@ -3,6 +3,8 @@ export interface FrontierEntry {
   url: string;
   depth: number;
   referrer: string | null;
+  /** Redirects in a row that led here (0 for a start URL or a link): bounds a redirect chain. */
+  redirects: number;
   /** Attempts already made (0 for a new URL). */
   attempts: number;
   /** Not before this time (ms since epoch), for retries. */

@@ -77,7 +77,7 @@ export class MemoryBackend implements FrontierBackend {
     if (this.stopped) return;
     for (const e of entries) {
       if (!this.seen.add(e.url)) continue;
-      this.frontier.push(e.host, { url: e.url, depth: e.depth, referrer: e.referrer, attempts: 0, notBefore: 0 });
+      this.frontier.push(e.host, { url: e.url, depth: e.depth, referrer: e.referrer, redirects: e.redirects ?? 0, attempts: 0, notBefore: 0 });
     }
   }
 }

@@ -25,6 +25,12 @@ export interface CrawlOptions {
    * the MySQL `url` column holds. A page of hostile markup cannot then make rows MySQL refuses.
    */
   maxUrlLength?: number;
+  /**
+   * Redirects followed in a row from a page (default 10, as Crawlee; Scrapy 20): the next is
+   * recorded (its status and final_url) but not followed, and counted in stats.redirectsTooMany.
+   * Each redirect target is queued and deduplicated like a link, at its source's depth.
+   */
+  maxRedirects?: number;
   /** Per-page body limit (default 16 MiB). */
   maxBodyBytes?: number;
   /** Further attempts for connect errors, resets, timeouts, 429 and 5xx (default 2). */
@@ -90,6 +96,7 @@ export const CRAWL_DEFAULTS = {
   maxDepth: Infinity,
   timeoutMs: 30_000,
   maxUrlLength: 8_000,
+  maxRedirects: 10,
   maxBodyBytes: 16 * 1024 * 1024,
   retries: 2,
   userAgent: 'rawcrawl/0.1 (+https://github.com/rawcrawl/rawcrawl)',

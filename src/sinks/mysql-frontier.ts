@@ -365,7 +365,7 @@ export class MysqlFrontier implements FrontierBackend {
     // With --max-pages spent, only expired leases are taken: pages counted already.
     const exhausted = this.exhausted;
     const claimed = await this.transaction(async (conn) => {
-      const cols = 'url_hash, url, host, depth, referrer, attempts, counted';
+      const cols = 'url_hash, url, host, depth, referrer, redirects, attempts, counted';
       // Expired leases first (a dead worker's URLs), then the queue in BFS order. The expired ones
       // are found by a plain read and locked by key: a locking range scan of the lease index also
       // locked the first live lease past the range — the in-flight page likeliest to finish next —
@@ -427,6 +427,7 @@ export class MysqlFrontier implements FrontierBackend {
         host: String(r.host),
         depth: Number(r.depth),
         referrer: r.referrer === null ? null : String(r.referrer),
+        redirects: Number(r.redirects),
         attempts: Number(r.attempts),
         notBefore: 0,
         seq: 0,
@@ -677,8 +678,8 @@ export class MysqlFrontier implements FrontierBackend {
         if (part.length === 0) continue;
       }
       await conn.query(
-        `INSERT IGNORE INTO frontier (crawl_id, url_hash, url, host, depth, referrer) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
-        part.flatMap(({ l, h }) => [this.crawl.crawlId, h, l.url, l.host, l.depth, l.referrer]),
+        `INSERT IGNORE INTO frontier (crawl_id, url_hash, url, host, depth, referrer, redirects) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        part.flatMap(({ l, h }) => [this.crawl.crawlId, h, l.url, l.host, l.depth, l.referrer, l.redirects ?? 0]),
       );
       this.queries++;
     }

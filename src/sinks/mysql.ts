@@ -48,6 +48,31 @@ export function schemaStatements(): string[] {
     .filter((s) => s.length > 0);
 }
 
+/**
+ * Columns schema.sql gained after its tables were first made: CREATE TABLE IF NOT EXISTS leaves
+ * a table made by an earlier rawcrawl as it was, so they are added here (MySQL 8 has no ADD
+ * COLUMN IF NOT EXISTS). Table, column and definition are constants, never input.
+ */
+const ADDED_COLUMNS: ReadonlyArray<readonly [table: string, column: string, definition: string]> = [
+  ['frontier', 'redirects', 'SMALLINT UNSIGNED NOT NULL DEFAULT 0 AFTER referrer'],
+];
+
+async function addMissingColumns(pool: mysql.Pool): Promise<void> {
+  for (const [table, column, definition] of ADDED_COLUMNS) {
+    const [rows] = await pool.query<mysql.RowDataPacket[]>(
+      'SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?',
+      [table, column],
+    );
+    if (Number(rows[0]!.n) > 0) continue;
+    try {
+      await pool.query(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+    } catch (err) {
+      // Another process starting at the same time added it first.
+      if ((err as { code?: string }).code !== 'ER_DUP_FIELDNAME') throw err;
+    }
+  }
+}
+
 function describeTarget(uri: string): string {
   try {
     const u = new URL(uri);
@@ -104,6 +129,7 @@ export async function connectMysql(uri: string, options: { readOnly?: boolean } 
       await createDatabase(parsed);
       for (const sql of schemaStatements()) await pool.query(sql);
     }
+    await addMissingColumns(pool);
   } catch (err) {
     await pool.end().catch(() => {});
     const e = err as { code?: string; message?: string };

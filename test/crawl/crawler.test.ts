@@ -172,6 +172,45 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('follows at most maxRedirects redirects in a row (a trap that redirects each URL to a new one ends)', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    // /r/N redirects to /r/N+1 for ever; /ok is linked from the start page and redirects once.
+    const server = await httpServer((req, res) => {
+      const m = /^\/r\/(\d+)$/.exec(req.url ?? '');
+      if (m) {
+        res.writeHead(302, { Location: `/r/${Number(m[1]) + 1}` });
+        res.end();
+      } else if (req.url === '/') {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end('<a href="/r/0">trap</a><a href="/once">once</a>');
+      } else if (req.url === '/once') {
+        res.writeHead(301, { Location: '/landed' });
+        res.end();
+      } else {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end('<title>landed</title>');
+      }
+    });
+    try {
+      const c = crawl({ startUrls: [`${server.origin}/`], ...fast, ignoreRobots: true, maxRedirects: 3 });
+      const got: PageRecord[] = [];
+      for await (const r of c) got.push(r);
+      // /r/0 is a link (no redirect before it); /r/1, /r/2 and /r/3 are the three redirects
+      // followed; /r/3's own redirect to /r/4 is recorded, not followed.
+      expect(server.seen.map((r) => r.url).sort()).toEqual(['/', '/landed', '/once', '/r/0', '/r/1', '/r/2', '/r/3']);
+      expect(c.stats.redirectsTooMany).toBe(1);
+      expect(got.find((r) => r.url.endsWith('/r/3'))).toMatchObject({ status: 302, final_url: `${server.origin}/r/4` });
+      // With the default (10), a real redirect and the trap's first ten are followed.
+      server.seen.length = 0;
+      const d = crawl({ startUrls: [`${server.origin}/`], ...fast, ignoreRobots: true });
+      for await (const _ of d) void _;
+      expect(server.seen.filter((r) => r.url.startsWith('/r/'))).toHaveLength(11);
+      expect(d.stats.redirectsTooMany).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('sends the caller\'s headers and User-Agent, once each, with every request, robots.txt included', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     const server = await httpServer((req, res) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Frontier } from '../../src/crawl/frontier.js';
 
-const entry = (url: string, depth = 0, notBefore = 0) => ({ url, depth, referrer: null, attempts: 0, notBefore });
+const entry = (url: string, depth = 0, notBefore = 0) => ({ url, depth, referrer: null, redirects: 0, attempts: 0, notBefore });
 
 describe('Frontier', () => {
   it('hands out breadth-first across hosts', () => {

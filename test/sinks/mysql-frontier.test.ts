@@ -152,6 +152,60 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
     }
   });
 
+  it('counts redirects in a row across the shared frontier: --max-redirects ends a redirect trap', async () => {
+    const hits: string[] = [];
+    const server = http.createServer((req, res) => {
+      hits.push(req.url ?? '');
+      const m = /^\/r\/(\d+)$/.exec(req.url ?? '');
+      if (m) {
+        res.writeHead(302, { Location: `/r/${Number(m[1]) + 1}` });
+        res.end();
+      } else {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end('<a href="/r/0">trap</a>');
+      }
+    });
+    server.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const m = memoryIo();
+      expect(await main(['node', 'rawcrawl', `${origin}/`, '--mysql', db.url, '--crawl-id', 'redirect-trap', '--ignore-robots', '--max-redirects', '4', '--progress-every', '1m'], m.io)).toBe(0);
+      expect(hits.filter((h) => h.startsWith('/r/')).sort()).toEqual(['/r/0', '/r/1', '/r/2', '/r/3', '/r/4']);
+      expect(m.err()).toContain('  1 redirects not followed, past --max-redirects in a row\n');
+      const rows = await db.query<{ url: string; redirects: number }>('SELECT f.url, f.redirects FROM frontier f JOIN crawls c ON c.id = f.crawl_id WHERE c.name = ? ORDER BY f.id', ['redirect-trap']);
+      expect(rows.map((r) => [new URL(r.url).pathname, Number(r.redirects)])).toEqual([['/', 0], ['/r/0', 0], ['/r/1', 1], ['/r/2', 2], ['/r/3', 3], ['/r/4', 4]]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('adds the redirects column to a frontier table an earlier rawcrawl made without it', async () => {
+    const admin = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root' });
+    const name = `rawcrawl_migrate_${process.pid}`;
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      await admin.query(`CREATE DATABASE ${name}`);
+      const old = (await import('node:fs')).readFileSync(path.resolve(__dirname, '../../schema.sql'), 'utf8').replace(/^\s*redirects\s+SMALLINT[^\n]*\n/m, '');
+      expect(old).not.toMatch(/\bredirects\s+SMALLINT/);
+      await admin.query(`USE ${name}`);
+      for (const sql of old.split(/;\s*$/m).map((x) => x.replace(/^\s*--.*$/gm, '').trim()).filter(Boolean)) await admin.query(sql);
+      const column = async (): Promise<number> => {
+        const [r] = (await admin.query("SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'frontier' AND COLUMN_NAME = 'redirects'", [name])) as unknown as [Array<{ n: number }>];
+        return Number(r[0]!.n);
+      };
+      expect(await column()).toBe(0);
+      // Two processes starting at once: both see it missing, one adds it, neither fails.
+      const pools = await Promise.all([connectMysql(`mysql://root@127.0.0.1:3306/${name}`), connectMysql(`mysql://root@127.0.0.1:3306/${name}`)]);
+      await Promise.all(pools.map((p) => p.end()));
+      expect(await column()).toBe(1);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      await admin.end();
+    }
+  });
+
   it('holds --max-pages for the crawl as a whole', async () => {
     const site = await treeSite(500, 1);
     try {
