@@ -15,7 +15,7 @@ const ALLOWED: Record<string, string[]> = {
   capture: ['errors.ts', 'http', 'net', 'wire', 'client', 'warc'],
   warc: ['errors.ts', 'http', 'wire', 'capture'],
   crawl: ['client'],
-  sinks: ['errors.ts', 'crawl'],
+  sinks: ['errors.ts', 'net', 'crawl'],
   cli: ['errors.ts', 'http', 'net', 'wire', 'client', 'capture', 'warc', 'crawl', 'sinks'],
 };
 
