@@ -27,7 +27,7 @@ export interface CrawlStats {
   retried: number;
   bytes: number;
   robotsDisallowed: number;
-  /** Links and redirect targets not followed for being longer than maxUrlLength (each time seen). */
+  /** In-scope links and redirect targets not followed for being longer than maxUrlLength (each time seen). */
   urlsTooLong: number;
   /** Redirects not followed because maxRedirects of them in a row led to the page. */
   redirectsTooMany: number;
@@ -355,10 +355,6 @@ class Crawler implements Crawl {
 
   /** The link as a frontier entry if it is in scope (normalised URL expected), else null. */
   private inScope(url: string, depth: number, referrer: string, redirects = 0): NewEntry | null {
-    if (url.length > this.o.maxUrlLength) {
-      this.stats.urlsTooLong++;
-      return null;
-    }
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -366,6 +362,11 @@ class Crawler implements Crawl {
       return null;
     }
     if (admit(parsed, depth, this.scope) !== 'ok') return null;
+    // Counted only in scope: a long link to another site would not be followed anyway.
+    if (url.length > this.o.maxUrlLength) {
+      this.stats.urlsTooLong++;
+      return null;
+    }
     return redirects > 0 ? { url, host: parsed.host, depth, referrer, redirects } : { url, host: parsed.host, depth, referrer };
   }
 
