@@ -1,8 +1,9 @@
+import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { checkProxySetting, request, RawcrawlError, validateHeaders, type HttpResponse, type RequestOptions } from '../client/index.js';
 import { CRAWL_DEFAULTS, type CrawlOptions } from './options.js';
 import type { FrontierEntry } from './frontier.js';
-import type { FrontierBackend, NewEntry } from './frontier-backend.js';
+import type { FrontierBackend, NewEntry, Take } from './frontier-backend.js';
 import { MemoryBackend } from './memory-backend.js';
 import { normalizeUrl } from './normalize-url.js';
 import { checkSelectors, type ExtractResult } from './extract.js';
@@ -96,6 +97,8 @@ class Crawler implements Crawl {
   private finished = false;
   private failure: unknown = null;
   private inFlight = 0;
+  /** Workers inside backend.take(): one may be taking the last queued URL. */
+  private taking = 0;
   /** Pages fetched whose capture is still being written (see finishPage). */
   private readonly finishing = new Set<Promise<void>>();
   private finishError: unknown = null;
@@ -164,6 +167,8 @@ class Crawler implements Crawl {
     this.backend = options.backend ? options.backend(ctx) : new MemoryBackend(ctx);
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.baseHeaders = [['User-Agent', o.userAgent], ...extraHeaders];
+    // Every request in flight (and robots.txt fetch) listens on this one signal.
+    setMaxListeners(0, this.abort.signal);
     this.requestOptions = {
       timeoutMs: o.timeoutMs,
       maxBodyBytes: o.maxBodyBytes,
@@ -286,10 +291,9 @@ class Crawler implements Crawl {
 
   private async worker(): Promise<void> {
     for (;;) {
+      // next() counted the job in flight.
       const job = await this.next();
       if (!job) return;
-      this.inFlight++;
-      this.stats.inFlight = this.inFlight;
       try {
         await this.process(job.entry, job.host);
         if (this.finishError) throw this.finishError;
@@ -306,12 +310,24 @@ class Crawler implements Crawl {
   private async next(): Promise<{ entry: FrontierEntry; host: string } | null> {
     for (;;) {
       if (this.stopping) return null;
-      const r = await this.backend.take(Date.now());
+      // A take in progress may be handing out the last queued URL: until it is counted in
+      // flight, the crawl is not over for the other workers. (Counting only in-flight pages,
+      // counted after the take's await, every other worker saw "nothing queued, nothing in
+      // flight" while the first took the start URL, and left: one worker did the whole crawl.)
+      this.taking++;
+      let r: Take;
+      try {
+        r = await this.backend.take(Date.now());
+      } finally {
+        this.taking--;
+      }
       if (r && 'entry' in r) {
+        this.inFlight++;
+        this.stats.inFlight = this.inFlight;
         this.stats.queued = this.backend.queued;
         return r;
       }
-      if (r === null && this.inFlight === 0) {
+      if (r === null && this.inFlight === 0 && this.taking === 0) {
         // Nothing queued and nothing running that could queue more: the crawl is done.
         this.notifyChange();
         return null;

@@ -66,23 +66,36 @@ export class Frontier {
    * The next entry allowed to start now (and marks it in flight), or how long until one may,
    * or null when nothing is queued.
    */
-  take(now: number): TakeResult {
+  take(now: number, only?: (e: FrontierEntry) => boolean): TakeResult {
     if (this.queued === 0) return null;
-    let best: { host: string; h: HostState; e: FrontierEntry } | null = null;
+    let best: { host: string; h: HostState; e: FrontierEntry; at: number } | null = null;
     let wait = Infinity;
+    let any = false;
     for (const [host, h] of this.hosts) {
       if (h.head >= h.queue.length) continue;
+      // With `only`, the first entry of the host's queue that passes (a scan: for the rare case).
+      let at = h.head;
+      if (only) while (at < h.queue.length && !only(h.queue[at]!)) at++;
+      if (at >= h.queue.length) continue;
+      any = true;
       if (h.inflight >= this.perHost) continue;
-      const e = h.queue[h.head]!;
+      const e = h.queue[at]!;
       const ready = Math.max(h.lastStart + h.delayMs, e.notBefore);
       if (ready > now) {
         wait = Math.min(wait, ready - now);
         continue;
       }
-      if (!best || e.depth < best.e.depth || (e.depth === best.e.depth && e.seq < best.e.seq)) best = { host, h, e };
+      if (!best || e.depth < best.e.depth || (e.depth === best.e.depth && e.seq < best.e.seq)) best = { host, h, e, at };
     }
-    if (!best) return { waitMs: wait === Infinity ? -1 : wait };
-    const { h, e, host } = best;
+    if (!best) return only && !any ? null : { waitMs: wait === Infinity ? -1 : wait };
+    const { h, e, host, at } = best;
+    if (at !== h.head) {
+      h.queue.splice(at, 1);
+      this.queued--;
+      h.inflight++;
+      h.lastStart = now;
+      return { entry: e, host };
+    }
     h.head++;
     if (h.head > 1024 && h.head * 2 > h.queue.length) {
       h.queue.splice(0, h.head);

@@ -2,6 +2,8 @@ import { Frontier, type FrontierEntry } from './frontier.js';
 import type { BackendContext, Completion, FrontierBackend, NewEntry, Take } from './frontier-backend.js';
 import { SeenSet } from './seen-set.js';
 
+const isRetry = (e: FrontierEntry): boolean => e.attempts > 0;
+
 /**
  * The default frontier: per-host queues and a fingerprint seen-set in this process's memory.
  * Records are handed to the crawl's output as soon as a page completes.
@@ -9,7 +11,12 @@ import { SeenSet } from './seen-set.js';
 export class MemoryBackend implements FrontierBackend {
   private readonly frontier: Frontier;
   private readonly seen = new SeenSet();
+  /** Pages counted toward maxPages: taken new, less those robots.txt then disallowed. */
   private reserved = 0;
+  /** Of those, pages not completed yet (in flight, or queued for a retry). */
+  private open = 0;
+  /** Retries in the queue. */
+  private retries = 0;
   private stopped = false;
 
   private readonly maxPages: number;
@@ -29,14 +36,23 @@ export class MemoryBackend implements FrontierBackend {
 
   async take(now: number): Promise<Take> {
     if (this.stopped) return null;
-    const r = this.frontier.take(now);
-    if (r && 'entry' in r && r.entry.attempts === 0) {
-      if (this.reserved >= this.maxPages) {
-        this.frontier.release(r.host);
+    if (this.reserved >= this.maxPages) {
+      // At the limit only retries of counted pages may start; a page still open may yet give
+      // its place back (robots.txt disallowed it), so the crawl ends when none is open.
+      if (this.open === 0) {
         this.stop();
         return null;
       }
-      this.reserved++;
+      const r = this.retries > 0 ? this.frontier.take(now, isRetry) : null;
+      if (r && 'entry' in r) this.retries--;
+      return r ?? { waitMs: -1 };
+    }
+    const r = this.frontier.take(now);
+    if (r && 'entry' in r) {
+      if (r.entry.attempts === 0) {
+        this.reserved++;
+        this.open++;
+      } else this.retries--;
     }
     return r;
   }
@@ -57,10 +73,12 @@ export class MemoryBackend implements FrontierBackend {
     this.frontier.release(host);
     if (this.stopped) return;
     this.frontier.push(host, { ...entry, attempts: entry.attempts + 1, notBefore });
+    this.retries++;
   }
 
   async complete(c: Completion): Promise<void> {
     if (!c.hostReleased) this.frontier.release(c.host);
+    this.open--;
     if (c.state === 'skipped' && c.entry.attempts === 0) this.reserved--;
     this.add(c.links);
     if (c.record) await this.ctx.onRecord(c.record);

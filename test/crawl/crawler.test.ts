@@ -172,6 +172,71 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('keeps `concurrency` pages in flight from a single start URL (every worker stays for the links to come)', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    let open = 0;
+    let most = 0;
+    // Each page is held 150 ms: pages fetched one after another would never overlap.
+    const server = await httpServer((req, res) => {
+      open++;
+      most = Math.max(most, open);
+      setTimeout(() => {
+        open--;
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end(req.url === '/' ? Array.from({ length: 24 }, (_, i) => `<a href="/p/${i}">${i}</a>`).join('') : '<title>p</title>');
+      }, 150);
+    });
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const t0 = performance.now();
+      const got = await collectAll({ startUrls: [`${server.origin}/`], ...fast, ignoreRobots: true, concurrency: 12, perHost: 12 });
+      const ms = performance.now() - t0;
+      expect(got).toHaveLength(25);
+      expect(most).toBe(12);
+      // The start page, then 24 links twelve at a time: three rounds of 150 ms, not 25.
+      expect(ms).toBeLessThan(25 * 150);
+      // Twelve requests listen on the crawl's one abort signal at once: no listener warning.
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+      await server.close();
+    }
+  });
+
+  it('maxPages counts fetched pages under concurrency: robots-disallowed ones give their place back, a retry at the limit still runs', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    let flaky = 0;
+    const server = await httpServer((req, res) => {
+      if (req.url === '/robots.txt') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end('User-agent: *\nDisallow: /d/\n');
+      } else if (req.url === '/flaky' && flaky++ === 0) {
+        res.writeHead(503, { 'Retry-After': '0' });
+        res.end();
+      } else {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        const links = req.url === '/' ? ['/d/0', '/d/1', '/d/2', '/d/3', '/d/4', '/flaky', ...Array.from({ length: 10 }, (_, i) => `/p/${i}`)] : [];
+        setTimeout(() => res.end(links.map((l) => `<a href="${l}">x</a>`).join('')), 30);
+      }
+    });
+    try {
+      const c = crawl({ startUrls: [`${server.origin}/`], ...fast, concurrency: 8, perHost: 8, maxPages: 4 });
+      const got: PageRecord[] = [];
+      for await (const r of c) got.push(r);
+      const pages = server.seen.map((r) => r.url).filter((u) => u !== '/robots.txt');
+      // Four pages, each once, the flaky one twice (its retry came at the limit); no /d/ page.
+      expect(new Set(pages).size).toBe(4);
+      expect(pages.filter((u) => u === '/flaky')).toHaveLength(2);
+      expect(pages.some((u) => u.startsWith('/d/'))).toBe(false);
+      expect(got.map((r) => new URL(r.url).pathname).sort()).toEqual([...new Set(pages)].sort());
+      expect(got.find((r) => r.url.endsWith('/flaky'))).toMatchObject({ status: 200, attempts: 2 });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('follows at most maxRedirects redirects in a row (a trap that redirects each URL to a new one ends)', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     // /r/N redirects to /r/N+1 for ever; /ok is linked from the start page and redirects once.

@@ -18,6 +18,22 @@ describe('Frontier', () => {
     expect(f.take(0)).toBeNull();
   });
 
+  it('takes only entries that pass a filter, from anywhere in a host\'s queue, when asked', () => {
+    const f = new Frontier(10, 0);
+    f.push('h', entry('new1'));
+    f.push('h', { ...entry('retry'), attempts: 1 });
+    f.push('h', entry('new2'));
+    f.push('g', entry('new3'));
+    const retry = f.take(0, (e) => e.attempts > 0);
+    expect(retry && 'entry' in retry && retry.entry.url).toBe('retry');
+    expect(f.size).toBe(3);
+    // Nothing else passes: nothing to take (not a wait).
+    expect(f.take(0, (e) => e.attempts > 0)).toBeNull();
+    const order = [];
+    for (let r = f.take(0); r && 'entry' in r; r = f.take(0)) order.push(r.entry.url);
+    expect(order).toEqual(['new1', 'new2', 'new3']);
+  });
+
   it('keeps per-host in-flight and delay limits', () => {
     const f = new Frontier(1, 100);
     f.push('h', entry('1'));
