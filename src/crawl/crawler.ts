@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { checkProxySetting, request, RawcrawlError, validateHeaders, type HttpResponse, type RequestOptions } from '../client/index.js';
 import { CRAWL_DEFAULTS, type CrawlOptions } from './options.js';
 import type { FrontierEntry } from './frontier.js';
-import type { FrontierBackend, NewEntry, Take } from './frontier-backend.js';
+import type { FrontierBackend, NewEntry } from './frontier-backend.js';
 import { MemoryBackend } from './memory-backend.js';
 import { normalizeUrl } from './normalize-url.js';
 import { checkSelectors, type ExtractResult } from './extract.js';
@@ -97,8 +97,6 @@ class Crawler implements Crawl {
   private finished = false;
   private failure: unknown = null;
   private inFlight = 0;
-  /** Workers inside backend.take(): one may be taking the last queued URL. */
-  private taking = 0;
   /** Pages fetched whose capture is still being written (see finishPage). */
   private readonly finishing = new Set<Promise<void>>();
   private finishError: unknown = null;
@@ -310,24 +308,19 @@ class Crawler implements Crawl {
   private async next(): Promise<{ entry: FrontierEntry; host: string } | null> {
     for (;;) {
       if (this.stopping) return null;
-      // A take in progress may be handing out the last queued URL: until it is counted in
-      // flight, the crawl is not over for the other workers. (Counting only in-flight pages,
-      // counted after the take's await, every other worker saw "nothing queued, nothing in
-      // flight" while the first took the start URL, and left: one worker did the whole crawl.)
-      this.taking++;
-      let r: Take;
-      try {
-        r = await this.backend.take(Date.now());
-      } finally {
-        this.taking--;
-      }
+      const r = await this.backend.take(Date.now());
       if (r && 'entry' in r) {
+        // Counted in flight here, in the continuation that receives the entry: takes resolve in
+        // the order they were made, so a worker whose take found nothing left after this one
+        // sees it. (Counted one await later, in worker(), it was not yet: while the first worker
+        // took the start URL every other saw "nothing queued, nothing in flight" and left, and
+        // one worker did the whole crawl.)
         this.inFlight++;
         this.stats.inFlight = this.inFlight;
         this.stats.queued = this.backend.queued;
         return r;
       }
-      if (r === null && this.inFlight === 0 && this.taking === 0) {
+      if (r === null && this.inFlight === 0) {
         // Nothing queued and nothing running that could queue more: the crawl is done.
         this.notifyChange();
         return null;

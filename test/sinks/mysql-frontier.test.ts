@@ -152,6 +152,38 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
     }
   });
 
+  it('keeps --concurrency pages in flight and ends as soon as --max-pages is spent', async () => {
+    let open = 0;
+    let most = 0;
+    // Each page is held 150 ms: fetched one after another, 20 pages would take 3 s.
+    const server = http.createServer((req, res) => {
+      open++;
+      most = Math.max(most, open);
+      setTimeout(() => {
+        open--;
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end(req.url === '/' ? Array.from({ length: 40 }, (_, i) => `<a href="/p/${i}">${i}</a>`).join('') : '<title>p</title>');
+      }, 150);
+    });
+    server.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const m = memoryIo();
+      const t0 = performance.now();
+      expect(await main(['node', 'rawcrawl', `${origin}/`, '--mysql', db.url, '--crawl-id', 'concurrent', '--ignore-robots', '-c', '10', '--per-host', '10', '--max-pages', '21', '-q'], m.io)).toBe(0);
+      const ms = performance.now() - t0;
+      expect(most).toBe(10);
+      expect(await rowCount(origin)).toBe(21);
+      // The start page, then 20 pages ten at a time: three rounds of 150 ms and the claims; each
+      // worker used to wait for a check of its own at the end (a quarter second each).
+      expect(ms).toBeLessThan(2000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('counts redirects in a row across the shared frontier: --max-redirects ends a redirect trap', async () => {
     const hits: string[] = [];
     const server = http.createServer((req, res) => {
