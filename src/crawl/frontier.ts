@@ -91,15 +91,12 @@ export class Frontier {
     const { h, e, host, at } = best;
     if (at !== h.head) {
       h.queue.splice(at, 1);
-      this.queued--;
-      h.inflight++;
-      h.lastStart = now;
-      return { entry: e, host };
-    }
-    h.head++;
-    if (h.head > 1024 && h.head * 2 > h.queue.length) {
-      h.queue.splice(0, h.head);
-      h.head = 0;
+    } else {
+      h.head++;
+      if (h.head > 1024 && h.head * 2 > h.queue.length) {
+        h.queue.splice(0, h.head);
+        h.head = 0;
+      }
     }
     this.queued--;
     h.inflight++;
