@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { checkProxySetting, request, RawcrawlError, validateHeaders, type HttpResponse, type RequestOptions } from '../client/index.js';
-import { CRAWL_DEFAULTS, type CrawlOptions } from './options.js';
+import { CRAWL_DEFAULTS, URL_COLUMN_BYTES, type CrawlOptions } from './options.js';
 import type { FrontierEntry } from './frontier.js';
 import type { FrontierBackend, NewEntry } from './frontier-backend.js';
 import { MemoryBackend } from './memory-backend.js';
@@ -75,8 +75,6 @@ export function crawl(options: CrawlOptions): Crawl {
 
 /** Pages per fetch slot that may wait for their capture to be written (see finishPage). */
 const FINISHING_PER_SLOT = 4;
-/** What the MySQL `url` column (TEXT) holds; a normalised URL is ASCII, one byte a character. */
-const MAX_URL_COLUMN = 65_535;
 
 class Crawler implements Crawl {
   readonly stats: CrawlStats;
@@ -128,8 +126,8 @@ class Crawler implements Crawl {
         throw new RawcrawlError('ERR_INVALID_OPTION', `${k} must be a number >= ${min}, got ${v}`);
       }
     }
-    if (!(o.maxUrlLength <= MAX_URL_COLUMN)) {
-      throw new RawcrawlError('ERR_INVALID_OPTION', `maxUrlLength must be at most ${MAX_URL_COLUMN} (the MySQL url column), got ${o.maxUrlLength}`);
+    if (!(o.maxUrlLength <= URL_COLUMN_BYTES)) {
+      throw new RawcrawlError('ERR_INVALID_OPTION', `maxUrlLength must be at most ${URL_COLUMN_BYTES} (the MySQL url column), got ${o.maxUrlLength}`);
     }
     // Checked now, not by each request: a bad field is one error at the start, not a failed page each.
     const extraHeaders = validateHeaders(options.headers);
@@ -376,7 +374,7 @@ class Crawler implements Crawl {
       this.stats.urlsTooLong++;
       return null;
     }
-    return redirects > 0 ? { url, host: parsed.host, depth, referrer, redirects } : { url, host: parsed.host, depth, referrer };
+    return { url, host: parsed.host, depth, referrer, redirects };
   }
 
   /** The request headers with the jar's cookies: in the caller's Cookie header if there is one, else their own. */

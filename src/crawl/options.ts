@@ -88,6 +88,12 @@ export interface CrawlOptions {
   outputBuffer?: number;
 }
 
+/**
+ * What the MySQL `url` column (TEXT) holds: the most maxUrlLength may be, and where the sink cuts
+ * a longer `final_url`. A normalised URL is ASCII, one byte a character.
+ */
+export const URL_COLUMN_BYTES = 65_535;
+
 export const CRAWL_DEFAULTS = {
   concurrency: 8,
   perHost: 8,

@@ -3,6 +3,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { RawcrawlError } from '../errors.js';
+import { URL_COLUMN_BYTES } from '../crawl/options.js';
 import type { PageRecord } from '../crawl/record.js';
 import { storedFields, type Sink } from './sink.js';
 
@@ -165,7 +166,7 @@ function toRow(r: PageRecord): unknown[] {
     r.url,
     // A redirect's target is recorded even when it is not followed for its length (url is held
     // to maxUrlLength): cut to what the TEXT column holds (ASCII), not a refused batch.
-    r.final_url === null ? null : r.final_url.slice(0, 65_535),
+    r.final_url === null ? null : r.final_url.slice(0, URL_COLUMN_BYTES),
     r.status,
     r.content_type === null ? null : r.content_type.slice(0, 255),
     r.title === null ? null : r.title.slice(0, 16_000),
