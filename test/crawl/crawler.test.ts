@@ -173,19 +173,9 @@ describe('crawl() over the fixture site', () => {
   });
 
   it('keeps `concurrency` pages in flight from a single start URL (every worker stays for the links to come)', async () => {
-    const { httpServer } = await import('../helpers/http-server.js');
-    let open = 0;
-    let most = 0;
+    const { heldPagesSite } = await import('../helpers/http-server.js');
     // Each page is held 150 ms: pages fetched one after another would never overlap.
-    const server = await httpServer((req, res) => {
-      open++;
-      most = Math.max(most, open);
-      setTimeout(() => {
-        open--;
-        res.writeHead(200, { 'Content-Type': 'text/html' });
-        res.end(req.url === '/' ? Array.from({ length: 24 }, (_, i) => `<a href="/p/${i}">${i}</a>`).join('') : '<title>p</title>');
-      }, 150);
-    });
+    const server = await heldPagesSite(24, 150);
     const warnings: string[] = [];
     const onWarning = (w: Error): void => void warnings.push(w.name);
     process.on('warning', onWarning);
@@ -194,7 +184,7 @@ describe('crawl() over the fixture site', () => {
       const got = await collectAll({ startUrls: [`${server.origin}/`], ...fast, ignoreRobots: true, concurrency: 12, perHost: 12 });
       const ms = performance.now() - t0;
       expect(got).toHaveLength(25);
-      expect(most).toBe(12);
+      expect(server.most()).toBe(12);
       // The start page, then 24 links twelve at a time: three rounds of 150 ms, not 25.
       expect(ms).toBeLessThan(25 * 150);
       // Twelve requests listen on the crawl's one abort signal at once: no listener warning.

@@ -30,3 +30,23 @@ export async function httpServer(handler: http.RequestListener): Promise<HttpSer
     },
   };
 }
+
+/**
+ * A start page linking to `/p/0` … `/p/{links - 1}`, every response held `holdMs` before it is
+ * sent: pages fetched one after another never overlap. `most()` is the largest number of
+ * requests the server held at once.
+ */
+export async function heldPagesSite(links: number, holdMs: number): Promise<HttpServer & { most(): number }> {
+  let open = 0;
+  let most = 0;
+  const server = await httpServer((req, res) => {
+    open++;
+    most = Math.max(most, open);
+    setTimeout(() => {
+      open--;
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end(req.url === '/' ? Array.from({ length: links }, (_, i) => `<a href="/p/${i}">${i}</a>`).join('') : '<title>p</title>');
+    }, holdMs);
+  });
+  return { ...server, most: () => most };
+}

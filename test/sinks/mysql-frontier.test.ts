@@ -12,6 +12,7 @@ import { useFreshDatabase } from '../helpers/mariadb.js';
 import { treeSite, treeSiteProcess } from '../helpers/tree-site.js';
 import { treeHandler } from '../helpers/tree-site-server.mjs';
 import { memoryIo } from '../helpers/memory-io.js';
+import { heldPagesSite } from '../helpers/http-server.js';
 
 const BIN = path.resolve(__dirname, '../../bin/rawcrawl');
 
@@ -153,34 +154,21 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
   });
 
   it('keeps --concurrency pages in flight and ends as soon as --max-pages is spent', async () => {
-    let open = 0;
-    let most = 0;
     // Each page is held 150 ms: fetched one after another, 20 pages would take 3 s.
-    const server = http.createServer((req, res) => {
-      open++;
-      most = Math.max(most, open);
-      setTimeout(() => {
-        open--;
-        res.writeHead(200, { 'Content-Type': 'text/html' });
-        res.end(req.url === '/' ? Array.from({ length: 40 }, (_, i) => `<a href="/p/${i}">${i}</a>`).join('') : '<title>p</title>');
-      }, 150);
-    });
-    server.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const server = await heldPagesSite(40, 150);
+    const origin = server.origin;
     try {
       const m = memoryIo();
       const t0 = performance.now();
       expect(await main(['node', 'rawcrawl', `${origin}/`, '--mysql', db.url, '--crawl-id', 'concurrent', '--ignore-robots', '-c', '10', '--per-host', '10', '--max-pages', '21', '-q'], m.io)).toBe(0);
       const ms = performance.now() - t0;
-      expect(most).toBe(10);
+      expect(server.most()).toBe(10);
       expect(await rowCount(origin)).toBe(21);
       // The start page, then 20 pages ten at a time: three rounds of 150 ms and the claims; each
       // worker used to wait for a check of its own at the end (a quarter second each).
       expect(ms).toBeLessThan(2000);
     } finally {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+      await server.close();
     }
   });
 
