@@ -181,6 +181,23 @@ const MAX_TUNNEL_HEAD = 64 * 1024;
  * credentials); so is a close before the answer, a malformed one, or bytes after it, which would
  * come from the target before the client spoke. `trace` gets the exchange as one `tunnel` event.
  */
+/**
+ * Listens to a socket for a proxy's handshake (CONNECT, SOCKS5). The returned function stops
+ * listening and pauses the socket: no byte may be lost between the handshake and whoever reads
+ * the socket next (the StreamReader, or the TLS handshake).
+ */
+export function listenForHandshake(socket: Socket, onData: (chunk: Buffer) => void, onEnd: () => void, onError: (err: Error) => void): () => void {
+  socket.on('data', onData);
+  socket.once('end', onEnd);
+  socket.once('error', onError);
+  return () => {
+    socket.off('data', onData);
+    socket.off('end', onEnd);
+    socket.off('error', onError);
+    socket.pause();
+  };
+}
+
 export function openTunnel(socket: Socket, authority: string, route: ProxyRoute, trace?: (event: WireEventBody) => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const request = Buffer.from(
@@ -193,11 +210,7 @@ export function openTunnel(socket: Socket, authority: string, route: ProxyRoute,
     const finish = (err: Error | null): void => {
       if (settled) return;
       settled = true;
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.off('error', onError);
-      // No byte may be lost between here and the TLS handshake (which reads the socket itself).
-      socket.pause();
+      stop();
       if (err) reject(err);
       else resolve();
     };
@@ -228,9 +241,7 @@ export function openTunnel(socket: Socket, authority: string, route: ProxyRoute,
     };
     const onEnd = (): void => finish(new RawcrawlError('ERR_PROXY', `proxy ${route.href} closed the connection before answering CONNECT ${authority}`));
     const onError = (err: Error): void => finish(mapSocketError(err));
-    socket.on('data', onData);
-    socket.once('end', onEnd);
-    socket.once('error', onError);
+    const stop = listenForHandshake(socket, onData, onEnd, onError);
     socket.write(request);
   });
 }

@@ -3,7 +3,7 @@ import { RawcrawlError } from '../errors.js';
 import { mapSocketError } from '../net/connect.js';
 import { dnsCache, lookupUncached } from '../net/dns-cache.js';
 import type { WireEventBody } from '../wire/events.js';
-import type { ProxyRoute } from './proxy.js';
+import { listenForHandshake, type ProxyRoute } from './proxy.js';
 
 /** RFC 1928 §6 reply codes. */
 const REPLIES: Record<number, string> = {
@@ -97,9 +97,7 @@ export async function openSocks5(socket: Socket, host: string, port: number, rou
     socket.write(bytes);
   };
   const refuse = (why: string): RawcrawlError => new RawcrawlError('ERR_PROXY', `SOCKS proxy ${route.href} ${why} (connecting to ${host}:${port})`);
-  socket.on('data', onData);
-  socket.once('end', onEnd);
-  socket.once('error', onError);
+  const stop = listenForHandshake(socket, onData, onEnd, onError);
   let reply = -1;
   try {
     const credentials = route.credentials;
@@ -132,11 +130,7 @@ export async function openSocks5(socket: Socket, host: string, port: number, rou
     await read(rest + 2);
     if (buffered.length > 0) throw refuse(`sent ${buffered.length} bytes after its reply, before the client spoke`);
   } finally {
-    socket.off('data', onData);
-    socket.off('end', onEnd);
-    socket.off('error', onError);
-    // No byte may be lost between here and the reader or the TLS handshake.
-    socket.pause();
+    stop();
     trace?.({ type: 'tunnel', protocol: 'socks5', request: Buffer.concat(sent), response: Buffer.concat(received), status: reply });
   }
 }
