@@ -9,6 +9,11 @@ export interface AssembleOptions {
   /** Decode the Content-Encoding (gzip, deflate, br). */
   decompress: boolean;
   maxBodyBytes: number;
+  /**
+   * A body larger than maxBodyBytes (received, or decoded) is cut there instead of failing with
+   * ERR_BODY_TOO_LARGE (see RequestOptions.truncateBody).
+   */
+  truncate?: boolean;
   /** Sees the payload: the body after de-chunking, before any content decoding (WARC's payload). */
   onPayload?: (data: Buffer) => void;
 }
@@ -24,6 +29,8 @@ export class ResponseAssembler {
   trailers: RawHeader[] = [];
   /** Body bytes received (before content decoding). */
   received = 0;
+  /** Truncate mode: maxBodyBytes of body were received (before decoding). */
+  private cut = false;
   private decoder: BodyDecoder | null = null;
   private readonly chunks: Buffer[] = [];
 
@@ -44,21 +51,30 @@ export class ResponseAssembler {
         }
         const content = this.o.decompress ? parseCodings(fieldValue(ev.head.rawHeaders, 'content-encoding')) : [];
         const codings = content.every(isKnownCoding) ? [...content, ...ev.transferCodings] : ev.transferCodings;
-        if (codings.length > 0) this.decoder = new BodyDecoder(codings, this.o.maxBodyBytes);
-        if (ev.framing.kind === 'length' && ev.framing.length > this.o.maxBodyBytes) {
+        if (codings.length > 0) this.decoder = new BodyDecoder(codings, this.o.maxBodyBytes, this.o.truncate);
+        if (ev.framing.kind === 'length' && ev.framing.length > this.o.maxBodyBytes && !this.o.truncate) {
           throw new RawcrawlError('ERR_BODY_TOO_LARGE', `Content-Length ${ev.framing.length} exceeds maxBodyBytes (${this.o.maxBodyBytes})`, { offset });
         }
         break;
       }
-      case 'data':
-        this.received += ev.data.length;
+      case 'data': {
+        if (this.full) break;
+        let data = ev.data;
+        this.received += data.length;
         if (this.received > this.o.maxBodyBytes) {
-          throw new RawcrawlError('ERR_BODY_TOO_LARGE', `body exceeds maxBodyBytes (${this.o.maxBodyBytes})`, { offset });
+          if (!this.o.truncate) {
+            throw new RawcrawlError('ERR_BODY_TOO_LARGE', `body exceeds maxBodyBytes (${this.o.maxBodyBytes})`, { offset });
+          }
+          data = data.subarray(0, data.length - (this.received - this.o.maxBodyBytes));
+          this.received = this.o.maxBodyBytes;
+          this.cut = true;
+          this.decoder?.cutInput();
         }
-        this.o.onPayload?.(ev.data);
-        if (this.decoder) this.decoder.write(ev.data);
-        else this.chunks.push(ev.data);
+        this.o.onPayload?.(data);
+        if (this.decoder) this.decoder.write(data);
+        else this.chunks.push(data);
         break;
+      }
       case 'end':
         this.trailers = ev.trailers;
         break;
@@ -71,6 +87,19 @@ export class ResponseAssembler {
    * long coded body streams through zlib, whose last output comes asynchronously). A decoding
    * failure is thrown or rejected.
    */
+  /**
+   * Truncate mode: the body holds maxBodyBytes, received or decoded, and the rest is not
+   * wanted: the caller stops reading, and body() is what came.
+   */
+  get full(): boolean {
+    return this.cut || (this.decoder?.full ?? false);
+  }
+
+  /** The body is not whole: cut at maxBodyBytes (truncate mode). */
+  get truncated(): boolean {
+    return this.cut || (this.decoder?.truncated ?? false);
+  }
+
   body(): Buffer | Promise<Buffer> {
     if (this.decoder) return this.decoder.end();
     return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.received);

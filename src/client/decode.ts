@@ -22,6 +22,8 @@ interface StageCallbacks {
 interface Stage {
   write(b: Buffer): void;
   end(): void;
+  /** Decodes what was written so far (its output delivered before `done`), without ending. */
+  flush(done: () => void): void;
   destroy(): void;
 }
 
@@ -32,6 +34,7 @@ function zlibStage(stream: zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.B
   return {
     write: (b) => void stream.write(b),
     end: () => void stream.end(),
+    flush: (done) => stream.flush(done),
     destroy: () => void stream.destroy(),
   };
 }
@@ -69,6 +72,14 @@ function deflateStage(cb: StageCallbacks): Stage {
       }
       inner!.end();
     },
+    flush(done) {
+      if (!inner && pending !== null) {
+        start(pending);
+        pending = null;
+      }
+      if (inner) inner.flush(done);
+      else done();
+    },
     destroy() {
       inner?.destroy();
     },
@@ -96,9 +107,12 @@ function tooLarge(maxBytes: number): RawcrawlError {
 
 /**
  * Streaming decoder for stacked codings. Output is counted as it is produced, so a gzip bomb
- * fails with ERR_BODY_TOO_LARGE after at most `maxBytes` (plus one zlib chunk) of memory.
+ * fails with ERR_BODY_TOO_LARGE after at most `maxBytes` (plus one zlib chunk) of memory; with
+ * `truncate`, the output is cut at `maxBytes` instead and decoding stops there (`full`).
  */
 class StreamingDecoder {
+  /** Truncate mode: the output reached maxBytes and was cut there; later input is ignored. */
+  full = false;
   private readonly out: Buffer[] = [];
   private outBytes = 0;
   private failure: RawcrawlError | null = null;
@@ -106,7 +120,7 @@ class StreamingDecoder {
   private readonly finished: Promise<void>;
   private readonly head: StageCallbacks;
 
-  constructor(codings: string[], maxBytes: number) {
+  constructor(codings: string[], maxBytes: number, truncate = false) {
     let resolveDone!: () => void;
     let rejectDone!: (e: unknown) => void;
     this.finished = new Promise<void>((res, rej) => {
@@ -122,10 +136,18 @@ class StreamingDecoder {
     };
     let next: StageCallbacks = {
       data: (b) => {
-        if (this.failure) return;
+        if (this.failure || this.full) return;
         this.outBytes += b.length;
         if (this.outBytes > maxBytes) {
-          fail(tooLarge(maxBytes));
+          if (!truncate) {
+            fail(tooLarge(maxBytes));
+            return;
+          }
+          this.out.push(b.subarray(0, b.length - (this.outBytes - maxBytes)));
+          this.outBytes = maxBytes;
+          this.full = true;
+          for (const s of this.stages) s.destroy();
+          resolveDone();
           return;
         }
         this.out.push(b);
@@ -150,13 +172,29 @@ class StreamingDecoder {
 
   write(chunk: Buffer): void {
     if (this.failure) throw this.failure;
-    this.head.data(chunk);
+    if (!this.full) this.head.data(chunk);
   }
 
   async end(): Promise<Buffer> {
     if (this.failure) throw this.failure;
-    this.head.end();
+    if (!this.full) this.head.end();
     await this.finished;
+    return Buffer.concat(this.out, this.outBytes);
+  }
+
+  /**
+   * For input that stops before its real end (cut at a limit): each stage, outermost first,
+   * decodes what it was given, and the output so far is the result. Its missing end is not an
+   * error, and nothing after it is waited for.
+   */
+  async endCut(): Promise<Buffer> {
+    if (this.failure) throw this.failure;
+    for (const stage of this.stages) {
+      if (this.full || this.failure) break;
+      await new Promise<void>((resolve) => stage.flush(resolve));
+    }
+    if (this.failure) throw this.failure;
+    for (const s of this.stages) s.destroy();
     return Buffer.concat(this.out, this.outBytes);
   }
 
@@ -197,18 +235,39 @@ export const WHOLE_BODY_MAX = 256 * 1024;
 /**
  * The content decoder for one response: stacked codings undone last-applied first. The decoded
  * size is limited to `maxBytes` (ERR_BODY_TOO_LARGE); corrupt or truncated data is
- * ERR_DECOMPRESS.
+ * ERR_DECOMPRESS. With `truncate`, the decoded body is cut at `maxBytes` instead (`full` tells
+ * when, so the caller can stop reading), and the coded input may be cut short (`cutInput()`).
  */
 export class BodyDecoder {
   private held: Buffer[] = [];
   private inBytes = 0;
   private streaming: StreamingDecoder | null = null;
+  private inputCut = false;
 
   /** @param codings in the order they were applied (known ones only); decoded last-applied first. */
   constructor(
     private readonly codings: string[],
     private readonly maxBytes: number,
-  ) {}
+    truncate = false,
+  ) {
+    // Truncate mode streams from the first byte: a bomb fills maxBytes early, and reading stops.
+    if (truncate) this.streaming = new StreamingDecoder(codings, maxBytes, true);
+  }
+
+  /** Truncate mode: the decoded body reached maxBytes; more input is not needed. */
+  get full(): boolean {
+    return this.streaming?.full ?? false;
+  }
+
+  /** Truncate mode: the body is not whole (cut at maxBytes, decoded or coded). */
+  get truncated(): boolean {
+    return this.full || this.inputCut;
+  }
+
+  /** Truncate mode: the coded input ends here, before its real end; end() decodes what came. */
+  cutInput(): void {
+    this.inputCut = true;
+  }
 
   write(chunk: Buffer): void {
     this.inBytes += chunk.length;
@@ -228,7 +287,7 @@ export class BodyDecoder {
   end(): Buffer | Promise<Buffer> {
     // No body at all (HEAD, 204, 304, Content-Length: 0) is an empty body, not a truncated stream.
     if (this.inBytes === 0) return Buffer.alloc(0);
-    if (this.streaming) return this.streaming.end();
+    if (this.streaming) return this.inputCut ? this.streaming.endCut() : this.streaming.end();
     let data = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.inBytes);
     this.held = [];
     const cap = Math.min(Math.max(this.maxBytes, 1), buffer.constants.MAX_LENGTH);

@@ -31,6 +31,14 @@ export interface RequestOptions {
   maxHeaderBytes?: number;
   /** Limit on the body after decoding, and on the bytes received for it (default 16 MiB). */
   maxBodyBytes?: number;
+  /**
+   * A body over maxBodyBytes is cut there instead of failing with ERR_BODY_TOO_LARGE (default
+   * false): the response holds its first maxBodyBytes bytes (decoded; a coded body is read up to
+   * maxBodyBytes coded bytes and decoded as far as they go), `truncated` is true, and the rest
+   * is not read: the connection is closed. As RFC 9309 wants for a robots.txt, whose first
+   * 500 KiB are to be parsed.
+   */
+  truncateBody?: boolean;
   /** Redirects followed before ERR_TOO_MANY_REDIRECTS (default 5; 0 returns the 3xx as is). */
   maxRedirects?: number;
   /** Ask for and decode gzip, deflate and br (default true). */

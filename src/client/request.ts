@@ -44,6 +44,7 @@ interface Resolved {
   idleTimeoutMs: number;
   maxHeaderBytes: number;
   maxBodyBytes: number;
+  truncateBody: boolean;
   decompress: boolean;
   tls: TlsOptions;
   proxy: PreparedProxy;
@@ -87,6 +88,7 @@ export async function request(input: string | URL, options: RequestOptions = {})
     idleTimeoutMs: checkLimit('idleTimeoutMs', options.idleTimeoutMs, REQUEST_DEFAULTS.idleTimeoutMs),
     maxHeaderBytes: checkLimit('maxHeaderBytes', options.maxHeaderBytes, REQUEST_DEFAULTS.maxHeaderBytes, 1),
     maxBodyBytes: checkLimit('maxBodyBytes', options.maxBodyBytes, REQUEST_DEFAULTS.maxBodyBytes),
+    truncateBody: options.truncateBody ?? false,
     decompress: options.decompress ?? REQUEST_DEFAULTS.decompress,
     tls: options.tls ?? {},
     proxy,
@@ -139,6 +141,7 @@ interface Exchange {
   timings: Timings;
   leniencies: Leniency[];
   remoteAddress: string;
+  truncated: boolean;
 }
 
 function toResponse(url: URL, ex: Exchange, redirects: RedirectHop[]): HttpResponse {
@@ -160,6 +163,7 @@ function toResponse(url: URL, ex: Exchange, redirects: RedirectHop[]): HttpRespo
     timings: ex.timings,
     leniencies: ex.leniencies,
     remoteAddress: ex.remoteAddress,
+    truncated: ex.truncated,
   });
 }
 
@@ -235,7 +239,7 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
     // A raw-only listener keeps the reads themselves: no labelled segments are cut for it.
     ...(emit && !onWire?.rawOnly ? { onSegment: (part, data, offset) => emit({ type: 'recv', part, data, offset }) } : {}),
   });
-  const assembler = new ResponseAssembler({ method: o.method, decompress: o.decompress, maxBodyBytes: o.maxBodyBytes });
+  const assembler = new ResponseAssembler({ method: o.method, decompress: o.decompress, maxBodyBytes: o.maxBodyBytes, truncate: o.truncateBody });
   let closeReason = 'complete';
   try {
     // To a proxy (not a tunnel), the target is the absolute URL (RFC 9112 §3.2.2), and its
@@ -268,6 +272,8 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
       const ev = parser.next();
       if (ev === DONE) break;
       if (ev === NEED_DATA) {
+        // truncateBody: the decoder may have filled maxBodyBytes while the last read was decoded.
+        if (assembler.full) break;
         const chunk = await reader.read(1 << 20);
         if (chunk.length === 0) {
           parser.feedEof();
@@ -287,10 +293,17 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
         if (ev.type === 'head') emit({ type: 'head-end', offset: parser.offset });
         else if (ev.type === 'end') emit({ type: 'body-end', offset: parser.offset });
       }
+      // truncateBody: maxBodyBytes of body are in; the rest is not read.
+      if (assembler.full) break;
     }
-    // The response is complete. The server was asked to close (Connection: close): let it, so
-    // that TIME_WAIT stays on its side; release() closes at once if its FIN is already in.
-    connection.release();
+    if (assembler.full) {
+      closeReason = 'truncated';
+      connection.close();
+    } else {
+      // The response is complete. The server was asked to close (Connection: close): let it, so
+      // that TIME_WAIT stays on its side; release() closes at once if its FIN is already in.
+      connection.release();
+    }
     if (emit) {
       for (const l of parser.leniencies) emit({ type: 'leniency', kind: l.kind, offset: l.offset });
       if (parser.unconsumed > 0) {
@@ -310,6 +323,7 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
       timings: { dns: ms(dns), connect: ms(connect), tls: ms(tls), firstByte: ms(firstByte), total: ms(total) },
       leniencies: parser.leniencies,
       remoteAddress: connection.remoteAddress,
+      truncated: assembler.truncated,
     };
   } catch (err) {
     const e = err instanceof RawcrawlError ? err : new RawcrawlError('ERR_CONNECTION_RESET', String(err), { cause: err });

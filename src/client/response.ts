@@ -35,6 +35,8 @@ export interface ResponseInit {
   timings: Timings;
   leniencies: Leniency[];
   remoteAddress: string;
+  /** The body was cut at maxBodyBytes (RequestOptions.truncateBody); default false. */
+  truncated?: boolean;
 }
 
 function toHeaders(raw: RawHeader[]): Headers {
@@ -63,6 +65,11 @@ export class HttpResponse {
   readonly leniencies: Leniency[];
   /** The IP address the final exchange went to. */
   readonly remoteAddress: string;
+  /**
+   * The body is only the first maxBodyBytes (decoded) of a longer one: asked for with
+   * RequestOptions.truncateBody. Always false without it.
+   */
+  readonly truncated: boolean;
   private headersCache: Headers | undefined;
   private trailersCache: Headers | undefined;
 
@@ -78,6 +85,7 @@ export class HttpResponse {
     this.timings = init.timings;
     this.leniencies = init.leniencies;
     this.remoteAddress = init.remoteAddress;
+    this.truncated = init.truncated ?? false;
   }
 
   /** WHATWG Headers (case-insensitive get, getSetCookie()); built on first use. */

@@ -22,8 +22,11 @@ interface OriginRules {
 const ALLOW_ALL: OriginRules = { isAllowed: () => true, delayMs: 0 };
 const DISALLOW_ALL: OriginRules = { isAllowed: () => false, delayMs: 0 };
 
-/** RFC 9309 §2.5: parse at least 500 KiB. */
-const MAX_ROBOTS_BYTES = 512 * 1024;
+/**
+ * RFC 9309 §2.5: parse at least 500 KiB. A longer file is cut here and its first part parsed
+ * (a rule cut in two at the end is lost, as the RFC allows), not treated as unreachable.
+ */
+export const MAX_ROBOTS_BYTES = 512 * 1024;
 
 /**
  * robots.txt per origin (RFC 9309), fetched once through rawcrawl's own client and cached.
@@ -56,9 +59,13 @@ export class RobotsCache {
   private async load(origin: string): Promise<OriginRules> {
     const robotsUrl = `${origin}/robots.txt`;
     try {
-      const res = await request(robotsUrl, { ...this.requestOptions, maxBodyBytes: MAX_ROBOTS_BYTES, maxRedirects: 5 });
+      const res = await request(robotsUrl, { ...this.requestOptions, maxBodyBytes: MAX_ROBOTS_BYTES, truncateBody: true, maxRedirects: 5 });
       if (res.status >= 200 && res.status < 300) {
-        const parsed = robotsParser(robotsUrl, res.text());
+        let text = res.text();
+        // Cut at the limit: its last line may be a rule cut in two ("Disallow: /pri" for
+        // "/private/"), which would say something the file does not. It is left out.
+        if (res.truncated) text = text.slice(0, Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r')) + 1);
+        const parsed = robotsParser(robotsUrl, text);
         const delay = parsed.getCrawlDelay(this.userAgent);
         return {
           isAllowed: (u) => parsed.isAllowed(u, this.userAgent) !== false,

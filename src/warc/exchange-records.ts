@@ -12,6 +12,8 @@ export interface ExchangeRecord {
 
 /** WARC-Truncated (§5.13) for a response that did not arrive whole. */
 function truncation(ex: CapturedExchange): string | null {
+  // The client stopped reading at its body limit (RequestOptions.truncateBody).
+  if (ex.closeReason === 'truncated') return 'length';
   if (!ex.error) return null;
   switch (ex.error.code) {
     case 'ERR_PREMATURE_CLOSE':

@@ -84,6 +84,73 @@ describe('abort', () => {
   });
 });
 
+describe('truncateBody', () => {
+  const readBytes = (events: WireEvent[]): number => events.reduce((n, e) => n + (e.type === 'read' ? e.size : 0), 0);
+
+  it.each([
+    ['Content-Length', `Content-Length: 3000000\r\n\r\n`, (b: Buffer) => b],
+    ['chunked', 'Transfer-Encoding: chunked\r\n\r\n', (b: Buffer) => Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')])],
+    ['close-delimited', '\r\n', (b: Buffer) => b],
+  ] as const)('a %s body over maxBodyBytes is cut there, the rest not read, the connection closed', async (_, head, frame) => {
+    // An endless body of a repeating, numbered pattern: the cut must be exactly its first bytes.
+    let n = 0;
+    const piece = (): Buffer => Buffer.from(`line ${String(n++).padStart(6, '0')}\n`.repeat(100));
+    const s = await serve([{ send: `${H}${head}` }, { from: async function* () { for (;;) yield frame(piece()); } }]);
+    const events: WireEvent[] = [];
+    const res = await request(`${s.origin}/`, { maxBodyBytes: 100_000, truncateBody: true, onWire: (ev) => events.push(ev) });
+    expect(res.status).toBe(200);
+    expect(res.truncated).toBe(true);
+    expect(res.body.length).toBe(100_000);
+    const expected = Buffer.concat(Array.from({ length: 100 }, (_, i) => Buffer.from(`line ${String(i).padStart(6, '0')}\n`.repeat(100))));
+    expect(res.body.equals(expected.subarray(0, 100_000))).toBe(true);
+    // Read: the limit and at most a few socket reads past it, never the endless rest.
+    expect(readBytes(events)).toBeLessThan(100_000 + (2 << 20));
+    expect(events.at(-1)).toMatchObject({ type: 'close', reason: 'truncated' });
+    expect(events.some((e) => e.type === 'body-end')).toBe(false);
+    await s.closed(1);
+  });
+
+  it('a body within maxBodyBytes is whole and not marked truncated', async () => {
+    const s = await serve([{ send: `${H}Content-Length: 1000\r\n\r\n${'z'.repeat(1000)}` }, { hold: true }]);
+    const res = await request(`${s.origin}/`, { maxBodyBytes: 1000, truncateBody: true });
+    expect(res.truncated).toBe(false);
+    expect(res.body.toString()).toBe('z'.repeat(1000));
+  });
+
+  it('a gzip bomb decodes to its first maxBodyBytes bytes, with bounded memory', async () => {
+    const s = await serve([{ send: `${H}Content-Encoding: gzip\r\n\r\n` }, { from: () => gzipZeros(1 << 30) }]);
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    const res = await request(`${s.origin}/`, { maxBodyBytes: 1 << 20, truncateBody: true, timeoutMs: 20_000 });
+    expect(process.memoryUsage().rss - before).toBeLessThan(100 * 1024 * 1024);
+    expect(res.truncated).toBe(true);
+    expect(res.body.length).toBe(1 << 20);
+    expect(res.body.every((b) => b === 0)).toBe(true);
+    await s.closed(1);
+    // Reading stopped once 1 MiB was decoded: far less than the 1 GiB bomb went out.
+    expect(s.sent[0]!.length).toBeLessThan(1 << 20);
+  });
+
+  it('a gzip body cut at maxBodyBytes coded bytes is decoded as far as it goes', async () => {
+    // Text that gzip cannot shrink much: its coded form passes the limit before its decoded one.
+    let x = 7;
+    const text = Buffer.from(Array.from({ length: 200_000 }, () => ((x = (x * 1103515245 + 12345) >>> 0), 97 + ((x >>> 16) % 26))));
+    const gz = zlib.gzipSync(text);
+    const s = await serve([{ send: `${H}Content-Encoding: gzip\r\nContent-Length: ${gz.length}\r\n\r\n` }, { send: gz }, { hold: true }]);
+    const res = await request(`${s.origin}/`, { maxBodyBytes: 50_000, truncateBody: true });
+    expect(res.truncated).toBe(true);
+    expect(res.body.length).toBeGreaterThan(40_000);
+    expect(res.body.length).toBeLessThanOrEqual(50_000);
+    expect(res.body.equals(text.subarray(0, res.body.length))).toBe(true);
+  });
+
+  it('without truncateBody the same body is still ERR_BODY_TOO_LARGE', async () => {
+    const s = await serve([{ send: `${H}Content-Length: 3000\r\n\r\n${'z'.repeat(3000)}` }, { hold: true }]);
+    const e = await failure(request(`${s.origin}/`, { maxBodyBytes: 1000 }));
+    expect(e.code).toBe('ERR_BODY_TOO_LARGE');
+  });
+});
+
 describe('size limits', () => {
   const readBytes = (events: WireEvent[]): number => events.reduce((n, e) => n + (e.type === 'read' ? e.size : 0), 0);
 

@@ -142,6 +142,37 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('parses the first 512 KiB of a longer robots.txt (RFC 9309 §2.5), leaving out the rule the cut falls in', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const { MAX_ROBOTS_BYTES } = await import('../../src/crawl/robots.js');
+    // The cut falls just after "Disallow: /" of a longer rule: read whole, that line would
+    // disallow everything. A rule past the cut is not seen.
+    let robots = 'User-agent: *\nDisallow: /private\n';
+    while (robots.length < MAX_ROBOTS_BYTES - 200) robots += `# ${'padding '.repeat(8)}\n`;
+    robots += `#${'p'.repeat(MAX_ROBOTS_BYTES - robots.length - 'Disallow: /'.length - 2)}\n`;
+    robots += 'Disallow: /only-this-long-path\nDisallow: /late\n';
+    expect(robots.indexOf('Disallow: /only')).toBe(MAX_ROBOTS_BYTES - 'Disallow: /'.length);
+    const server = await httpServer((req, res) => {
+      if (req.url === '/robots.txt') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end(robots);
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end(req.url === '/' ? '<a href="/a">a</a><a href="/private/x">p</a><a href="/late">l</a>' : '<title>x</title>');
+    });
+    try {
+      const c = crawl({ startUrls: [`${server.origin}/`], ...fast });
+      const records: PageRecord[] = [];
+      for await (const r of c) records.push(r);
+      expect(records.map((r) => new URL(r.url).pathname).sort()).toEqual(['/', '/a', '/late']);
+      expect(c.stats.robotsDisallowed).toBe(1);
+      expect(c.stats.robotsUnavailable).toEqual({});
+    } finally {
+      await server.close();
+    }
+  });
+
   it('follows no link or redirect longer than maxUrlLength, and counts them; a longer start URL is an error', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     const long = `/long?${'q'.repeat(200)}`;

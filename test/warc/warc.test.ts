@@ -153,6 +153,21 @@ describe('WARC output read back with warcio', () => {
     expect(meta.timings.bodyEnd).toBeGreaterThan(0);
   });
 
+  it('a body cut at maxBodyBytes (truncateBody) is a response record marked WARC-Truncated: length', async () => {
+    const s = await serve([{ send: 'HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\n\r\n' }, { from: async function* () { for (;;) yield 'x'.repeat(4096); } }]);
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-warc-'));
+    const file = join(dir, 'cut.warc.gz');
+    const sink = createCaptureSink({ warcFile: file });
+    const res = await request(`${s.origin}/big`, { maxBodyBytes: 10_000, truncateBody: true, onWire: sink.onWire });
+    expect(res.truncated).toBe(true);
+    await sink.close();
+    const response = (await readWithWarcio(file)).find((r) => r.type === 'response')!;
+    expect(response.record.warcHeader('WARC-Truncated')).toBe('length');
+    // Every byte that arrived is kept, at least the 10,000 the body was cut at.
+    expect(response.raw.length).toBeGreaterThanOrEqual(10_000);
+    expect(response.raw.equals(Buffer.from('x'.repeat(response.raw.length)))).toBe(true);
+  });
+
   it('keeps each exchange\'s records together when 30 exchanges complete at once', async () => {
     const s = await serve([{ split: CHUNKED, sizes: [11] }, { hold: true }]);
     const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-warc-'));
