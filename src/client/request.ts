@@ -4,7 +4,7 @@ import { isFieldName } from '../http/abnf.js';
 import { buildRequestHead, validateHeaders, type HeaderPairs } from '../http/request-writer.js';
 import { NEED_DATA, DONE, ResponseParser, type RawHeader, type ResponseHead } from '../http/response-parser.js';
 import type { Leniency } from '../http/leniency.js';
-import { Canceller, type AbortLike } from '../net/cancel.js';
+import { Canceller, listenAbort, type AbortLike } from '../net/cancel.js';
 import { openConnection, unbracket, type TlsOptions } from '../net/connect.js';
 import type { WireEvent, WireEventBody, WireListener } from '../wire/events.js';
 import { ResponseAssembler } from './assemble.js';
@@ -104,9 +104,10 @@ export async function request(input: string | URL, options: RequestOptions = {})
   );
   const outer = options.signal;
   const onOuterAbort = (): void => cancel.cancel(new RawcrawlError('ERR_ABORTED', 'request aborted by the caller'));
+  let stopOuter: (() => void) | undefined;
   if (outer) {
     if (outer.aborted) onOuterAbort();
-    else outer.addEventListener('abort', onOuterAbort, { once: true });
+    else stopOuter = listenAbort(outer, onOuterAbort);
   }
   const redirects: RedirectHop[] = [];
   try {
@@ -130,7 +131,7 @@ export async function request(input: string | URL, options: RequestOptions = {})
     }
   } finally {
     clearTimeout(timer);
-    outer?.removeEventListener('abort', onOuterAbort);
+    stopOuter?.();
   }
 }
 

@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { checkProxySetting, request, RawcrawlError, validateHeaders, type HttpResponse, type RequestOptions } from '../client/index.js';
 import { CRAWL_DEFAULTS, URL_COLUMN_BYTES, type CrawlOptions } from './options.js';
@@ -163,8 +162,6 @@ class Crawler implements Crawl {
     this.backend = options.backend ? options.backend(ctx) : new MemoryBackend(ctx);
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.baseHeaders = [['User-Agent', o.userAgent], ...extraHeaders];
-    // Every request in flight (and robots.txt fetch) listens on this one signal.
-    setMaxListeners(0, this.abort.signal);
     this.requestOptions = {
       timeoutMs: o.timeoutMs,
       maxBodyBytes: o.maxBodyBytes,

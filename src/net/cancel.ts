@@ -34,3 +34,44 @@ export class Canceller implements AbortLike {
     for (const l of listeners) l();
   }
 }
+
+/** rawcrawl's one listener on a signal that is not a Canceller, and what it runs: see listenAbort(). */
+interface FanOut {
+  listeners: Set<() => void>;
+  onAbort: () => void;
+}
+const fanOuts = new WeakMap<AbortLike, FanOut>();
+
+/**
+ * Calls `fn` once when `signal` aborts; returns what stops listening. A caller's AbortSignal
+ * shared by many requests at once gets one listener from rawcrawl, whatever their number, which
+ * runs theirs (and is removed when none is left): Node warns of a leak
+ * (MaxListenersExceededWarning) from 11 listeners on one signal, and one signal commonly spans
+ * more requests than that.
+ */
+export function listenAbort(signal: AbortLike, fn: () => void): () => void {
+  if (signal instanceof Canceller) {
+    signal.addEventListener('abort', fn);
+    return () => signal.removeEventListener('abort', fn);
+  }
+  let fan = fanOuts.get(signal);
+  if (!fan) {
+    const listeners = new Set<() => void>();
+    const onAbort = (): void => {
+      fanOuts.delete(signal);
+      for (const l of [...listeners]) l();
+    };
+    fan = { listeners, onAbort };
+    fanOuts.set(signal, fan);
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+  const mine = fan;
+  // A wrapper per call: the same function given twice listens twice, as with addEventListener.
+  const entry = (): void => fn();
+  mine.listeners.add(entry);
+  return () => {
+    if (!mine.listeners.delete(entry) || mine.listeners.size > 0) return;
+    signal.removeEventListener('abort', mine.onAbort);
+    if (fanOuts.get(signal) === mine) fanOuts.delete(signal);
+  };
+}

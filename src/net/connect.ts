@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { RawcrawlError } from '../errors.js';
 import type { WireEventBody } from '../wire/events.js';
 import { watchCloseNotify, type CloseNotifyWatch } from './close-notify.js';
-import type { AbortLike } from './cancel.js';
+import { listenAbort, type AbortLike } from './cancel.js';
 import { StreamReader } from './stream-reader.js';
 import { StreamWriter } from './stream-writer.js';
 import { DNS_CACHE_MS, dnsCache, lookupUncached, type ResolvedAddress } from './dns-cache.js';
@@ -181,7 +181,7 @@ export async function openConnection(hostIn: string, port: number, options: Conn
   // initial null for its type after that step is awaited.
   let socket = null as net.Socket | null;
   let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
+  let stopAbort: (() => void) | undefined;
   // One deadline and one abort for all connect steps: they reject whichever step is pending.
   // (A callback, not a promise raced against each step: that was a measurable share of a
   // request to a local server.)
@@ -196,8 +196,7 @@ export async function openConnection(hostIn: string, port: number, options: Conn
     fail(new RawcrawlError('ERR_TIMEOUT', `connect to ${hostIn}:${port}${via ? ` through ${via.label}` : ''} timed out after ${connectTimeoutMs} ms`));
   }, connectTimeoutMs);
   if (signal) {
-    onAbort = () => fail(abortError(signal, 'aborted while connecting'));
-    signal.addEventListener('abort', onAbort, { once: true });
+    stopAbort = listenAbort(signal, () => fail(abortError(signal, 'aborted while connecting')));
   }
   const step = <T>(start: (resolve: (v: T) => void, reject: (err: unknown) => void) => void): Promise<T> => {
     if (failure) return Promise.reject(failure);
@@ -343,8 +342,7 @@ export async function openConnection(hostIn: string, port: number, options: Conn
       const abortLive = (): void => {
         sock.destroy(abortError(signal, 'aborted'));
       };
-      signal.addEventListener('abort', abortLive, { once: true });
-      sock.once('close', () => signal.removeEventListener('abort', abortLive));
+      sock.once('close', listenAbort(signal, abortLive));
     }
     const reader = new StreamReader(sock, {
       ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
@@ -380,7 +378,7 @@ export async function openConnection(hostIn: string, port: number, options: Conn
     throw err;
   } finally {
     clearTimeout(timer);
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    stopAbort?.();
   }
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { getEventListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { request } from '../../src/client/request.js';
@@ -73,6 +74,32 @@ describe('abort', () => {
     expect(e.code).toBe('ERR_ABORTED');
     expect(ms).toBeLessThan(1000);
     await s.closed(1);
+  });
+
+  it('one signal shared by 30 requests at once: no listener warning, all aborted, no listener left', async () => {
+    const s = await serve([{ send: `${H}Content-Length: 10\r\n\r\nabc` }, { hold: true }]);
+    const done = await serve([{ send: `${H}Content-Length: 2\r\n\r\nok` }, { hold: true }]);
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const ac = new AbortController();
+      // Thirty that complete, then thirty held until the abort.
+      const ok = await Promise.all(Array.from({ length: 30 }, () => request(`${done.origin}/`, { signal: ac.signal })));
+      expect(ok.map((r) => r.body.toString())).toEqual(Array(30).fill('ok'));
+      expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+      const held = Array.from({ length: 30 }, () => failure(request(`${s.origin}/`, { signal: ac.signal })));
+      await new Promise((r) => setTimeout(r, 150));
+      expect(getEventListeners(ac.signal, 'abort')).toHaveLength(1);
+      ac.abort();
+      const errors = await Promise.all(held);
+      expect(errors.map((e) => e.code)).toEqual(Array(30).fill('ERR_ABORTED'));
+      await s.closed(30);
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('an already aborted signal never connects', async () => {
