@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type mysql from 'mysql2/promise';
 import { RawcrawlError } from '../errors.js';
@@ -9,6 +10,35 @@ import { appendSpill, isConnectionError, pageUpsert, RETRY_SAME, spillFileName }
 
 /** Completions held in memory before workers wait for the database. */
 const MAX_PENDING = 1024;
+
+/** How often a process with nothing to take looks for dead processes' leases on its machine. */
+const REAP_EVERY_MS = 2000;
+
+/**
+ * What tells processes whose process ids mean the same thing apart from others: a digest of the
+ * kernel's boot id and the PID namespace (Linux). Two processes with the same tag are on one
+ * machine, in one boot, and see each other's pids; '' where this cannot be known (then a dead
+ * process's leases are only ever taken once they expire).
+ */
+function pidSpaceTag(): string {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const ns = readlinkSync('/proc/self/ns/pid');
+    return createHash('sha1').update(`${boot}\n${ns}`).digest('hex').slice(0, 8);
+  } catch {
+    return '';
+  }
+}
+
+/** True when process `pid` exists (EPERM: it does, owned by another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** What the first process of a crawl decides for all: scope and limits. */
 export interface SharedCrawlOptions {
@@ -80,7 +110,12 @@ export async function joinCrawl(pool: mysql.Pool, name: string, mine: SharedCraw
  * links are committed, then its page row and its done mark in one transaction (exactly-once rows).
  */
 export class MysqlFrontier implements FrontierBackend {
-  readonly owner = `${hostname().slice(0, 30)}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  /** Lease owner: host name, pid, a random part, and the pid space's tag (pidSpaceTag()). */
+  readonly owner: string;
+  private readonly pidTag = pidSpaceTag();
+  private lastReap = 0;
+  /** Dead processes' leases given up (see reapDead()). */
+  reaped = 0;
   private readonly leaseMs: number;
   private readonly claimBatch: number;
   private readonly flushBatch: number;
@@ -132,6 +167,7 @@ export class MysqlFrontier implements FrontierBackend {
     private readonly ctx: Pick<BackendContext, 'onRecord' | 'onChange'>,
     options: MysqlFrontierOptions = {},
   ) {
+    this.owner = `${hostname().slice(0, 30)}:${process.pid}:${randomBytes(4).toString('hex')}${this.pidTag ? `:${this.pidTag}` : ''}`;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.giveUpMs = options.giveUpMs ?? 60_000;
     this.spillDir = options.spillDir;
@@ -255,7 +291,10 @@ export class MysqlFrontier implements FrontierBackend {
       if (Date.now() - this.lastEmptyCheck < 250) return { waitMs: 250 };
       this.lastEmptyCheck = Date.now();
       const [row] = await this.q<mysql.RowDataPacket[]>("SELECT COUNT(*) AS n FROM frontier WHERE crawl_id = ? AND state = 'claimed'", [this.crawl.crawlId]);
-      if (Number(row?.n ?? 0) > 0) return { waitMs: 250 };
+      if (Number(row?.n ?? 0) > 0) {
+        await this.reapDeadEvery();
+        return { waitMs: 250 };
+      }
       this.over = true;
       return null;
     }
@@ -272,6 +311,7 @@ export class MysqlFrontier implements FrontierBackend {
       this.over = true;
       return null;
     }
+    if ((counts.claimed ?? 0) > 0) await this.reapDeadEvery();
     return { waitMs: 50 };
   }
 
@@ -371,8 +411,46 @@ export class MysqlFrontier implements FrontierBackend {
 
   // --- claims ---------------------------------------------------------------------------------
 
+  private async reapDeadEvery(): Promise<void> {
+    if (Date.now() - this.lastReap >= REAP_EVERY_MS) await this.reapDead();
+  }
+
+  /**
+   * Ends the leases (claimed pages, host start grants) of processes of this crawl that ran on
+   * this machine, in this boot and PID namespace (the owner's tag says so), and no longer exist:
+   * killed (SIGKILL, OOM), their pages would otherwise wait out the lease. A process elsewhere,
+   * or one whose tag this process cannot judge, is never judged dead here: its leases expire.
+   * A failure here only means waiting for the leases, as before.
+   */
+  private async reapDead(): Promise<void> {
+    this.lastReap = Date.now();
+    if (!this.pidTag) return;
+    const like = `%:${this.pidTag}`;
+    try {
+      const owners = await this.q<mysql.RowDataPacket[]>(
+        "SELECT DISTINCT lease_owner AS o FROM frontier WHERE crawl_id = ? AND state = 'claimed' AND lease_expires > NOW(3) AND lease_owner LIKE ? UNION SELECT DISTINCT starter FROM crawl_hosts WHERE crawl_id = ? AND starter LIKE ?",
+        [this.crawl.crawlId, like, this.crawl.crawlId, like],
+      );
+      for (const { o } of owners) {
+        const owner = String(o);
+        const pid = Number(owner.split(':')[1]);
+        if (owner === this.owner || !Number.isInteger(pid) || pid <= 0 || processAlive(pid)) continue;
+        const res = await this.q<mysql.ResultSetHeader>(
+          "UPDATE frontier SET lease_expires = NOW(3) - INTERVAL 1 SECOND WHERE crawl_id = ? AND lease_owner = ? AND state = 'claimed'",
+          [this.crawl.crawlId, owner],
+        );
+        await this.q('UPDATE crawl_hosts SET starter = NULL, starter_expires = NULL WHERE crawl_id = ? AND starter = ?', [this.crawl.crawlId, owner]);
+        this.reaped += res.affectedRows;
+      }
+    } catch {
+      // The leases expire by themselves.
+    }
+  }
+
   private async claim(): Promise<void> {
     if (this.stopped) return;
+    // A run started after a SIGKILL takes the dead process's pages at once, not after its lease.
+    if (this.lastReap === 0) await this.reapDead();
     // With --max-pages spent, only expired leases are taken: pages counted already.
     const exhausted = this.exhausted;
     const claimed = await this.transaction(async (conn) => {

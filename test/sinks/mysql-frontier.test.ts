@@ -75,6 +75,30 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
     }
   });
 
+  it('a run started after a SIGKILL takes the dead process\'s pages at once, not after their 30 s lease', async () => {
+    const site = await treeSite(1000, 20);
+    try {
+      // The default lease (30 s): without telling that its owner is dead, the second run would
+      // wait that long for the pages the first had claimed.
+      const first = startCrawler(site.origin, 'reap', ['--concurrency', '8']);
+      await until(async () => (await rowCount(site.origin)) >= 100);
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const [held] = await db.query<{ n: number }>("SELECT COUNT(*) AS n FROM frontier f JOIN crawls c ON c.id = f.crawl_id WHERE c.name = 'reap' AND f.state = 'claimed' AND f.lease_expires > NOW(3)");
+      expect(Number(held!.n)).toBeGreaterThan(0);
+      const t0 = Date.now();
+      const second = startCrawler(site.origin, 'reap', ['--concurrency', '8']);
+      expect(await second.exited).toBe(0);
+      // 1,000 pages of 20 ms, eight at a time, is under 3 s of fetching: well under the lease.
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(await rowCount(site.origin)).toBe(1000);
+      const [dupes] = await db.query<{ n: number }>('SELECT COUNT(*) - COUNT(DISTINCT url) AS n FROM pages');
+      expect(Number(dupes!.n)).toBe(0);
+    } finally {
+      await site.close();
+    }
+  });
+
   it('shares one crawl between three processes; the others finish a killed one\'s share', async () => {
     const site = await treeSite(1500, 2);
     try {
