@@ -11,6 +11,12 @@ import { appendSpill, isConnectionError, pageUpsert, RETRY_SAME, spillFileName }
 /** Completions held in memory before workers wait for the database. */
 const MAX_PENDING = 1024;
 
+/**
+ * acquireHost(): every one of the host's --per-host slots is held by this process, busy. Not a
+ * time to wait: the next of its requests to the host to end frees one (release()).
+ */
+const OWN_SLOTS_BUSY = -1;
+
 /** How often a process with nothing to take looks for dead processes' leases on its machine. */
 const REAP_EVERY_MS = 2000;
 
@@ -259,8 +265,11 @@ export class MysqlFrontier implements FrontierBackend {
     if (this.failure) throw this.failure;
     const now = Date.now();
     let soonest = Infinity;
+    /** Hosts whose every slot is this process's and busy: one frees when a request ends. */
+    let ownBusy: Set<string> | null = null;
     for (let i = 0; i < this.local.length; i++) {
       const e = this.local[i]!;
+      if (ownBusy?.has(e.host)) continue;
       // A retry waits out its backoff here, still claimed by this process (see retry()).
       const wait = Math.max(this.hostWait.get(e.host) ?? 0, e.notBefore);
       if (wait > now) {
@@ -273,10 +282,15 @@ export class MysqlFrontier implements FrontierBackend {
         this.inFlight.set(e.hash.toString('hex'), e);
         return { entry: e, host: e.host };
       }
+      if (got === OWN_SLOTS_BUSY) {
+        // Not a wait for the host: release() wakes this worker the moment one of ours ends.
+        (ownBusy ??= new Set()).add(e.host);
+        continue;
+      }
       this.hostWait.set(e.host, Date.now() + got);
       soonest = Math.min(soonest, got);
     }
-    if (this.local.length > 0) return { waitMs: Math.max(2, Math.min(soonest, 250)) };
+    if (this.local.length > 0) return { waitMs: soonest === Infinity ? -1 : Math.max(2, Math.min(soonest, 250)) };
     if (this.pending.length > 0) {
       // Links of finished pages become claimable once written: write them now.
       this.kickFlush();
@@ -322,7 +336,10 @@ export class MysqlFrontier implements FrontierBackend {
   }
 
   release(entry: FrontierEntry, host: string): void {
-    void this.releaseHost(host, (entry as Claimed).hash.toString('hex')).catch(() => {});
+    // A slot of the host is free then: a worker waiting for one (OWN_SLOTS_BUSY) takes it now.
+    void this.releaseHost(host, (entry as Claimed).hash.toString('hex'))
+      .catch(() => {})
+      .finally(() => this.ctx.onChange());
   }
 
   async setDelay(host: string, delayMs: number): Promise<void> {
@@ -583,7 +600,10 @@ export class MysqlFrontier implements FrontierBackend {
     return `rawcrawl:${createHash('sha1').update(`${this.crawl.crawlId}\n${host}`).digest('hex').slice(0, 32)}:${slot}`;
   }
 
-  /** Takes an in-flight slot and the right to start now; true, or ms to wait before trying again. */
+  /**
+   * Takes an in-flight slot and the right to start now: true, or ms to wait before trying
+   * again, or OWN_SLOTS_BUSY.
+   */
   private async acquireHost(host: string, key: string): Promise<true | number> {
     await this.ensureHost(host);
     const perHost = Math.max(1, this.crawl.options.perHost);
@@ -594,7 +614,7 @@ export class MysqlFrontier implements FrontierBackend {
     }
     if (slots.busy >= slots.held.length) {
       // Every slot this process holds is busy: try to lock one more.
-      if (slots.held.length >= perHost) return 20;
+      if (slots.held.length >= perHost) return OWN_SLOTS_BUSY;
       let slot = -1;
       const first = Math.floor(Math.random() * perHost);
       for (let k = 0; k < perHost && slot < 0; k++) {

@@ -196,6 +196,24 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
     }
   });
 
+  it('with more workers than --per-host, starts the next request to the host as soon as one ends', async () => {
+    // 300 pages held 2 ms, two at a time. A worker that found both slots busy used to keep the
+    // host waiting 20 ms each time: 3 s at least.
+    const server = await heldPagesSite(300, 2);
+    const origin = server.origin;
+    try {
+      const m = memoryIo();
+      const t0 = performance.now();
+      expect(await main(['node', 'rawcrawl', `${origin}/`, '--mysql', db.url, '--crawl-id', 'busy-slots', '--ignore-robots', '-c', '8', '--per-host', '2', '-q'], m.io)).toBe(0);
+      const ms = performance.now() - t0;
+      expect(await rowCount(origin)).toBe(301);
+      expect(server.most()).toBe(2);
+      expect(ms).toBeLessThan(2000);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('counts redirects in a row across the shared frontier: --max-redirects ends a redirect trap', async () => {
     const hits: string[] = [];
     const server = http.createServer((req, res) => {
