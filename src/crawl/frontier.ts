@@ -1,3 +1,5 @@
+import TinyQueue from 'tinyqueue';
+
 /** A URL waiting to be fetched. */
 export interface FrontierEntry {
   url: string;
@@ -20,18 +22,43 @@ interface HostState {
   /** When the last request to this host started (the delay counts from there). */
   lastStart: number;
   delayMs: number;
+  /** Bumped at each change that can move the host in the heaps: its older heap items are stale. */
+  version: number;
 }
+
+/** A host in one of the heaps, as it was at `version`. */
+interface Slot {
+  host: string;
+  h: HostState;
+  version: number;
+  /** When its next request may start: its last start plus its delay, or its head's notBefore. */
+  at: number;
+  /** Its head entry's depth and seq (breadth-first order across hosts). */
+  depth: number;
+  seq: number;
+}
+
+const byDepthThenSeq = (a: Slot, b: Slot): number => a.depth - b.depth || a.seq - b.seq;
+const byTime = (a: Slot, b: Slot): number => a.at - b.at || byDepthThenSeq(a, b);
 
 export type TakeResult = { entry: FrontierEntry; host: string } | { waitMs: number } | null;
 
 /**
  * Per-host FIFO queues (breadth-first: depth order within a host, insertion order across hosts)
  * with politeness: at most `perHost` in flight and `delayMs` between request starts per host.
+ *
+ * take() costs O(log hosts), not a scan of every host: a host with something queued and a free
+ * slot is in `waiting` (by the time it may start next) until that time, then in `ready` (by its
+ * head entry's depth and seq). A host whose slots are all busy is in neither, until release().
+ * Heap items are dropped lazily: a change to a host bumps its version and queues it afresh. (A
+ * scan was 170 µs a take at 1,000 hosts queued, 4 ms at 10,000: a crawl of many sites stalled.)
  */
 export class Frontier {
   private readonly hosts = new Map<string, HostState>();
   private seq = 0;
   private queued = 0;
+  private waiting = new TinyQueue<Slot>([], byTime);
+  private ready = new TinyQueue<Slot>([], byDepthThenSeq);
 
   constructor(
     private readonly perHost: number,
@@ -46,49 +73,79 @@ export class Frontier {
     const h = this.state(host);
     const e: FrontierEntry = { ...entry, seq: this.seq++ };
     // Retries wait for their time: keep each queue ordered by notBefore, then seq.
+    let at = h.queue.length;
     if (e.notBefore > 0) {
-      let i = h.queue.length;
-      while (i > h.head && h.queue[i - 1]!.notBefore > e.notBefore) i--;
-      h.queue.splice(i, 0, e);
+      while (at > h.head && h.queue[at - 1]!.notBefore > e.notBefore) at--;
+      h.queue.splice(at, 0, e);
     } else {
       h.queue.push(e);
     }
     this.queued++;
+    // Only a new head changes where the host stands.
+    if (at === h.head) this.touch(host, h);
   }
 
   /** The host's delay between request starts (robots Crawl-delay wins when larger). */
   setDelay(host: string, delayMs: number): void {
     const h = this.state(host);
     h.delayMs = Math.max(this.defaultDelayMs, delayMs);
+    this.touch(host, h);
   }
 
   /**
-   * The next entry allowed to start now (and marks it in flight), or how long until one may,
-   * or null when nothing is queued.
+   * The next entry allowed to start now (and marks it in flight), or how long until one may
+   * (-1: until a request ends), or null when nothing is queued. With `only`, the first entry
+   * that passes it, from anywhere in a host's queue, or null when none does (a scan of every
+   * host: for the rare case, retries at the --max-pages limit).
    */
   take(now: number, only?: (e: FrontierEntry) => boolean): TakeResult {
     if (this.queued === 0) return null;
-    let best: { host: string; h: HostState; e: FrontierEntry; at: number } | null = null;
-    let wait = Infinity;
-    let any = false;
-    for (const [host, h] of this.hosts) {
-      if (h.head >= h.queue.length) continue;
-      // With `only`, the first entry of the host's queue that passes (a scan: for the rare case).
-      let at = h.head;
-      if (only) while (at < h.queue.length && !only(h.queue[at]!)) at++;
-      if (at >= h.queue.length) continue;
-      any = true;
-      if (h.inflight >= this.perHost) continue;
-      const e = h.queue[at]!;
-      const ready = Math.max(h.lastStart + h.delayMs, e.notBefore);
-      if (ready > now) {
-        wait = Math.min(wait, ready - now);
-        continue;
-      }
-      if (!best || e.depth < best.e.depth || (e.depth === best.e.depth && e.seq < best.e.seq)) best = { host, h, e, at };
+    if (only) return this.takeFiltered(now, only);
+    for (let s = this.waiting.peek(); s !== undefined && s.at <= now; s = this.waiting.peek()) {
+      this.waiting.pop();
+      if (s.version === s.h.version) this.ready.push(s);
     }
-    if (!best) return only && !any ? null : { waitMs: wait === Infinity ? -1 : wait };
-    const { h, e, host, at } = best;
+    for (let s = this.ready.pop(); s !== undefined; s = this.ready.pop()) {
+      if (s.version !== s.h.version) continue;
+      return this.takeAt(s.host, s.h, s.h.head, now);
+    }
+    for (let s = this.waiting.peek(); s !== undefined && s.version !== s.h.version; s = this.waiting.peek()) this.waiting.pop();
+    const next = this.waiting.peek();
+    return { waitMs: next ? next.at - now : -1 };
+  }
+
+  /** The request really starts now (after robots.txt was read): the delay counts from here. */
+  started(host: string, now: number): void {
+    const h = this.hosts.get(host);
+    if (!h) return;
+    h.lastStart = now;
+    this.touch(host, h);
+  }
+
+  /** A request to `host` has finished. */
+  release(host: string): void {
+    const h = this.hosts.get(host);
+    if (!h) return;
+    h.inflight--;
+    // A host that was full has a slot again; one that was not is in the heaps already.
+    if (h.inflight === this.perHost - 1) this.touch(host, h);
+  }
+
+  /** Drops every queued entry (a graceful stop). */
+  clear(): void {
+    for (const h of this.hosts.values()) {
+      h.queue = [];
+      h.head = 0;
+      h.version++;
+    }
+    this.queued = 0;
+    this.waiting = new TinyQueue<Slot>([], byTime);
+    this.ready = new TinyQueue<Slot>([], byDepthThenSeq);
+  }
+
+  /** Takes `h.queue[at]` now: in flight, its start counted. */
+  private takeAt(host: string, h: HostState, at: number, now: number): TakeResult {
+    const e = h.queue[at]!;
     if (at !== h.head) {
       h.queue.splice(at, 1);
     } else {
@@ -101,34 +158,52 @@ export class Frontier {
     this.queued--;
     h.inflight++;
     h.lastStart = now;
+    this.touch(host, h);
     return { entry: e, host };
   }
 
-  /** The request really starts now (after robots.txt was read): the delay counts from here. */
-  started(host: string, now: number): void {
-    const h = this.hosts.get(host);
-    if (h) h.lastStart = now;
-  }
-
-  /** A request to `host` has finished. */
-  release(host: string): void {
-    const h = this.hosts.get(host);
-    if (h) h.inflight--;
-  }
-
-  /** Drops every queued entry (a graceful stop). */
-  clear(): void {
-    for (const h of this.hosts.values()) {
-      h.queue = [];
-      h.head = 0;
+  private takeFiltered(now: number, only: (e: FrontierEntry) => boolean): TakeResult {
+    let best: { host: string; h: HostState; e: FrontierEntry; at: number } | null = null;
+    let wait = Infinity;
+    let any = false;
+    for (const [host, h] of this.hosts) {
+      let at = h.head;
+      while (at < h.queue.length && !only(h.queue[at]!)) at++;
+      if (at >= h.queue.length) continue;
+      any = true;
+      if (h.inflight >= this.perHost) continue;
+      const e = h.queue[at]!;
+      const ready = Math.max(h.lastStart + h.delayMs, e.notBefore);
+      if (ready > now) {
+        wait = Math.min(wait, ready - now);
+        continue;
+      }
+      if (!best || e.depth < best.e.depth || (e.depth === best.e.depth && e.seq < best.e.seq)) best = { host, h, e, at };
     }
-    this.queued = 0;
+    if (!best) return any ? { waitMs: wait === Infinity ? -1 : wait } : null;
+    return this.takeAt(best.host, best.h, best.at, now);
+  }
+
+  /** The host changed: its heap items are stale, and it is queued afresh if it can start at all. */
+  private touch(host: string, h: HostState): void {
+    h.version++;
+    if (h.head >= h.queue.length || h.inflight >= this.perHost) return;
+    const e = h.queue[h.head]!;
+    this.waiting.push({ host, h, version: h.version, at: Math.max(h.lastStart + h.delayMs, e.notBefore), depth: e.depth, seq: e.seq });
+    // Stale items are dropped as they come to the top; rebuild when they far outnumber the hosts.
+    if (this.waiting.length + this.ready.length > 4 * this.hosts.size + 4096) this.rebuild();
+  }
+
+  private rebuild(): void {
+    const live = (s: Slot): boolean => s.version === s.h.version;
+    this.waiting = new TinyQueue(this.waiting.data.filter(live), byTime);
+    this.ready = new TinyQueue(this.ready.data.filter(live), byDepthThenSeq);
   }
 
   private state(host: string): HostState {
     let h = this.hosts.get(host);
     if (!h) {
-      h = { queue: [], head: 0, inflight: 0, lastStart: -Infinity, delayMs: this.defaultDelayMs };
+      h = { queue: [], head: 0, inflight: 0, lastStart: -Infinity, delayMs: this.defaultDelayMs, version: 0 };
       this.hosts.set(host, h);
     }
     return h;
