@@ -139,6 +139,9 @@ export class MysqlFrontier implements FrontierBackend {
   private lockConn: mysql.PoolConnection | null = null;
   /** Host → slot numbers whose named lock this process holds, and how many of them are in use. */
   private readonly heldSlots = new Map<string, { held: number[]; busy: number }>();
+  /** Slot locks to give up (releaseSlots()), and the statement doing it. */
+  private toRelease: string[] = [];
+  private releasing: Promise<void> | null = null;
   /** Hosts we may not start before this time (ms, local clock), learned from failed acquires. */
   private readonly hostWait = new Map<string, number>();
   private readonly seenCache = new SeenSet();
@@ -264,6 +267,7 @@ export class MysqlFrontier implements FrontierBackend {
     if (this.local.length === 0 && this.claiming) await this.claiming;
     if (this.failure) throw this.failure;
     const now = Date.now();
+    await this.lockAhead(now);
     let soonest = Infinity;
     /** Hosts whose every slot is this process's and busy: one frees when a request ends. */
     let ownBusy: Set<string> | null = null;
@@ -415,6 +419,7 @@ export class MysqlFrontier implements FrontierBackend {
           }
         });
       }
+      await this.releasing;
       if (this.lockConn) {
         await this.lockConn.query('SELECT RELEASE_ALL_LOCKS()');
         this.lockConn.release();
@@ -539,6 +544,9 @@ export class MysqlFrontier implements FrontierBackend {
         seq: 0,
       });
     }
+    // The batch's new hosts set up together, before a worker takes their pages: two statements
+    // a claim, not two round trips per host inside take() (a crawl of many hosts waited on them).
+    await this.ensureHosts([...new Set(claimed.map((r) => String(r.host)))]);
   }
 
   private async renew(): Promise<void> {
@@ -554,12 +562,53 @@ export class MysqlFrontier implements FrontierBackend {
 
   // --- per-host politeness across processes -------------------------------------------------------
 
-  private async ensureHost(host: string): Promise<void> {
-    if (this.knownHosts.has(host)) return;
-    await this.q('INSERT IGNORE INTO crawl_hosts (crawl_id, host, delay_ms) VALUES (?, ?, ?)', [this.crawl.crawlId, host, this.crawl.options.delayMs]);
-    const [row] = await this.q<mysql.RowDataPacket[]>('SELECT delay_ms FROM crawl_hosts WHERE crawl_id = ? AND host = ?', [this.crawl.crawlId, host]);
-    this.hostDelay.set(host, Math.max(this.hostDelay.get(host) ?? 0, Number(row?.delay_ms ?? 0)));
-    this.knownHosts.add(host);
+  /**
+   * Locks, in one statement, a slot for each host of a local page that may start now and has no
+   * slot of this process free: acquireHost() then finds one held, without a round trip of its
+   * own. (Takes run one at a time; a crawl of many hosts spent them waiting for a GET_LOCK each,
+   * and ran at the rate of those round trips whatever its concurrency.) A slot another process
+   * holds stays for acquireHost() to look past.
+   */
+  private async lockAhead(now: number): Promise<void> {
+    const perHost = Math.max(1, this.crawl.options.perHost);
+    const want = new Map<string, number>();
+    for (const e of this.local) {
+      if (want.has(e.host) || Math.max(this.hostWait.get(e.host) ?? 0, e.notBefore) > now) continue;
+      const slots = this.heldSlots.get(e.host);
+      if (slots && (slots.held.length > slots.busy || slots.held.length >= perHost)) continue;
+      const free = [...Array(perHost).keys()].filter((k) => !slots?.held.includes(k));
+      want.set(e.host, free[Math.floor(Math.random() * free.length)]!);
+    }
+    // One host is what acquireHost() does anyway.
+    if (want.size < 2) return;
+    const hosts = [...want.keys()];
+    await this.ensureHosts(hosts);
+    const [rows] = await this.onLockConnection((conn) =>
+      conn.query<mysql.RowDataPacket[]>(`SELECT ${hosts.map((_, i) => `GET_LOCK(?, 0) AS g${i}`).join(', ')}`, hosts.map((h) => this.slotLock(h, want.get(h)!))),
+    );
+    this.queries++;
+    const row = rows[0]!;
+    hosts.forEach((host, i) => {
+      if (Number(row[`g${i}`]) !== 1) return;
+      let slots = this.heldSlots.get(host);
+      if (!slots) this.heldSlots.set(host, (slots = { held: [], busy: 0 }));
+      slots.held.push(want.get(host)!);
+    });
+  }
+
+  /** Each host's crawl_hosts row made if missing, and its delay (set by any process) read. */
+  private async ensureHosts(hosts: string[]): Promise<void> {
+    const fresh = hosts.filter((h) => !this.knownHosts.has(h));
+    if (fresh.length === 0) return;
+    const id = this.crawl.crawlId;
+    const delay = this.crawl.options.delayMs;
+    await this.q(`INSERT IGNORE INTO crawl_hosts (crawl_id, host, delay_ms) VALUES ${fresh.map(() => '(?, ?, ?)').join(', ')}`, fresh.flatMap((h) => [id, h, delay]));
+    const rows = await this.q<mysql.RowDataPacket[]>(`SELECT host, delay_ms FROM crawl_hosts WHERE crawl_id = ? AND host IN (${fresh.map(() => '?').join(', ')})`, [id, ...fresh]);
+    for (const row of rows) {
+      const host = String(row.host);
+      this.hostDelay.set(host, Math.max(this.hostDelay.get(host) ?? 0, Number(row.delay_ms ?? 0)));
+    }
+    for (const h of fresh) this.knownHosts.add(h);
   }
 
   /**
@@ -605,7 +654,7 @@ export class MysqlFrontier implements FrontierBackend {
    * again, or OWN_SLOTS_BUSY.
    */
   private async acquireHost(host: string, key: string): Promise<true | number> {
-    await this.ensureHost(host);
+    await this.ensureHosts([host]);
     const perHost = Math.max(1, this.crawl.options.perHost);
     let slots = this.heldSlots.get(host);
     if (!slots) {
@@ -660,16 +709,29 @@ export class MysqlFrontier implements FrontierBackend {
     // A slot stays locked while this process has more work for the host (no query per page);
     // once it has none, spare slots go back to the other processes.
     const wanted = slots.busy + this.local.filter((e) => e.host === host).length;
-    while (slots.held.length > Math.max(slots.busy, wanted) && this.lockConn) {
-      const slot = slots.held.pop()!;
-      this.queries++;
-      try {
-        await this.lockConn.query('DO RELEASE_LOCK(?)', [this.slotLock(host, slot)]);
-      } catch (err) {
-        // A lost connection released every lock it held: nothing left to free.
-        if (!isConnectionError(err as { code?: string; fatal?: boolean })) throw err;
-        return;
+    while (slots.held.length > Math.max(slots.busy, wanted) && this.lockConn) this.toRelease.push(this.slotLock(host, slots.held.pop()!));
+    if (this.toRelease.length > 0) this.releasing ??= this.releaseSlots();
+  }
+
+  /**
+   * Gives up the slot locks queued in toRelease, in one statement for all those queued while the
+   * last one ran (a crawl of many hosts gives up a slot per page: one round trip each kept the
+   * lock connection, which takes slots too, busy). Locks are re-entrant per connection and the
+   * connection runs statements in order, so a slot taken again meanwhile stays held.
+   */
+  private async releaseSlots(): Promise<void> {
+    try {
+      while (this.toRelease.length > 0 && this.lockConn) {
+        const names = this.toRelease.splice(0, 200);
+        this.queries++;
+        await this.lockConn.query(`DO ${names.map(() => 'RELEASE_LOCK(?)').join(', ')}`, names);
       }
+    } catch {
+      // A lost connection released every lock it held: nothing left to free. (Any other failure
+      // leaves the locks to the connection's end, as before: a slot held longer, never one more.)
+    } finally {
+      this.toRelease = [];
+      this.releasing = null;
     }
   }
 
