@@ -28,6 +28,8 @@ interface CrawlFlags extends ConnectionFlags {
   maxBody?: number;
   retries?: number;
   allowHost?: string[];
+  sitemap?: string[];
+  sitemaps?: boolean;
   include?: string[];
   exclude?: string[];
   storeOnly?: string[];
@@ -86,6 +88,8 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--max-body <size>', 'limit on each decoded body', parseSize, 16 * 1024 * 1024)
     .option('--retries <n>', 'further attempts for connect errors, resets, timeouts, 429 and 5xx', parseCount, 2)
     .option('--allow-host <host>', 'also crawl this host ("*.example.com" for subdomains; repeatable)', collect)
+    .option('--sitemap <url>', 'queue the page URLs of this sitemap (XML, sitemap index or text; gzipped or not) as start URLs (repeatable)', collect)
+    .option('--sitemaps', "also read the sitemaps each start URL's robots.txt names (or its /sitemap.xml)")
     .addOption(new Option('--include <regex>', 'fetch only URLs matching (repeatable: any)').argParser(regex('--include')))
     .addOption(new Option('--exclude <regex>', 'never fetch URLs matching (repeatable)').argParser(regex('--exclude')))
     .addOption(new Option('--store-only <regex>', 'store only pages whose URL matches; others are fetched for their links only (repeatable)').argParser(regex('--store-only')))
@@ -227,6 +231,8 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     if (flags.maxBody !== undefined) options.maxBodyBytes = flags.maxBody;
     if (flags.retries !== undefined) options.retries = flags.retries;
     if (flags.allowHost) options.allowHosts = flags.allowHost;
+    if (flags.sitemap) options.sitemaps = flags.sitemap;
+    if (flags.sitemaps) options.discoverSitemaps = true;
     if (flags.include) options.include = flags.include as unknown as RegExp[];
     if (flags.exclude) options.exclude = flags.exclude as unknown as RegExp[];
     if (flags.storeOnly) options.storeOnly = flags.storeOnly as unknown as RegExp[];

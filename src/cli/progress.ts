@@ -27,6 +27,13 @@ export function summary(stats: CrawlStats, stored: number, now = Date.now()): st
   ];
   if (stats.urlsTooLong > 0) lines.push(`  ${stats.urlsTooLong} links longer than --max-url-length not followed`);
   if (stats.redirectsTooMany > 0) lines.push(`  ${stats.redirectsTooMany} redirects not followed, past --max-redirects in a row`);
+  const failedSitemaps = Object.entries(stats.sitemapsFailed);
+  if (stats.sitemapsRead > 0 || failedSitemaps.length > 0) {
+    lines.push(`  sitemaps: ${stats.sitemapsRead} read, ${stats.sitemapUrls} page URLs in scope queued${failedSitemaps.length > 0 ? `, ${failedSitemaps.length} not read` : ''}`);
+    // The first few by name: an index of thousands that all fail should not flood the terminal.
+    for (const [url, reason] of failedSitemaps.slice(0, 5)) lines.push(`  sitemap ${url} not read: ${reason}`);
+    if (failedSitemaps.length > 5) lines.push(`  … and ${failedSitemaps.length - 5} more sitemaps not read`);
+  }
   for (const [origin, reason] of Object.entries(stats.robotsUnavailable)) {
     lines.push(`  robots.txt of ${origin} unavailable (${reason}): its pages are disallowed (RFC 9309); --ignore-robots crawls them`);
   }

@@ -10,6 +10,7 @@ import { ParsePool } from './parse-pool.js';
 import type { PageRecord } from './record.js';
 import { backoffDelay, DEFAULT_BACKOFF, isRetryableError, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './retry.js';
 import { RobotsCache } from './robots.js';
+import { MAX_SITEMAP_BYTES, MAX_SITEMAPS, parseSitemap } from './sitemaps.js';
 import { CrawlCookies } from './cookies.js';
 import { admit, type ScopeRules } from './scope.js';
 
@@ -40,6 +41,12 @@ export interface CrawlStats {
   statuses: Record<string, number>;
   /** Error code → pages. */
   errorCodes: Record<string, number>;
+  /** Sitemap files read (CrawlOptions.sitemaps, discoverSitemaps); 0 when none was asked for. */
+  sitemapsRead: number;
+  /** Page URLs the sitemaps gave that were in scope and queued (or already seen: dedupe decides). */
+  sitemapUrls: number;
+  /** Sitemap URL → why it could not be read ("status 404", an error code, "not a sitemap: …"). */
+  sitemapsFailed: Record<string, string>;
 }
 
 /** A running crawl: iterate it for records; stop() ends it gracefully. */
@@ -80,6 +87,8 @@ class Crawler implements Crawl {
   private readonly o: Required<Pick<CrawlOptions, 'concurrency' | 'perHost' | 'delayMs' | 'maxPages' | 'maxDepth' | 'timeoutMs' | 'maxUrlLength' | 'maxRedirects' | 'maxBodyBytes' | 'retries' | 'userAgent' | 'outputBuffer'>>;
   private readonly backend: FrontierBackend;
   private readonly starts: NewEntry[];
+  /** CrawlOptions.sitemaps, normalised. */
+  private readonly sitemapUrls: string[] = [];
   private readonly scope: ScopeRules;
   private readonly robots: RobotsCache | null;
   private readonly backoff: BackoffPolicy;
@@ -150,6 +159,11 @@ class Crawler implements Crawl {
       starts.push(n);
       hosts.add(new URL(n).hostname);
     }
+    for (const u of options.sitemaps ?? []) {
+      const n = normalizeUrl(u);
+      if (n === null) throw new RawcrawlError('ERR_INVALID_URL', `sitemap URL ${JSON.stringify(u.length > 200 ? `${u.slice(0, 200)}…` : u)} is not an http(s) URL`);
+      this.sitemapUrls.push(n);
+    }
     for (const h of options.allowHosts ?? []) hosts.add(h.toLowerCase());
     this.scope = { hosts, include: options.include ?? [], exclude: options.exclude ?? [], maxDepth: o.maxDepth };
     const ctx = {
@@ -194,6 +208,9 @@ class Crawler implements Crawl {
       robotsUnavailable: {},
       statuses: {},
       errorCodes: {},
+      sitemapsRead: 0,
+      sitemapUrls: 0,
+      sitemapsFailed: {},
     };
     this.starts = starts.map((url) => ({ url, host: new URL(url).host, depth: 0, referrer: null }));
     const signal = options.signal;
@@ -255,6 +272,16 @@ class Crawler implements Crawl {
       const threads = this.options.parseThreads ?? defaultParseThreads(availableParallelism());
       this.pool = new ParsePool(threads);
       const workers: Promise<void>[] = [];
+      if (this.sitemapUrls.length > 0 || this.options.discoverSitemaps) {
+        // Read beside the workers, counted in flight so that none of them leaves before it ends.
+        this.inFlight++;
+        workers.push(
+          this.readSitemaps().finally(() => {
+            this.inFlight--;
+            this.notifyChange();
+          }),
+        );
+      }
       for (let i = 0; i < this.o.concurrency; i++) {
         workers.push(
           this.worker().catch((err: unknown) => {
@@ -354,6 +381,87 @@ class Crawler implements Crawl {
     this.wakeConsumer();
     if (this.out.length > this.o.outputBuffer && !this.abort.signal.aborted) {
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    }
+  }
+
+  /**
+   * Reads the sitemaps (CrawlOptions.sitemaps; with discoverSitemaps, those of each start
+   * origin's robots.txt, or its /sitemap.xml) one at a time, following indexes, and queues the
+   * page URLs in scope as start URLs are. A sitemap robots.txt disallows is not read, and
+   * requests to one host are at least its delay apart. One that fails is noted in
+   * stats.sitemapsFailed and the rest go on.
+   */
+  private async readSitemaps(): Promise<void> {
+    const todo = [...this.sitemapUrls];
+    if (this.options.discoverSitemaps) {
+      // With --ignore-robots robots.txt is still read for its Sitemap lines, and obeyed for nothing.
+      const robots = this.robots ?? new RobotsCache('rawcrawl', this.requestOptions);
+      for (const origin of new Set(this.starts.map((e) => new URL(e.url).origin))) {
+        const named = await robots.sitemaps(origin);
+        const found = named.map((u) => normalizeUrl(u, `${origin}/robots.txt`)).filter((u): u is string => u !== null);
+        todo.push(...(found.length > 0 ? found : [`${origin}/sitemap.xml`]));
+      }
+    }
+    const done = new Set<string>();
+    const lastStart = new Map<string, number>();
+    while (todo.length > 0 && !this.stopping && !this.backend.full) {
+      const url = todo.shift()!;
+      if (done.has(url)) continue;
+      done.add(url);
+      if (done.size > MAX_SITEMAPS) {
+        this.stats.sitemapsFailed[url] = `more than ${MAX_SITEMAPS} sitemaps: not read`;
+        continue;
+      }
+      const parsed = new URL(url);
+      let delayMs = this.o.delayMs;
+      if (this.robots) {
+        const verdict = await this.robots.check(parsed);
+        if (!verdict.allowed) {
+          this.stats.sitemapsFailed[url] = 'disallowed by robots.txt';
+          continue;
+        }
+        delayMs = Math.max(delayMs, verdict.delayMs);
+      }
+      const wait = (lastStart.get(parsed.host) ?? -Infinity) + delayMs - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (this.stopping) return;
+      lastStart.set(parsed.host, Date.now());
+      let res: HttpResponse;
+      try {
+        res = await request(parsed, { ...this.requestOptions, maxBodyBytes: MAX_SITEMAP_BYTES });
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        this.stats.sitemapsFailed[url] = err instanceof RawcrawlError ? `${err.code} ${err.message}` : String(err);
+        continue;
+      }
+      if (res.status !== 200) {
+        this.stats.sitemapsFailed[url] = `status ${res.status}`;
+        continue;
+      }
+      let sitemap;
+      try {
+        sitemap = parseSitemap(res.body);
+      } catch (err) {
+        this.stats.sitemapsFailed[url] = (err as Error).message;
+        continue;
+      }
+      this.stats.sitemapsRead++;
+      const locs = sitemap.locs.map((l) => normalizeUrl(l, res.url)).filter((u): u is string => u !== null);
+      if (sitemap.kind === 'index') {
+        todo.push(...locs);
+        continue;
+      }
+      const entries: NewEntry[] = [];
+      for (const loc of locs) {
+        const e = this.inScope(loc, 0, url);
+        if (e) entries.push(e);
+      }
+      this.stats.sitemapUrls += entries.length;
+      for (let i = 0; i < entries.length && !this.stopping && !this.backend.full; i += 1000) {
+        await this.backend.seed(entries.slice(i, i + 1000));
+        this.stats.queued = this.backend.queued;
+        this.notifyChange();
+      }
     }
   }
 

@@ -73,6 +73,11 @@ export interface FrontierBackend {
   complete(c: Completion): Promise<void>;
   /** Entries waiting (for progress output; may be approximate). */
   readonly queued: number;
+  /**
+   * No new URL will be taken any more (--max-pages spent, or stopped): URLs seeded now would
+   * never be fetched. (Sitemaps stop being read.)
+   */
+  readonly full: boolean;
   /** Takes nothing more (graceful stop). */
   stop(): void;
   close(): Promise<void>;

@@ -30,6 +30,10 @@ export class MemoryBackend implements FrontierBackend {
     return this.frontier.size;
   }
 
+  get full(): boolean {
+    return this.stopped || this.reserved >= this.maxPages;
+  }
+
   async seed(entries: NewEntry[]): Promise<void> {
     this.add(entries);
   }

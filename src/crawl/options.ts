@@ -50,6 +50,17 @@ export interface CrawlOptions {
   selects?: Array<[string, string]>;
   /** Put the decoded body text into each record. */
   storeBody?: boolean;
+  /**
+   * Sitemaps to read (sitemaps.org: XML `urlset` or `sitemapindex`, or text; gzipped or not):
+   * their page URLs are queued as start URLs are (depth 0, the same scope, --include/--exclude
+   * and dedupe), while the crawl runs. Indexes are followed, up to 1,000 sitemap files a crawl.
+   */
+  sitemaps?: string[];
+  /**
+   * Also read the sitemaps named by the `Sitemap:` lines of each start URL's robots.txt, or its
+   * `/sitemap.xml` when it names none (default false).
+   */
+  discoverSitemaps?: boolean;
   /** Do not fetch or obey robots.txt. */
   ignoreRobots?: boolean;
   /** Sent as User-Agent; its first word is the robots.txt user-agent token. */

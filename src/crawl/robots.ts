@@ -4,6 +4,7 @@ import { isRawcrawlError, request, type RequestOptions } from '../client/index.j
 interface RobotsTxt {
   isAllowed(url: string, ua?: string): boolean | undefined;
   getCrawlDelay(ua?: string): number | undefined;
+  getSitemaps(): string[];
 }
 // robots-parser is CommonJS with a `declare module` typing NodeNext cannot call: load it plainly.
 const robotsParser = createRequire(import.meta.url)('robots-parser') as (url: string, contents: string) => RobotsTxt;
@@ -17,10 +18,12 @@ export interface RobotsVerdict {
 interface OriginRules {
   isAllowed(url: string): boolean;
   delayMs: number;
+  /** Its `Sitemap:` lines. */
+  sitemaps: string[];
 }
 
-const ALLOW_ALL: OriginRules = { isAllowed: () => true, delayMs: 0 };
-const DISALLOW_ALL: OriginRules = { isAllowed: () => false, delayMs: 0 };
+const ALLOW_ALL: OriginRules = { isAllowed: () => true, delayMs: 0, sitemaps: [] };
+const DISALLOW_ALL: OriginRules = { isAllowed: () => false, delayMs: 0, sitemaps: [] };
 
 /**
  * RFC 9309 §2.5: parse at least 500 KiB. A longer file is cut here and its first part parsed
@@ -47,13 +50,22 @@ export class RobotsCache {
   ) {}
 
   async check(url: URL): Promise<RobotsVerdict> {
-    let rules = this.origins.get(url.origin);
-    if (!rules) {
-      rules = this.load(url.origin);
-      this.origins.set(url.origin, rules);
-    }
-    const r = await rules;
+    const r = await this.rules(url.origin);
     return { allowed: r.isAllowed(url.href), delayMs: r.delayMs };
+  }
+
+  /** The sitemaps the origin's robots.txt names (its `Sitemap:` lines), as written. */
+  async sitemaps(origin: string): Promise<string[]> {
+    return (await this.rules(origin)).sitemaps;
+  }
+
+  private rules(origin: string): Promise<OriginRules> {
+    let rules = this.origins.get(origin);
+    if (!rules) {
+      rules = this.load(origin);
+      this.origins.set(origin, rules);
+    }
+    return rules;
   }
 
   private async load(origin: string): Promise<OriginRules> {
@@ -68,6 +80,7 @@ export class RobotsCache {
         const parsed = robotsParser(robotsUrl, text);
         const delay = parsed.getCrawlDelay(this.userAgent);
         return {
+          sitemaps: parsed.getSitemaps(),
           isAllowed: (u) => parsed.isAllowed(u, this.userAgent) !== false,
           delayMs: delay !== undefined && Number.isFinite(delay) && delay > 0 ? Math.min(delay, 3600) * 1000 : 0,
         };

@@ -232,6 +232,12 @@ export class MysqlFrontier implements FrontierBackend {
 
   async seed(entries: NewEntry[]): Promise<void> {
     await this.transaction(async (conn) => this.insertLinks(conn, entries));
+    // Seeded during the crawl (sitemaps): a crawl found over may have work again.
+    this.over = false;
+  }
+
+  get full(): boolean {
+    return this.stopped || this.exhausted;
   }
 
   private takeLock: Promise<unknown> = Promise.resolve();

@@ -173,6 +173,87 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('reads the sitemaps robots.txt names, following an index, and crawls their pages as start URLs', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const { gzipSync } = await import('node:zlib');
+    let origin = '';
+    const urlset = (paths: string[]): string =>
+      `<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${paths.map((p) => `<url><loc>${p.startsWith('http') ? p : origin + p}</loc></url>`).join('')}</urlset>`;
+    const server = await httpServer((req, res) => {
+      const send = (type: string, body: string | Buffer): void => {
+        res.writeHead(200, { 'Content-Type': type });
+        res.end(body);
+      };
+      switch (req.url) {
+        case '/robots.txt':
+          return send('text/plain', `User-agent: *\nDisallow: /private\nSitemap: ${origin}/index.xml.gz\n`);
+        case '/index.xml.gz':
+          return send(
+            'application/gzip',
+            gzipSync(`<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>${origin}/s1.xml</loc></sitemap><sitemap><loc>${origin}/s2.txt</loc></sitemap><sitemap><loc>${origin}/missing.xml</loc></sitemap><sitemap><loc>${origin}/private/s.xml</loc></sitemap></sitemapindex>`),
+          );
+        case '/s1.xml':
+          return send('application/xml', urlset(['/deep/one', '/deep/two', '/private/secret', 'http://elsewhere.example/x', '/deep/one#again']));
+        case '/s2.txt':
+          return send('text/plain', `${origin}/deep/three\n`);
+        case '/':
+        case '/deep/one':
+        case '/deep/two':
+        case '/deep/three':
+          return send('text/html', `<title>${req.url}</title><a href="/linked">linked</a>`);
+        case '/linked':
+          return send('text/html', '<title>linked</title>');
+        default:
+          res.writeHead(404);
+          res.end();
+      }
+    });
+    origin = server.origin;
+    try {
+      // Depth 0: the start page and the sitemaps' pages are fetched, the pages they link to not.
+      const c = crawl({ startUrls: [`${origin}/`], ...fast, discoverSitemaps: true, maxDepth: 0 });
+      const records: PageRecord[] = [];
+      for await (const r of c) records.push(r);
+      expect(records.map((r) => new URL(r.url).pathname).sort()).toEqual(['/', '/deep/one', '/deep/three', '/deep/two']);
+      expect(records.find((r) => r.url.endsWith('/deep/two'))!.referrer).toBe(`${origin}/s1.xml`);
+      const fetched = server.seen.map((r) => r.url);
+      expect(fetched).not.toContain('/private/secret');
+      expect(fetched).not.toContain('/private/s.xml');
+      expect(fetched).not.toContain('/linked');
+      expect(fetched.filter((u) => u === '/deep/one')).toHaveLength(1);
+      expect(c.stats.sitemapsRead).toBe(3);
+      // In scope: one, two, /private/secret (then disallowed by robots.txt), one again (a
+      // fragment: the same page, dropped by dedupe), three.
+      expect(c.stats.sitemapUrls).toBe(5);
+      expect(c.stats.robotsDisallowed).toBe(1);
+      expect(c.stats.sitemapsFailed).toEqual({ [`${origin}/missing.xml`]: 'status 404', [`${origin}/private/s.xml`]: 'disallowed by robots.txt' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('stops reading sitemaps once maxPages is spent', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    let origin = '';
+    const server = await httpServer((req, res) => {
+      const m = /^\/s(\d+)\.txt$/.exec(req.url ?? '');
+      res.writeHead(200, { 'Content-Type': m ? 'text/plain' : 'text/html' });
+      // Sitemap N lists pages N*10 … N*10+9.
+      res.end(m ? Array.from({ length: 10 }, (_, i) => `${origin}/p${Number(m[1]) * 10 + i}`).join('\n') : '<title>p</title>');
+    });
+    origin = server.origin;
+    try {
+      const sitemaps = Array.from({ length: 50 }, (_, i) => `${origin}/s${i}.txt`);
+      const c = crawl({ startUrls: [`${origin}/`], ...fast, ignoreRobots: true, sitemaps, maxPages: 15 });
+      const records: PageRecord[] = [];
+      for await (const r of c) records.push(r);
+      expect(records).toHaveLength(15);
+      expect(server.seen.filter((r) => r.url.endsWith('.txt')).length).toBeLessThan(10);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('follows no link or redirect longer than maxUrlLength, and counts them; a longer start URL is an error', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     const long = `/long?${'q'.repeat(200)}`;

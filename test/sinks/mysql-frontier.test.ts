@@ -248,6 +248,32 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
     }
   });
 
+  it('--sitemap with --crawl-id: the sitemap\'s pages join the shared frontier while the crawl runs', async () => {
+    let origin = '';
+    const server = http.createServer((req, res) => {
+      if (req.url === '/sitemap.txt') {
+        // Late, so that the start page is done and the frontier empty when the pages arrive.
+        setTimeout(() => {
+          res.writeHead(200, { 'Content-Type': 'text/plain' });
+          res.end(Array.from({ length: 30 }, (_, i) => `${origin}/s/${i}`).join('\n'));
+        }, 300);
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<title>x</title>');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const m = memoryIo();
+      expect(await main(['node', 'rawcrawl', `${origin}/`, '--mysql', db.url, '--crawl-id', 'sitemap', '--sitemap', `${origin}/sitemap.txt`, '--ignore-robots'], m.io)).toBe(0);
+      expect(await rowCount(origin)).toBe(31);
+      expect(m.err()).toContain('sitemaps: 1 read, 30 page URLs in scope queued');
+    } finally {
+      server.close();
+    }
+  });
+
   it('counts redirects in a row across the shared frontier: --max-redirects ends a redirect trap', async () => {
     const hits: string[] = [];
     const server = http.createServer((req, res) => {
