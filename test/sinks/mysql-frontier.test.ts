@@ -274,6 +274,41 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
     }
   });
 
+  it('keeps --per-host 1 on each of 40 hosts across three processes (slots locked in batches)', async () => {
+    const HOSTS = 40;
+    let port = 0;
+    const open = new Map<string, number>();
+    let most = 0;
+    let hits = 0;
+    const server = http.createServer((req, res) => {
+      const host = (req.headers.host ?? '').split(':')[0]!;
+      hits++;
+      open.set(host, (open.get(host) ?? 0) + 1);
+      most = Math.max(most, open.get(host)!);
+      setTimeout(() => {
+        open.set(host, open.get(host)! - 1);
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        // The start page links to four pages of each host, hosts interleaved: the processes'
+        // batches of 32 overlap on hosts, and contend for their one slot.
+        res.end(host === 'start.localhost' ? Array.from({ length: HOSTS * 4 }, (_, i) => `<a href="http://h${i % HOSTS}.localhost:${port}/${Math.floor(i / HOSTS)}">p</a>`).join('') : '<title>x</title>');
+      }, 15);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+    try {
+      const procs = [0, 1, 2].map(() => {
+        const child = spawn(process.execPath, [BIN, `http://start.localhost:${port}/`, '--allow-host', '*.localhost', '--mysql', db.url, '--crawl-id', 'hosts-polite', '--ignore-robots', '-q', '-c', '8', '--per-host', '1'], { stdio: 'ignore' });
+        return new Promise<number | null>((resolve) => child.on('exit', resolve));
+      });
+      expect(await Promise.all(procs)).toEqual([0, 0, 0]);
+      expect(await rowCount(`http://h`)).toBe(HOSTS * 4);
+      expect(hits).toBe(1 + HOSTS * 4);
+      expect(most).toBe(1);
+    } finally {
+      server.close();
+    }
+  });
+
   it('counts redirects in a row across the shared frontier: --max-redirects ends a redirect trap', async () => {
     const hits: string[] = [];
     const server = http.createServer((req, res) => {
