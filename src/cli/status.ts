@@ -29,7 +29,7 @@ export function statusCommand(io: Io, setExit: (code: number) => void): Command 
                 `  pages/s over the last minute: ${s.pagesPerSecondLastMinute.toFixed(2)}\n` +
                 // Kept only for a limit: without one the count stays 0 and would mislead.
                 (s.maxPages !== null ? `  pages counted toward --max-pages: ${s.pagesCounted} of ${s.maxPages}\n` : '') +
-                `  by host:\n` +
+                (s.hostCount > s.hosts.length ? `  by host (the ${s.hosts.length} with the most URLs, of ${s.hostCount}):\n` : `  by host:\n`) +
                 s.hosts.map((h) => `    ${h.host}  queued ${h.queued}  claimed ${h.claimed}  done ${h.done}  failed ${h.failed}\n`).join(''),
             );
           }

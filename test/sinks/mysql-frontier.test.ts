@@ -304,6 +304,11 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
       expect(await rowCount(`http://h`)).toBe(HOSTS * 4);
       expect(hits).toBe(1 + HOSTS * 4);
       expect(most).toBe(1);
+      // status names the 20 hosts with the most URLs, and says how many there are.
+      const m = memoryIo();
+      expect(await main(['node', 'rawcrawl', 'status', '--mysql', db.url, '--crawl-id', 'hosts-polite'], m.io)).toBe(0);
+      expect(m.out()).toContain('by host (the 20 with the most URLs, of 41):');
+      expect(m.out().match(/^ {4}h\d+\.localhost:\d+ {2}queued 0 {2}claimed 0 {2}done 4 {2}failed 0$/gm)).toHaveLength(20);
     } finally {
       server.close();
     }
