@@ -595,7 +595,11 @@ export class MysqlFrontier implements FrontierBackend {
     this.queries++;
     const row = rows[0]!;
     hosts.forEach((host, i) => {
-      if (Number(row[`g${i}`]) !== 1) return;
+      if (Number(row[`g${i}`]) !== 1) {
+        // Its one slot is another process's: wait as acquireHost() would after trying it.
+        if (perHost === 1) this.hostWait.set(host, Date.now() + 20);
+        return;
+      }
       let slots = this.heldSlots.get(host);
       if (!slots) this.heldSlots.set(host, (slots = { held: [], busy: 0 }));
       slots.held.push(want.get(host)!);

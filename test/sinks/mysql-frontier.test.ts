@@ -290,7 +290,7 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
         res.writeHead(200, { 'Content-Type': 'text/html' });
         // The start page links to four pages of each host, hosts interleaved: the processes'
         // batches of 32 overlap on hosts, and contend for their one slot.
-        res.end(host === 'start.localhost' ? Array.from({ length: HOSTS * 4 }, (_, i) => `<a href="http://h${i % HOSTS}.localhost:${port}/${Math.floor(i / HOSTS)}">p</a>`).join('') : '<title>x</title>');
+        res.end(host === 'start.localhost' ? Array.from({ length: HOSTS * 4 }, (_, i) => `<a href="http://q${i % HOSTS}.localhost:${port}/${Math.floor(i / HOSTS)}">p</a>`).join('') : '<title>x</title>');
       }, 15);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -301,14 +301,14 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
         return new Promise<number | null>((resolve) => child.on('exit', resolve));
       });
       expect(await Promise.all(procs)).toEqual([0, 0, 0]);
-      expect(await rowCount(`http://h`)).toBe(HOSTS * 4);
+      expect(await rowCount(`http://q`)).toBe(HOSTS * 4);
       expect(hits).toBe(1 + HOSTS * 4);
       expect(most).toBe(1);
       // status names the 20 hosts with the most URLs, and says how many there are.
       const m = memoryIo();
       expect(await main(['node', 'rawcrawl', 'status', '--mysql', db.url, '--crawl-id', 'hosts-polite'], m.io)).toBe(0);
       expect(m.out()).toContain('by host (the 20 with the most URLs, of 41):');
-      expect(m.out().match(/^ {4}h\d+\.localhost:\d+ {2}queued 0 {2}claimed 0 {2}done 4 {2}failed 0$/gm)).toHaveLength(20);
+      expect(m.out().match(/^ {4}q\d+\.localhost:\d+ {2}queued 0 {2}claimed 0 {2}done 4 {2}failed 0$/gm)).toHaveLength(20);
     } finally {
       server.close();
     }
