@@ -36,6 +36,17 @@ function pidSpaceTag(): string {
   }
 }
 
+/** The host's slot numbers this process does not hold, from a random one on (spreads processes over slots). */
+function freeSlots(held: readonly number[], perHost: number): number[] {
+  const first = Math.floor(Math.random() * perHost);
+  const out: number[] = [];
+  for (let k = 0; k < perHost; k++) {
+    const slot = (first + k) % perHost;
+    if (!held.includes(slot)) out.push(slot);
+  }
+  return out;
+}
+
 /** True when process `pid` exists (EPERM: it does, owned by another user). */
 function processAlive(pid: number): boolean {
   try {
@@ -120,8 +131,6 @@ export class MysqlFrontier implements FrontierBackend {
   readonly owner: string;
   private readonly pidTag = pidSpaceTag();
   private lastReap = 0;
-  /** Dead processes' leases given up (see reapDead()). */
-  reaped = 0;
   private readonly leaseMs: number;
   private readonly claimBatch: number;
   private readonly flushBatch: number;
@@ -463,12 +472,8 @@ export class MysqlFrontier implements FrontierBackend {
         const owner = String(o);
         const pid = Number(owner.split(':')[1]);
         if (owner === this.owner || !Number.isInteger(pid) || pid <= 0 || processAlive(pid)) continue;
-        const res = await this.q<mysql.ResultSetHeader>(
-          "UPDATE frontier SET lease_expires = NOW(3) - INTERVAL 1 SECOND WHERE crawl_id = ? AND lease_owner = ? AND state = 'claimed'",
-          [this.crawl.crawlId, owner],
-        );
+        await this.q("UPDATE frontier SET lease_expires = NOW(3) - INTERVAL 1 SECOND WHERE crawl_id = ? AND lease_owner = ? AND state = 'claimed'", [this.crawl.crawlId, owner]);
         await this.q('UPDATE crawl_hosts SET starter = NULL, starter_expires = NULL WHERE crawl_id = ? AND starter = ?', [this.crawl.crawlId, owner]);
-        this.reaped += res.affectedRows;
       }
     } catch {
       // The leases expire by themselves.
@@ -582,8 +587,7 @@ export class MysqlFrontier implements FrontierBackend {
       if (want.has(e.host) || Math.max(this.hostWait.get(e.host) ?? 0, e.notBefore) > now) continue;
       const slots = this.heldSlots.get(e.host);
       if (slots && (slots.held.length > slots.busy || slots.held.length >= perHost)) continue;
-      const free = [...Array(perHost).keys()].filter((k) => !slots?.held.includes(k));
-      want.set(e.host, free[Math.floor(Math.random() * free.length)]!);
+      want.set(e.host, freeSlots(slots?.held ?? [], perHost)[0]!);
     }
     // One host is what acquireHost() does anyway.
     if (want.size < 2) return;
@@ -675,12 +679,12 @@ export class MysqlFrontier implements FrontierBackend {
       // Every slot this process holds is busy: try to lock one more.
       if (slots.held.length >= perHost) return OWN_SLOTS_BUSY;
       let slot = -1;
-      const first = Math.floor(Math.random() * perHost);
-      for (let k = 0; k < perHost && slot < 0; k++) {
-        const candidate = (first + k) % perHost;
-        if (slots.held.includes(candidate)) continue;
+      for (const candidate of freeSlots(slots.held, perHost)) {
         const got = await this.onLockConnection((conn) => conn.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [this.slotLock(host, candidate)]));
-        if (Number(got[0][0]!.got) === 1) slot = candidate;
+        if (Number(got[0][0]!.got) === 1) {
+          slot = candidate;
+          break;
+        }
       }
       if (slot < 0) return 20;
       slots.held.push(slot);
