@@ -56,6 +56,9 @@ export interface Crawl extends AsyncIterable<PageRecord> {
   stop(): void;
 }
 
+/** A URL given by the caller, quoted for an error line: its first 200 characters. */
+const quoted = (u: string): string => JSON.stringify(u.length > 200 ? `${u.slice(0, 200)}…` : u);
+
 const HTML_TYPES = /^\s*(text\/html|application\/xhtml\+xml)\s*(;|$)/i;
 
 function isHtml(contentType: string | null, body: Buffer): boolean {
@@ -154,14 +157,14 @@ class Crawler implements Crawl {
     const starts: string[] = [];
     for (const u of options.startUrls) {
       const n = normalizeUrl(u);
-      if (n === null) throw new RawcrawlError('ERR_INVALID_URL', `start URL ${JSON.stringify(u.length > 200 ? `${u.slice(0, 200)}…` : u)} is not an http(s) URL`);
+      if (n === null) throw new RawcrawlError('ERR_INVALID_URL', `start URL ${quoted(u)} is not an http(s) URL`);
       if (n.length > o.maxUrlLength) throw new RawcrawlError('ERR_INVALID_URL', `start URL ${JSON.stringify(`${n.slice(0, 100)}…`)} is ${n.length} characters long, more than maxUrlLength (${o.maxUrlLength})`);
       starts.push(n);
       hosts.add(new URL(n).hostname);
     }
     for (const u of options.sitemaps ?? []) {
       const n = normalizeUrl(u);
-      if (n === null) throw new RawcrawlError('ERR_INVALID_URL', `sitemap URL ${JSON.stringify(u.length > 200 ? `${u.slice(0, 200)}…` : u)} is not an http(s) URL`);
+      if (n === null) throw new RawcrawlError('ERR_INVALID_URL', `sitemap URL ${quoted(u)} is not an http(s) URL`);
       this.sitemapUrls.push(n);
     }
     for (const h of options.allowHosts ?? []) hosts.add(h.toLowerCase());

@@ -38,6 +38,9 @@ interface Slot {
   seq: number;
 }
 
+/** When the host may start `e` (its head): its last start plus its delay, or e's notBefore. */
+const readyAt = (h: HostState, e: FrontierEntry): number => Math.max(h.lastStart + h.delayMs, e.notBefore);
+
 const byDepthThenSeq = (a: Slot, b: Slot): number => a.depth - b.depth || a.seq - b.seq;
 const byTime = (a: Slot, b: Slot): number => a.at - b.at || byDepthThenSeq(a, b);
 
@@ -173,7 +176,7 @@ export class Frontier {
       any = true;
       if (h.inflight >= this.perHost) continue;
       const e = h.queue[at]!;
-      const ready = Math.max(h.lastStart + h.delayMs, e.notBefore);
+      const ready = readyAt(h, e);
       if (ready > now) {
         wait = Math.min(wait, ready - now);
         continue;
@@ -189,7 +192,7 @@ export class Frontier {
     h.version++;
     if (h.head >= h.queue.length || h.inflight >= this.perHost) return;
     const e = h.queue[h.head]!;
-    this.waiting.push({ host, h, version: h.version, at: Math.max(h.lastStart + h.delayMs, e.notBefore), depth: e.depth, seq: e.seq });
+    this.waiting.push({ host, h, version: h.version, at: readyAt(h, e), depth: e.depth, seq: e.seq });
     // Stale items are dropped as they come to the top; rebuild when they far outnumber the hosts.
     if (this.waiting.length + this.ready.length > 4 * this.hosts.size + 4096) this.rebuild();
   }
