@@ -50,34 +50,30 @@ function isZlibWrapped(head: Buffer): boolean {
 function deflateStage(cb: StageCallbacks): Stage {
   let inner: Stage | null = null;
   let pending: Buffer | null = null;
-  const start = (head: Buffer): void => {
-    inner = zlibStage(isZlibWrapped(head) ? zlib.createInflate() : zlib.createInflateRaw(), cb);
-    inner.write(head);
+  /** The inflater, made once the bytes held so far tell which kind (or there are no more). */
+  const started = (): Stage | null => {
+    if (!inner && pending !== null) {
+      const head = pending;
+      pending = null;
+      inner = zlibStage(isZlibWrapped(head) ? zlib.createInflate() : zlib.createInflateRaw(), cb);
+      inner.write(head);
+    }
+    return inner;
   };
   return {
     write(b) {
       if (inner) return inner.write(b);
       pending = pending ? Buffer.concat([pending, b]) : b;
-      if (pending.length >= 2) {
-        const head = pending;
-        pending = null;
-        start(head);
-      }
+      if (pending.length >= 2) started();
     },
     end() {
-      if (!inner) {
-        if (pending === null) return cb.end();
-        start(pending);
-        pending = null;
-      }
-      inner!.end();
+      const s = started();
+      if (s) s.end();
+      else cb.end();
     },
     flush(done) {
-      if (!inner && pending !== null) {
-        start(pending);
-        pending = null;
-      }
-      if (inner) inner.flush(done);
+      const s = started();
+      if (s) s.flush(done);
       else done();
     },
     destroy() {
