@@ -4,7 +4,7 @@ import { RawcrawlError } from '../errors.js';
 import { readWarc, readWarcRecords, type ReadWarcOptions } from '../warc/reader.js';
 import { streamWarcExchanges, warcExchanges } from '../warc/read-exchanges.js';
 import { rotationOf } from '../warc/writer.js';
-import { CAPTURE_EXTENSION, readCapture } from './capture-file.js';
+import { CAPTURE_EXTENSION, PARTIAL_SUFFIX, readCapture } from './capture-file.js';
 import type { CapturedExchange } from './exchange.js';
 import type { ResponseRecord } from './replay-response.js';
 
@@ -33,6 +33,14 @@ export function storedFiles(dir: string): string[] {
     })
     .sort((a, b) => (a.key[0] < b.key[0] ? -1 : a.key[0] > b.key[0] ? 1 : a.key[1] - b.key[1]))
     .map(({ f }) => join(dir, f));
+}
+
+/**
+ * Capture files a run began and never finished (NAME.rawcap.part: written, then renamed, so a
+ * run killed while writing one leaves it), which replay does not read.
+ */
+export function unfinishedCaptures(dir: string): number {
+  return readdirSync(dir).filter((f) => f.endsWith(CAPTURE_EXTENSION + PARTIAL_SUFFIX)).length;
 }
 
 /** Whether `path` is a directory; ERR_STORAGE naming it when it cannot be read. */

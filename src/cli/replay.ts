@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { isDirectory, iterateStored, storedFiles, type StoredExchange } from '../capture/load.js';
+import { isDirectory, iterateStored, storedFiles, unfinishedCaptures, type StoredExchange } from '../capture/load.js';
 import { CAPTURE_EXTENSION } from '../capture/capture-file.js';
 import type { WarcTruncation } from '../warc/reader.js';
 import { RawcrawlError } from '../errors.js';
@@ -52,7 +52,13 @@ async function* storedIn(paths: string[], io: Io, onBadFile: (err: RawcrawlError
   const onTruncated = (t: WarcTruncation): void => {
     io.stderr.write(truncatedLine(t) + '\n');
   };
-  for (const path of paths) yield* iterateStored(path, { onTruncated, onBadFile });
+  for (const path of paths) {
+    const unfinished = isDirectory(path) ? unfinishedCaptures(path) : 0;
+    if (unfinished > 0) {
+      io.stderr.write(`rawcrawl: ${path} holds ${unfinished} unfinished capture file${unfinished === 1 ? '' : 's'} (*${CAPTURE_EXTENSION}.part; a run killed while writing?): not replayed\n`);
+    }
+    yield* iterateStored(path, { onTruncated, onBadFile });
+  }
 }
 
 /** A usage error (a path with nothing to replay) is exit 2, anything else 1. */

@@ -220,7 +220,8 @@ describe('rawcrawl replay', () => {
     const r = await cli('replay', dir);
     expect(r.code).toBe(1);
     expect(r.out.trim().split('\n').map((l) => l.replace(/ 200 .*$/, ''))).toEqual([`same GET ${s.origin}/a`, `same GET ${s.origin}/c`]);
-    const [bad, summary] = r.err.trim().split('\n');
+    const [unfinished, bad, summary] = r.err.trim().split('\n');
+    expect(unfinished).toBe(`rawcrawl: ${dir} holds 1 unfinished capture file (*.rawcap.part; a run killed while writing?): not replayed`);
     expect(bad).toMatch(new RegExp(`^rawcrawl: ERR_STORAGE ${cut.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a rawcrawl capture file: `));
     expect(summary).toBe('replay: 2 exchanges, 2 same, 0 different, 0 without a stored record, 1 unreadable capture files');
   });
