@@ -1,7 +1,11 @@
 // rawcrawl request() against node:http, undici@7 and a bare node:net loop, in one run, against
 // the same local nginx (bash bench/setup.sh first). Every client opens a new connection per
 // request and sends Connection: close, as request() does.
-//   node bench/client.mjs [--seconds 5] [--warmup 1] [--rounds 4] [--max 200000] [--only a,b]
+//   node bench/client.mjs [--seconds 5] [--warmup 1] [--rounds 4] [--max 200000] [--only a,b] [--slice MS]
+// --slice MS: within each round, the clients take turns in slices of MS ms (order reversed every
+// turn) until each has had --seconds, instead of one --seconds stretch each. On a VM whose speed
+// drifts by tens of percent within a minute, the clients then see the same machine; a client's
+// figure is its requests over its slices' time, and its CPU over its requests.
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -25,6 +29,7 @@ const { values: args } = parseArgs({
     'body-seconds': { type: 'string', default: '5' },
     'body-max': { type: 'string', default: '100' },
     only: { type: 'string', default: '' },
+    slice: { type: 'string', default: '0' },
   },
 });
 const HOST = args.host;
@@ -38,6 +43,7 @@ const PAGE = '/page.html';
 const PAGE_BYTES = 20480;
 const BIG_BYTES = 64 * 1024 * 1024;
 const only = args.only ? new Set(args.only.split(',')) : null;
+const SLICE_MS = Number(args.slice);
 
 // ---- one request per client, each on a new connection, each returning the body length ----
 
@@ -124,6 +130,32 @@ async function measureBody(run, url, seconds, max) {
 }
 
 
+/** --slice: the clients in turns of SLICE_MS until each has had SECONDS; measureRate's result per client. */
+async function measureSliced(clients, url, concurrency) {
+  if (WARMUP > 0) for (const c of clients) await measureRate(c.run, url, concurrency, WARMUP, MAX, PAGE_BYTES);
+  const sums = new Map(clients.map((c) => [c.key, { done: 0, errors: 0, firstError: null, elapsed: 0, cpuUs: 0, connects: 0 }]));
+  const turns = Math.max(1, Math.round((SECONDS * 1000) / SLICE_MS));
+  for (let turn = 0; turn < turns; turn++) {
+    for (const c of turn % 2 === 0 ? clients : [...clients].reverse()) {
+      const s = sums.get(c.key);
+      undiciConnects = 0;
+      const r = await measureRate(c.run, url, concurrency, SLICE_MS / 1000, MAX, PAGE_BYTES);
+      s.done += r.done;
+      s.errors += r.errors;
+      s.firstError ??= r.firstError;
+      s.elapsed += r.elapsed;
+      s.cpuUs += r.cpuUs * Math.max(1, r.done);
+      s.connects += undiciConnects;
+    }
+  }
+  const out = new Map();
+  for (const [key, s] of sums) {
+    if (key === 'undici') undiciConnects = s.connects;
+    out.set(key, { rate: s.done / s.elapsed, cpuUs: s.cpuUs / Math.max(1, s.done), done: s.done, errors: s.errors, firstError: s.firstError, elapsed: s.elapsed });
+  }
+  return out;
+}
+
 function startChunkedServer() {
   const child = fork(fileURLToPath(new URL('./chunked-server.mjs', import.meta.url)), [String(CHUNKED_PORT)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
@@ -135,7 +167,7 @@ function startChunkedServer() {
 async function main() {
   const pageUrl = `http://${HOST}:${PORT}${PAGE}`;
   console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${os.platform()} ${os.release()}`);
-  console.log(`page ${pageUrl}: ${SECONDS} s per measurement after ${WARMUP} s warm-up, at most ${MAX} requests, ${ROUNDS} rounds (median shown)\n`);
+  console.log(`page ${pageUrl}: ${SECONDS} s per measurement after ${WARMUP} s warm-up, at most ${MAX} requests, ${ROUNDS} rounds (median shown)${SLICE_MS > 0 ? `, clients taking turns in ${SLICE_MS} ms slices` : ''}\n`);
 
   // Correctness first: every client gets the whole page.
   for (const c of CLIENTS) {
@@ -151,11 +183,16 @@ async function main() {
       // Each round starts with the next client: which client follows which changes the numbers
       // (the kernel's and nginx's state after the one before), so every order gets its turn.
       const order = CLIENTS.map((_, i) => CLIENTS[(i + round - 1) % CLIENTS.length]);
+      const sliced = SLICE_MS > 0 ? await measureSliced(order, pageUrl, concurrency) : null;
       for (const c of order) {
         const id = `${c.key}@${concurrency}`;
-        if (WARMUP > 0) await measureRate(c.run, pageUrl, concurrency, WARMUP, MAX, PAGE_BYTES);
-        if (c.key === 'undici') undiciConnects = 0;
-        const r = await measureRate(c.run, pageUrl, concurrency, SECONDS, MAX, PAGE_BYTES);
+        let r;
+        if (sliced) r = sliced.get(c.key);
+        else {
+          if (WARMUP > 0) await measureRate(c.run, pageUrl, concurrency, WARMUP, MAX, PAGE_BYTES);
+          if (c.key === 'undici') undiciConnects = 0;
+          r = await measureRate(c.run, pageUrl, concurrency, SECONDS, MAX, PAGE_BYTES);
+        }
         if (c.key === 'undici') extra.set(id, `${fmt(undiciConnects / Math.max(1, r.done + r.errors), 2)} connections per request`);
         if (r.errors > 0) console.log(`  ${c.name} c${concurrency}: ${r.errors} errors, first: ${r.firstError?.code ?? ''} ${r.firstError?.message}`);
         (rates.get(id) ?? rates.set(id, []).get(id)).push(r.rate);
