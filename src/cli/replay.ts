@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { isDirectory, iterateStored, storedFiles, unfinishedCaptures, type StoredExchange } from '../capture/load.js';
-import { CAPTURE_EXTENSION } from '../capture/capture-file.js';
+import { CAPTURE_EXTENSION, PARTIAL_SUFFIX } from '../capture/capture-file.js';
 import type { WarcTruncation } from '../warc/reader.js';
 import { RawcrawlError } from '../errors.js';
 import { diffRecords, type FieldDifference } from '../capture/record-diff.js';
@@ -55,7 +55,7 @@ async function* storedIn(paths: string[], io: Io, onBadFile: (err: RawcrawlError
   for (const path of paths) {
     const unfinished = isDirectory(path) ? unfinishedCaptures(path) : 0;
     if (unfinished > 0) {
-      io.stderr.write(`rawcrawl: ${path} holds ${unfinished} unfinished capture file${unfinished === 1 ? '' : 's'} (*${CAPTURE_EXTENSION}.part; a run killed while writing?): not replayed\n`);
+      io.stderr.write(`rawcrawl: ${path} holds ${unfinished} unfinished capture file${unfinished === 1 ? '' : 's'} (*${CAPTURE_EXTENSION}${PARTIAL_SUFFIX}; a run killed while writing?): not replayed\n`);
     }
     yield* iterateStored(path, { onTruncated, onBadFile });
   }
@@ -69,7 +69,9 @@ async function runReplay(paths: string[], flags: ReplayFlags, io: Io): Promise<n
     // A directory with nothing to replay is most likely the wrong one: say so, not "0 exchanges".
     for (const path of paths) {
       if (isDirectory(path) && storedFiles(path).length === 0) {
-        throw new RawcrawlError('ERR_INVALID_OPTION', `${path} holds no capture files (${CAPTURE_EXTENSION}) and no WARC files (.warc, .warc.gz)`);
+        const unfinished = unfinishedCaptures(path);
+        const only = unfinished > 0 ? ` (only ${unfinished} unfinished *${CAPTURE_EXTENSION}${PARTIAL_SUFFIX})` : '';
+        throw new RawcrawlError('ERR_INVALID_OPTION', `${path} holds no capture files (${CAPTURE_EXTENSION})${only} and no WARC files (.warc, .warc.gz)`);
       }
     }
   } catch (err) {

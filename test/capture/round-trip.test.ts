@@ -197,6 +197,11 @@ describe('rawcrawl replay', () => {
     expect(none.code).toBe(2);
     expect(none.out).toBe('');
     expect(none.err).toBe(`rawcrawl: ERR_INVALID_OPTION ${empty} holds no capture files (.rawcap) and no WARC files (.warc, .warc.gz)\n`);
+    // A run killed before it finished any capture file.
+    writeFileSync(join(empty, 'x.rawcap.part'), 'half a file');
+    const unfinished = await cli('replay', empty);
+    expect(unfinished.code).toBe(2);
+    expect(unfinished.err).toBe(`rawcrawl: ERR_INVALID_OPTION ${empty} holds no capture files (.rawcap) (only 1 unfinished *.rawcap.part) and no WARC files (.warc, .warc.gz)\n`);
     const port = await cli('replay', dir, '--serve', '70000');
     expect(port.code).toBe(2);
     expect(port.err).toMatch(/^rawcrawl: ERR_INVALID_OPTION .*"70000" is not a port \(0 to 65535\)\n$/);
