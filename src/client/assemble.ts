@@ -82,12 +82,6 @@ export class ResponseAssembler {
   }
 
   /**
-   * The decoded body, once the parser said DONE: a Buffer at once when there is no coding to
-   * undo or the coded body was small enough to decode in one call, else a promise of it (a
-   * long coded body streams through zlib, whose last output comes asynchronously). A decoding
-   * failure is thrown or rejected.
-   */
-  /**
    * Truncate mode: the body holds maxBodyBytes, received or decoded, and the rest is not
    * wanted: the caller stops reading, and body() is what came.
    */
@@ -100,6 +94,12 @@ export class ResponseAssembler {
     return this.cut || (this.decoder?.truncated ?? false);
   }
 
+  /**
+   * The decoded body, once the parser said DONE: a Buffer at once when there is no coding to
+   * undo or the coded body was small enough to decode in one call, else a promise of it (a
+   * long coded body streams through zlib, whose last output comes asynchronously). A decoding
+   * failure is thrown or rejected.
+   */
   body(): Buffer | Promise<Buffer> {
     if (this.decoder) return this.decoder.end();
     return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.received);

@@ -175,13 +175,6 @@ export function proxyFromEnv(env: Record<string, string | undefined> = process.e
 const MAX_TUNNEL_HEAD = 64 * 1024;
 
 /**
- * Asks the proxy on `socket` for a tunnel to `authority` (host:port, an IPv6 literal in
- * brackets), RFC 9110 §9.3.6, and resolves once it answered 2xx: the socket then carries the
- * target's bytes. A non-2xx answer is ERR_PROXY naming the status (407: the proxy wants
- * credentials); so is a close before the answer, a malformed one, or bytes after it, which would
- * come from the target before the client spoke. `trace` gets the exchange as one `tunnel` event.
- */
-/**
  * Listens to a socket for a proxy's handshake (CONNECT, SOCKS5). The returned function stops
  * listening and pauses the socket: no byte may be lost between the handshake and whoever reads
  * the socket next (the StreamReader, or the TLS handshake).
@@ -198,6 +191,13 @@ export function listenForHandshake(socket: Socket, onData: (chunk: Buffer) => vo
   };
 }
 
+/**
+ * Asks the proxy on `socket` for a tunnel to `authority` (host:port, an IPv6 literal in
+ * brackets), RFC 9110 §9.3.6, and resolves once it answered 2xx: the socket then carries the
+ * target's bytes. A non-2xx answer is ERR_PROXY naming the status (407: the proxy wants
+ * credentials); so is a close before the answer, a malformed one, or bytes after it, which would
+ * come from the target before the client spoke. `trace` gets the exchange as one `tunnel` event.
+ */
 export function openTunnel(socket: Socket, authority: string, route: ProxyRoute, trace?: (event: WireEventBody) => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const request = Buffer.from(
