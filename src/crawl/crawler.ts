@@ -390,9 +390,10 @@ class Crawler implements Crawl {
   /**
    * Reads the sitemaps (CrawlOptions.sitemaps; with discoverSitemaps, those of each start
    * origin's robots.txt, or its /sitemap.xml) one at a time, following indexes, and queues the
-   * page URLs in scope as start URLs are. A sitemap robots.txt disallows is not read, and
-   * requests to one host are at least its delay apart. One that fails is noted in
-   * stats.sitemapsFailed and the rest go on.
+   * page URLs in scope as start URLs are. A sitemap robots.txt disallows is not read, and each
+   * request takes one of its host's slots as a page does, so --per-host and the host's delay
+   * hold across sitemaps and pages alike. One that fails is noted in stats.sitemapsFailed and
+   * the rest go on.
    */
   private async readSitemaps(): Promise<void> {
     const todo = [...this.sitemapUrls];
@@ -406,7 +407,6 @@ class Crawler implements Crawl {
       }
     }
     const done = new Set<string>();
-    const lastStart = new Map<string, number>();
     while (todo.length > 0 && !this.stopping && !this.backend.full) {
       const url = todo.shift()!;
       if (done.has(url)) continue;
@@ -416,26 +416,31 @@ class Crawler implements Crawl {
         continue;
       }
       const parsed = new URL(url);
-      let delayMs = this.o.delayMs;
+      const host = parsed.host;
       if (this.robots) {
         const verdict = await this.robots.check(parsed);
         if (!verdict.allowed) {
           this.stats.sitemapsFailed[url] = 'disallowed by robots.txt';
           continue;
         }
-        delayMs = Math.max(delayMs, verdict.delayMs);
+        if (verdict.delayMs > 0) await this.backend.setDelay(host, verdict.delayMs);
       }
-      const wait = (lastStart.get(parsed.host) ?? -Infinity) + delayMs - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      if (this.stopping) return;
-      lastStart.set(parsed.host, Date.now());
+      // A slot of the host, as a page takes one: --per-host and the delay hold for sitemaps too.
+      for (let wait = await this.backend.acquireSlot(host, Date.now()); wait !== 0; wait = await this.backend.acquireSlot(host, Date.now())) {
+        if (this.stopping) return;
+        await this.waitForChange(wait);
+      }
       let res: HttpResponse;
       try {
-        res = await request(parsed, { ...this.requestOptions, maxBodyBytes: MAX_SITEMAP_BYTES });
+        if (this.stopping) return;
+        res = await request(parsed, { ...this.requestOptions, maxBodyBytes: MAX_SITEMAP_BYTES, onRequestSent: () => this.backend.sent(host, Date.now()) });
       } catch (err) {
         if (this.abort.signal.aborted) return;
         this.stats.sitemapsFailed[url] = err instanceof RawcrawlError ? `${err.code} ${err.message}` : String(err);
         continue;
+      } finally {
+        this.backend.releaseSlot(host);
+        this.notifyChange();
       }
       if (res.status !== 200) {
         this.stats.sitemapsFailed[url] = `status ${res.status}`;

@@ -64,6 +64,15 @@ export interface FrontierBackend {
    * says `hostReleased`, and frees nothing more.
    */
   release(entry: FrontierEntry, host: string): void;
+  /**
+   * A request to `host` that is no queued entry (a sitemap) takes one of the host's in-flight
+   * slots and the right to start now, by the rules take() keeps for entries: 0 when it did (say
+   * sent() once its request is written, and releaseSlot() once it is over); else ms to wait
+   * before asking again, or -1 while the host's slots are busy (until one of its requests ends).
+   */
+  acquireSlot(host: string, now: number): Promise<number>;
+  /** Frees the slot acquireSlot() took. */
+  releaseSlot(host: string): void;
   /** Puts a taken entry back, to be tried again not before `notBefore`. */
   retry(entry: FrontierEntry, host: string, notBefore: number): Promise<void>;
   /**

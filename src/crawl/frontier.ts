@@ -117,6 +117,22 @@ export class Frontier {
     return { waitMs: next ? next.at - now : -1 };
   }
 
+  /**
+   * A request to `host` that is no queued entry (a sitemap) takes one of its slots now, by the
+   * rules take() keeps: 0 when it did (release() it once the request is over), else ms until
+   * the host's delay has passed, or -1 while all of its slots are busy (until a request ends).
+   */
+  acquire(host: string, now: number): number {
+    const h = this.state(host);
+    if (h.inflight >= this.perHost) return -1;
+    const at = h.lastStart + h.delayMs;
+    if (at > now) return at - now;
+    h.inflight++;
+    h.lastStart = now;
+    this.touch(host, h);
+    return 0;
+  }
+
   /** The request really starts now (after robots.txt was read): the delay counts from here. */
   started(host: string, now: number): void {
     const h = this.hosts.get(host);

@@ -69,6 +69,14 @@ export class MemoryBackend implements FrontierBackend {
     this.frontier.release(host);
   }
 
+  async acquireSlot(host: string, now: number): Promise<number> {
+    return this.frontier.acquire(host, now);
+  }
+
+  releaseSlot(host: string): void {
+    this.frontier.release(host);
+  }
+
   async setDelay(host: string, delayMs: number): Promise<void> {
     this.frontier.setDelay(host, delayMs);
   }

@@ -17,6 +17,12 @@ const MAX_PENDING = 1024;
  */
 const OWN_SLOTS_BUSY = -1;
 
+/**
+ * What acquireSlot() holds a host's slot under, where a taken entry's key is its URL hash (hex):
+ * one at a time, as the crawl reads its sitemaps one after another.
+ */
+const SLOT_KEY = 'acquired';
+
 /** How often a process with nothing to take looks for dead processes' leases on its machine. */
 const REAP_EVERY_MS = 2000;
 
@@ -357,6 +363,23 @@ export class MysqlFrontier implements FrontierBackend {
   release(entry: FrontierEntry, host: string): void {
     // A slot of the host is free then: a worker waiting for one (OWN_SLOTS_BUSY) takes it now.
     void this.releaseHost(host, (entry as Claimed).hash.toString('hex'))
+      .catch(() => {})
+      .finally(() => this.ctx.onChange());
+  }
+
+  acquireSlot(host: string): Promise<number> {
+    // In turn with take(): both count this process's busy slots of the host.
+    const next = this.takeLock.then(async () => {
+      if (this.failure) throw this.failure;
+      const got = await this.acquireHost(host, SLOT_KEY);
+      return got === true ? 0 : got;
+    });
+    this.takeLock = next.catch(() => {});
+    return next;
+  }
+
+  releaseSlot(host: string): void {
+    void this.releaseHost(host, SLOT_KEY)
       .catch(() => {})
       .finally(() => this.ctx.onChange());
   }

@@ -232,6 +232,42 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('fetches sitemaps within the host\'s --per-host slots and delay, never beside a page', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    let origin = '';
+    let open = 0;
+    let most = 0;
+    const starts: Array<{ url: string; at: number }> = [];
+    const server = await httpServer((req, res) => {
+      open++;
+      most = Math.max(most, open);
+      starts.push({ url: req.url ?? '', at: performance.now() });
+      // Held a while: a sitemap fetched beside a page would overlap it.
+      setTimeout(() => {
+        open--;
+        const sitemap = req.url === '/s.txt';
+        res.writeHead(200, { 'Content-Type': sitemap ? 'text/plain' : 'text/html' });
+        res.end(sitemap ? `${origin}/c\n${origin}/d\n` : req.url === '/' ? '<a href="/a">a</a><a href="/b">b</a>' : '<title>p</title>');
+      }, 40);
+    });
+    origin = server.origin;
+    try {
+      const c = crawl({ startUrls: [`${origin}/`], ...fast, ignoreRobots: true, sitemaps: [`${origin}/s.txt`], perHost: 1, delayMs: 150 });
+      const records: PageRecord[] = [];
+      for await (const r of c) records.push(r);
+      expect(records.map((r) => new URL(r.url).pathname).sort()).toEqual(['/', '/a', '/b', '/c', '/d']);
+      expect(starts.map((s) => s.url)).toContain('/s.txt');
+      expect(starts).toHaveLength(6);
+      expect(most).toBe(1);
+      // Starts the delay apart, less a little: the frontier counts whole milliseconds, and this
+      // server sees a request when the event loop it shares with the crawl gets to it.
+      const gaps = starts.slice(1).map((s, i) => s.at - starts[i]!.at);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(140);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('stops reading sitemaps once maxPages is spent', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     let origin = '';

@@ -48,6 +48,28 @@ describe('Frontier', () => {
     expect(second && 'entry' in second && second.entry.url).toBe('2');
   });
 
+  it('gives a request from outside the queue (a sitemap) a slot by the same limits, and holds takes back while it has it', () => {
+    const f = new Frontier(1, 100);
+    f.push('h', entry('1'));
+    // A host with nothing queued can be acquired too.
+    expect(f.acquire('other', 0)).toBe(0);
+    expect(f.acquire('other', 500)).toBe(-1);
+    f.release('other');
+    expect(f.acquire('h', 1000)).toBe(0);
+    // Its slot is busy: the queued entry waits for it, as for a page in flight.
+    expect(f.take(1000)).toEqual({ waitMs: -1 });
+    expect(f.acquire('h', 1000)).toBe(-1);
+    f.release('h');
+    // Then the delay counts from the acquired request's start.
+    expect(f.take(1040)).toEqual({ waitMs: 60 });
+    const first = f.take(1100);
+    expect(first && 'entry' in first && first.entry.url).toBe('1');
+    expect(f.acquire('h', 1150)).toBe(-1);
+    f.release('h');
+    expect(f.acquire('h', 1150)).toBe(50);
+    expect(f.acquire('h', 1200)).toBe(0);
+  });
+
   it('raises the delay when robots asks for more, counted from the last start', () => {
     const f = new Frontier(5, 10);
     f.push('h', entry('1'));

@@ -274,6 +274,39 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
     }
   });
 
+  it('--sitemap with --crawl-id: the sitemap takes a slot of the host, as pages do (--per-host 1, --delay)', async () => {
+    let origin = '';
+    let open = 0;
+    let most = 0;
+    const starts: number[] = [];
+    const server = http.createServer((req, res) => {
+      open++;
+      most = Math.max(most, open);
+      starts.push(performance.now());
+      setTimeout(() => {
+        open--;
+        const sitemap = req.url === '/sitemap.txt';
+        res.writeHead(200, { 'Content-Type': sitemap ? 'text/plain' : 'text/html' });
+        res.end(sitemap ? `${origin}/s/1\n${origin}/s/2\n` : req.url === '/' ? '<a href="/a">a</a>' : '<title>x</title>');
+      }, 40);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const m = memoryIo();
+      const args = ['node', 'rawcrawl', `${origin}/`, '--mysql', db.url, '--crawl-id', 'sitemap-slot', '--sitemap', `${origin}/sitemap.txt`, '--ignore-robots'];
+      expect(await main([...args, '--per-host', '1', '--delay', '150ms'], m.io)).toBe(0);
+      expect(await rowCount(origin)).toBe(4);
+      expect(starts).toHaveLength(5);
+      expect(most).toBe(1);
+      // The delay apart, less a little: the database's clock counts whole milliseconds, and this
+      // server sees a request when the event loop it shares with the crawl gets to it.
+      expect(Math.min(...starts.slice(1).map((t, i) => t - starts[i]!))).toBeGreaterThanOrEqual(140);
+    } finally {
+      server.close();
+    }
+  });
+
   it('keeps --per-host 1 on each of 40 hosts across three processes (slots locked in batches)', async () => {
     const HOSTS = 40;
     let port = 0;
