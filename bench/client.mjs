@@ -1,11 +1,15 @@
 // rawcrawl request() against node:http, undici@7 and a bare node:net loop, in one run, against
 // the same local nginx (bash bench/setup.sh first). Every client opens a new connection per
 // request and sends Connection: close, as request() does.
-//   node bench/client.mjs [--seconds 5] [--warmup 1] [--rounds 4] [--max 200000] [--only a,b] [--slice MS]
+//   node bench/client.mjs [--seconds 5] [--warmup 1] [--rounds 4] [--max 200000] [--only a,b] [--slice MS] [--isolate]
 // --slice MS: within each round, the clients take turns in slices of MS ms (order reversed every
 // turn) until each has had --seconds, instead of one --seconds stretch each. On a VM whose speed
 // drifts by tens of percent within a minute, the clients then see the same machine; a client's
 // figure is its requests over its slices' time, and its CPU over its requests.
+// --isolate: every measurement (a client at a concurrency in a round, and each 64 MiB body run)
+// in a fresh child process of its own, which runs nothing but that client: a program uses one
+// HTTP client, and in one process the clients change each other's figures (V8's caches for
+// Node's shared socket and stream code, the heap, the GC's timing).
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -30,6 +34,11 @@ const { values: args } = parseArgs({
     'body-max': { type: 'string', default: '100' },
     only: { type: 'string', default: '' },
     slice: { type: 'string', default: '0' },
+    isolate: { type: 'boolean', default: false },
+    // Internal: the child process of --isolate measures one client (--child KEY) once.
+    child: { type: 'string', default: '' },
+    'child-concurrency': { type: 'string', default: '0' },
+    'child-body': { type: 'boolean', default: false },
   },
 });
 const HOST = args.host;
@@ -44,6 +53,8 @@ const PAGE_BYTES = 20480;
 const BIG_BYTES = 64 * 1024 * 1024;
 const only = args.only ? new Set(args.only.split(',')) : null;
 const SLICE_MS = Number(args.slice);
+const ISOLATE = args.isolate;
+if (ISOLATE && SLICE_MS > 0) throw new Error('--isolate and --slice do not go together: --slice has the clients take turns in one process');
 
 // ---- one request per client, each on a new connection, each returning the body length ----
 
@@ -111,6 +122,13 @@ const CLIENTS = [
   { name: 'bare node:net loop', key: 'bare', run: bareNet },
 ].filter((c) => !only || only.has(c.key));
 
+const BODY_CLIENTS = [
+  { name: 'rawcrawl request()', key: 'rawcrawl', run: (u) => rawcrawl(u, 2 * BIG_BYTES) },
+  { name: 'node:http (agent: false)', key: 'http', run: nodeHttp },
+  { name: 'undici@7 request (Connection: close)', key: 'undici', run: undici },
+  { name: 'bare node:net loop (chunked framing not parsed)', key: 'bare', run: bareNet },
+].filter((c) => !only || only.has(c.key));
+
 // ---- measurement ----
 
 async function measureBody(run, url, seconds, max) {
@@ -156,6 +174,50 @@ async function measureSliced(clients, url, concurrency) {
   return out;
 }
 
+/** One client's request rate at `concurrency`, after the warm-up. */
+async function rateRun(c, concurrency) {
+  const pageUrl = `http://${HOST}:${PORT}${PAGE}`;
+  if (WARMUP > 0) await measureRate(c.run, pageUrl, concurrency, WARMUP, MAX, PAGE_BYTES);
+  undiciConnects = 0;
+  return measureRate(c.run, pageUrl, concurrency, SECONDS, MAX, PAGE_BYTES);
+}
+
+/** One client's 64 MiB chunked body throughput, after a check of the body's size and a warm-up. */
+async function bodyRun(c) {
+  const bigUrl = `http://${HOST}:${CHUNKED_PORT}/64m`;
+  const n = await c.run(bigUrl);
+  if (n < BIG_BYTES) throw new Error(`${c.name}: got ${n} bytes of the 64 MiB body`);
+  await measureBody(c.run, bigUrl, 1, 3);
+  return measureBody(c.run, bigUrl, Number(args['body-seconds']), Number(args['body-max']));
+}
+
+/** --isolate: runs one measurement in a fresh child process (this script with --child) and returns its result. */
+function inChild(key, extraArgs) {
+  const argv = ['--child', key, '--seconds', String(SECONDS), '--warmup', String(WARMUP), '--max', String(MAX), '--host', HOST, '--port', String(PORT), '--chunked-port', String(CHUNKED_PORT), '--body-seconds', args['body-seconds'], '--body-max', args['body-max'], ...extraArgs];
+  const child = fork(fileURLToPath(import.meta.url), argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    let result = null;
+    child.once('message', (m) => {
+      result = m;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => (result && code === 0 ? resolve(result) : reject(new Error(`${key}: child exited with code ${code} and ${result ? 'a' : 'no'} result`))));
+  });
+}
+
+/** The child of --isolate: one client's measurement, sent to the parent. */
+async function childMain() {
+  const key = args.child;
+  if (args['child-body']) {
+    process.send(await bodyRun(BODY_CLIENTS.find((b) => b.key === key)));
+  } else {
+    const r = await rateRun(CLIENTS.find((x) => x.key === key), Number(args['child-concurrency']));
+    process.send({ ...r, firstError: r.firstError ? { code: r.firstError.code, message: r.firstError.message } : null, connects: undiciConnects });
+  }
+  await undiciAgent.close();
+  process.disconnect();
+}
+
 function startChunkedServer() {
   const child = fork(fileURLToPath(new URL('./chunked-server.mjs', import.meta.url)), [String(CHUNKED_PORT)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
@@ -167,7 +229,7 @@ function startChunkedServer() {
 async function main() {
   const pageUrl = `http://${HOST}:${PORT}${PAGE}`;
   console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${os.platform()} ${os.release()}`);
-  console.log(`page ${pageUrl}: ${SECONDS} s per measurement after ${WARMUP} s warm-up, at most ${MAX} requests, ${ROUNDS} rounds (median shown)${SLICE_MS > 0 ? `, clients taking turns in ${SLICE_MS} ms slices` : ''}\n`);
+  console.log(`page ${pageUrl}: ${SECONDS} s per measurement after ${WARMUP} s warm-up, at most ${MAX} requests, ${ROUNDS} rounds (median shown)${SLICE_MS > 0 ? `, clients taking turns in ${SLICE_MS} ms slices` : ''}${ISOLATE ? ', each measurement in a fresh process of its own' : ''}\n`);
 
   // Correctness first: every client gets the whole page.
   for (const c of CLIENTS) {
@@ -188,11 +250,10 @@ async function main() {
         const id = `${c.key}@${concurrency}`;
         let r;
         if (sliced) r = sliced.get(c.key);
-        else {
-          if (WARMUP > 0) await measureRate(c.run, pageUrl, concurrency, WARMUP, MAX, PAGE_BYTES);
-          if (c.key === 'undici') undiciConnects = 0;
-          r = await measureRate(c.run, pageUrl, concurrency, SECONDS, MAX, PAGE_BYTES);
-        }
+        else if (ISOLATE) {
+          r = await inChild(c.key, ['--child-concurrency', String(concurrency)]);
+          if (c.key === 'undici') undiciConnects = r.connects;
+        } else r = await rateRun(c, concurrency);
         if (c.key === 'undici') extra.set(id, `${fmt(undiciConnects / Math.max(1, r.done + r.errors), 2)} connections per request`);
         if (r.errors > 0) console.log(`  ${c.name} c${concurrency}: ${r.errors} errors, first: ${r.firstError?.code ?? ''} ${r.firstError?.message}`);
         (rates.get(id) ?? rates.set(id, []).get(id)).push(r.rate);
@@ -204,21 +265,11 @@ async function main() {
 
   // Body throughput: one 64 MiB chunked response at a time.
   const server = await startChunkedServer();
-  const bigUrl = `http://${HOST}:${CHUNKED_PORT}/64m`;
-  const BODY_CLIENTS = [
-    { name: 'rawcrawl request()', key: 'rawcrawl', run: (u) => rawcrawl(u, 2 * BIG_BYTES) },
-    { name: 'node:http (agent: false)', key: 'http', run: nodeHttp },
-    { name: 'undici@7 request (Connection: close)', key: 'undici', run: undici },
-    { name: 'bare node:net loop (chunked framing not parsed)', key: 'bare', run: bareNet },
-  ].filter((c) => !only || only.has(c.key));
   const body = new Map();
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const c of BODY_CLIENTS) {
-        const n = await c.run(bigUrl);
-        if (n < BIG_BYTES) throw new Error(`${c.name}: got ${n} bytes of the 64 MiB body`);
-        await measureBody(c.run, bigUrl, 1, 3);
-        const r = await measureBody(c.run, bigUrl, Number(args['body-seconds']), Number(args['body-max']));
+        const r = ISOLATE ? await inChild(c.key, ['--child-body']) : await bodyRun(c);
         (body.get(c.key) ?? body.set(c.key, []).get(c.key)).push(r.mbps);
         console.log(`round ${round} 64 MiB chunked ${pad(c.name, 48)} ${lpad(fmt(r.mbps), 6)} MB/s  (${r.count} bodies, best ${fmt(r.best)})`);
       }
@@ -269,7 +320,7 @@ async function main() {
   }
 }
 
-main().catch((err) => {
+(args.child ? childMain() : main()).catch((err) => {
   console.error(err);
   process.exitCode = 1;
 });
