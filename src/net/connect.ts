@@ -308,7 +308,7 @@ export async function openConnection(hostIn: string, port: number, options: Conn
       if (trace) watch = watchCloseNotify(plain);
       const under = watch ? watch.duplex : plain;
       const sessionKey = t.sessionCache === false ? null : tlsSessionKey(host, port, servername, t.ca, t.rejectUnauthorized ?? true, t.cert);
-      const { secure, fingerprint } = await step<Handshake>((resolve, reject) => void tlsHandshake(under, servername, t, sessionKey).then(resolve, reject));
+      const { secure, fingerprint } = await step<Handshake>((resolve, reject) => void tlsHandshake(under, host, servername, t, sessionKey).then(resolve, reject));
       socket = secure;
       tlsMs = performance.now() - t0;
       if (trace) {
@@ -396,14 +396,22 @@ function peerFingerprint(s: tls.TLSSocket, offered: CachedSession | undefined): 
   return s.getPeerCertificate().fingerprint256 ?? (s.isSessionReused() ? offered?.fingerprint256 : undefined);
 }
 
-/** With a `sessionKey`, offers the session cached under it and caches the ones the server sends. */
-function tlsHandshake(socket: net.Socket | Duplex, servername: string | undefined, t: TlsOptions, sessionKey: string | null): Promise<Handshake> {
+/**
+ * TLS over `socket` with the server `host` (a name, or an IP literal without brackets): its
+ * certificate is checked against `servername` when given, else against `host`. With a
+ * `sessionKey`, offers the session cached under it and caches the ones the server sends.
+ */
+function tlsHandshake(socket: net.Socket | Duplex, host: string, servername: string | undefined, t: TlsOptions, sessionKey: string | null): Promise<Handshake> {
   return new Promise((resolve, reject) => {
     const offered = sessionKey === null ? undefined : tlsSessions.get(sessionKey);
     let s: tls.TLSSocket;
     try {
       s = tls.connect({
         socket,
+        // Given a socket, Node checks the certificate against `host` when there is no
+        // servername (an IP literal), and `host` left out is "localhost": a certificate for
+        // localhost passed for https://127.0.0.1/, and one for the address itself failed.
+        host,
         ...(servername ? { servername } : {}),
         ...(t.ca !== undefined ? { ca: t.ca } : {}),
         ...(t.cert !== undefined ? { cert: t.cert } : {}),

@@ -54,6 +54,31 @@ describe('https', () => {
     expect(server.servernames.at(-1)).toBeUndefined();
   });
 
+  it('an IP literal URL is checked against the address: a certificate for the IP passes, one for localhost does not, traced or not', async () => {
+    const { generate } = await import('selfsigned');
+    const cert = (altNames: object[]) => generate([{ name: 'commonName', value: 'x' }], { keyType: 'ec', algorithm: 'sha256', extensions: [{ name: 'subjectAltName', altNames }] }).then((p) => ({ key: p.private, cert: p.cert }));
+    const tls = await import('node:tls');
+    for (const [names, ok] of [[[{ type: 7, ip: '127.0.0.1' }], true], [[{ type: 2, value: 'localhost' }], false]] as const) {
+      const c = await cert([...names]);
+      const srv = tls.createServer(c, (s) => {
+        s.on('error', () => {});
+        s.once('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+      });
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      const url = `https://127.0.0.1:${(srv.address() as { port: number }).port}/`;
+      try {
+        // Traced, the handshake runs over a JS stream (close_notify watch), not the socket itself.
+        for (const onWire of [undefined, () => {}]) {
+          const attempt = request(url, { tls: { ca: c.cert }, ...(onWire ? { onWire } : {}) });
+          if (ok) expect((await attempt).text()).toBe('ok');
+          else expect(await failure(attempt)).toMatchObject({ code: 'ERR_TLS', message: expect.stringMatching(/IP: 127\.0\.0\.1 is not in the cert's list/) });
+        }
+      } finally {
+        srv.close();
+      }
+    }
+  });
+
   it('tls.servername overrides SNI and the name the certificate is checked against', async () => {
     await request(`https://127.0.0.1:${server.port}/`, { tls: { servername: 'other.test', rejectUnauthorized: false } });
     expect(server.servernames.at(-1)).toBe('other.test');
