@@ -56,7 +56,7 @@ describe('https', () => {
 
   it('an IP literal URL is checked against the address: a certificate for the IP passes, one for localhost does not, traced or not', async () => {
     const { generate } = await import('selfsigned');
-    const cert = (altNames: object[]) => generate([{ name: 'commonName', value: 'x' }], { keyType: 'ec', algorithm: 'sha256', extensions: [{ name: 'subjectAltName', altNames }] }).then((p) => ({ key: p.private, cert: p.cert }));
+    const cert = (altNames: Array<{ type: 2; value: string } | { type: 7; ip: string }>) => generate([{ name: 'commonName', value: 'x' }], { keyType: 'ec', algorithm: 'sha256', extensions: [{ name: 'subjectAltName', altNames }] }).then((p) => ({ key: p.private, cert: p.cert }));
     const tls = await import('node:tls');
     for (const [names, ok] of [[[{ type: 7, ip: '127.0.0.1' }], true], [[{ type: 2, value: 'localhost' }], false]] as const) {
       const c = await cert([...names]);
