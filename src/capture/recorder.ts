@@ -74,7 +74,9 @@ export class CaptureRecorder {
         ex.remoteAddress = hostOf(ev.remote);
         break;
       case 'tls': {
-        const { type: _type, conn: _conn, t: _t, ...facts } = ev;
+        // The handshake with an https:// proxy: the exchange's TLS facts are the target's.
+        if (ev.proxy) break;
+        const { type: _type, conn: _conn, t: _t, proxy: _proxy, ...facts } = ev;
         ex.tlsInfo = { ...facts, closeNotify: null };
         ex.timings.tls = t;
         break;

@@ -6,6 +6,8 @@ import { collectResolve } from './values.js';
 /** The flags `fetch` and the crawl share for reaching servers. */
 export interface ConnectionFlags extends TlsFlags {
   proxy?: string;
+  proxyCa?: string;
+  proxyInsecure?: boolean;
   noproxy?: string;
   resolve?: Record<string, string>;
 }
@@ -13,7 +15,9 @@ export interface ConnectionFlags extends TlsFlags {
 /** Adds the proxy, --resolve and TLS flags to a command (fetch, crawl). */
 export function addConnectionOptions(command: Command): Command {
   return command
-    .option('--proxy <url>', "proxy for every request: http://user:pass@host:3128 (https URLs through CONNECT), socks5h://host:1080 or socks5://; '' for none. Default: http_proxy, https_proxy or all_proxy from the environment", parseProxyFlag)
+    .option('--proxy <url>', "proxy for every request: http://user:pass@host:3128 (https URLs through CONNECT), https://host:443 (TLS with the proxy), socks5h://host:1080 or socks5://; '' for none. Default: http_proxy, https_proxy or all_proxy from the environment", parseProxyFlag)
+    .option('--proxy-ca <file>', 'trust the CA certificate(s) in this PEM file for an https:// proxy')
+    .option('--proxy-insecure', "do not verify an https:// proxy's certificate")
     .option('--noproxy <hosts>', 'hosts reached directly, comma-separated, each with its subdomains ("*" for all). Default: no_proxy from the environment')
     .option('--resolve <host:port:addr>', 'connect to ADDR for HOST:PORT instead of looking HOST up (as curl; port * for any; repeatable); Host, SNI and the certificate check keep the name', collectResolve)
     .option('--insecure', 'do not verify server certificates')
@@ -25,8 +29,9 @@ export function addConnectionOptions(command: Command): Command {
 }
 
 /** The client options those flags give (`proxy` from the environment when there is no --proxy). */
-export function connectionFromFlags(flags: ConnectionFlags, env: Record<string, string | undefined>): Pick<RequestOptions, 'tls' | 'proxy' | 'resolve'> {
-  const out: Pick<RequestOptions, 'tls' | 'proxy' | 'resolve'> = { tls: tlsFromFlags(flags) };
+export function connectionFromFlags(flags: ConnectionFlags, env: Record<string, string | undefined>): Pick<RequestOptions, 'tls' | 'proxy' | 'proxyTls' | 'resolve'> {
+  const out: Pick<RequestOptions, 'tls' | 'proxy' | 'proxyTls' | 'resolve'> = { tls: tlsFromFlags(flags) };
+  if (flags.proxyCa !== undefined || flags.proxyInsecure) out.proxyTls = tlsFromFlags({ ca: flags.proxyCa, insecure: flags.proxyInsecure }, '--proxy-ca');
   const proxy = proxyFromFlags(flags, env);
   if (proxy !== undefined) out.proxy = proxy;
   if (flags.resolve) out.resolve = flags.resolve;

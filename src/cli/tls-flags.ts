@@ -26,11 +26,11 @@ function readPem(flag: string, file: string): Buffer {
  * client's tls options. A certificate and key that do not go together, or a wrong passphrase,
  * are refused here, before any connection.
  */
-export function tlsFromFlags(flags: TlsFlags): TlsOptions {
+export function tlsFromFlags(flags: TlsFlags, caFlag = '--ca'): TlsOptions {
   const tls: TlsOptions = {};
   if (flags.insecure) tls.rejectUnauthorized = false;
   if (flags.tlsResume === false) tls.sessionCache = false;
-  if (flags.ca) tls.ca = readPem('--ca', flags.ca);
+  if (flags.ca) tls.ca = readPem(caFlag, flags.ca);
   if (flags.key !== undefined && flags.cert === undefined) throw new RawcrawlError('ERR_INVALID_OPTION', '--key needs --cert (the certificate the key belongs to)');
   if (flags.cert !== undefined) {
     tls.cert = readPem('--cert', flags.cert);

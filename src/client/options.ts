@@ -45,12 +45,19 @@ export interface RequestOptions {
   decompress?: boolean;
   tls?: TlsOptions;
   /**
-   * An http:// proxy (`http://user:pass@proxy:3128`), or a function choosing one per URL (each
-   * redirect hop asks again; proxyFromEnv() reads http_proxy, https_proxy and no_proxy). https
-   * URLs go through a CONNECT tunnel, TLS end to end; http URLs are sent to the proxy in absolute
-   * form. Default: none, whatever the environment says.
+   * An http:// proxy (`http://user:pass@proxy:3128`), an https:// one (spoken to over TLS), a
+   * socks5:// or socks5h:// one, or a function choosing one per URL (each redirect hop asks
+   * again; proxyFromEnv() reads http_proxy, https_proxy and no_proxy). Through an HTTP(S) proxy
+   * https URLs go through a CONNECT tunnel, TLS end to end; http URLs are sent to the proxy in
+   * absolute form. Default: none, whatever the environment says.
    */
   proxy?: ProxySetting;
+  /**
+   * TLS with an https:// proxy: its certificate is checked against the system's CAs and `ca`
+   * unless `rejectUnauthorized` is false; `cert`/`key` for a proxy that asks for a client
+   * certificate; `servername` for SNI and the check (default: the proxy's host name).
+   */
+  proxyTls?: TlsOptions;
   signal?: AbortSignal;
   /** Called with every wire event of every connection this request opens. */
   onWire?: WireListener;

@@ -6,11 +6,15 @@ import type { WireEventBody } from '../wire/events.js';
 
 /** A proxy URL, checked. */
 export interface ProxyUrl {
-  /** http: an HTTP proxy; socks5: SOCKS5, names resolved here; socks5h: SOCKS5, names resolved by the proxy. */
-  kind: 'http' | 'socks5' | 'socks5h';
+  /**
+   * http: an HTTP proxy; https: an HTTP proxy spoken to over TLS (its certificate checked, as
+   * curl does for an https:// proxy); socks5: SOCKS5, names resolved here; socks5h: SOCKS5,
+   * names resolved by the proxy.
+   */
+  kind: 'http' | 'https' | 'socks5' | 'socks5h';
   host: string;
   port: number;
-  /** HTTP proxy: the Proxy-Authorization value (Basic credentials), or null. */
+  /** HTTP(S) proxy: the Proxy-Authorization value (Basic credentials), or null. */
   authorization: string | null;
   /** SOCKS5: user name and password (RFC 1929), or null. */
   credentials: { user: string; password: string } | null;
@@ -28,7 +32,10 @@ export interface ProxyRoute extends ProxyUrl {
   tunnel: boolean;
 }
 
-const DEFAULT_PORTS = { http: 80, socks5: 1080, socks5h: 1080 } as const;
+const DEFAULT_PORTS = { http: 80, https: 443, socks5: 1080, socks5h: 1080 } as const;
+
+/** An HTTP proxy (http:// or https://), not SOCKS: it takes CONNECT, or requests in absolute form. */
+export const isHttpProxy = (p: ProxyUrl): boolean => p.kind === 'http' || p.kind === 'https';
 
 /**
  * Where a request goes through: an http:// proxy URL (`http://user:pass@proxy:3128`), or a
@@ -37,7 +44,8 @@ const DEFAULT_PORTS = { http: 80, socks5: 1080, socks5h: 1080 } as const;
 export type ProxySetting = string | URL | null | ((target: URL) => string | URL | null);
 
 /**
- * A proxy URL checked: `http://[user:pass@]host[:port]` (port 80 by default),
+ * A proxy URL checked: `http://[user:pass@]host[:port]` (port 80 by default), `https://` (443;
+ * TLS with the proxy, inside which go CONNECT tunnels and absolute-form requests),
  * `socks5://` or `socks5h://` (port 1080; socks5h lets the proxy resolve names, as Tor needs).
  * Credentials become a Proxy-Authorization value (http) or RFC 1929 credentials (SOCKS5).
  */
@@ -52,8 +60,8 @@ export function parseProxyUrl(input: string | URL): ProxyUrl {
   // Named in errors without its credentials, which error lines must not carry into logs.
   const shown = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}${url.search}`;
   const kind = url.protocol.slice(0, -1);
-  if (kind !== 'http' && kind !== 'socks5' && kind !== 'socks5h') {
-    throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown}: only http://, socks5:// and socks5h:// proxies are supported, not ${kind}`);
+  if (kind !== 'http' && kind !== 'https' && kind !== 'socks5' && kind !== 'socks5h') {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown}: only http://, https://, socks5:// and socks5h:// proxies are supported, not ${kind}`);
   }
   if (url.hostname === '') throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown} has no host`);
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '') {
@@ -70,7 +78,7 @@ export function parseProxyUrl(input: string | URL): ProxyUrl {
   const host = unbracket(url.hostname);
   const port = url.port ? Number(url.port) : DEFAULT_PORTS[kind];
   const href = `${kind}://${url.hostname}:${port}`;
-  if (kind === 'http') {
+  if (kind === 'http' || kind === 'https') {
     const authorization = credentials ? `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`, 'utf8').toString('base64')}` : null;
     return { kind, host, port, authorization, credentials: null, href };
   }
@@ -102,7 +110,7 @@ export function proxyRoute(proxy: PreparedProxy, target: URL): ProxyRoute | null
   }
   // SOCKS always tunnels; on an HTTP proxy https goes through CONNECT (TLS end to end) and http
   // is sent to the proxy in absolute form.
-  return { ...p, tunnel: p.kind !== 'http' || target.protocol === 'https:' };
+  return { ...p, tunnel: !isHttpProxy(p) || target.protocol === 'https:' };
 }
 
 /** A host as the proxy rules compare it: lower case, no IPv6 brackets, no root dot. */

@@ -9,7 +9,7 @@ import { openConnection, unbracket, type TlsOptions } from '../net/connect.js';
 import type { WireEvent, WireEventBody, WireListener } from '../wire/events.js';
 import { ResponseAssembler } from './assemble.js';
 import { REQUEST_DEFAULTS, type RequestOptions } from './options.js';
-import { openTunnel, prepareProxy, proxyRoute, type PreparedProxy } from './proxy.js';
+import { isHttpProxy, openTunnel, prepareProxy, proxyRoute, type PreparedProxy } from './proxy.js';
 import { openSocks5 } from './socks.js';
 import { decideRedirect } from './redirect.js';
 import { parseResolve } from './resolve.js';
@@ -48,6 +48,7 @@ interface Resolved {
   decompress: boolean;
   tls: TlsOptions;
   proxy: PreparedProxy;
+  proxyTls: TlsOptions;
   resolve: ReadonlyMap<string, ResolvedAddress[]> | undefined;
   signal: AbortLike;
   onWire: WireListener | undefined;
@@ -92,6 +93,7 @@ export async function request(input: string | URL, options: RequestOptions = {})
     decompress: options.decompress ?? REQUEST_DEFAULTS.decompress,
     tls: options.tls ?? {},
     proxy,
+    proxyTls: options.proxyTls ?? {},
     resolve,
     signal: cancel,
     onWire: options.onWire,
@@ -209,8 +211,8 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
     connection = await openConnection(url.hostname, port, {
       ...(route
         ? {
-            via: { host: route.host, port: route.port, label: `proxy ${route.href}` },
-            ...(route.kind !== 'http'
+            via: { host: route.host, port: route.port, label: `proxy ${route.href}`, ...(route.kind === 'https' ? { tls: o.proxyTls } : {}) },
+            ...(!isHttpProxy(route)
               ? { beforeTls: (socket) => openSocks5(socket, unbracket(url.hostname), port, route, o.dnsCacheMs, emit) }
               : route.tunnel
                 ? { beforeTls: (socket) => openTunnel(socket, `${url.hostname}:${port}`, route, emit) }
@@ -245,7 +247,7 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
   try {
     // To a proxy (not a tunnel), the target is the absolute URL (RFC 9112 §3.2.2), and its
     // credentials go with every request.
-    const forward = route !== null && route.kind === 'http' && !route.tunnel ? route : null;
+    const forward = route !== null && isHttpProxy(route) && !route.tunnel ? route : null;
     const requestHead = buildRequestHead({
       method: o.method,
       target: forward ? `${url.protocol}//${url.host}${url.pathname}${url.search}` : url.pathname + url.search,

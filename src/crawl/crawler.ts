@@ -187,6 +187,7 @@ class Crawler implements Crawl {
       headers: this.baseHeaders,
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
+      ...(options.proxyTls ? { proxyTls: options.proxyTls } : {}),
       ...(options.resolve !== undefined ? { resolve: options.resolve } : {}),
       ...(options.onWire ? { onWire: options.onWire } : {}),
     };

@@ -78,8 +78,10 @@ export interface CrawlOptions {
    * do: RFC 6265 rules, in memory, per process. A Cookie in `headers` goes with every request too.
    */
   cookies?: boolean;
-  /** HTTP proxy for every request, robots.txt included (see RequestOptions.proxy). */
+  /** Proxy for every request, robots.txt included (see RequestOptions.proxy). */
   proxy?: RequestOptions['proxy'];
+  /** TLS with an https:// proxy (see RequestOptions.proxyTls). */
+  proxyTls?: RequestOptions['proxyTls'];
   /** Addresses for host:port instead of DNS, for every request (see RequestOptions.resolve). */
   resolve?: RequestOptions['resolve'];
   headers?: RequestOptions['headers'];

@@ -38,9 +38,10 @@ export interface ConnectOptions {
   /**
    * Dial this host and port instead of the host's (an HTTP proxy in front of it); `label` names
    * it in errors ("proxy http://p:3128"). TLS, if any, is still with the host (its name, SNI,
-   * session): over a tunnel that `beforeTls` opens.
+   * session): over a tunnel that `beforeTls` opens. With `tls` (an https:// proxy), TLS with
+   * the proxy itself comes first, checked against the proxy's name, and all else goes inside it.
    */
-  via?: { host: string; port: number; label: string } | null;
+  via?: { host: string; port: number; label: string; tls?: TlsOptions } | null;
   /**
    * Addresses to use for a host and port instead of looking the name up ("host:port" or "host:*"
    * → addresses), as curl's --resolve: the connection goes there, while Host, SNI and the
@@ -293,6 +294,23 @@ export async function openConnection(hostIn: string, port: number, options: Conn
       trace(new ConnectedEvent(socket, `${remoteAddress}:${dialPort}`));
     }
 
+    if (via?.tls) {
+      const pt = via.tls;
+      const proxyName = pt.servername ?? (net.isIP(dialHost) ? undefined : dialHost);
+      const proxyKey = pt.sessionCache === false ? null : tlsSessionKey(dialHost, dialPort, proxyName, pt.ca, pt.rejectUnauthorized ?? true, pt.cert);
+      const tcp = socket;
+      let shake: Handshake;
+      try {
+        shake = await step<Handshake>((resolve, reject) => void tlsHandshake(tcp, dialHost, proxyName, pt, proxyKey).then(resolve, reject));
+      } catch (err) {
+        // Named, so that a proxy's certificate is not taken for the target's.
+        if (err instanceof RawcrawlError && err.code === 'ERR_TLS') throw new RawcrawlError('ERR_TLS', `${via.label}: ${err.message}`, { cause: err });
+        throw err;
+      }
+      socket = shake.secure;
+      if (trace) trace(tlsEvent(shake, true));
+    }
+
     if (options.beforeTls) {
       const before = options.beforeTls;
       const connected = socket;
@@ -308,22 +326,10 @@ export async function openConnection(hostIn: string, port: number, options: Conn
       if (trace) watch = watchCloseNotify(plain);
       const under = watch ? watch.duplex : plain;
       const sessionKey = t.sessionCache === false ? null : tlsSessionKey(host, port, servername, t.ca, t.rejectUnauthorized ?? true, t.cert);
-      const { secure, fingerprint } = await step<Handshake>((resolve, reject) => void tlsHandshake(under, host, servername, t, sessionKey).then(resolve, reject));
-      socket = secure;
+      const shake = await step<Handshake>((resolve, reject) => void tlsHandshake(under, host, servername, t, sessionKey).then(resolve, reject));
+      socket = shake.secure;
       tlsMs = performance.now() - t0;
-      if (trace) {
-        const fingerprint256 = fingerprint();
-        trace({
-          type: 'tls',
-          protocol: secure.getProtocol() ?? 'unknown',
-          cipher: secure.getCipher()?.name ?? 'unknown',
-          authorized: secure.authorized,
-          resumed: secure.isSessionReused(),
-          ...(secure.authorizationError ? { authorizationError: String(secure.authorizationError) } : {}),
-          ...(secure.alpnProtocol ? { alpn: secure.alpnProtocol } : {}),
-          ...(fingerprint256 ? { fingerprint256 } : {}),
-        });
-      }
+      if (trace) trace(tlsEvent(shake, false));
     }
 
     const sock = socket;
@@ -386,6 +392,22 @@ interface Handshake {
   secure: tls.TLSSocket;
   /** peerFingerprint() of the connection, worked out once (getPeerCertificate() builds an object). */
   fingerprint(): string | undefined;
+}
+
+/** The `tls` trace event of a handshake; `proxy`: the one with an https:// proxy. */
+function tlsEvent({ secure, fingerprint }: Handshake, proxy: boolean): WireEventBody {
+  const fingerprint256 = fingerprint();
+  return {
+    type: 'tls',
+    ...(proxy ? { proxy: true } : {}),
+    protocol: secure.getProtocol() ?? 'unknown',
+    cipher: secure.getCipher()?.name ?? 'unknown',
+    authorized: secure.authorized,
+    resumed: secure.isSessionReused(),
+    ...(secure.authorizationError ? { authorizationError: String(secure.authorizationError) } : {}),
+    ...(secure.alpnProtocol ? { alpn: secure.alpnProtocol } : {}),
+    ...(fingerprint256 ? { fingerprint256 } : {}),
+  };
 }
 
 /**

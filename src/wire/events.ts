@@ -27,6 +27,8 @@ export type WireEventBody =
   | { type: 'connected'; readonly local: string; remote: string }
   | {
       type: 'tls';
+      /** The handshake with an https:// proxy, not with the target (which, if https, comes after). */
+      proxy?: true;
       protocol: string;
       cipher: string;
       authorized: boolean;

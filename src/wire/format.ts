@@ -74,7 +74,7 @@ export class WireFormatter {
         return [`${p} * connected ${ev.local} -> ${ev.remote}`];
       case 'tls':
         return [
-          `${p} * tls ${ev.protocol} ${ev.cipher} authorized=${ev.authorized}${ev.resumed ? ' resumed' : ''}` +
+          `${p} * tls${ev.proxy ? ' proxy' : ''} ${ev.protocol} ${ev.cipher} authorized=${ev.authorized}${ev.resumed ? ' resumed' : ''}` +
             (ev.authorizationError ? ` error=${ev.authorizationError}` : '') +
             (ev.alpn ? ` alpn=${ev.alpn}` : '') +
             (ev.fingerprint256 ? ` sha256=${ev.fingerprint256}` : ''),

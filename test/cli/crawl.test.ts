@@ -161,6 +161,20 @@ describe('rawcrawl <start-url>', () => {
       expect(await main(['node', 'rawcrawl', `${origin}/`, '--resolve', `site.test:${server.port}:127.0.0.1`, '--parse-threads', '0'], r.io)).toBe(0);
       expect(r.out().trim().split('\n')).toHaveLength(2);
       expect(proxy.seen).toHaveLength(3);
+      // An https:// proxy, its certificate trusted with --proxy-ca: the same requests, inside TLS.
+      const { selfSignedCert } = await import('../helpers/tls-server.js');
+      const cert = await selfSignedCert();
+      const tlsProxy = await proxyServer({ hosts: { 'site.test': '127.0.0.1' }, tls: cert });
+      try {
+        const ca = path.join(mkdtempSync(path.join(tmpdir(), 'rawcrawl-')), 'proxy-ca.pem');
+        writeFileSync(ca, cert.cert);
+        const t = memoryIo();
+        expect(await main(['node', 'rawcrawl', `${origin}/`, '--proxy', tlsProxy.href, '--proxy-ca', ca, '--parse-threads', '0'], t.io)).toBe(0);
+        expect(t.out().trim().split('\n')).toHaveLength(2);
+        expect(tlsProxy.seen.map((s) => `${s.method} ${s.target}`)).toEqual([`GET ${origin}/robots.txt`, `GET ${origin}/`, `GET ${origin}/b`]);
+      } finally {
+        await tlsProxy.close();
+      }
     } finally {
       await proxy.close();
       await server.close();

@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { main } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/io.js';
 import { rawServer, response, type RawServer, type Step } from '../helpers/raw-server.js';
-import { clientCert, tlsServer, type TlsServer } from '../helpers/tls-server.js';
+import { clientCert, selfSignedCert, tlsServer, type TlsServer } from '../helpers/tls-server.js';
 import { createPrivateKey } from 'node:crypto';
 import { proxyServer } from '../helpers/proxy-server.js';
 import { ensureBuilt, ROOT } from '../helpers/build.js';
@@ -302,6 +302,35 @@ describe('rawcrawl fetch through a proxy', () => {
     }
   });
 
+  it('an https:// proxy: its certificate checked (--proxy-ca; --proxy-insecure), apart from the target\'s (--ca)', async () => {
+    const proxy = await proxyServer({ tls: await selfSignedCert() });
+    const target = await okServer();
+    try {
+      const file = join(mkdtempSync(join(tmpdir(), 'rawcrawl-')), 'proxy-ca.pem');
+      writeFileSync(file, (await selfSignedCert()).cert);
+      const url = `http://127.0.0.1:${target.port}/page`;
+      const ok = await run('--proxy', proxy.href, '--proxy-ca', file, '--dump-wire', url);
+      expect(ok.code).toBe(0);
+      expect(ok.out.bytes.equals(BODY)).toBe(true);
+      expect(ok.err.text).toMatch(/\* tls proxy TLSv1\.\d \S+ authorized=true/);
+      expect(proxy.seen.map((s) => `${s.method} ${s.target}`)).toEqual([`GET ${url}`]);
+      // The target's --ca is not the proxy's: its certificate is not trusted then.
+      const untrusted = await run('--proxy', proxy.href, '--ca', file, url);
+      expect(untrusted.code).toBe(1);
+      oneErrorLine(untrusted.err, 'ERR_TLS');
+      expect(untrusted.err.text).toContain(`proxy ${proxy.href}: TLS handshake failed`);
+      const insecure = await run('--proxy', proxy.href, '--proxy-insecure', url);
+      expect(insecure.code).toBe(0);
+      expect(proxy.seen).toHaveLength(2);
+      const missing = await run('--proxy', proxy.href, '--proxy-ca', '/nonexistent/ca.pem', url);
+      expect(missing.code).toBe(2);
+      oneErrorLine(missing.err, 'ERR_INVALID_OPTION');
+      expect(missing.err.text).toContain('cannot read --proxy-ca /nonexistent/ca.pem: ENOENT');
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('reads http_proxy / https_proxy / no_proxy from the environment; --noproxy and --proxy \'\' override it', async () => {
     const target = await okServer();
     const proxy = await proxyServer({ hosts: { 'site.test': '127.0.0.1' } });
@@ -329,7 +358,7 @@ describe('rawcrawl fetch through a proxy', () => {
     const bad = await run('--proxy', 'socks4://127.0.0.1:1080', 'http://127.0.0.1:1/');
     expect(bad.code).toBe(2);
     oneErrorLine(bad.err, 'ERR_INVALID_OPTION');
-    expect(bad.err.text).toMatch(/only http:\/\/, socks5:\/\/ and socks5h:\/\/ proxies are supported/);
+    expect(bad.err.text).toMatch(/only http:\/\/, https:\/\/, socks5:\/\/ and socks5h:\/\/ proxies are supported/);
     const env = await runEnv({ https_proxy: 'ftp://x' }, 'https://127.0.0.1:1/');
     expect(env.code).toBe(2);
     oneErrorLine(env.err, 'ERR_INVALID_OPTION');

@@ -12,6 +12,8 @@ import { socksServer } from '../helpers/socks-server.js';
 import { rawServer, rawServers, response } from '../helpers/raw-server.js';
 import { httpServer } from '../helpers/http-server.js';
 import { tlsServer } from '../helpers/tls-server.js';
+import { X509Certificate } from 'node:crypto';
+import { generate } from 'selfsigned';
 
 const serve = rawServers();
 let proxy: ProxyServer | null = null;
@@ -163,6 +165,91 @@ describe('an https:// URL through a proxy', () => {
   });
 });
 
+describe('an https:// proxy (TLS with the proxy)', () => {
+  /** The proxy's own certificate, apart from the targets' (so the trace can tell them apart). */
+  const proxyCert = (): Promise<{ key: string; cert: string }> =>
+    generate([{ name: 'commonName', value: 'proxy.test' }], {
+      keyType: 'ec',
+      algorithm: 'sha256',
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+    }).then((p) => ({ key: p.private, cert: p.cert }));
+
+  it('an http:// URL: TLS with the proxy, the request in absolute form inside it, with the credentials', async () => {
+    const pc = await proxyCert();
+    proxy = await proxyServer({ tls: pc, credentials: 'u:pw' });
+    const target = await httpServer((req, res) => res.end(`seen ${req.url}`));
+    try {
+      const events: WireEvent[] = [];
+      const captured: CapturedExchange[] = [];
+      const recorder = new CaptureRecorder((ex) => captured.push(ex));
+      const res = await request(`${target.origin}/x?y=1`, { proxy: `https://u:pw@127.0.0.1:${proxy.port}`, proxyTls: { ca: pc.cert }, onWire: chainListeners([(e) => events.push(e), recorder.onWire]) });
+      expect(res.text()).toBe('seen /x?y=1');
+      expect(proxy.seen.map((x) => [x.method, x.target, x.proxyAuthorization])).toEqual([['GET', `${target.origin}/x?y=1`, basic('u:pw')]]);
+      const tls = events.filter((e) => e.type === 'tls');
+      expect(tls).toHaveLength(1);
+      expect(tls[0]).toMatchObject({ proxy: true, authorized: true });
+      const lines = events.flatMap((e) => new WireFormatter().format(e));
+      expect(lines.find((l) => l.includes('* tls'))).toMatch(/\* tls proxy TLSv1\.3 /);
+      expect(lines.find((l) => l.includes('* open'))).toMatch(new RegExp(`proxy=https://127\\.0\\.0\\.1:${proxy.port}$`));
+      // The exchange is plain HTTP to its target: no TLS facts (the proxy's are not the page's).
+      await new Promise((r) => setTimeout(r, 50));
+      expect(captured).toHaveLength(1);
+      expect(captured[0]!.tlsInfo).toBeNull();
+      expect(captured[0]!.proxy).toBe(`https://127.0.0.1:${proxy.port}`);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('an https:// URL: CONNECT inside TLS with the proxy, then TLS with the target inside the tunnel', async () => {
+    const pc = await proxyCert();
+    proxy = await proxyServer({ tls: pc });
+    const target = await tlsServer('two layers');
+    try {
+      const events: WireEvent[] = [];
+      const res = await request(`https://localhost:${target.port}/s`, { proxy: proxy.href, proxyTls: { ca: pc.cert }, tls: { ca: target.cert }, onWire: (e) => events.push(e) });
+      expect(res.text()).toBe('two layers');
+      expect(proxy.seen.map((x) => `${x.method} ${x.target}`)).toEqual([`CONNECT localhost:${target.port}`]);
+      expect(target.servernames).toEqual(['localhost']);
+      expect(target.requests[0]!.toString('latin1')).toMatch(/^GET \/s HTTP\/1\.1\r\nHost: localhost:\d+\r\n/);
+      // Two handshakes, the proxy's first; each with its own certificate.
+      const tls = events.filter((e): e is Extract<WireEvent, { type: 'tls' }> => e.type === 'tls');
+      expect(tls.map((e) => e.proxy ?? false)).toEqual([true, false]);
+      expect(tls[0]!.fingerprint256).toBe(new X509Certificate(pc.cert).fingerprint256);
+      expect(tls[1]!.fingerprint256).toBe(new X509Certificate(target.cert).fingerprint256);
+      expect(events.findIndex((e) => e.type === 'tunnel')).toBeGreaterThan(events.indexOf(tls[0]!));
+    } finally {
+      await target.close();
+    }
+  });
+
+  it("the proxy's certificate is checked (ERR_TLS naming the proxy) unless proxyTls says otherwise; the target's TLS options are not the proxy's", async () => {
+    const pc = await proxyCert();
+    proxy = await proxyServer({ tls: pc });
+    const target = await httpServer((_req, res) => res.end('ok'));
+    try {
+      const untrusted = await failure(request(`${target.origin}/`, { proxy: proxy.href, tls: { ca: pc.cert } }));
+      expect(untrusted.code).toBe('ERR_TLS');
+      expect(untrusted.message).toMatch(new RegExp(`^proxy https://127\\.0\\.0\\.1:${proxy.port}: TLS handshake failed: .*self[- ]signed`));
+      expect(proxy.seen).toHaveLength(0);
+      expect(target.seen).toHaveLength(0);
+      const insecure = await request(`${target.origin}/`, { proxy: proxy.href, proxyTls: { rejectUnauthorized: false } });
+      expect(insecure.text()).toBe('ok');
+      // A proxy answering plain HTTP to a TLS hello is an error too, not a hang.
+      const plain = await proxyServer();
+      try {
+        const e = await failure(request(`${target.origin}/`, { proxy: plain.href.replace('http:', 'https:'), timeoutMs: 3000 }));
+        expect(e.code).toBe('ERR_TLS');
+        expect(e.message).toMatch(/^proxy https:\/\/127\.0\.0\.1:\d+: /);
+      } finally {
+        await plain.close();
+      }
+    } finally {
+      await target.close();
+    }
+  });
+});
+
 describe('proxy settings', () => {
   it('an unreachable proxy is ERR_CONNECT naming the proxy, not the target', async () => {
     const p = await serve([{ end: true }]);
@@ -174,7 +261,7 @@ describe('proxy settings', () => {
   });
 
   it('bad proxy URLs are ERR_INVALID_OPTION before any connection', async () => {
-    for (const bad of ['socks4://127.0.0.1:1080', 'https://proxy.example', 'http://proxy.example/path', 'http://', ':::']) {
+    for (const bad of ['socks4://127.0.0.1:1080', 'ftp://proxy.example', 'https://proxy.example/path', 'http://proxy.example/path', 'http://', ':::']) {
       const e = await failure(request('http://127.0.0.1:1/', { proxy: bad }));
       expect(e.code, bad).toBe('ERR_INVALID_OPTION');
     }
@@ -187,6 +274,7 @@ describe('proxy settings', () => {
     expect(parseProxyUrl('socks5h://me:p%40ss@tor.example')).toEqual({ kind: 'socks5h', host: 'tor.example', port: 1080, authorization: null, credentials: { user: 'me', password: 'p@ss' }, href: 'socks5h://tor.example:1080' });
     expect(parseProxyUrl('http://[::1]:8080').host).toBe('::1');
     expect(parseProxyUrl('http://proxy.example').port).toBe(80);
+    expect(parseProxyUrl('https://u:p@proxy.example')).toEqual({ kind: 'https', host: 'proxy.example', port: 443, authorization: basic('u:p'), credentials: null, href: 'https://proxy.example:443' });
   });
 
   it('a function chooses per hop: a redirect from http to https goes through the proxy both times', async () => {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { once } from 'node:events';
 
@@ -12,7 +13,7 @@ export interface ProxySeen {
 }
 
 export interface ProxyServer {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT (https:// with `tls`) */
   href: string;
   port: number;
   seen: ProxySeen[];
@@ -23,8 +24,9 @@ export interface ProxyServer {
  * A forward HTTP proxy on 127.0.0.1 for tests: absolute-form requests are forwarded with
  * node:http, CONNECT opens a TCP tunnel. With `credentials` ("user:pass") anything without
  * the matching Basic Proxy-Authorization gets 407. `hosts` resolves names only the proxy knows.
+ * With `tls` (a key and certificate) it is an https:// proxy: clients speak TLS with it first.
  */
-export async function proxyServer(options: { credentials?: string; hosts?: Record<string, string> } = {}): Promise<ProxyServer> {
+export async function proxyServer(options: { credentials?: string; hosts?: Record<string, string>; tls?: { key: string; cert: string } } = {}): Promise<ProxyServer> {
   /** Where the proxy connects for a host name: `hosts` maps test names (site.test) to addresses. */
   const address = (host: string): string => options.hosts?.[host] ?? host;
   const seen: ProxySeen[] = [];
@@ -32,7 +34,7 @@ export async function proxyServer(options: { credentials?: string; hosts?: Recor
   const expected = options.credentials ? `Basic ${Buffer.from(options.credentials).toString('base64')}` : null;
   const allowed = (auth: string | undefined): boolean => expected === null || auth === expected;
 
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const auth = req.headers['proxy-authorization'];
     seen.push({ method: req.method ?? '', target: req.url ?? '', proxyAuthorization: auth, rawHeaders: req.rawHeaders });
     if (!allowed(auth)) {
@@ -52,7 +54,9 @@ export async function proxyServer(options: { credentials?: string; hosts?: Recor
       res.end();
     });
     upstream.end();
-  });
+  };
+  const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler) : http.createServer(handler);
+  server.on('tlsClientError', () => {});
   server.on('connection', (s: net.Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -81,7 +85,7 @@ export async function proxyServer(options: { credentials?: string; hosts?: Recor
   await once(server, 'listening');
   const port = (server.address() as net.AddressInfo).port;
   return {
-    href: `http://127.0.0.1:${port}`,
+    href: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     seen,
     async close() {
