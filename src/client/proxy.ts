@@ -3,6 +3,7 @@ import { RawcrawlError } from '../errors.js';
 import { DONE, NEED_DATA, ResponseParser } from '../http/response-parser.js';
 import { mapSocketError, unbracket } from '../net/connect.js';
 import type { WireEventBody } from '../wire/events.js';
+import { basicAuthorization, urlCredentials, type Credentials } from './userinfo.js';
 
 /** A proxy URL, checked. */
 export interface ProxyUrl {
@@ -17,7 +18,7 @@ export interface ProxyUrl {
   /** HTTP(S) proxy: the Proxy-Authorization value (Basic credentials), or null. */
   authorization: string | null;
   /** SOCKS5: user name and password (RFC 1929), or null. */
-  credentials: { user: string; password: string } | null;
+  credentials: Credentials | null;
   /** The proxy as shown in traces and errors: scheme, host and port, never credentials. */
   href: string;
 }
@@ -67,19 +68,12 @@ export function parseProxyUrl(input: string | URL): ProxyUrl {
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '') {
     throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown}: a proxy URL is scheme, host and port only`);
   }
-  let credentials: { user: string; password: string } | null = null;
-  if (url.username !== '' || url.password !== '') {
-    try {
-      credentials = { user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
-    } catch {
-      throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown}: its user name or password holds a malformed %-escape`);
-    }
-  }
+  const credentials = urlCredentials(url, (problem) => new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown}: ${problem}`));
   const host = unbracket(url.hostname);
   const port = url.port ? Number(url.port) : DEFAULT_PORTS[kind];
   const href = `${kind}://${url.hostname}:${port}`;
   if (kind === 'http' || kind === 'https') {
-    const authorization = credentials ? `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`, 'utf8').toString('base64')}` : null;
+    const authorization = credentials ? basicAuthorization(credentials) : null;
     return { kind, host, port, authorization, credentials: null, href };
   }
   return { kind, host, port, authorization: null, credentials, href };

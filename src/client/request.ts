@@ -13,6 +13,7 @@ import { isHttpProxy, openTunnel, prepareProxy, proxyRoute, type PreparedProxy }
 import { openSocks5 } from './socks.js';
 import { decideRedirect } from './redirect.js';
 import { parseResolve } from './resolve.js';
+import { basicAuthorization, urlCredentials } from './userinfo.js';
 import type { ResolvedAddress } from '../net/dns-cache.js';
 import { HttpResponse, type RedirectHop, type Timings } from './response.js';
 
@@ -21,19 +22,41 @@ let nextConnectionId = 0;
 /** Milliseconds to microsecond precision. */
 const ms = (v: number): number => Math.round(v * 1000) / 1000;
 
+/** A URL as errors show it: without the user name and password it may hold. */
+const withoutUserinfo = (href: string): string => href.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1');
+
 /** Parses and checks a request URL: http or https, with a host. */
 export function parseRequestUrl(input: string | URL): URL {
   let url: URL;
   try {
     url = new URL(String(input));
   } catch {
-    throw new RawcrawlError('ERR_INVALID_URL', `not a valid absolute URL: ${JSON.stringify(String(input))}`);
+    throw new RawcrawlError('ERR_INVALID_URL', `not a valid absolute URL: ${JSON.stringify(withoutUserinfo(String(input)))}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new RawcrawlError('ERR_INVALID_URL', `scheme ${url.protocol.slice(0, -1)} is not http or https: ${url.href}`);
+    throw new RawcrawlError('ERR_INVALID_URL', `scheme ${url.protocol.slice(0, -1)} is not http or https: ${withoutUserinfo(url.href)}`);
   }
-  if (url.hostname === '') throw new RawcrawlError('ERR_INVALID_URL', `no host in ${url.href}`);
+  if (url.hostname === '') throw new RawcrawlError('ERR_INVALID_URL', `no host in ${withoutUserinfo(url.href)}`);
   return url;
+}
+
+/** Basic credentials a URL carried, for requests to its origin. */
+interface Userinfo {
+  origin: string;
+  authorization: string;
+}
+
+/**
+ * Takes the user name and password out of `url` (into `Basic` credentials for its origin, as
+ * curl sends them): the URL's href then goes into the response, traces, captures and errors
+ * without them. Null when it has none.
+ */
+function takeUserinfo(url: URL): Userinfo | null {
+  const credentials = urlCredentials(url, (problem) => new RawcrawlError('ERR_INVALID_URL', `${withoutUserinfo(url.href)}: ${problem}`));
+  if (!credentials) return null;
+  url.username = '';
+  url.password = '';
+  return { origin: url.origin, authorization: basicAuthorization(credentials) };
 }
 
 interface Resolved {
@@ -68,12 +91,16 @@ function checkLimit(name: string, value: number | undefined, fallback: number, m
  * Resolves with the complete, decoded response or rejects with a RawcrawlError.
  */
 export async function request(input: string | URL, options: RequestOptions = {}): Promise<HttpResponse> {
+  // A URL of its own (the caller's URL object keeps its credentials).
   let url = parseRequestUrl(input);
+  let userinfo = takeUserinfo(url);
   const method = (options.method ?? REQUEST_DEFAULTS.method).toUpperCase();
   if (method !== 'GET' && method !== 'HEAD') {
     throw new RawcrawlError('ERR_INVALID_OPTION', `method ${JSON.stringify(options.method)} is not GET or HEAD`);
   }
   let headers = validateHeaders(options.headers);
+  // An Authorization field the caller gives wins over credentials in the URL.
+  const callerAuthorization = headers.some(([n]) => isFieldName(n, 'authorization'));
   const timeoutMs = checkLimit('timeoutMs', options.timeoutMs, REQUEST_DEFAULTS.timeoutMs, 1);
   const maxRedirects = checkLimit('maxRedirects', options.maxRedirects, REQUEST_DEFAULTS.maxRedirects);
   const proxy = prepareProxy(options.proxy);
@@ -114,22 +141,25 @@ export async function request(input: string | URL, options: RequestOptions = {})
   const redirects: RedirectHop[] = [];
   try {
     for (;;) {
+      // The URL's credentials go to its origin only: not to another one a redirect leads to.
+      opts.headers = userinfo && !callerAuthorization && url.origin === userinfo.origin ? [...headers, ['Authorization', userinfo.authorization]] : headers;
       const ex = await exchange(url, opts);
       const status = ex.head.status;
       const location = status >= 300 && status < 400 ? (ex.head.rawHeaders.find(([n]) => isFieldName(n, 'location'))?.[1] ?? null) : null;
       const decision = decideRedirect(status, location, url, opts.method, maxRedirects);
       if (!decision.follow) return toResponse(url, ex, redirects);
       if (redirects.length >= maxRedirects) {
-        throw new RawcrawlError('ERR_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects (last: ${ex.head.status} to ${decision.url.href})`, { url: url.href });
+        throw new RawcrawlError('ERR_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects (last: ${ex.head.status} to ${withoutUserinfo(decision.url.href)})`, { url: url.href });
       }
       redirects.push({ url: url.href, status: ex.head.status, location: location ?? '' });
       if (decision.crossOrigin) {
         // Credentials are for the origin they were given to (as fetch does on a cross-origin hop).
         headers = headers.filter(([n]) => !['authorization', 'cookie', 'proxy-authorization'].includes(n.toLowerCase()));
-        opts.headers = headers;
       }
       opts.method = decision.method;
       url = decision.url;
+      // A Location with credentials of its own (http://user:pass@host/) gives them for its origin.
+      userinfo = takeUserinfo(url) ?? userinfo;
     }
   } finally {
     clearTimeout(timer);

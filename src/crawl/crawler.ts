@@ -57,7 +57,11 @@ export interface Crawl extends AsyncIterable<PageRecord> {
 }
 
 /** A URL given by the caller, quoted for an error line: its first 200 characters. */
-const quoted = (u: string): string => JSON.stringify(u.length > 200 ? `${u.slice(0, 200)}…` : u);
+/** A URL for an error message: at most 200 characters, and never the user name and password it may hold. */
+const quoted = (given: string): string => {
+  const u = given.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1');
+  return JSON.stringify(u.length > 200 ? `${u.slice(0, 200)}…` : u);
+};
 
 const HTML_TYPES = /^\s*(text\/html|application\/xhtml\+xml)\s*(;|$)/i;
 
@@ -99,6 +103,12 @@ class Crawler implements Crawl {
   /** Request headers (User-Agent first, then the caller's), to which a page's cookies are added. */
   private readonly baseHeaders: Array<[string, string]>;
   private readonly cookies: CrawlCookies | null;
+  /**
+   * The user name and password start and sitemap URLs carried (https://user:pass@host/, as
+   * spelled there), by origin: each page and sitemap request to that origin is made with them,
+   * and request() sends them as Basic Authorization (an Authorization in `headers` wins).
+   */
+  private readonly userinfo = new Map<string, { username: string; password: string }>();
   private readonly abort = new AbortController();
   private pool: ParsePool | null = null;
 
@@ -161,11 +171,13 @@ class Crawler implements Crawl {
       if (n.length > o.maxUrlLength) throw new RawcrawlError('ERR_INVALID_URL', `start URL ${JSON.stringify(`${n.slice(0, 100)}…`)} is ${n.length} characters long, more than maxUrlLength (${o.maxUrlLength})`);
       starts.push(n);
       hosts.add(new URL(n).hostname);
+      this.keepUserinfo(u, n, 'start URL');
     }
     for (const u of options.sitemaps ?? []) {
       const n = normalizeUrl(u);
       if (n === null) throw new RawcrawlError('ERR_INVALID_URL', `sitemap URL ${quoted(u)} is not an http(s) URL`);
       this.sitemapUrls.push(n);
+      this.keepUserinfo(u, n, 'sitemap URL');
     }
     for (const h of options.allowHosts ?? []) hosts.add(h.toLowerCase());
     this.scope = { hosts, include: options.include ?? [], exclude: options.exclude ?? [], maxDepth: o.maxDepth };
@@ -434,7 +446,7 @@ class Crawler implements Crawl {
       let res: HttpResponse;
       try {
         if (this.stopping) return;
-        res = await request(parsed, { ...this.requestOptions, maxBodyBytes: MAX_SITEMAP_BYTES, onRequestSent: () => this.backend.sent(host, Date.now()) });
+        res = await request(this.withUserinfo(parsed), { ...this.requestOptions, maxBodyBytes: MAX_SITEMAP_BYTES, onRequestSent: () => this.backend.sent(host, Date.now()) });
       } catch (err) {
         if (this.abort.signal.aborted) return;
         this.stats.sitemapsFailed[url] = err instanceof RawcrawlError ? `${err.code} ${err.message}` : String(err);
@@ -492,6 +504,28 @@ class Crawler implements Crawl {
   }
 
   /** The request headers with the jar's cookies: in the caller's Cookie header if there is one, else their own. */
+  /** The user name and password in `given` (normalised to `n`, without them), for its origin. */
+  private keepUserinfo(given: string, n: string, what: string): void {
+    const { origin, username, password } = new URL(given);
+    if (username === '' && password === '') return;
+    try {
+      decodeURIComponent(username + password);
+    } catch {
+      throw new RawcrawlError('ERR_INVALID_URL', `${what} ${n}: its user name or password holds a malformed %-escape`);
+    }
+    this.userinfo.set(origin, { username, password });
+  }
+
+  /** The URL to request: with the user name and password of its origin, if a start or sitemap URL gave them. */
+  private withUserinfo(url: URL): URL {
+    const given = this.userinfo.size > 0 ? this.userinfo.get(url.origin) : undefined;
+    if (!given) return url;
+    const u = new URL(url.href);
+    u.username = given.username;
+    u.password = given.password;
+    return u;
+  }
+
   private withCookie(cookie: string): Array<[string, string]> {
     const i = this.baseHeaders.findIndex(([n]) => n.length === 6 && n.toLowerCase() === 'cookie');
     if (i === -1) return [...this.baseHeaders, ['Cookie', cookie]];
@@ -523,7 +557,7 @@ class Crawler implements Crawl {
     try {
       const cookie = this.cookies?.header(entry.url) ?? '';
       const headers = cookie === '' ? this.requestOptions.headers : this.withCookie(cookie);
-      res = await request(url, { ...this.requestOptions, headers, onRequestSent: () => this.backend.sent(host, Date.now()) });
+      res = await request(this.withUserinfo(url), { ...this.requestOptions, headers, onRequestSent: () => this.backend.sent(host, Date.now()) });
     } catch (err) {
       if (this.abort.signal.aborted) return;
       const e = err instanceof RawcrawlError ? err : new RawcrawlError('ERR_CONNECTION_RESET', String(err));

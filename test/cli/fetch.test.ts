@@ -67,6 +67,16 @@ describe('rawcrawl fetch', () => {
     expect(err.text).toBe('');
   });
 
+  it('a URL with user:pass sends them as Basic Authorization, as curl does; --json and --dump-wire show the URL without them', async () => {
+    const s = await okServer();
+    const { code, out, err } = await run('--json', '--dump-wire', `http://me:pa%3Ass@127.0.0.1:${s.port}/page`);
+    expect(code).toBe(0);
+    expect(s.requests[0]!.toString('latin1')).toContain(`\r\nAuthorization: Basic ${Buffer.from('me:pa:ss').toString('base64')}\r\n`);
+    expect((JSON.parse(out.text) as { url: string }).url).toBe(`http://127.0.0.1:${s.port}/page`);
+    expect(err.text).toContain(`* open http://127.0.0.1:${s.port}/page `);
+    expect(err.text).not.toMatch(/pa%3Ass|me:pa/);
+  });
+
   it('-o FILE writes the output there; a failed request leaves no file and keeps one that was there; an unwritable path fails first', async () => {
     const s = await okServer();
     const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-o-'));

@@ -4,6 +4,7 @@ import { decideRedirect } from '../../src/client/redirect.js';
 
 import { httpServer, type HttpServer } from '../helpers/http-server.js';
 import { failure } from '../helpers/failure.js';
+import type { WireEvent } from '../../src/wire/events.js';
 import { closeAfterEach } from '../helpers/close-after-each.js';
 
 const track = closeAfterEach();
@@ -44,6 +45,36 @@ describe('redirects', () => {
     expect(bHeaders).not.toContain('cookie');
     expect(bHeaders).not.toContain('authorization');
     expect(bHeaders).toContain('x-keep');
+  });
+
+  it('credentials in the URL are Basic Authorization for its origin only, and appear in no URL rawcrawl reports', async () => {
+    const b = await serve((req, res) => res.end(`b ${req.headers.authorization ?? 'none'}`));
+    const a = await serve((req, res) => {
+      if (req.url === '/1') res.writeHead(302, { Location: '/2' }).end();
+      else res.writeHead(301, { Location: `${b.origin}/final` }).end();
+    });
+    const events: WireEvent[] = [];
+    const withCreds = `http://us%40er:p%3Ass%C3%A9@${a.origin.slice('http://'.length)}/1`;
+    const res = await request(withCreds, { onWire: (e) => events.push(e) });
+    const basic = `Basic ${Buffer.from('us@er:p:ssé', 'utf8').toString('base64')}`;
+    // Both requests to the URL's origin carry them; the other origin gets none.
+    expect(a.seen.map((r) => r.rawHeaders[r.rawHeaders.findIndex((h) => h === 'Authorization') + 1])).toEqual([basic, basic]);
+    expect(res.text()).toBe('b none');
+    expect(res.redirects.map((r) => r.url)).toEqual([`${a.origin}/1`, `${a.origin}/2`]);
+    expect(res.url).toBe(`${b.origin}/final`);
+    expect(JSON.stringify(events.filter((e) => e.type === 'open'))).not.toMatch(/us%40er|p%3Ass/);
+    // A caller's Authorization wins over the URL's: one field, the caller's.
+    const own = await request(withCreds.replace('/1', '/2'), { headers: { Authorization: 'Bearer t' }, maxRedirects: 0 });
+    expect(own.status).toBe(301);
+    expect(a.seen[2]!.rawHeaders.filter((h) => h.toLowerCase() === 'authorization')).toHaveLength(1);
+    expect(a.seen[2]!.rawHeaders).toContain('Bearer t');
+    // Errors name the URL without them; a malformed %-escape in them is ERR_INVALID_URL.
+    const refused = await failure(request(`http://me:hunter2@127.0.0.1:1/x`));
+    expect(refused.url).toBe('http://127.0.0.1:1/x');
+    expect(`${refused.message} ${refused.url}`).not.toContain('hunter2');
+    const bad = await failure(request(`http://me:hunter2%zz@127.0.0.1:1/`));
+    expect(bad).toMatchObject({ code: 'ERR_INVALID_URL', message: 'http://127.0.0.1:1/: its user name or password holds a malformed %-escape' });
+    expect((await failure(request('ftp://me:hunter2@127.0.0.1/'))).message).toBe('scheme ftp is not http or https: ftp://127.0.0.1/');
   });
 
   it('HEAD stays HEAD across a redirect', async () => {

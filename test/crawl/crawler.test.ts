@@ -232,6 +232,49 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('start URL credentials are sent (Basic) to their origin only, and appear in no record', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const other = await httpServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end(`<title>other ${req.headers.authorization ?? 'none'}</title>`);
+    });
+    const expected = `Basic ${Buffer.from('me:s3cr3t@x', 'utf8').toString('base64')}`;
+    const site = await httpServer((req, res) => {
+      if (req.headers.authorization !== expected) {
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="t"', 'Content-Type': 'text/html' });
+        res.end('<title>no</title>');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end(req.url === '/' ? `<a href="/in">in</a><a href="${other.origin}/out">out</a>` : '<title>in</title>');
+    });
+    try {
+      const start = `http://me:s3cr3t%40x@127.0.0.1:${site.port}/`;
+      const c = crawl({ startUrls: [start], ...fast, ignoreRobots: true, allowHosts: ['127.0.0.1'] });
+      const records: PageRecord[] = [];
+      for await (const r of c) records.push(r);
+      expect(records.map((r) => [r.url, r.status, r.title]).sort()).toEqual(
+        [
+          [`${other.origin}/out`, 200, 'other none'],
+          [`${site.origin}/`, 200, null],
+          [`${site.origin}/in`, 200, 'in'],
+        ].sort(),
+      );
+      expect(JSON.stringify(records)).not.toContain('s3cr3t');
+      const bad = (() => {
+        try {
+          crawl({ startUrls: ['http://me:bad%zz@127.0.0.1:1/'] });
+        } catch (err) {
+          return err as Error;
+        }
+      })();
+      expect(bad?.message).toBe('start URL http://127.0.0.1:1/: its user name or password holds a malformed %-escape');
+    } finally {
+      await site.close();
+      await other.close();
+    }
+  });
+
   it('fetches sitemaps within the host\'s --per-host slots and delay, never beside a page', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     let origin = '';
