@@ -56,8 +56,7 @@ export interface Crawl extends AsyncIterable<PageRecord> {
   stop(): void;
 }
 
-/** A URL given by the caller, quoted for an error line: its first 200 characters. */
-/** A URL for an error message: at most 200 characters, and never the user name and password it may hold. */
+/** A URL given by the caller, quoted for an error line: its first 200 characters, never the user name and password it may hold. */
 const quoted = (given: string): string => {
   const u = given.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1');
   return JSON.stringify(u.length > 200 ? `${u.slice(0, 200)}…` : u);
@@ -503,7 +502,6 @@ class Crawler implements Crawl {
     return { url, host: parsed.host, depth, referrer, redirects };
   }
 
-  /** The request headers with the jar's cookies: in the caller's Cookie header if there is one, else their own. */
   /** The user name and password in `given` (normalised to `n`, without them), for its origin. */
   private keepUserinfo(given: string, n: string, what: string): void {
     const { origin, username, password } = new URL(given);
@@ -526,6 +524,7 @@ class Crawler implements Crawl {
     return u;
   }
 
+  /** The request headers with the jar's cookies: in the caller's Cookie header if there is one, else their own. */
   private withCookie(cookie: string): Array<[string, string]> {
     const i = this.baseHeaders.findIndex(([n]) => n.length === 6 && n.toLowerCase() === 'cookie');
     if (i === -1) return [...this.baseHeaders, ['Cookie', cookie]];
