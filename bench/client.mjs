@@ -1,7 +1,11 @@
 // rawcrawl request() against node:http, undici@7 and a bare node:net loop, in one run, against
 // the same local nginx (bash bench/setup.sh first). Every client opens a new connection per
 // request and sends Connection: close, as request() does.
-//   node bench/client.mjs [--seconds 5] [--warmup 1] [--rounds 4] [--max 200000] [--only a,b] [--slice MS] [--isolate]
+//   node bench/client.mjs [--seconds 5] [--warmup 1] [--settle 4] [--rounds 4] [--max 200000] [--only a,b] [--slice MS] [--isolate]
+// --settle S: before its first measurement in a process, each client runs S seconds unmeasured
+// (half at c8, half at c64), so that V8 has optimised its code: request() runs more JavaScript
+// than the bare loop, and V8 was still compiling it 13,000 requests into a run (callgrind,
+// BENCHMARKS.md, fifteenth session), past the 1 s warm-up of round 1.
 // --slice MS: within each round, the clients take turns in slices of MS ms (order reversed every
 // turn) until each has had --seconds, instead of one --seconds stretch each. On a VM whose speed
 // drifts by tens of percent within a minute, the clients then see the same machine; a client's
@@ -28,6 +32,7 @@ const { values: args } = parseArgs({
     'chunked-port': { type: 'string', default: process.env.BENCH_CHUNKED_PORT ?? '18481' },
     seconds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1' },
+    settle: { type: 'string', default: '4' },
     rounds: { type: 'string', default: '4' },
     max: { type: 'string', default: '200000' },
     'body-seconds': { type: 'string', default: '5' },
@@ -46,6 +51,7 @@ const PORT = Number(args.port);
 const CHUNKED_PORT = Number(args['chunked-port']);
 const SECONDS = Number(args.seconds);
 const WARMUP = Number(args.warmup);
+const SETTLE = Number(args.settle);
 const ROUNDS = Number(args.rounds);
 const MAX = Number(args.max);
 const PAGE = '/page.html';
@@ -174,6 +180,12 @@ async function measureSliced(clients, url, concurrency) {
   return out;
 }
 
+/** --settle: the client runs unmeasured until V8 has optimised its code. */
+async function settle(c) {
+  const pageUrl = `http://${HOST}:${PORT}${PAGE}`;
+  if (SETTLE > 0) for (const concurrency of [8, 64]) await measureRate(c.run, pageUrl, concurrency, SETTLE / 2, MAX, PAGE_BYTES);
+}
+
 /** One client's request rate at `concurrency`, after the warm-up. */
 async function rateRun(c, concurrency) {
   const pageUrl = `http://${HOST}:${PORT}${PAGE}`;
@@ -193,7 +205,7 @@ async function bodyRun(c) {
 
 /** --isolate: runs one measurement in a fresh child process (this script with --child) and returns its result. */
 function inChild(key, extraArgs) {
-  const argv = ['--child', key, '--seconds', String(SECONDS), '--warmup', String(WARMUP), '--max', String(MAX), '--host', HOST, '--port', String(PORT), '--chunked-port', String(CHUNKED_PORT), '--body-seconds', args['body-seconds'], '--body-max', args['body-max'], ...extraArgs];
+  const argv = ['--child', key, '--seconds', String(SECONDS), '--warmup', String(WARMUP), '--settle', String(SETTLE), '--max', String(MAX), '--host', HOST, '--port', String(PORT), '--chunked-port', String(CHUNKED_PORT), '--body-seconds', args['body-seconds'], '--body-max', args['body-max'], ...extraArgs];
   const child = fork(fileURLToPath(import.meta.url), argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     let result = null;
@@ -211,7 +223,9 @@ async function childMain() {
   if (args['child-body']) {
     process.send(await bodyRun(BODY_CLIENTS.find((b) => b.key === key)));
   } else {
-    const r = await rateRun(CLIENTS.find((x) => x.key === key), Number(args['child-concurrency']));
+    const c = CLIENTS.find((x) => x.key === key);
+    await settle(c);
+    const r = await rateRun(c, Number(args['child-concurrency']));
     process.send({ ...r, firstError: r.firstError ? { code: r.firstError.code, message: r.firstError.message } : null, connects: undiciConnects });
   }
   await undiciAgent.close();
@@ -229,13 +243,15 @@ function startChunkedServer() {
 async function main() {
   const pageUrl = `http://${HOST}:${PORT}${PAGE}`;
   console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${os.platform()} ${os.release()}`);
-  console.log(`page ${pageUrl}: ${SECONDS} s per measurement after ${WARMUP} s warm-up, at most ${MAX} requests, ${ROUNDS} rounds (median shown)${SLICE_MS > 0 ? `, clients taking turns in ${SLICE_MS} ms slices` : ''}${ISOLATE ? ', each measurement in a fresh process of its own' : ''}\n`);
+  console.log(`page ${pageUrl}: ${SECONDS} s per measurement after ${WARMUP} s warm-up, at most ${MAX} requests, ${ROUNDS} rounds (median shown)${SLICE_MS > 0 ? `, clients taking turns in ${SLICE_MS} ms slices` : ''}${ISOLATE ? ', each measurement in a fresh process of its own' : ''}; each client first settles for ${SETTLE} s unmeasured\n`);
 
   // Correctness first: every client gets the whole page.
   for (const c of CLIENTS) {
     const n = await c.run(pageUrl);
     if (n < PAGE_BYTES) throw new Error(`${c.name}: got ${n} bytes of the page`);
   }
+  // (--isolate: each child settles its own client.)
+  if (!ISOLATE) for (const c of CLIENTS) await settle(c);
 
   const rates = new Map(); // `${key}@${c}` -> rates[]
   const cpus = new Map(); // `${key}@${c}` -> client CPU µs per request[]
