@@ -244,6 +244,15 @@ describe('an https:// proxy (TLS with the proxy)', () => {
       } finally {
         await plain.close();
       }
+      // One that takes the connection and never answers the hello: the connect time limit.
+      const silent = await serve([{ hold: true }]);
+      const t0 = Date.now();
+      const hung = await failure(request(`${target.origin}/`, { proxy: `https://127.0.0.1:${silent.port}`, connectTimeoutMs: 300 }));
+      expect(hung.code).toBe('ERR_TIMEOUT');
+      expect(hung.message).toBe(`connect to 127.0.0.1:${target.port} through proxy https://127.0.0.1:${silent.port} timed out after 300 ms`);
+      expect(Date.now() - t0).toBeLessThan(2000);
+      // The bytes it got were a TLS ClientHello (a handshake record), nothing in the clear.
+      expect(silent.requests[0]![0]).toBe(0x16);
     } finally {
       await target.close();
     }
