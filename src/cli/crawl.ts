@@ -93,7 +93,7 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .addOption(new Option('--include <regex>', 'fetch only URLs matching (repeatable: any)').argParser(regex('--include')))
     .addOption(new Option('--exclude <regex>', 'never fetch URLs matching (repeatable)').argParser(regex('--exclude')))
     .addOption(new Option('--store-only <regex>', 'store only pages whose URL matches; others are fetched for their links only (repeatable)').argParser(regex('--store-only')))
-    .option('--select <name=css>', 'store the text of the first match of CSS as fields.name (repeatable)', parseSelect)
+    .option('--select <name=css>', 'store the text of the first match of CSS as fields.name, or with ::attr(NAME) at the end its attribute NAME (repeatable)', parseSelect)
     .option('--store-body', 'store the decoded body text')
     .option('--ignore-robots', 'do not fetch or obey robots.txt')
     .option('--user-agent <ua>', 'User-Agent header; its first word is the robots.txt token')

@@ -7,7 +7,10 @@ export interface ExtractInput {
   contentType: string | null;
   /** The page URL (final, after the response): the base for relative links. */
   url: string;
-  /** name → CSS selector; the text of the first match is taken. */
+  /**
+   * name → CSS selector: the text of the first match is taken, or with `::attr(NAME)` at the
+   * end its attribute NAME (as Scrapy's selectors write it; `::text` at the end is the default).
+   */
   selects: Array<[string, string]>;
   /** Return the decoded text too. */
   wantText: boolean;
@@ -23,12 +26,29 @@ export interface ExtractResult {
   text: string | null;
 }
 
+/** A --select's CSS and what it takes of the first match: its text, or an attribute's value. */
+interface Selector {
+  css: string;
+  attr: string | null;
+}
+
+const PSEUDO = /::(?:attr\(\s*([^\s()]+)\s*\)|(text))\s*$/;
+
+/** `h1`, `h1::text`, `link[rel=canonical]::attr(href)`. */
+function parseSelector(selector: string): Selector {
+  const m = PSEUDO.exec(selector);
+  if (!m) return { css: selector, attr: null };
+  return { css: selector.slice(0, m.index), attr: m[1] ?? null };
+}
+
 /** A message naming the first --select whose CSS cheerio cannot compile, or null when all can. */
 export function checkSelectors(selects: Array<[string, string]>): string | null {
   const $ = load('<html></html>');
   for (const [name, selector] of selects) {
     try {
-      $(selector);
+      const { css } = parseSelector(selector);
+      if (/::/.test(css)) throw new Error('the only pseudo-elements taken are ::text and ::attr(NAME), at the end');
+      $(css);
     } catch (err) {
       return `--select ${name}=${selector}: not a valid CSS selector (${err instanceof Error ? err.message : String(err)})`;
     }
@@ -173,8 +193,11 @@ export function extract(input: ExtractInput): ExtractResult {
   const links = resolveLinks(hrefs, documentBase($('base[href]').first().attr('href'), input.url));
   const fields: Record<string, string | null> = {};
   for (const [name, selector] of input.selects) {
-    const hit = $(selector).first();
-    fields[name] = hit.length > 0 ? collapseSpace(hit.text()) : null;
+    const { css, attr } = parseSelector(selector);
+    const hit = $(css).first();
+    if (hit.length === 0) fields[name] = null;
+    else if (attr === null) fields[name] = collapseSpace(hit.text());
+    else fields[name] = hit.attr(attr)?.trim() ?? null;
   }
   return { title: normaliseTitle($('title').first().text()), links, fields, noindex, nofollow, text };
 }

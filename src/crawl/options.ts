@@ -46,7 +46,10 @@ export interface CrawlOptions {
    * parsed for links (crawl listing pages to find article pages, store only the articles).
    */
   storeOnly?: RegExp[];
-  /** name → CSS selector; each record's `fields[name]` is the text of the first match. */
+  /**
+   * name → CSS selector; each record's `fields[name]` is the text of the first match, or with
+   * `::attr(NAME)` at the end of the selector its attribute NAME (null when nothing matches).
+   */
   selects?: Array<[string, string]>;
   /** Put the decoded body text into each record. */
   storeBody?: boolean;

@@ -38,6 +38,26 @@ describe('extract', () => {
     expect(r.fields).toEqual({ h: 'A b', p: null });
   });
 
+  it('takes an attribute with ::attr(NAME) at the end of a --select, as Scrapy writes it; ::text is the default', () => {
+    const html = '<link rel="canonical" href=" https://example.org/c "><a class="next" href="/p/2">Next <b>page</b></a><img alt="">';
+    const r = extract(
+      input(html, {
+        selects: [
+          ['canonical', 'link[rel=canonical]::attr(href)'],
+          ['next', 'a.next::attr( href )'],
+          ['label', 'a.next::text'],
+          ['alt', 'img::attr(alt)'],
+          ['missing', 'img::attr(src)'],
+          ['none', 'video::attr(src)'],
+        ],
+      }),
+    );
+    expect(r.fields).toEqual({ canonical: 'https://example.org/c', next: '/p/2', label: 'Next page', alt: '', missing: null, none: null });
+    expect(checkSelectors([['a', 'a::attr(href)'], ['b', 'h1::text']])).toBeNull();
+    expect(checkSelectors([['c', 'a::attr(href)::text']])).toMatch(/^--select c=a::attr\(href\)::text: not a valid CSS selector \(the only pseudo-elements taken are ::text and ::attr\(NAME\), at the end\)$/);
+    expect(checkSelectors([['d', 'p::before']])).toMatch(/^--select d=p::before: not a valid CSS selector/);
+  });
+
   it('gives the same result inline and in a worker pool', async () => {
     const pool = new ParsePool(0);
     const html = '<title>T</title><a href="/a">a</a>';
