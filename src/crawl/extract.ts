@@ -18,7 +18,10 @@ export interface ExtractInput {
 
 export interface ExtractResult {
   title: string | null;
-  /** Absolute URLs of a[href] and area[href], unfiltered except for non-web schemes. */
+  /**
+   * Absolute URLs of a[href] and area[href], then of the first meta refresh that names one;
+   * unfiltered except for non-web schemes; none on a nofollow page.
+   */
   links: string[];
   fields: Record<string, string | null>;
   noindex: boolean;
@@ -72,6 +75,8 @@ interface PageScan {
   baseHref: string | undefined;
   /** Every `a[href]` and `area[href]` value, in document order. */
   hrefs: string[];
+  /** The `content` of each `<meta http-equiv="refresh">`, in document order. */
+  refreshes: string[];
 }
 
 /** What the meta robots (or rawcrawl) directives of a page say. */
@@ -112,6 +117,50 @@ function resolveLinks(hrefs: string[], base: string): string[] {
   return links;
 }
 
+const HTML_SPACE = '[\\t\\n\\f\\r ]';
+const REFRESH_TIME = new RegExp(`^${HTML_SPACE}*(\\d*)(\\.[\\d.]*)?`);
+const REFRESH_SEPARATOR = new RegExp(`^${HTML_SPACE}*[;,]?${HTML_SPACE}*`);
+const REFRESH_URL_KEY = new RegExp(`^url${HTML_SPACE}*=${HTML_SPACE}*`, 'i');
+
+/**
+ * The URL a `<meta http-equiv="refresh" content>` sends the browser to (`5; url=/next`,
+ * `0;URL='/x'`, `3, /y`), as HTML's declarative refresh reads it; null for a bare delay (a
+ * reload of the page itself) or content that is not a refresh.
+ */
+export function refreshUrl(content: string): string | null {
+  const time = REFRESH_TIME.exec(content)!;
+  if (time[1] === '' && time[2] === undefined) return null;
+  let rest = content.slice(time[0].length);
+  if (rest !== '' && !/^[\t\n\f\r ;,]/.test(rest)) return null;
+  rest = rest.slice(REFRESH_SEPARATOR.exec(rest)![0].length);
+  const key = REFRESH_URL_KEY.exec(rest);
+  if (key) rest = rest.slice(key[0].length);
+  const quote = rest[0];
+  if (quote === '"' || quote === "'") {
+    rest = rest.slice(1);
+    const end = rest.indexOf(quote);
+    if (end !== -1) rest = rest.slice(0, end);
+  }
+  return rest.trim() === '' ? null : rest;
+}
+
+/**
+ * The page's links (none for a nofollow page): its hrefs, then where its first meta refresh
+ * with a URL leads.
+ */
+function pageLinks(hrefs: string[], refreshes: string[], nofollow: boolean, base: string): string[] {
+  if (nofollow) return [];
+  const links = resolveLinks(hrefs, base);
+  for (const content of refreshes) {
+    const target = refreshUrl(content);
+    if (target === null) continue;
+    const [url] = resolveLinks([target], base);
+    if (url !== undefined && !links.includes(url)) links.push(url);
+    break;
+  }
+  return links;
+}
+
 /** Text as a page shows it: runs of white space as one space, none at the ends. */
 const collapseSpace = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
@@ -132,6 +181,7 @@ function scanPage(html: string): PageScan {
   let baseHref: string | undefined;
   const metas: MetaTag[] = [];
   const hrefs: string[] = [];
+  const refreshes: string[] = [];
   const parser = new Parser({
     onopentag(name, attribs) {
       depth++;
@@ -141,6 +191,7 @@ function scanPage(html: string): PageScan {
           break;
         case 'meta':
           if (attribs.name !== undefined) metas.push({ name: attribs.name, content: attribs.content ?? '' });
+          if (attribs.content !== undefined && isRefresh(attribs['http-equiv'])) refreshes.push(attribs.content);
           break;
         case 'base':
           if (baseHref === undefined && attribs.href !== undefined) baseHref = attribs.href;
@@ -160,8 +211,10 @@ function scanPage(html: string): PageScan {
     },
   });
   parser.end(html);
-  return { title: normaliseTitle(title), metas, baseHref, hrefs };
+  return { title: normaliseTitle(title), metas, baseHref, hrefs, refreshes };
 }
+
+const isRefresh = (httpEquiv: string | undefined): boolean => httpEquiv !== undefined && httpEquiv.trim().toLowerCase() === 'refresh';
 
 /**
  * Parses one HTML page: decoded by its real charset (header, BOM, <meta>), with htmlparser2.
@@ -175,7 +228,7 @@ export function extract(input: ExtractInput): ExtractResult {
   if (input.selects.length === 0) {
     const page = scanPage(html);
     const { noindex, nofollow } = robotsDirectives(page.metas);
-    const links = nofollow ? [] : resolveLinks(page.hrefs, documentBase(page.baseHref, input.url));
+    const links = pageLinks(page.hrefs, page.refreshes, nofollow, documentBase(page.baseHref, input.url));
     return { title: page.title, links, fields: {}, noindex, nofollow, text };
   }
   const $ = load(html);
@@ -190,7 +243,11 @@ export function extract(input: ExtractInput): ExtractResult {
       if (href !== undefined) hrefs.push(href);
     });
   }
-  const links = resolveLinks(hrefs, documentBase($('base[href]').first().attr('href'), input.url));
+  const refreshes = $('meta[http-equiv][content]')
+    .toArray()
+    .filter((el) => isRefresh($(el).attr('http-equiv')))
+    .map((el) => $(el).attr('content') ?? '');
+  const links = pageLinks(hrefs, refreshes, nofollow, documentBase($('base[href]').first().attr('href'), input.url));
   const fields: Record<string, string | null> = {};
   for (const [name, selector] of input.selects) {
     const { css, attr } = parseSelector(selector);

@@ -232,6 +232,24 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('follows a page\'s meta refresh as it follows a link', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const site = await httpServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end(req.url === '/' ? '<meta http-equiv="refresh" content="0; URL=\'/moved?x=1\'"><title>old</title>' : '<title>new</title>');
+    });
+    try {
+      const records: PageRecord[] = [];
+      for await (const r of crawl({ startUrls: [`${site.origin}/`], ...fast, ignoreRobots: true })) records.push(r);
+      expect(records.map((r) => [new URL(r.url).pathname + new URL(r.url).search, r.title, r.referrer])).toEqual([
+        ['/', 'old', null],
+        ['/moved?x=1', 'new', `${site.origin}/`],
+      ]);
+    } finally {
+      await site.close();
+    }
+  });
+
   it('start URL credentials are sent (Basic) to their origin only, and appear in no record', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     const other = await httpServer((req, res) => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkSelectors, extract } from '../../src/crawl/extract.js';
+import { checkSelectors, extract, refreshUrl } from '../../src/crawl/extract.js';
 import { ParsePool } from '../../src/crawl/parse-pool.js';
 
 const input = (html: string | Buffer, extra: Partial<Parameters<typeof extract>[0]> = {}) => ({
@@ -58,6 +58,32 @@ describe('extract', () => {
     expect(checkSelectors([['d', 'p::before']])).toMatch(/^--select d=p::before: not a valid CSS selector/);
   });
 
+  it('reads a meta refresh as HTML does, and takes the first one that names a URL as a link', () => {
+    const cases: Array<[string, string | null]> = [
+      ['0; url=/next', '/next'],
+      ["5;URL='/q?x=1'", '/q?x=1'],
+      ['3, /y', '/y'],
+      ['0 ;  url = "/z" trailing', '/z'],
+      ['1.5; /dot', '/dot'],
+      ['.5;url=/half', '/half'],
+      ['7', null],
+      ['0;', null],
+      ['url=/no-time', null],
+      ['0x; url=/bad', null],
+      ['', null],
+    ];
+    for (const [content, url] of cases) expect(refreshUrl(content), content).toBe(url);
+    const html = '<a href="/a">a</a><meta http-equiv="Refresh" content="9"><meta http-equiv="refresh" content="0; url=/moved"><meta http-equiv="refresh" content="0; url=/second">';
+    for (const selects of [[], [['p', 'p']]] as Array<Array<[string, string]>>) {
+      expect(extract(input(html, { selects })).links).toEqual(['http://example.com/a', 'http://example.com/moved']);
+      // A nofollow page gives no links, its refresh included.
+      expect(extract(input(`<meta name="robots" content="nofollow">${html}`, { selects })).links).toEqual([]);
+      // The same URL as a link is not listed twice; a non-web scheme is not followed.
+      expect(extract(input('<a href="/moved">m</a><meta http-equiv="refresh" content="0;url=/moved">', { selects })).links).toEqual(['http://example.com/moved']);
+      expect(extract(input('<meta http-equiv="refresh" content="0;url=javascript:alert(1)">', { selects })).links).toEqual([]);
+    }
+  });
+
   it('gives the same result inline and in a worker pool', async () => {
     const pool = new ParsePool(0);
     const html = '<title>T</title><a href="/a">a</a>';
@@ -73,8 +99,8 @@ describe('extract', () => {
   it('reads title, robots, base and links from the parser events exactly as the cheerio document gives them', () => {
     // Without --select, extract() never builds the document; with one it does. Random markup
     // full of what HTML parsers disagree on must give the same result both ways.
-    const attrValue = fc.constantFrom('/a', 'b c', ' /sp ', 'HTTP://X.org/Q', 'javascript:x', 'mailto:q', '//h/p', 'http://[', '', '?q=1#f', '&amp;x&lt;', 'noindex', 'NOFOLLOW', 'none', 'robots', 'ROBOTS', 'rawcrawl', 'index', '../up', '/base/');
-    const attrName = fc.constantFrom('href', 'HREF', 'name', 'content', 'id', 'rel');
+    const attrValue = fc.constantFrom('/a', 'b c', ' /sp ', 'HTTP://X.org/Q', 'javascript:x', 'mailto:q', '//h/p', 'http://[', '', '?q=1#f', '&amp;x&lt;', 'noindex', 'NOFOLLOW', 'none', 'robots', 'ROBOTS', 'rawcrawl', 'index', '../up', '/base/', 'refresh', ' Refresh ', '0; url=/r', "5;URL='/q'", '3');
+    const attrName = fc.constantFrom('href', 'HREF', 'name', 'content', 'id', 'rel', 'http-equiv', 'HTTP-EQUIV');
     const attr = fc.tuple(attrName, attrValue, fc.constantFrom('"', "'", '')).map(([n, v, q]) => (q === '' && /^[^\s"'=<>`]+$/.test(v) ? ` ${n}=${v}` : q === '' ? ` ${n}` : ` ${n}=${q}${v.replaceAll(q, '')}${q}`));
     const tagName = fc.constantFrom('title', 'TITLE', 'meta', 'base', 'a', 'A', 'area', 'svg', 'math', 'template', 'script', 'style', 'textarea', 'p', 'div', 'b', 'head', 'body', 'html', 'table', 'tr', 'td', 'select', 'option', 'noscript', 'iframe', 'xmp', 'br', 'img');
     const token = fc.oneof(
