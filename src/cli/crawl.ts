@@ -4,7 +4,8 @@ import { crawl } from '../crawl/crawler.js';
 import type { CrawlOptions } from '../crawl/options.js';
 import { RawcrawlError } from '../errors.js';
 import type { Sink } from '../sinks/sink.js';
-import { JsonlSink } from '../sinks/jsonl.js';
+import { JsonlSink } from '../sinks/lines.js';
+import { CsvSink } from '../sinks/csv.js';
 import { chainListeners } from '../wire/events.js';
 import { wireTraceWriter } from '../wire/trace-writer.js';
 import type { CaptureSink } from '../capture/sink.js';
@@ -40,6 +41,7 @@ interface CrawlFlags extends ConnectionFlags {
   header?: Array<[string, string]>;
   cookies?: boolean;
   out?: string;
+  format?: 'jsonl' | 'csv';
   mysql?: string;
   mysqlGiveUp?: number;
   spillDir?: string;
@@ -75,7 +77,7 @@ function parseSelect(value: string, previous: string[] = []): string[] {
 
 export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
   const command = new Command('crawl')
-    .description('crawl from the start URL(s) and store one record per page (JSON Lines or MySQL)')
+    .description('crawl from the start URL(s) and store one record per page (JSON Lines, CSV or MySQL)')
     .argument('<start-url...>', 'where to start; their hosts are in scope')
     .option('-c, --concurrency <n>', 'pages fetched at once', parseCount, 8)
     .option('--per-host <n>', 'pages fetched at once from one host', parseCount, 8)
@@ -99,7 +101,8 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--user-agent <ua>', 'User-Agent header; its first word is the robots.txt token')
     .option('-H, --header <line>', '"Name: value" header sent with every request of the crawl, robots.txt included (repeatable; not Host or User-Agent)', collectHeader)
     .option('--no-cookies', 'do not keep the cookies sites set, nor send them back (by default kept in memory, RFC 6265)')
-    .option('-o, --out <file>', 'write JSON Lines to FILE instead of stdout')
+    .option('-o, --out <file>', 'write the records to FILE instead of stdout (CSV when it ends in .csv)')
+    .addOption(new Option('--format <format>', 'records as JSON Lines (every field) or CSV (a header row, then the flat fields, fields.NAME per --select); default: jsonl, or csv for -o *.csv').choices(['jsonl', 'csv']))
     .addOption(new Option('--mysql <url>', 'store in MySQL/MariaDB: mysql://user:pass@host:3306/db').env('RAWCRAWL_MYSQL_URL'))
     .option('--crawl-id <name>', 'keep the frontier in MySQL under this name: resumable, shareable by several processes (needs --mysql)')
     .option('--lease <duration>', 'with --crawl-id: lease on claimed URLs, renewed while working; a dead process\'s URLs are retaken after it (at least 1s)', parseLease, 30_000)
@@ -194,6 +197,7 @@ async function openSharedFrontier(flags: CrawlFlags, options: CrawlOptions, io: 
 }
 
 async function openSink(flags: CrawlFlags, io: Io, progress: () => Progress | null): Promise<Sink> {
+  if (flags.format && (flags.mysql || flags.crawlId)) throw new RawcrawlError('ERR_INVALID_OPTION', '--format is for records written to -o FILE or stdout: with --mysql they go to the database');
   if (flags.crawlId) return new CountingSink();
   if (flags.mysql) {
     // Loaded only when asked for: mysql2 is not needed for a JSON Lines crawl.
@@ -207,8 +211,14 @@ async function openSink(flags: CrawlFlags, io: Io, progress: () => Progress | nu
       },
     });
   }
-  if (flags.out) return new JsonlSink(await openOutputFile(flags.out, 'output file'), true, `output file ${flags.out}`);
-  return new JsonlSink(io.stdout, false, 'stdout');
+  const csv = (flags.format ?? (flags.out?.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl')) === 'csv';
+  const columns = { fields: (flags.select ?? []).map((s) => s.slice(0, s.indexOf('='))), body: Boolean(flags.storeBody), capture: Boolean(flags.warc || flags.capture) };
+  if (flags.out) {
+    const file = await openOutputFile(flags.out, 'output file');
+    const name = `output file ${flags.out}`;
+    return csv ? new CsvSink(file, true, name, columns) : new JsonlSink(file, true, name);
+  }
+  return csv ? new CsvSink(io.stdout, false, 'stdout', columns) : new JsonlSink(io.stdout, false, 'stdout');
 }
 
 async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise<number> {

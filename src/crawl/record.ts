@@ -8,7 +8,7 @@ export interface PageRecord {
   status: number | null;
   content_type: string | null;
   title: string | null;
-  /** Values of --select name=CSS: text of the first match, null when nothing matched. */
+  /** Values of --select name=CSS: text (or `::attr(NAME)`) of the first match, null when nothing matched. */
   fields: Record<string, string | null>;
   depth: number;
   /** The page the link was found on (null for start URLs). */

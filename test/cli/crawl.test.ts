@@ -34,7 +34,7 @@ describe('rawcrawl <start-url>', () => {
     }
   });
 
-  it('writes JSON Lines to --out FILE', async () => {
+  it('writes JSON Lines to --out FILE, CSV to FILE.csv or with --format csv', async () => {
     const site = await fixtureSite();
     try {
       const file = path.join(mkdtempSync(path.join(tmpdir(), 'rawcrawl-out-')), 'pages.jsonl');
@@ -45,6 +45,21 @@ describe('rawcrawl <start-url>', () => {
       const lines = readFileSync(file, 'utf8').trim().split('\n');
       expect(lines.length).toBe(1);
       expect(JSON.parse(lines[0]!)).toMatchObject({ url: `${site.origin}/a`, title: 'Page A', depth: 0 });
+      // -o FILE.csv (or --format csv): a header row, then the same pages as CSV rows, the
+      // --select fields as columns; --format with --mysql is a usage error.
+      const csvFile = file.replace(/\.jsonl$/, '.csv');
+      expect(await main(['node', 'rawcrawl', `${site.origin}/`, '-q', '-o', csvFile, '--select', 'h=h1', '--select', 'next=a::attr(href)'], m.io)).toBe(0);
+      const { parse } = await import('csv-parse/sync');
+      const rows = parse(readFileSync(csvFile), { columns: true }) as Array<Record<string, string>>;
+      expect(rows.length).toBe(20);
+      expect(Object.keys(rows[0]!)).toEqual(['url', 'final_url', 'status', 'content_type', 'title', 'depth', 'referrer', 'bytes', 'fetched_at', 'attempts', 'total_ms', 'error', 'error_message', 'fields.h', 'fields.next']);
+      expect(rows.find((r) => r.url === `${site.origin}/a`)).toMatchObject({ title: 'Page A', depth: '1', status: '200', referrer: `${site.origin}/` });
+      const stdout = memoryIo();
+      expect(await main(['node', 'rawcrawl', `${site.origin}/a`, '--max-depth', '0', '-q', '--format', 'csv'], stdout.io)).toBe(0);
+      expect(stdout.out().split('\r\n')[0]).toBe('url,final_url,status,content_type,title,depth,referrer,bytes,fetched_at,attempts,total_ms,error,error_message');
+      const both = memoryIo();
+      expect(await main(['node', 'rawcrawl', `${site.origin}/a`, '--format', 'csv', '--mysql', 'mysql://root@127.0.0.1:1/test'], both.io)).toBe(2);
+      expect(both.err()).toBe('rawcrawl: ERR_INVALID_OPTION --format is for records written to -o FILE or stdout: with --mysql they go to the database\n');
     } finally {
       await site.close();
     }

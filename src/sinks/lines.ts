@@ -5,10 +5,11 @@ import { drainOrClose } from '../net/stream-writer.js';
 import { storedFields, type Sink } from './sink.js';
 
 /**
- * JSON Lines: one record per line, to stdout or a file. A write error (a full disk: ENOSPC)
- * fails the next write() and close() with ERR_STORAGE, instead of records going nowhere.
+ * Records as text, one after another, to stdout or a file: each as `format` writes it, after a
+ * `header` if there is one. A write error (a full disk: ENOSPC) fails the next write() and
+ * close() with ERR_STORAGE, instead of records going nowhere.
  */
-export class JsonlSink implements Sink {
+export class LineSink implements Sink {
   written = 0;
   private failure: Error | null = null;
 
@@ -16,11 +17,14 @@ export class JsonlSink implements Sink {
     private readonly out: Writable,
     private readonly ownsStream: boolean,
     /** How the output is named in an error ("output file pages.jsonl", "stdout"). */
-    private readonly name = 'the output',
+    private readonly name: string,
+    private readonly format: (record: PageRecord) => string,
+    header = '',
   ) {
     out.on('error', (err: Error) => {
       this.failure ??= err;
     });
+    if (header !== '') out.write(header);
   }
 
   private corked = false;
@@ -44,7 +48,7 @@ export class JsonlSink implements Sink {
         this.out.uncork();
       });
     }
-    if (!this.out.write(JSON.stringify(storedFields(record)) + '\n')) {
+    if (!this.out.write(this.format(record))) {
       // Every writer that found the buffer full waits for the same drain.
       this.drained ??= drainOrClose(this.out).finally(() => {
         this.drained = null;
@@ -63,5 +67,12 @@ export class JsonlSink implements Sink {
       await new Promise<void>((resolve) => this.out.end(() => resolve()));
     }
     this.check();
+  }
+}
+
+/** JSON Lines: one record per line, every field (see storedFields()). */
+export class JsonlSink extends LineSink {
+  constructor(out: Writable, ownsStream: boolean, name = 'the output') {
+    super(out, ownsStream, name, (record) => JSON.stringify(storedFields(record)) + '\n');
   }
 }
