@@ -4,7 +4,7 @@ export { CRAWL_DEFAULTS, type CrawlOptions } from './crawl/options.js';
 export type { PageRecord, PageCaptureInfo } from './crawl/record.js';
 export { normalizeUrl } from './crawl/normalize-url.js';
 export type { Sink } from './sinks/sink.js';
-export { JsonlSink } from './sinks/lines.js';
+export { JsonlSink } from './sinks/jsonl.js';
 export { CsvSink, type CsvColumns } from './sinks/csv.js';
 export * from './capture/index.js';
 export * from './warc/index.js';

@@ -4,7 +4,7 @@ import { crawl } from '../crawl/crawler.js';
 import type { CrawlOptions } from '../crawl/options.js';
 import { RawcrawlError } from '../errors.js';
 import type { Sink } from '../sinks/sink.js';
-import { JsonlSink } from '../sinks/lines.js';
+import { JsonlSink } from '../sinks/jsonl.js';
 import { CsvSink } from '../sinks/csv.js';
 import { chainListeners } from '../wire/events.js';
 import { wireTraceWriter } from '../wire/trace-writer.js';

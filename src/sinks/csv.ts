@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import type { PageRecord } from '../crawl/record.js';
-import { LineSink } from './lines.js';
+import { LineSink } from './jsonl.js';
 
 export interface CsvColumns {
   /** The --select names, in order: a `fields.NAME` column each. */

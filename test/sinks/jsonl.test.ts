@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { PageRecord } from '../../src/crawl/record.js';
-import { JsonlSink } from '../../src/sinks/lines.js';
+import { JsonlSink } from '../../src/sinks/jsonl.js';
 
 function record(i: number): PageRecord {
   return {
