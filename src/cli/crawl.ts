@@ -54,6 +54,7 @@ interface CrawlFlags extends ConnectionFlags {
   dumpWireFull?: boolean;
   parseThreads?: number;
   grace?: number;
+  maxTime?: number;
   capture?: string;
   warc?: string;
   warcMaxSize?: number;
@@ -118,7 +119,8 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--capture <dir>', 'store each exchange (exact bytes, reads, timings, TLS) as a file in DIR (docs/capture.md)')
     .option('--warc <file>', 'write every exchange to a WARC/1.1 file (.warc.gz: gzip per record)')
     .option('--warc-max-size <size>', 'start a new WARC file at this size (1G, 512M)', parseSize)
-    .option('--grace <duration>', 'after Ctrl+C, how long in-flight requests may finish', parseDuration, 10_000)
+    .option('--grace <duration>', 'after Ctrl+C or --max-time, how long in-flight requests may finish', parseDuration, 10_000)
+    .option('--max-time <duration>', 'stop taking pages after this long (30m, 2h): in-flight ones finish within --grace, exit 0; with --crawl-id the rest stays queued for the next run', parseTimeout)
     .action(async (startUrls: string[], flags: CrawlFlags) => {
       setExit(await runCrawl(startUrls, flags, io));
     });
@@ -314,6 +316,17 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // --max-time: the same graceful stop, as a planned end (exit 0).
+  const maxTime = flags.maxTime;
+  const maxTimeTimer =
+    maxTime === undefined
+      ? undefined
+      : setTimeout(() => {
+          if (interrupted > 0) return;
+          if (!flags.quiet) progress?.say(`rawcrawl: --max-time reached (${maxTime / 1000} s): finishing in-flight pages`);
+          run.stop();
+          graceTimer = setTimeout(() => controller.abort(), flags.grace ?? 10_000);
+        }, maxTime);
 
   if (!flags.quiet) {
     progress = new Progress(io, run.stats, flags.progressEvery ?? 5000);
@@ -345,6 +358,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
   } finally {
     io.stdout.off('error', onStdoutError);
     clearTimeout(graceTimer);
+    clearTimeout(maxTimeTimer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress?.stop();

@@ -15,11 +15,11 @@ export function parseSize(value: string): number {
 
 /** "1500", "1500ms", "30s", "2m" → milliseconds. */
 export function parseDuration(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/i.exec(value.trim());
-  if (!m) throw new InvalidArgumentError(`"${value}" is not a duration (examples: 500, 500ms, 30s, 2m)`);
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`"${value}" is not a duration (examples: 500, 500ms, 30s, 2m, 1h)`);
   const n = Number(m[1]);
   const unit = (m[2] ?? 'ms').toLowerCase();
-  return Math.round(unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n);
+  return Math.round(n * (unit === 'h' ? 3_600_000 : unit === 'm' ? 60_000 : unit === 's' ? 1000 : 1));
 }
 
 /** A time limit: a duration of at least 1 ms (0 would fail every request). */

@@ -241,6 +241,27 @@ describe('rawcrawl in a child process', () => {
     }
   });
 
+  it('--max-time stops taking pages, lets in-flight ones finish and store, and exits 0', async () => {
+    const site = await treeSite(400, 150);
+    try {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'rawcrawl-maxtime-')), 'pages.jsonl');
+      const m = memoryIo();
+      const t0 = Date.now();
+      expect(await main(['node', 'rawcrawl', `${site.origin}/p/0`, '--ignore-robots', '-c', '2', '--max-time', '600ms', '-o', file], m.io)).toBe(0);
+      const elapsed = Date.now() - t0;
+      expect(m.err()).toContain('rawcrawl: --max-time reached (0.6 s): finishing in-flight pages');
+      const stored = readFileSync(file, 'utf8').trim().split('\n').map((l) => new URL((JSON.parse(l) as { url: string }).url).pathname);
+      // Every page the server finished sending was stored; none was started after the limit.
+      expect(stored.sort()).toEqual([...site.completed].sort());
+      expect(site.hits.length).toBe(stored.length);
+      expect(stored.length).toBeGreaterThanOrEqual(2);
+      expect(stored.length).toBeLessThan(400);
+      expect(elapsed).toBeLessThan(600 + 150 + 2000);
+    } finally {
+      await site.close();
+    }
+  });
+
   it('on a second SIGINT aborts in-flight requests at once and still stores what was fetched', async () => {
     await db.query('DROP TABLE IF EXISTS pages');
     const site = await treeSite(400, 3000);
