@@ -35,6 +35,7 @@ interface CrawlFlags extends ConnectionFlags {
   exclude?: string[];
   storeOnly?: string[];
   select?: string[];
+  selectAll?: string[];
   storeBody?: boolean;
   ignoreRobots?: boolean;
   userAgent?: string;
@@ -72,7 +73,7 @@ function regex(flag: string) {
 
 function parseSelect(value: string, previous: string[] = []): string[] {
   const i = value.indexOf('=');
-  if (i <= 0 || i === value.length - 1) throw new InvalidArgumentError(`--select ${JSON.stringify(value)} is not name=CSS`);
+  if (i <= 0 || i === value.length - 1) throw new InvalidArgumentError(`${JSON.stringify(value)} is not name=CSS`);
   return [...previous, value];
 }
 
@@ -97,6 +98,7 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .addOption(new Option('--exclude <regex>', 'never fetch URLs matching (repeatable)').argParser(regex('--exclude')))
     .addOption(new Option('--store-only <regex>', 'store only pages whose URL matches; others are fetched for their links only (repeatable)').argParser(regex('--store-only')))
     .option('--select <name=css>', 'store the text of the first match of CSS as fields.name, or with ::attr(NAME) at the end its attribute NAME (repeatable)', parseSelect)
+    .option('--select-all <name=css>', 'as --select, but fields.name lists every match (repeatable)', parseSelect)
     .option('--store-body', 'store the decoded body text')
     .option('--ignore-robots', 'do not fetch or obey robots.txt')
     .option('--user-agent <ua>', 'User-Agent header; its first word is the robots.txt token')
@@ -214,7 +216,7 @@ async function openSink(flags: CrawlFlags, io: Io, progress: () => Progress | nu
     });
   }
   const csv = (flags.format ?? (flags.out?.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl')) === 'csv';
-  const columns = { fields: (flags.select ?? []).map((s) => s.slice(0, s.indexOf('='))), body: Boolean(flags.storeBody), capture: Boolean(flags.warc || flags.capture) };
+  const columns = { fields: [...(flags.select ?? []), ...(flags.selectAll ?? [])].map((s) => s.slice(0, s.indexOf('='))), body: Boolean(flags.storeBody), capture: Boolean(flags.warc || flags.capture) };
   if (flags.out) {
     const file = await openOutputFile(flags.out, 'output file');
     const name = `output file ${flags.out}`;
@@ -248,7 +250,9 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     if (flags.include) options.include = flags.include as unknown as RegExp[];
     if (flags.exclude) options.exclude = flags.exclude as unknown as RegExp[];
     if (flags.storeOnly) options.storeOnly = flags.storeOnly as unknown as RegExp[];
-    if (flags.select) options.selects = flags.select.map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)] as [string, string]);
+    const pairs = (list: string[]): Array<[string, string]> => list.map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]);
+    if (flags.select) options.selects = pairs(flags.select);
+    if (flags.selectAll) options.selectAll = pairs(flags.selectAll);
     if (flags.storeBody) options.storeBody = true;
     if (flags.ignoreRobots) options.ignoreRobots = true;
     if (flags.userAgent) options.userAgent = flags.userAgent;

@@ -160,8 +160,11 @@ class Crawler implements Crawl {
     this.cookies = options.cookies === false ? null : new CrawlCookies();
     this.o = o;
     if (options.startUrls.length === 0) throw new RawcrawlError('ERR_INVALID_OPTION', 'no start URL given');
-    const badSelector = checkSelectors(options.selects ?? []);
+    const badSelector = checkSelectors(options.selects ?? []) ?? checkSelectors(options.selectAll ?? [], '--select-all');
     if (badSelector) throw new RawcrawlError('ERR_INVALID_OPTION', badSelector);
+    const taken = new Set((options.selects ?? []).map(([name]) => name));
+    const twice = (options.selectAll ?? []).find(([name]) => taken.has(name));
+    if (twice) throw new RawcrawlError('ERR_INVALID_OPTION', `--select and --select-all both name the field ${JSON.stringify(twice[0])}`);
     const hosts = new Set<string>();
     const starts: string[] = [];
     for (const u of options.startUrls) {
@@ -587,7 +590,7 @@ class Crawler implements Crawl {
       leniencies: res.leniencies.map((l) => ({ kind: l.kind, offset: l.offset })),
       attempts: entry.attempts + 1,
     };
-    for (const [name] of this.options.selects ?? []) record.fields[name] = null;
+    for (const [name] of [...(this.options.selects ?? []), ...(this.options.selectAll ?? [])]) record.fields[name] = null;
     let store = true;
     const found: NewEntry[] = [];
     const location = res.status >= 300 && res.status < 400 ? res.header('location') : null;
@@ -613,6 +616,7 @@ class Crawler implements Crawl {
           contentType,
           url: res.url,
           selects: this.options.selects ?? [],
+          selectAll: this.options.selectAll ?? [],
           wantText: Boolean(this.options.storeBody),
         });
       } catch (err) {

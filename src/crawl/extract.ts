@@ -12,6 +12,8 @@ export interface ExtractInput {
    * end its attribute NAME (as Scrapy's selectors write it; `::text` at the end is the default).
    */
   selects: Array<[string, string]>;
+  /** name → CSS selector, as `selects`, but every match is taken, in document order (a list). */
+  selectAll?: Array<[string, string]>;
   /** Return the decoded text too. */
   wantText: boolean;
 }
@@ -23,7 +25,7 @@ export interface ExtractResult {
    * unfiltered except for non-web schemes; none on a nofollow page.
    */
   links: string[];
-  fields: Record<string, string | null>;
+  fields: Record<string, string | string[] | null>;
   noindex: boolean;
   nofollow: boolean;
   text: string | null;
@@ -45,7 +47,7 @@ function parseSelector(selector: string): Selector {
 }
 
 /** A message naming the first --select whose CSS cheerio cannot compile, or null when all can. */
-export function checkSelectors(selects: Array<[string, string]>): string | null {
+export function checkSelectors(selects: Array<[string, string]>, flag = '--select'): string | null {
   const $ = load('<html></html>');
   for (const [name, selector] of selects) {
     try {
@@ -53,7 +55,7 @@ export function checkSelectors(selects: Array<[string, string]>): string | null 
       if (/::/.test(css)) throw new Error('the only pseudo-elements taken are ::text and ::attr(NAME), at the end');
       $(css);
     } catch (err) {
-      return `--select ${name}=${selector}: not a valid CSS selector (${err instanceof Error ? err.message : String(err)})`;
+      return `${flag} ${name}=${selector}: not a valid CSS selector (${err instanceof Error ? err.message : String(err)})`;
     }
   }
   return null;
@@ -225,7 +227,8 @@ export function extract(input: ExtractInput): ExtractResult {
   const buf = Buffer.isBuffer(input.body) ? input.body : Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength);
   const html = decodeText(buf, input.contentType);
   const text = input.wantText ? html : null;
-  if (input.selects.length === 0) {
+  const selectAll = input.selectAll ?? [];
+  if (input.selects.length === 0 && selectAll.length === 0) {
     const page = scanPage(html);
     const { noindex, nofollow } = robotsDirectives(page.metas);
     const links = pageLinks(page.hrefs, page.refreshes, nofollow, documentBase(page.baseHref, input.url));
@@ -248,13 +251,20 @@ export function extract(input: ExtractInput): ExtractResult {
     .filter((el) => isRefresh($(el).attr('http-equiv')))
     .map((el) => $(el).attr('content') ?? '');
   const links = pageLinks(hrefs, refreshes, nofollow, documentBase($('base[href]').first().attr('href'), input.url));
-  const fields: Record<string, string | null> = {};
+  const fields: Record<string, string | string[] | null> = {};
+  /** What a --select takes of one element: its text, or the attribute (undefined: it has none). */
+  const take = (el: Parameters<typeof $>[0], attr: string | null): string | undefined => (attr === null ? collapseSpace($(el).text()) : $(el).attr(attr)?.trim());
   for (const [name, selector] of input.selects) {
     const { css, attr } = parseSelector(selector);
     const hit = $(css).first();
-    if (hit.length === 0) fields[name] = null;
-    else if (attr === null) fields[name] = collapseSpace(hit.text());
-    else fields[name] = hit.attr(attr)?.trim() ?? null;
+    fields[name] = hit.length === 0 ? null : (take(hit, attr) ?? null);
+  }
+  for (const [name, selector] of selectAll) {
+    const { css, attr } = parseSelector(selector);
+    fields[name] = $(css)
+      .toArray()
+      .map((el) => take(el, attr))
+      .filter((v): v is string => v !== undefined);
   }
   return { title: normaliseTitle($('title').first().text()), links, fields, noindex, nofollow, text };
 }

@@ -51,6 +51,8 @@ export interface CrawlOptions {
    * `::attr(NAME)` at the end of the selector its attribute NAME (null when nothing matches).
    */
   selects?: Array<[string, string]>;
+  /** name → CSS selector, as `selects`, but `fields[name]` lists every match (text or attribute), in document order. */
+  selectAll?: Array<[string, string]>;
   /** Put the decoded body text into each record. */
   storeBody?: boolean;
   /**

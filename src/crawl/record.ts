@@ -8,8 +8,11 @@ export interface PageRecord {
   status: number | null;
   content_type: string | null;
   title: string | null;
-  /** Values of --select name=CSS: text (or `::attr(NAME)`) of the first match, null when nothing matched. */
-  fields: Record<string, string | null>;
+  /**
+   * Values of --select name=CSS: text (or `::attr(NAME)`) of the first match, null when nothing
+   * matched; of --select-all: a list, one per match (null for a page that was not HTML).
+   */
+  fields: Record<string, string | string[] | null>;
   depth: number;
   /** The page the link was found on (null for start URLs). */
   referrer: string | null;

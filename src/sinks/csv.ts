@@ -4,7 +4,7 @@ import type { PageRecord } from '../crawl/record.js';
 import { LineSink } from './jsonl.js';
 
 export interface CsvColumns {
-  /** The --select names, in order: a `fields.NAME` column each. */
+  /** The --select and --select-all names, in order: a `fields.NAME` column each. */
   fields: readonly string[];
   /** A `body` column (--store-body). */
   body?: boolean;
@@ -13,6 +13,9 @@ export interface CsvColumns {
 }
 
 type Cell = string | number | null;
+
+/** A --select value as it is; a --select-all list as JSON (["a","b"]): one cell either way. */
+const fieldCell = (v: string | string[] | null | undefined): Cell => (Array.isArray(v) ? JSON.stringify(v) : (v ?? null));
 
 /** Each column: its header and how a record fills it. */
 function columns(c: CsvColumns): Array<[string, (r: PageRecord) => Cell]> {
@@ -30,7 +33,7 @@ function columns(c: CsvColumns): Array<[string, (r: PageRecord) => Cell]> {
     ['total_ms', (r) => r.timings?.total ?? null],
     ['error', (r) => r.error],
     ['error_message', (r) => r.error_message],
-    ...c.fields.map((name): [string, (r: PageRecord) => Cell] => [`fields.${name}`, (r) => r.fields[name] ?? null]),
+    ...c.fields.map((name): [string, (r: PageRecord) => Cell] => [`fields.${name}`, (r) => fieldCell(r.fields[name])]),
     ...(c.body ? [['body', (r: PageRecord) => r.body ?? null] as [string, (r: PageRecord) => Cell]] : []),
     ...(c.capture
       ? ([

@@ -48,12 +48,17 @@ describe('rawcrawl <start-url>', () => {
       // -o FILE.csv (or --format csv): a header row, then the same pages as CSV rows, the
       // --select fields as columns; --format with --mysql is a usage error.
       const csvFile = file.replace(/\.jsonl$/, '.csv');
-      expect(await main(['node', 'rawcrawl', `${site.origin}/`, '-q', '-o', csvFile, '--select', 'h=h1', '--select', 'next=a::attr(href)'], m.io)).toBe(0);
+      expect(await main(['node', 'rawcrawl', `${site.origin}/`, '-q', '-o', csvFile, '--select', 'h=h1', '--select', 'next=a::attr(href)', '--select-all', 'hrefs=a::attr(href)'], m.io)).toBe(0);
       const { parse } = await import('csv-parse/sync');
       const rows = parse(readFileSync(csvFile), { columns: true }) as Array<Record<string, string>>;
       expect(rows.length).toBe(20);
-      expect(Object.keys(rows[0]!)).toEqual(['url', 'final_url', 'status', 'content_type', 'title', 'depth', 'referrer', 'bytes', 'fetched_at', 'attempts', 'total_ms', 'error', 'error_message', 'fields.h', 'fields.next']);
-      expect(rows.find((r) => r.url === `${site.origin}/a`)).toMatchObject({ title: 'Page A', depth: '1', status: '200', referrer: `${site.origin}/` });
+      expect(Object.keys(rows[0]!)).toEqual(['url', 'final_url', 'status', 'content_type', 'title', 'depth', 'referrer', 'bytes', 'fetched_at', 'attempts', 'total_ms', 'error', 'error_message', 'fields.h', 'fields.next', 'fields.hrefs']);
+      const a = rows.find((r) => r.url === `${site.origin}/a`)!;
+      expect(a).toMatchObject({ title: 'Page A', depth: '1', status: '200', referrer: `${site.origin}/` });
+      // A --select-all list is one cell, as JSON; its first item is what --select took.
+      const hrefs = JSON.parse(a['fields.hrefs']!) as string[];
+      expect(hrefs.length).toBeGreaterThan(0);
+      expect(hrefs[0]).toBe(a['fields.next']);
       const stdout = memoryIo();
       expect(await main(['node', 'rawcrawl', `${site.origin}/a`, '--max-depth', '0', '-q', '--format', 'csv'], stdout.io)).toBe(0);
       expect(stdout.out().split('\r\n')[0]).toBe('url,final_url,status,content_type,title,depth,referrer,bytes,fetched_at,attempts,total_ms,error,error_message');
@@ -117,7 +122,7 @@ describe('rawcrawl <start-url>', () => {
   });
 
   it('rejects bad arguments with one line and exit 2', async () => {
-    for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--select', 'h=h1[[['], ['--concurrency', 'lots'], ['--max-pages', '-1'], ['--lease', '500ms'], ['--spill-dir', '/nonexistent-rawcrawl-dir'], ['-H', 'Host: x'], ['-H', 'User-Agent: x'], ['-H', 'NoColon'], ['--proxy', 'socks4://127.0.0.1:1'], ['--resolve', 'a.test:80'], ['--timeout', '0'], ['--max-url-length', '70000'], ['-H', 'Bad Name: x'], ['-H', 'Connection: keep-alive']]) {
+    for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--select', 'h=h1[[['], ['--concurrency', 'lots'], ['--max-pages', '-1'], ['--lease', '500ms'], ['--spill-dir', '/nonexistent-rawcrawl-dir'], ['-H', 'Host: x'], ['-H', 'User-Agent: x'], ['-H', 'NoColon'], ['--proxy', 'socks4://127.0.0.1:1'], ['--resolve', 'a.test:80'], ['--timeout', '0'], ['--max-url-length', '70000'], ['-H', 'Bad Name: x'], ['-H', 'Connection: keep-alive'], ['--select-all', 'x=a::before'], ['--select', 'f=h1', '--select-all', 'f=h2'], ['--max-time', '0'], ['--format', 'xml'], ['--proxy', 'https://p.example/path']]) {
       const m = memoryIo();
       expect(await main(['node', 'rawcrawl', 'http://127.0.0.1:1/', ...args], m.io)).toBe(2);
       expect(m.err().trim().split('\n')).toHaveLength(1);

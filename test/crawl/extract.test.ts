@@ -58,6 +58,15 @@ describe('extract', () => {
     expect(checkSelectors([['d', 'p::before']])).toMatch(/^--select d=p::before: not a valid CSS selector/);
   });
 
+  it('lists every match of a --select-all, text or attribute, in document order; [] when none', () => {
+    const html = '<ul><li class="tag"> a </li><li class="tag">b <i>c</i></li></ul><img src="/1.png"><img><img src=" /2.png ">';
+    const r = extract(input(html, { selects: [['first', '.tag']], selectAll: [['tags', '.tag'], ['images', 'img::attr(src)'], ['none', 'video']] }));
+    expect(r.fields).toEqual({ first: 'a', tags: ['a', 'b c'], images: ['/1.png', '/2.png'], none: [] });
+    // Only --select-all: the document is built for it too.
+    expect(extract(input(html, { selectAll: [['tags', '.tag::text']] })).fields).toEqual({ tags: ['a', 'b c'] });
+    expect(checkSelectors([['x', 'p[[']], '--select-all')).toMatch(/^--select-all x=p\[\[: not a valid CSS selector/);
+  });
+
   it('reads a meta refresh as HTML does, and takes the first one that names a URL as a link', () => {
     const cases: Array<[string, string | null]> = [
       ['0; url=/next', '/next'],
