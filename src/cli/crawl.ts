@@ -105,7 +105,7 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('-H, --header <line>', '"Name: value" header sent with every request of the crawl, robots.txt included (repeatable; not Host or User-Agent)', collectHeader)
     .option('--no-cookies', 'do not keep the cookies sites set, nor send them back (by default kept in memory, RFC 6265)')
     .option('-o, --out <file>', 'write the records to FILE instead of stdout (CSV when it ends in .csv)')
-    .addOption(new Option('--format <format>', 'records as JSON Lines (every field) or CSV (a header row, then the flat fields, fields.NAME per --select); default: jsonl, or csv for -o *.csv').choices(['jsonl', 'csv']))
+    .addOption(new Option('--format <format>', 'records as JSON Lines (every field) or CSV (a header row, then the flat fields, fields.NAME per --select and --select-all); default: jsonl, or csv for -o *.csv').choices(['jsonl', 'csv']))
     .addOption(new Option('--mysql <url>', 'store in MySQL/MariaDB: mysql://user:pass@host:3306/db').env('RAWCRAWL_MYSQL_URL'))
     .option('--crawl-id <name>', 'keep the frontier in MySQL under this name: resumable, shareable by several processes (needs --mysql)')
     .option('--lease <duration>', 'with --crawl-id: lease on claimed URLs, renewed while working; a dead process\'s URLs are retaken after it (at least 1s)', parseLease, 30_000)

@@ -13,7 +13,7 @@ export function parseSize(value: string): number {
   return Math.floor(Number(m[1]) * unit);
 }
 
-/** "1500", "1500ms", "30s", "2m" → milliseconds. */
+/** "1500", "1500ms", "30s", "2m", "1h" → milliseconds. */
 export function parseDuration(value: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(value.trim());
   if (!m) throw new InvalidArgumentError(`"${value}" is not a duration (examples: 500, 500ms, 30s, 2m, 1h)`);

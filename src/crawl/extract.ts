@@ -31,7 +31,7 @@ export interface ExtractResult {
   text: string | null;
 }
 
-/** A --select's CSS and what it takes of the first match: its text, or an attribute's value. */
+/** A --select's CSS and what it takes of a match: its text, or an attribute's value. */
 interface Selector {
   css: string;
   attr: string | null;
@@ -46,7 +46,7 @@ function parseSelector(selector: string): Selector {
   return { css: selector.slice(0, m.index), attr: m[1] ?? null };
 }
 
-/** A message naming the first --select whose CSS cheerio cannot compile, or null when all can. */
+/** A message naming the first selector (of --select or `flag`) cheerio cannot compile, or null when all can. */
 export function checkSelectors(selects: Array<[string, string]>, flag = '--select'): string | null {
   const $ = load('<html></html>');
   for (const [name, selector] of selects) {
