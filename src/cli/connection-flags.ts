@@ -5,7 +5,8 @@ import { collectResolve } from './values.js';
 
 /** The flags `fetch` and the crawl share for reaching servers. */
 export interface ConnectionFlags extends TlsFlags {
-  proxy?: string;
+  /** Each --proxy given, in order. */
+  proxy?: string[];
   proxyCa?: string;
   proxyInsecure?: boolean;
   noproxy?: string;
@@ -15,7 +16,7 @@ export interface ConnectionFlags extends TlsFlags {
 /** Adds the proxy, --resolve and TLS flags to a command (fetch, crawl). */
 export function addConnectionOptions(command: Command): Command {
   return command
-    .option('--proxy <url>', "proxy for every request: http://user:pass@host:3128 (https URLs through CONNECT), https://host:443 (TLS with the proxy), socks5h://host:1080 or socks5://; '' for none. Default: http_proxy, https_proxy or all_proxy from the environment", parseProxyFlag)
+    .option('--proxy <url>', "proxy for every request: http://user:pass@host:3128 (https URLs through CONNECT), https://host:443 (TLS with the proxy), socks5h://host:1080 or socks5://; repeated, the proxies take turns, each request (and redirect hop) through the next; '' for none. Default: http_proxy, https_proxy or all_proxy from the environment", collectProxy)
     .option('--proxy-ca <file>', 'trust the CA certificate(s) in this PEM file for an https:// proxy')
     .option('--proxy-insecure', "do not verify an https:// proxy's certificate")
     .option('--noproxy <hosts>', 'hosts reached directly, comma-separated, each with its subdomains ("*" for all). Default: no_proxy from the environment')
@@ -38,15 +39,15 @@ export function connectionFromFlags(flags: ConnectionFlags, env: Record<string, 
   return out;
 }
 
-/** --proxy URL checked while the flags are parsed, so a bad one is a usage error ('' is none). */
-export function parseProxyFlag(value: string): string {
+/** Each --proxy URL checked while the flags are parsed, so a bad one is a usage error ('' is none). */
+export function collectProxy(value: string, previous: string[] = []): string[] {
   try {
     if (value.trim() !== '') checkProxySetting(value.trim());
   } catch (err) {
     if (err instanceof RawcrawlError) throw new InvalidArgumentError(err.message);
     throw err;
   }
-  return value;
+  return [...previous, value];
 }
 
 /**
@@ -54,12 +55,15 @@ export function parseProxyFlag(value: string): string {
  * no_proxy), as curl reads them: --proxy '' means none whatever the environment says, and
  * --noproxy (else no_proxy) applies to a --proxy too.
  */
-export function proxyFromFlags(flags: { proxy?: string; noproxy?: string }, env: Record<string, string | undefined>): ProxySetting | undefined {
+export function proxyFromFlags(flags: { proxy?: string[]; noproxy?: string }, env: Record<string, string | undefined>): ProxySetting | undefined {
   const noProxy = (flags.noproxy ?? env.no_proxy ?? env.NO_PROXY ?? '').trim();
   if (flags.proxy !== undefined) {
-    const proxy = flags.proxy.trim();
-    if (proxy === '') return undefined;
-    return noProxy === '' ? proxy : (target: URL) => (noProxyMatches(noProxy, target.hostname) ? null : proxy);
+    const proxies = flags.proxy.map((p) => p.trim()).filter((p) => p !== '');
+    if (proxies.length === 0) return undefined;
+    if (proxies.length === 1 && noProxy === '') return proxies[0];
+    // Several: round robin, one proxy per request (a retry goes through the next one).
+    let turn = 0;
+    return (target: URL) => (noProxy !== '' && noProxyMatches(noProxy, target.hostname) ? null : proxies[turn++ % proxies.length]!);
   }
   return proxyFromEnv(flags.noproxy === undefined ? env : { ...env, no_proxy: flags.noproxy, NO_PROXY: undefined }) ?? undefined;
 }

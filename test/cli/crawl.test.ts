@@ -192,6 +192,12 @@ describe('rawcrawl <start-url>', () => {
         expect(await main(['node', 'rawcrawl', `${origin}/`, '--proxy', tlsProxy.href, '--proxy-ca', ca, '--parse-threads', '0'], t.io)).toBe(0);
         expect(t.out().trim().split('\n')).toHaveLength(2);
         expect(tlsProxy.seen.map((s) => `${s.method} ${s.target}`)).toEqual([`GET ${origin}/robots.txt`, `GET ${origin}/`, `GET ${origin}/b`]);
+        // --proxy twice: they take turns, one request each in order (and a dead one would cost a
+        // retry through the next).
+        const turns = memoryIo();
+        expect(await main(['node', 'rawcrawl', `${origin}/`, '--proxy', proxy.href, '--proxy', tlsProxy.href, '--proxy-ca', ca, '--parse-threads', '0', '-c', '1'], turns.io)).toBe(0);
+        expect(proxy.seen.slice(3).map((s) => s.target)).toEqual([`${origin}/robots.txt`, `${origin}/b`]);
+        expect(tlsProxy.seen.slice(3).map((s) => s.target)).toEqual([`${origin}/`]);
       } finally {
         await tlsProxy.close();
       }
