@@ -16,7 +16,7 @@ export interface ConnectionFlags extends TlsFlags {
 /** Adds the proxy, --resolve and TLS flags to a command (fetch, crawl). */
 export function addConnectionOptions(command: Command): Command {
   return command
-    .option('--proxy <url>', "proxy for every request: http://user:pass@host:3128 (https URLs through CONNECT), https://host:443 (TLS with the proxy), socks5h://host:1080 or socks5://; repeated, the proxies take turns, each request (and redirect hop) through the next; '' for none. Default: http_proxy, https_proxy or all_proxy from the environment", collectProxy)
+    .option('--proxy <url>', "proxy for every request: http://user:pass@host:3128 (https URLs through CONNECT), https://host:443 (TLS with the proxy), socks5h://host:1080 or socks5://, socks4a://host:1080 or socks4://; repeated, the proxies take turns, each request (and redirect hop) through the next; '' for none. Default: http_proxy, https_proxy or all_proxy from the environment", collectProxy)
     .option('--proxy-ca <file>', 'trust the CA certificate(s) in this PEM file for an https:// proxy')
     .option('--proxy-insecure', "do not verify an https:// proxy's certificate")
     .option('--noproxy <hosts>', 'hosts reached directly, comma-separated, each with its subdomains ("*" for all). Default: no_proxy from the environment')

@@ -46,7 +46,7 @@ export interface RequestOptions {
   tls?: TlsOptions;
   /**
    * An http:// proxy (`http://user:pass@proxy:3128`), an https:// one (spoken to over TLS), a
-   * socks5:// or socks5h:// one, or a function choosing one per URL (each redirect hop asks
+   * socks5://, socks5h://, socks4:// or socks4a:// one, or a function choosing one per URL (each redirect hop asks
    * again; proxyFromEnv() reads http_proxy, https_proxy and no_proxy). Through an HTTP(S) proxy
    * https URLs go through a CONNECT tunnel, TLS end to end; http URLs are sent to the proxy in
    * absolute form. Default: none, whatever the environment says.

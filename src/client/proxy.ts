@@ -10,14 +10,14 @@ export interface ProxyUrl {
   /**
    * http: an HTTP proxy; https: an HTTP proxy spoken to over TLS (its certificate checked, as
    * curl does for an https:// proxy); socks5: SOCKS5, names resolved here; socks5h: SOCKS5,
-   * names resolved by the proxy.
+   * names resolved by the proxy; socks4 and socks4a: the same for SOCKS4 (IPv4 only).
    */
-  kind: 'http' | 'https' | 'socks5' | 'socks5h';
+  kind: 'http' | 'https' | 'socks4' | 'socks4a' | 'socks5' | 'socks5h';
   host: string;
   port: number;
   /** HTTP(S) proxy: the Proxy-Authorization value (Basic credentials), or null. */
   authorization: string | null;
-  /** SOCKS5: user name and password (RFC 1929), or null. */
+  /** SOCKS5: user name and password (RFC 1929); SOCKS4: the user id (`user`, no password); or null. */
   credentials: Credentials | null;
   /** The proxy as shown in traces and errors: scheme, host and port, never credentials. */
   href: string;
@@ -33,7 +33,9 @@ export interface ProxyRoute extends ProxyUrl {
   tunnel: boolean;
 }
 
-const DEFAULT_PORTS = { http: 80, https: 443, socks5: 1080, socks5h: 1080 } as const;
+const DEFAULT_PORTS = { http: 80, https: 443, socks4: 1080, socks4a: 1080, socks5: 1080, socks5h: 1080 } as const;
+
+const isKind = (k: string): k is ProxyUrl['kind'] => Object.hasOwn(DEFAULT_PORTS, k);
 
 /** An HTTP proxy (http:// or https://), not SOCKS: it takes CONNECT, or requests in absolute form. */
 export const isHttpProxy = (p: ProxyUrl): boolean => p.kind === 'http' || p.kind === 'https';
@@ -47,7 +49,8 @@ export type ProxySetting = string | URL | null | ((target: URL) => string | URL 
 /**
  * A proxy URL checked: `http://[user:pass@]host[:port]` (port 80 by default), `https://` (443;
  * TLS with the proxy, inside which go CONNECT tunnels and absolute-form requests),
- * `socks5://` or `socks5h://` (port 1080; socks5h lets the proxy resolve names, as Tor needs).
+ * `socks5://` or `socks5h://` (port 1080; socks5h lets the proxy resolve names, as Tor needs),
+ * `socks4://` or `socks4a://` (the same for SOCKS4; a user id, no password).
  * Credentials become a Proxy-Authorization value (http) or RFC 1929 credentials (SOCKS5).
  */
 export function parseProxyUrl(input: string | URL): ProxyUrl {
@@ -61,8 +64,8 @@ export function parseProxyUrl(input: string | URL): ProxyUrl {
   // Named in errors without its credentials, which error lines must not carry into logs.
   const shown = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}${url.search}`;
   const kind = url.protocol.slice(0, -1);
-  if (kind !== 'http' && kind !== 'https' && kind !== 'socks5' && kind !== 'socks5h') {
-    throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown}: only http://, https://, socks5:// and socks5h:// proxies are supported, not ${kind}`);
+  if (!isKind(kind)) {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown}: only http://, https://, socks5://, socks5h://, socks4:// and socks4a:// proxies are supported, not ${kind}`);
   }
   if (url.hostname === '') throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown} has no host`);
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '') {
@@ -75,6 +78,9 @@ export function parseProxyUrl(input: string | URL): ProxyUrl {
   if (kind === 'http' || kind === 'https') {
     const authorization = credentials ? basicAuthorization(credentials) : null;
     return { kind, host, port, authorization, credentials: null, href };
+  }
+  if ((kind === 'socks4' || kind === 'socks4a') && credentials && credentials.password !== '') {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `proxy ${shown}: SOCKS4 takes a user id (socks4://user@host), not a password`);
   }
   return { kind, host, port, authorization: null, credentials, href };
 }

@@ -10,11 +10,12 @@ export type WireEventBody =
   | { type: 'open'; url: string; host: string; port: number; tls: boolean; proxy?: string }
   /**
    * The proxy's tunnel handshake, before TLS: the bytes sent and received (an HTTP CONNECT and
-   * its answer's head; or SOCKS5's binary greeting, authentication and CONNECT). `status`: the
-   * HTTP status, or the SOCKS5 reply code (0 = succeeded; -1 when none came). These bytes are
-   * not part of the request or response: offsets in other events leave them out.
+   * its answer's head; SOCKS5's binary greeting, authentication and CONNECT; SOCKS4's CONNECT).
+   * `status`: the HTTP status, or the SOCKS reply code (SOCKS5: 0 = succeeded; SOCKS4: 90 =
+   * granted; -1 when none came). These bytes are not part of the request or response: offsets
+   * in other events leave them out.
    */
-  | { type: 'tunnel'; protocol: 'http' | 'socks5'; request: Buffer; response: Buffer; status: number }
+  | { type: 'tunnel'; protocol: 'http' | 'socks4' | 'socks5'; request: Buffer; response: Buffer; status: number }
   /**
    * `cached`: the addresses came from an earlier lookup (see ConnectOptions.dnsCacheMs);
    * `pinned`: from the caller's `resolve` map, no lookup made.

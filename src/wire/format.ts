@@ -66,7 +66,11 @@ export class WireFormatter {
         return [
           ...this.formatBytes(`${p} > tunnel`, ev.request),
           ...this.formatBytes(`${p} < tunnel`, ev.response),
-          ev.protocol === 'socks5' ? `${p} * tunnel socks5 reply ${ev.status}${ev.status === 0 ? ' succeeded' : ''}` : `${p} * tunnel ${ev.status}`,
+          ev.protocol === 'socks5'
+            ? `${p} * tunnel socks5 reply ${ev.status}${ev.status === 0 ? ' succeeded' : ''}`
+            : ev.protocol === 'socks4'
+              ? `${p} * tunnel socks4 reply ${ev.status}${ev.status === 90 ? ' granted' : ''}`
+              : `${p} * tunnel ${ev.status}`,
         ];
       case 'dns':
         return [`${p} * dns ${ev.host} -> ${ev.address} family=${ev.family} ${ev.ms.toFixed(3)}ms${ev.cached ? ' cached' : ''}${ev.pinned ? ' pinned' : ''}`];

@@ -122,7 +122,7 @@ describe('rawcrawl <start-url>', () => {
   });
 
   it('rejects bad arguments with one line and exit 2', async () => {
-    for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--select', 'h=h1[[['], ['--concurrency', 'lots'], ['--max-pages', '-1'], ['--lease', '500ms'], ['--spill-dir', '/nonexistent-rawcrawl-dir'], ['-H', 'Host: x'], ['-H', 'User-Agent: x'], ['-H', 'NoColon'], ['--proxy', 'socks4://127.0.0.1:1'], ['--resolve', 'a.test:80'], ['--timeout', '0'], ['--max-url-length', '70000'], ['-H', 'Bad Name: x'], ['-H', 'Connection: keep-alive'], ['--select-all', 'x=a::before'], ['--select', 'f=h1', '--select-all', 'f=h2'], ['--max-time', '0'], ['--format', 'xml'], ['--proxy', 'https://p.example/path']]) {
+    for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--select', 'h=h1[[['], ['--concurrency', 'lots'], ['--max-pages', '-1'], ['--lease', '500ms'], ['--spill-dir', '/nonexistent-rawcrawl-dir'], ['-H', 'Host: x'], ['-H', 'User-Agent: x'], ['-H', 'NoColon'], ['--proxy', 'socks6://127.0.0.1:1'], ['--resolve', 'a.test:80'], ['--timeout', '0'], ['--max-url-length', '70000'], ['-H', 'Bad Name: x'], ['-H', 'Connection: keep-alive'], ['--select-all', 'x=a::before'], ['--select', 'f=h1', '--select-all', 'f=h2'], ['--max-time', '0'], ['--format', 'xml'], ['--proxy', 'https://p.example/path']]) {
       const m = memoryIo();
       expect(await main(['node', 'rawcrawl', 'http://127.0.0.1:1/', ...args], m.io)).toBe(2);
       expect(m.err().trim().split('\n')).toHaveLength(1);

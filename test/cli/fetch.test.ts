@@ -365,10 +365,10 @@ describe('rawcrawl fetch through a proxy', () => {
   });
 
   it('a bad --proxy or proxy variable is a usage error (exit 2, as for a crawl): one line each', async () => {
-    const bad = await run('--proxy', 'socks4://127.0.0.1:1080', 'http://127.0.0.1:1/');
+    const bad = await run('--proxy', 'socks6://127.0.0.1:1080', 'http://127.0.0.1:1/');
     expect(bad.code).toBe(2);
     oneErrorLine(bad.err, 'ERR_INVALID_OPTION');
-    expect(bad.err.text).toMatch(/only http:\/\/, https:\/\/, socks5:\/\/ and socks5h:\/\/ proxies are supported/);
+    expect(bad.err.text).toMatch(/only http:\/\/, https:\/\/, socks5:\/\/, socks5h:\/\/, socks4:\/\/ and socks4a:\/\/ proxies are supported, not socks6/);
     const env = await runEnv({ https_proxy: 'ftp://x' }, 'https://127.0.0.1:1/');
     expect(env.code).toBe(2);
     oneErrorLine(env.err, 'ERR_INVALID_OPTION');

@@ -8,7 +8,7 @@ import { CaptureRecorder } from '../../src/capture/recorder.js';
 import type { CapturedExchange } from '../../src/capture/exchange.js';
 import { failure } from '../helpers/failure.js';
 import { proxyServer, type ProxyServer } from '../helpers/proxy-server.js';
-import { socksServer } from '../helpers/socks-server.js';
+import { socks4Server, socksServer } from '../helpers/socks-server.js';
 import { rawServer, rawServers, response } from '../helpers/raw-server.js';
 import { httpServer } from '../helpers/http-server.js';
 import { tlsServer } from '../helpers/tls-server.js';
@@ -270,7 +270,7 @@ describe('proxy settings', () => {
   });
 
   it('bad proxy URLs are ERR_INVALID_OPTION before any connection', async () => {
-    for (const bad of ['socks4://127.0.0.1:1080', 'ftp://proxy.example', 'https://proxy.example/path', 'http://proxy.example/path', 'http://', ':::']) {
+    for (const bad of ['socks6://127.0.0.1:1080', 'socks4://u:pw@127.0.0.1:1080', 'ftp://proxy.example', 'https://proxy.example/path', 'http://proxy.example/path', 'http://', ':::']) {
       const e = await failure(request('http://127.0.0.1:1/', { proxy: bad }));
       expect(e.code, bad).toBe('ERR_INVALID_OPTION');
     }
@@ -332,6 +332,66 @@ describe('proxy settings', () => {
     expect(noProxyMatches('example.com:8080', 'example.com')).toBe(true);
   });
 
+});
+
+describe('a SOCKS4 proxy', () => {
+  it('socks4a sends the name for the proxy to resolve, socks4 an address resolved here; the user id; https tunnelled end to end', async () => {
+    const socks = await socks4Server({ hosts: { 'site.test': '127.0.0.1', localhost: '127.0.0.1' } });
+    const target = await tlsServer('over socks4');
+    try {
+      const events: WireEvent[] = [];
+      const res = await request(`https://localhost:${target.port}/s`, { proxy: `socks4a://me@127.0.0.1:${socks.port}`, tls: { ca: target.cert }, onWire: (e) => events.push(e) });
+      expect(res.text()).toBe('over socks4');
+      expect(socks.seen4[0]).toEqual({ address: '0.0.0.1', name: 'localhost', port: target.port, userId: 'me' });
+      const lines = events.flatMap((e) => new WireFormatter().format(e));
+      expect(lines.filter((l) => l.includes('tunnel'))).toEqual([
+        expect.stringMatching(new RegExp(`> tunnel @0 ${9 + 2 + 'localhost'.length + 1} "`)),
+        expect.stringMatching(/< tunnel @0 8 "/),
+        expect.stringMatching(/\* tunnel socks4 reply 90 granted$/),
+      ]);
+      expect(target.servernames).toEqual(['localhost']);
+      // socks4: the name is looked up here; the proxy gets its IPv4 address and no name.
+      const plain = await serve([{ send: response('200 OK', [['Content-Length', 2]], 'ok') }, { end: true }]);
+      expect((await request(`http://localhost:${plain.port}/`, { proxy: `socks4://127.0.0.1:${socks.port}` })).text()).toBe('ok');
+      expect(socks.seen4[1]).toEqual({ address: '127.0.0.1', name: null, port: plain.port, userId: '' });
+      expect(plain.requests[0]!.toString('latin1')).toMatch(/^GET \/ HTTP\/1\.1\r\nHost: localhost:\d+\r\n/);
+    } finally {
+      await socks.close();
+      await target.close();
+    }
+  });
+
+  it('a refusal is ERR_PROXY with its reason; an IPv6 target or a password is refused before anything is sent', async () => {
+    const socks = await socks4Server({ reply: 91 });
+    try {
+      const e = await failure(request('http://site.test/', { proxy: `socks4a://127.0.0.1:${socks.port}` }));
+      expect(e).toMatchObject({ code: 'ERR_PROXY', message: `SOCKS proxy socks4a://127.0.0.1:${socks.port} could not connect: request rejected or failed (connecting to site.test:80)` });
+      const v6 = await failure(request('http://[::1]:8080/', { proxy: `socks4://127.0.0.1:${socks.port}` }));
+      expect(v6).toMatchObject({ code: 'ERR_PROXY', message: `SOCKS proxy socks4://127.0.0.1:${socks.port} speaks SOCKS4, which cannot reach the IPv6 address ::1` });
+      expect(socks.seen4).toHaveLength(1);
+      expect(() => parseProxyUrl('socks4://me:secret@127.0.0.1')).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: 'proxy socks4://127.0.0.1: SOCKS4 takes a user id (socks4://user@host), not a password' }));
+      expect(parseProxyUrl('socks4a://proxy.example')).toMatchObject({ kind: 'socks4a', port: 1080, credentials: null });
+    } finally {
+      await socks.close();
+    }
+  });
+
+  it('reads the reply byte by byte, and refuses a reply of the wrong version or bytes past it', async () => {
+    const reply = Buffer.from([0x00, 90, 0, 0, 0, 0, 0, 0]);
+    // Scripted "proxies" that answer without waiting for an HTTP request head.
+    const scripted = (steps: Parameters<typeof rawServer>[0]) => rawServer(steps, { waitRequest: false });
+    const split = await scripted([{ delayMs: 30 }, { bytes: reply }, { waitRequest: true }, { send: response('200 OK', [['Content-Length', 2]], 'ok') }, { end: true }]);
+    const v5 = await scripted([{ delayMs: 30 }, { send: Buffer.from([0x05, 90, 0, 0, 0, 0, 0, 0]) }, { hold: true }]);
+    const extra = await scripted([{ delayMs: 30 }, { send: Buffer.concat([reply, Buffer.from('HTTP/1.1 200 OK\r\n')]) }, { hold: true }]);
+    try {
+      expect((await request('http://127.0.0.1:9/', { proxy: `socks4://127.0.0.1:${split.port}`, timeoutMs: 5000 })).text()).toBe('ok');
+      expect([...split.requests[0]!.subarray(0, 9)]).toEqual([0x04, 0x01, 0, 9, 127, 0, 0, 1, 0]);
+      expect((await failure(request('http://127.0.0.1:9/', { proxy: `socks4://127.0.0.1:${v5.port}`, timeoutMs: 5000 }))).message).toMatch(/answered as SOCKS version 5, not a SOCKS4 reply/);
+      expect((await failure(request('http://127.0.0.1:9/', { proxy: `socks4://127.0.0.1:${extra.port}`, timeoutMs: 5000 }))).message).toMatch(/sent 17 bytes after its reply, before the client spoke/);
+    } finally {
+      for (const p of [split, v5, extra]) await p.close();
+    }
+  });
 });
 
 describe('a SOCKS5 proxy', () => {

@@ -130,7 +130,7 @@ describe('header injection', () => {
     const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const before = timers();
     const controller = new AbortController();
-    for (const bad of [{ connectTimeoutMs: -1 }, { idleTimeoutMs: Number.NaN }, { maxHeaderBytes: 0 }, { resolve: { nope: '127.0.0.1' } }, { proxy: 'socks4://x' }]) {
+    for (const bad of [{ connectTimeoutMs: -1 }, { idleTimeoutMs: Number.NaN }, { maxHeaderBytes: 0 }, { resolve: { nope: '127.0.0.1' } }, { proxy: 'socks6://x' }]) {
       const e = await failure(request('http://127.0.0.1:1/', { ...bad, timeoutMs: 60_000, signal: controller.signal }));
       expect(e.code, JSON.stringify(bad)).toBe('ERR_INVALID_OPTION');
     }

@@ -99,3 +99,73 @@ export async function socksServer(options: { credentials?: string; hosts?: Recor
     },
   };
 }
+
+export interface Socks4Seen {
+  /** The address field as sent ("0.0.0.1" for SOCKS4A with a name). */
+  address: string;
+  /** The name SOCKS4A sent after the user id, else null. */
+  name: string | null;
+  port: number;
+  userId: string;
+}
+
+/**
+ * A SOCKS4/4A server (CONNECT only) for tests: reads the request byte by byte as the protocol
+ * defines it, connects (`hosts` resolves names only the proxy knows) and answers 90, or
+ * `reply` (91 …) without connecting.
+ */
+export async function socks4Server(options: { hosts?: Record<string, string>; reply?: number } = {}): Promise<SocksServer & { seen4: Socks4Seen[] }> {
+  const seen4: Socks4Seen[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    client.on('error', () => {});
+    let buf = Buffer.alloc(0);
+    const onData = (d: Buffer): void => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length < 9) return;
+      const userEnd = buf.indexOf(0, 8);
+      if (userEnd === -1) return;
+      const address = [...buf.subarray(4, 8)].join('.');
+      const byName = address.startsWith('0.0.0.') && address !== '0.0.0.0';
+      let end = userEnd + 1;
+      let name: string | null = null;
+      if (byName) {
+        const nameEnd = buf.indexOf(0, end);
+        if (nameEnd === -1) return;
+        name = buf.subarray(end, nameEnd).toString('ascii');
+        end = nameEnd + 1;
+      }
+      client.off('data', onData);
+      const port = buf.readUInt16BE(2);
+      seen4.push({ address, name, port, userId: buf.subarray(8, userEnd).toString('utf8') });
+      const rest = buf.subarray(end);
+      const answer = (code: number): Buffer => Buffer.from([0x00, code, 0, 0, 0, 0, 0, 0]);
+      if (options.reply !== undefined) return void client.end(answer(options.reply));
+      const target = name ?? address;
+      const upstream = net.connect(port, options.hosts?.[target] ?? target);
+      sockets.add(upstream);
+      upstream.on('close', () => sockets.delete(upstream));
+      upstream.on('error', () => client.end(answer(91)));
+      upstream.on('connect', () => {
+        client.write(answer(90));
+        if (rest.length > 0) upstream.write(rest);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+    };
+    client.on('data', onData);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    seen: [],
+    seen4,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
