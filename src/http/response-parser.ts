@@ -473,7 +473,9 @@ export class ResponseParser {
     const first = buf[from];
     // Nothing yet, or stray line ends before the status line (taken once their LF is in).
     if (first === undefined || first === CR || first === LF) return;
-    const n = Math.min(buf.length - from, HTTP_1.length + 1);
+    // No further than the head may grow (stray line ends before it count): past that, the head is
+    // too large whatever its bytes say, as takeTextLine() finds when the bytes come one by one.
+    const n = Math.min(buf.length - from, HTTP_1.length + 1, this.maxHeaderBytes - this.headBytes);
     for (let i = 0; i < n; i++) {
       const c = buf[from + i]!;
       if (i < HTTP_1.length ? c === HTTP_1[i] : isDigit(c)) continue;

@@ -225,6 +225,19 @@ const optionsArb = fc.record(
 );
 
 describe('whole head at once and line by line agree', () => {
+  it('a bad version past maxHeaderBytes is a head too large, whole or byte by byte (stray line ends count)', () => {
+    // Found by the property below: whole, the version was checked past the limit the bytes
+    // one by one never reach.
+    const wire = Buffer.from('\r\n\r\nHTTP/2.0 200 OK\r\n\r\n', 'latin1');
+    const whole = run([wire], { maxHeaderBytes: 8 });
+    expect(whole.error).toEqual({ code: 'ERR_HEADERS_TOO_LARGE', message: 'response head exceeds maxHeaderBytes (8)', offset: 4 });
+    expect(run(bytewise(wire), { maxHeaderBytes: 8 })).toEqual(whole);
+    // With room for the version, both say what is wrong with it.
+    const roomy = run([wire], { maxHeaderBytes: 12 });
+    expect(roomy.error).toMatchObject({ code: 'ERR_INVALID_STATUS_LINE', offset: 9 });
+    expect(run(bytewise(wire), { maxHeaderBytes: 12 })).toEqual(roomy);
+  });
+
   it('on random heads: events, leniencies, errors and offsets', () => {
     fc.assert(
       fc.property(wireArb, optionsArb, fc.array(fc.nat(), { maxLength: 6 }), (wire, opts, points) => {
