@@ -124,6 +124,8 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--grace <duration>', 'after Ctrl+C or --max-time, how long in-flight requests may finish', parseDuration, 10_000)
     .option('--max-time <duration>', 'stop taking pages after this long (30m, 2h): in-flight ones finish within --grace, exit 0; with --crawl-id the rest stays queued for the next run', parseTimeout)
     .action(async (startUrls: string[], flags: CrawlFlags) => {
+      // -o on the command line wins over a database named only by RAWCRAWL_MYSQL_URL.
+      if (flags.out !== undefined && !flags.crawlId && command.getOptionValueSource('mysql') === 'env') delete flags.mysql;
       setExit(await runCrawl(startUrls, flags, io));
     });
 }
@@ -201,7 +203,11 @@ async function openSharedFrontier(flags: CrawlFlags, options: CrawlOptions, io: 
 }
 
 async function openSink(flags: CrawlFlags, io: Io, progress: () => Progress | null): Promise<Sink> {
-  if (flags.format && (flags.mysql || flags.crawlId)) throw new RawcrawlError('ERR_INVALID_OPTION', '--format is for records written to -o FILE or stdout: with --mysql they go to the database');
+  if (flags.mysql || flags.crawlId) {
+    // Records go to one place: a flag for another would be silently ignored.
+    if (flags.out) throw new RawcrawlError('ERR_INVALID_OPTION', `-o ${flags.out} and --mysql both say where records go: give one of them`);
+    if (flags.format) throw new RawcrawlError('ERR_INVALID_OPTION', '--format is for records written to -o FILE or stdout: with --mysql they go to the database');
+  }
   if (flags.crawlId) return new CountingSink();
   if (flags.mysql) {
     // Loaded only when asked for: mysql2 is not needed for a JSON Lines crawl.

@@ -65,6 +65,18 @@ describe('rawcrawl <start-url>', () => {
       const both = memoryIo();
       expect(await main(['node', 'rawcrawl', `${site.origin}/a`, '--format', 'csv', '--mysql', 'mysql://root@127.0.0.1:1/test'], both.io)).toBe(2);
       expect(both.err()).toBe('rawcrawl: ERR_INVALID_OPTION --format is for records written to -o FILE or stdout: with --mysql they go to the database\n');
+      const outToo = memoryIo();
+      expect(await main(['node', 'rawcrawl', `${site.origin}/a`, '-o', csvFile, '--mysql', 'mysql://root@127.0.0.1:1/test'], outToo.io)).toBe(2);
+      expect(outToo.err()).toBe(`rawcrawl: ERR_INVALID_OPTION -o ${csvFile} and --mysql both say where records go: give one of them\n`);
+      // A database named only by the environment gives way to -o on the command line.
+      process.env.RAWCRAWL_MYSQL_URL = 'mysql://root@127.0.0.1:1/test';
+      try {
+        const envToo = memoryIo();
+        expect(await main(['node', 'rawcrawl', `${site.origin}/a`, '--max-depth', '0', '-q', '-o', file], envToo.io)).toBe(0);
+        expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
+      } finally {
+        delete process.env.RAWCRAWL_MYSQL_URL;
+      }
     } finally {
       await site.close();
     }
