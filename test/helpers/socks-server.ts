@@ -16,17 +16,57 @@ export interface SocksServer {
 }
 
 /**
+ * A TCP server on 127.0.0.1 for a test proxy: each client, and each upstream `track` is given,
+ * is destroyed on close().
+ */
+async function proxyListener(onClient: (client: net.Socket, track: (s: net.Socket) => void) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const track = (s: net.Socket): void => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  };
+  const server = net.createServer((client) => {
+    track(client);
+    client.on('error', () => {});
+    onClient(client, track);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/**
+ * Connects to host:port for `client`: once up, `granted` answers the client, the bytes it sent
+ * past its request (`rest()`, asked then) go up, and the two are piped; a failed connection is
+ * `refused`.
+ */
+function tunnel(client: net.Socket, host: string, port: number, rest: () => Buffer, track: (s: net.Socket) => void, granted: () => void, refused: () => void): void {
+  const upstream = net.connect(port, host);
+  track(upstream);
+  upstream.on('error', refused);
+  upstream.on('connect', () => {
+    granted();
+    const early = rest();
+    if (early.length > 0) upstream.write(early);
+    upstream.pipe(client);
+    client.pipe(upstream);
+  });
+}
+
+/**
  * A SOCKS5 server (RFC 1928, CONNECT only) for tests. With `credentials` ("user:pass") it
  * requires RFC 1929 authentication; `hosts` resolves domain names only the proxy knows; `reply`
  * forces a CONNECT reply code (5: connection refused, …).
  */
 export async function socksServer(options: { credentials?: string; hosts?: Record<string, string>; reply?: number } = {}): Promise<SocksServer> {
   const seen: SocksSeen[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    sockets.add(client);
-    client.on('close', () => sockets.delete(client));
-    client.on('error', () => {});
+  const listener = await proxyListener((client, track) => {
     let buf = Buffer.alloc(0);
     const waiters: Array<{ n: number; resolve: (b: Buffer) => void }> = [];
     const pump = (): void => {
@@ -75,29 +115,21 @@ export async function socksServer(options: { credentials?: string; hosts?: Recor
       seen.push({ atyp: atyp!, host, port, user });
       const fail = (code: number): void => void client.end(Buffer.from([0x05, code, 0x00, 0x01, 0, 0, 0, 0, 0, 0]));
       if (options.reply !== undefined) return fail(options.reply);
-      const upstream = net.connect(port, options.hosts?.[host] ?? host);
-      sockets.add(upstream);
-      upstream.on('close', () => sockets.delete(upstream));
-      upstream.on('error', () => fail(0x05));
-      upstream.on('connect', () => {
-        client.off('data', onData);
-        client.write(Buffer.from([0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0, 0]));
-        if (buf.length > 0) upstream.write(buf);
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
+      tunnel(
+        client,
+        options.hosts?.[host] ?? host,
+        port,
+        () => buf,
+        track,
+        () => {
+          client.off('data', onData);
+          client.write(Buffer.from([0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0, 0]));
+        },
+        () => fail(0x05),
+      );
     })();
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    seen,
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  return { ...listener, seen };
 }
 
 export interface Socks4Seen {
@@ -116,11 +148,7 @@ export interface Socks4Seen {
  */
 export async function socks4Server(options: { hosts?: Record<string, string>; reply?: number } = {}): Promise<SocksServer & { seen4: Socks4Seen[] }> {
   const seen4: Socks4Seen[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    sockets.add(client);
-    client.on('close', () => sockets.delete(client));
-    client.on('error', () => {});
+  const listener = await proxyListener((client, track) => {
     let buf = Buffer.alloc(0);
     const onData = (d: Buffer): void => {
       buf = Buffer.concat([buf, d]);
@@ -144,28 +172,17 @@ export async function socks4Server(options: { hosts?: Record<string, string>; re
       const answer = (code: number): Buffer => Buffer.from([0x00, code, 0, 0, 0, 0, 0, 0]);
       if (options.reply !== undefined) return void client.end(answer(options.reply));
       const target = name ?? address;
-      const upstream = net.connect(port, options.hosts?.[target] ?? target);
-      sockets.add(upstream);
-      upstream.on('close', () => sockets.delete(upstream));
-      upstream.on('error', () => client.end(answer(91)));
-      upstream.on('connect', () => {
-        client.write(answer(90));
-        if (rest.length > 0) upstream.write(rest);
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
+      tunnel(
+        client,
+        options.hosts?.[target] ?? target,
+        port,
+        () => rest,
+        track,
+        () => client.write(answer(90)),
+        () => client.end(answer(91)),
+      );
     };
     client.on('data', onData);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    seen: [],
-    seen4,
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  return { ...listener, seen: [], seen4 };
 }
