@@ -3,26 +3,9 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import type { PageRecord } from '../../src/crawl/record.js';
 import { CsvSink } from '../../src/sinks/csv.js';
+import { pageRecord } from '../helpers/page-record.js';
 
-const base: PageRecord = {
-  url: 'http://127.0.0.1/a',
-  final_url: 'http://127.0.0.1/a',
-  status: 200,
-  content_type: 'text/html',
-  title: 'A',
-  fields: {},
-  depth: 0,
-  referrer: null,
-  bytes: 100,
-  fetched_at: '2026-11-27T00:00:00.000Z',
-  timings: { dns: 0, connect: 1, tls: 1, firstByte: 2, total: 3.25 },
-  error: null,
-  error_message: null,
-  error_offset: null,
-  error_excerpt: null,
-  leniencies: [],
-  attempts: 1,
-};
+const base = pageRecord({ timings: { dns: 0, connect: 1, tls: 1, firstByte: 2, total: 3.25 } });
 
 async function written(columns: ConstructorParameters<typeof CsvSink>[3], records: PageRecord[]): Promise<string> {
   const out = new PassThrough();

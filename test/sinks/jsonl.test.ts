@@ -2,13 +2,10 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { PageRecord } from '../../src/crawl/record.js';
 import { JsonlSink } from '../../src/sinks/jsonl.js';
+import { pageRecord } from '../helpers/page-record.js';
 
 function record(i: number): PageRecord {
-  return {
-    url: `http://127.0.0.1/p/${i}`, final_url: `http://127.0.0.1/p/${i}`, status: 200, content_type: 'text/html', title: `page ${i}`,
-    fields: {}, depth: 1, referrer: null, bytes: 100, fetched_at: '2026-11-26T20:00:00.000Z', timings: null, error: null,
-    error_message: null, error_offset: null, error_excerpt: null, leniencies: [], attempts: 1,
-  };
+  return pageRecord({ url: `http://127.0.0.1/p/${i}`, final_url: `http://127.0.0.1/p/${i}`, title: `page ${i}`, depth: 1, fetched_at: '2026-11-26T20:00:00.000Z' });
 }
 
 /** A slow output: a buffer of 64 bytes, each write taking 1 ms, every line kept. */

@@ -9,6 +9,7 @@ import { connectMysql, MysqlSink, schemaStatements, urlHash } from '../../src/si
 import { fixtureSite } from '../helpers/fixture-site.js';
 import { useFreshDatabase } from '../helpers/mariadb.js';
 import { cuttableProxy } from '../helpers/mysql-proxy.js';
+import { pageRecord } from '../helpers/page-record.js';
 
 const db = useFreshDatabase();
 
@@ -18,26 +19,17 @@ function json(v: unknown): unknown {
 }
 
 function record(i: number, extra: Partial<PageRecord> = {}): PageRecord {
-  return {
+  return pageRecord({
     url: `http://example.test/p/${i}`,
     final_url: `http://example.test/p/${i}`,
-    status: 200,
-    content_type: 'text/html',
     title: `Page ${i}`,
     fields: { n: String(i) },
     depth: 1,
-    referrer: null,
     bytes: 100 + i,
     fetched_at: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678)).toISOString(),
     timings: { dns: 0, connect: 1, tls: 1, firstByte: 2, total: 3 },
-    error: null,
-    error_message: null,
-    error_offset: null,
-    error_excerpt: null,
-    leniencies: [],
-    attempts: 1,
     ...extra,
-  };
+  });
 }
 
 async function crawlInto(url: string, origin: string): Promise<number> {
