@@ -202,7 +202,7 @@ async function openSharedFrontier(flags: CrawlFlags, options: CrawlOptions, io: 
     new MysqlFrontier(pool, joined, ctx, { leaseMs: flags.lease ?? 30_000, giveUpMs: flags.mysqlGiveUp ?? 60_000, ...(flags.spillDir ? { spillDir: flags.spillDir } : {}) });
 }
 
-async function openSink(flags: CrawlFlags, io: Io, progress: () => Progress | null): Promise<Sink> {
+async function openSink(flags: CrawlFlags, options: CrawlOptions, io: Io, progress: () => Progress | null): Promise<Sink> {
   if (flags.mysql || flags.crawlId) {
     // Records go to one place: a flag for another would be silently ignored.
     if (flags.out) throw new RawcrawlError('ERR_INVALID_OPTION', `-o ${flags.out} and --mysql both say where records go: give one of them`);
@@ -222,7 +222,7 @@ async function openSink(flags: CrawlFlags, io: Io, progress: () => Progress | nu
     });
   }
   const csv = (flags.format ?? (flags.out?.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl')) === 'csv';
-  const columns = { fields: [...(flags.select ?? []), ...(flags.selectAll ?? [])].map((s) => s.slice(0, s.indexOf('='))), body: Boolean(flags.storeBody), capture: Boolean(flags.warc || flags.capture) };
+  const columns = { fields: [...(options.selects ?? []), ...(options.selectAll ?? [])].map(([name]) => name), body: Boolean(options.storeBody), capture: Boolean(flags.warc || flags.capture) };
   if (flags.out) {
     const file = await openOutputFile(flags.out, 'output file');
     const name = `output file ${flags.out}`;
@@ -280,7 +280,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     }
     if (flags.spillDir !== undefined) checkSpillDir(flags.spillDir);
     if (flags.crawlId) await openSharedFrontier(flags, options, io);
-    sink = await openSink(flags, io, () => progress);
+    sink = await openSink(flags, options, io, () => progress);
     // Last, so that a crawl that cannot start (storage unreachable, …) leaves no WARC file.
     try {
       capture = captureFromFlags(flags);
