@@ -296,12 +296,10 @@ export async function openConnection(hostIn: string, port: number, options: Conn
 
     if (via?.tls) {
       const pt = via.tls;
-      const proxyName = pt.servername ?? (net.isIP(dialHost) ? undefined : dialHost);
-      const proxyKey = pt.sessionCache === false ? null : tlsSessionKey(dialHost, dialPort, proxyName, pt.ca, pt.rejectUnauthorized ?? true, pt.cert);
       const tcp = socket;
       let shake: Handshake;
       try {
-        shake = await step<Handshake>((resolve, reject) => void tlsHandshake(tcp, dialHost, proxyName, pt, proxyKey).then(resolve, reject));
+        shake = await step<Handshake>((resolve, reject) => void tlsHandshake(tcp, dialHost, dialPort, pt).then(resolve, reject));
       } catch (err) {
         // Named, so that a proxy's certificate is not taken for the target's.
         if (err instanceof RawcrawlError && err.code === 'ERR_TLS') throw new RawcrawlError('ERR_TLS', `${via.label}: ${err.message}`, { cause: err });
@@ -321,12 +319,10 @@ export async function openConnection(hostIn: string, port: number, options: Conn
     let watch: CloseNotifyWatch | null = null;
     if (options.tls) {
       const t: TlsOptions = options.tls === true ? {} : options.tls;
-      const servername = t.servername ?? (net.isIP(host) ? undefined : host);
       const plain = socket;
       if (trace) watch = watchCloseNotify(plain);
       const under = watch ? watch.duplex : plain;
-      const sessionKey = t.sessionCache === false ? null : tlsSessionKey(host, port, servername, t.ca, t.rejectUnauthorized ?? true, t.cert);
-      const shake = await step<Handshake>((resolve, reject) => void tlsHandshake(under, host, servername, t, sessionKey).then(resolve, reject));
+      const shake = await step<Handshake>((resolve, reject) => void tlsHandshake(under, host, port, t).then(resolve, reject));
       socket = shake.secure;
       tlsMs = performance.now() - t0;
       if (trace) trace(tlsEvent(shake, false));
@@ -419,11 +415,14 @@ function peerFingerprint(s: tls.TLSSocket, offered: CachedSession | undefined): 
 }
 
 /**
- * TLS over `socket` with the server `host` (a name, or an IP literal without brackets): its
- * certificate is checked against `servername` when given, else against `host`. With a
- * `sessionKey`, offers the session cached under it and caches the ones the server sends.
+ * TLS over `socket` with the server `host`:`port` (a name, or an IP literal without brackets):
+ * SNI is `t.servername`, else the host's name (none for an IP literal), and the certificate is
+ * checked against it, else against the address. Unless `t.sessionCache` is false, offers the
+ * session cached for this server and these settings, and caches the ones the server sends.
  */
-function tlsHandshake(socket: net.Socket | Duplex, host: string, servername: string | undefined, t: TlsOptions, sessionKey: string | null): Promise<Handshake> {
+function tlsHandshake(socket: net.Socket | Duplex, host: string, port: number, t: TlsOptions): Promise<Handshake> {
+  const servername = t.servername ?? (net.isIP(host) ? undefined : host);
+  const sessionKey = t.sessionCache === false ? null : tlsSessionKey(host, port, servername, t.ca, t.rejectUnauthorized ?? true, t.cert);
   return new Promise((resolve, reject) => {
     const offered = sessionKey === null ? undefined : tlsSessions.get(sessionKey);
     let s: tls.TLSSocket;
