@@ -10,7 +10,7 @@ import type { WireEvent, WireEventBody, WireListener } from '../wire/events.js';
 import { ResponseAssembler } from './assemble.js';
 import { REQUEST_DEFAULTS, type RequestOptions } from './options.js';
 import { isHttpProxy, openTunnel, prepareProxy, proxyRoute, type PreparedProxy } from './proxy.js';
-import { openSocks4, openSocks5 } from './socks.js';
+import { openSocks } from './socks.js';
 import { decideRedirect } from './redirect.js';
 import { parseResolve } from './resolve.js';
 import { basicAuthorization, urlCredentials } from './userinfo.js';
@@ -243,7 +243,7 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
         ? {
             via: { host: route.host, port: route.port, label: `proxy ${route.href}`, ...(route.kind === 'https' ? { tls: o.proxyTls } : {}) },
             ...(!isHttpProxy(route)
-              ? { beforeTls: (socket) => (route.kind === 'socks4' || route.kind === 'socks4a' ? openSocks4 : openSocks5)(socket, unbracket(url.hostname), port, route, o.dnsCacheMs, emit) }
+              ? { beforeTls: (socket) => openSocks(socket, unbracket(url.hostname), port, route, o.dnsCacheMs, emit) }
               : route.tunnel
                 ? { beforeTls: (socket) => openTunnel(socket, `${url.hostname}:${port}`, route, emit) }
                 : {}),

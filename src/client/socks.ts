@@ -133,7 +133,7 @@ async function lookup(host: string, dnsCacheMs: number, family?: 4): Promise<str
  * (what Tor needs). Resolves once the server replied success: the socket then carries the
  * target's bytes (paused, none of them read). Refusals are ERR_PROXY with the server's reason.
  */
-export async function openSocks5(socket: Socket, host: string, port: number, route: ProxyRoute, dnsCacheMs: number, trace?: (event: WireEventBody) => void): Promise<void> {
+async function openSocks5(socket: Socket, host: string, port: number, route: ProxyRoute, dnsCacheMs: number, trace?: (event: WireEventBody) => void): Promise<void> {
   const destination = route.kind === 'socks5' && isIP(host) === 0 ? await lookup(host, dnsCacheMs) : host;
   const address = encodeAddress(destination);
   await socksHandshake(socket, host, port, route, 'socks5', trace, async (io) => {
@@ -183,7 +183,7 @@ const SOCKS4_REPLIES: Record<number, string> = {
  * id is the proxy URL's user name (empty by default). SOCKS4 carries IPv4 only: an IPv6 target
  * is ERR_PROXY before anything is sent. Resolves once the server granted the request.
  */
-export async function openSocks4(socket: Socket, host: string, port: number, route: ProxyRoute, dnsCacheMs: number, trace?: (event: WireEventBody) => void): Promise<void> {
+async function openSocks4(socket: Socket, host: string, port: number, route: ProxyRoute, dnsCacheMs: number, trace?: (event: WireEventBody) => void): Promise<void> {
   if (isIP(host) === 6) throw new RawcrawlError('ERR_PROXY', `SOCKS proxy ${route.href} speaks SOCKS4, which cannot reach the IPv6 address ${host}`);
   const byName = isIP(host) === 0 && route.kind === 'socks4a';
   const address = isIP(host) === 4 ? host : byName ? '0.0.0.1' : await lookup(host, dnsCacheMs, 4);
@@ -202,4 +202,10 @@ export async function openSocks4(socket: Socket, host: string, port: number, rou
     io.status = reply[1]!;
     if (io.status !== 90) throw io.refuse(`could not connect: ${SOCKS4_REPLIES[io.status] ?? `reply ${io.status}`}`);
   });
+}
+
+/** A SOCKS tunnel to host:port over `socket`, in the proxy's version (socks4/4a or socks5/5h). */
+export function openSocks(socket: Socket, host: string, port: number, route: ProxyRoute, dnsCacheMs: number, trace?: (event: WireEventBody) => void): Promise<void> {
+  const open = route.kind === 'socks4' || route.kind === 'socks4a' ? openSocks4 : openSocks5;
+  return open(socket, host, port, route, dnsCacheMs, trace);
 }
