@@ -127,9 +127,7 @@ export class Frontier {
     if (h.inflight >= this.perHost) return -1;
     const at = h.lastStart + h.delayMs;
     if (at > now) return at - now;
-    h.inflight++;
-    h.lastStart = now;
-    this.touch(host, h);
+    this.begin(host, h, now);
     return 0;
   }
 
@@ -175,10 +173,15 @@ export class Frontier {
       }
     }
     this.queued--;
+    this.begin(host, h, now);
+    return { entry: e, host };
+  }
+
+  /** A request to the host starts now: one slot more busy, and its delay counts from here. */
+  private begin(host: string, h: HostState, now: number): void {
     h.inflight++;
     h.lastStart = now;
     this.touch(host, h);
-    return { entry: e, host };
   }
 
   private takeFiltered(now: number, only: (e: FrontierEntry) => boolean): TakeResult {
