@@ -1,5 +1,6 @@
 export { request, parseRequestUrl } from './request.js';
 export { decodeText } from './charset.js';
+export { withoutUserinfo } from './userinfo.js';
 export { checkProxySetting, proxyFromEnv, noProxyMatches, type ProxySetting } from './proxy.js';
 export type { ResolveMap } from './resolve.js';
 export { HttpResponse, type Timings, type RedirectHop } from './response.js';

@@ -13,7 +13,7 @@ import { isHttpProxy, openTunnel, prepareProxy, proxyRoute, type PreparedProxy }
 import { openSocks } from './socks.js';
 import { decideRedirect } from './redirect.js';
 import { parseResolve } from './resolve.js';
-import { basicAuthorization, urlCredentials } from './userinfo.js';
+import { basicAuthorization, urlCredentials, withoutUserinfo } from './userinfo.js';
 import type { ResolvedAddress } from '../net/dns-cache.js';
 import { HttpResponse, type RedirectHop, type Timings } from './response.js';
 
@@ -21,9 +21,6 @@ let nextConnectionId = 0;
 
 /** Milliseconds to microsecond precision. */
 const ms = (v: number): number => Math.round(v * 1000) / 1000;
-
-/** A URL as errors show it: without the user name and password it may hold. */
-const withoutUserinfo = (href: string): string => href.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1');
 
 /** Parses and checks a request URL: http or https, with a host. */
 export function parseRequestUrl(input: string | URL): URL {

@@ -23,3 +23,9 @@ export function urlCredentials(url: URL, malformed: (problem: string) => Rawcraw
 export function basicAuthorization(c: Credentials): string {
   return `Basic ${Buffer.from(`${c.user}:${c.password}`, 'utf8').toString('base64')}`;
 }
+
+/**
+ * A URL as an error line shows it: without the user name and password it may hold. Works on
+ * text that does not parse as a URL too (that is when it is quoted in an error).
+ */
+export const withoutUserinfo = (href: string): string => href.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1');
