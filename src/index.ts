@@ -1,5 +1,6 @@
 export * from './client/index.js';
-export { crawl, type Crawl, type CrawlStats } from './crawl/crawler.js';
+export { crawl, type Crawl } from './crawl/crawler.js';
+export type { CrawlStats } from './crawl/stats.js';
 export { CRAWL_DEFAULTS, type CrawlOptions } from './crawl/options.js';
 export type { PageRecord, PageCaptureInfo } from './crawl/record.js';
 export { normalizeUrl } from './crawl/normalize-url.js';

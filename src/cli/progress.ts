@@ -1,4 +1,4 @@
-import type { CrawlStats } from '../crawl/crawler.js';
+import type { CrawlStats } from '../crawl/stats.js';
 import type { Io } from './io.js';
 
 function fmtBytes(n: number): string {

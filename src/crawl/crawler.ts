@@ -1,53 +1,21 @@
 import { availableParallelism } from 'node:os';
-import { checkProxySetting, request, RawcrawlError, validateHeaders, type HttpResponse, type RequestOptions } from '../client/index.js';
-import { CRAWL_DEFAULTS, URL_COLUMN_BYTES, type CrawlOptions } from './options.js';
+import { checkProxySetting, request, RawcrawlError, withoutUserinfo, type HttpResponse, type RequestOptions } from '../client/index.js';
+import { OriginCredentials } from './credentials.js';
+import { resolveCrawlOptions, type CrawlOptions, type ResolvedCrawlOptions } from './options.js';
 import type { FrontierEntry } from './frontier.js';
 import type { FrontierBackend, NewEntry } from './frontier-backend.js';
 import { MemoryBackend } from './memory-backend.js';
 import { normalizeUrl } from './normalize-url.js';
-import { checkSelectors, type ExtractResult } from './extract.js';
+import { checkFields, type ExtractResult } from './extract.js';
 import { ParsePool } from './parse-pool.js';
 import type { PageRecord } from './record.js';
 import { backoffDelay, DEFAULT_BACKOFF, isRetryableError, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './retry.js';
 import { RobotsCache } from './robots.js';
-import { MAX_SITEMAP_BYTES, MAX_SITEMAPS, parseSitemap } from './sitemaps.js';
+import { MAX_SITEMAP_BYTES } from './sitemaps.js';
+import { readSitemaps } from './sitemap-reader.js';
 import { CrawlCookies } from './cookies.js';
 import { admit, type ScopeRules } from './scope.js';
-
-export interface CrawlStats {
-  startedAt: number;
-  /** Pages whose fetch finished (stored or not, failed or not). */
-  fetched: number;
-  /** Records yielded. */
-  stored: number;
-  queued: number;
-  inFlight: number;
-  /** Pages that ended with an error code. */
-  errors: number;
-  /** Attempts that were retried. */
-  retried: number;
-  bytes: number;
-  robotsDisallowed: number;
-  /** In-scope links and redirect targets not followed for being longer than maxUrlLength (each time seen). */
-  urlsTooLong: number;
-  /** Redirects not followed because maxRedirects of them in a row led to the page. */
-  redirectsTooMany: number;
-  /**
-   * Origin → why its robots.txt could not be had (error code and message, or "status 503"): RFC
-   * 9309 then disallows the whole origin, so its pages count in robotsDisallowed.
-   */
-  robotsUnavailable: Record<string, string>;
-  /** Status code (or "error") → pages. */
-  statuses: Record<string, number>;
-  /** Error code → pages. */
-  errorCodes: Record<string, number>;
-  /** Sitemap files read (CrawlOptions.sitemaps, discoverSitemaps); 0 when none was asked for. */
-  sitemapsRead: number;
-  /** Page URLs the sitemaps gave that were in scope and queued (or already seen: dedupe decides). */
-  sitemapUrls: number;
-  /** Sitemap URL → why it could not be read ("status 404", an error code, "not a sitemap: …"). */
-  sitemapsFailed: Record<string, string>;
-}
+import { emptyStats, type CrawlStats } from './stats.js';
 
 /** A running crawl: iterate it for records; stop() ends it gracefully. */
 export interface Crawl extends AsyncIterable<PageRecord> {
@@ -58,7 +26,7 @@ export interface Crawl extends AsyncIterable<PageRecord> {
 
 /** A URL given by the caller, quoted for an error line: its first 200 characters, never the user name and password it may hold. */
 const quoted = (given: string): string => {
-  const u = given.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1');
+  const u = withoutUserinfo(given);
   return JSON.stringify(u.length > 200 ? `${u.slice(0, 200)}…` : u);
 };
 
@@ -90,7 +58,7 @@ const FINISHING_PER_SLOT = 4;
 
 class Crawler implements Crawl {
   readonly stats: CrawlStats;
-  private readonly o: Required<Pick<CrawlOptions, 'concurrency' | 'perHost' | 'delayMs' | 'maxPages' | 'maxDepth' | 'timeoutMs' | 'maxUrlLength' | 'maxRedirects' | 'maxBodyBytes' | 'retries' | 'userAgent' | 'outputBuffer'>>;
+  private readonly o: ResolvedCrawlOptions;
   private readonly backend: FrontierBackend;
   private readonly starts: NewEntry[];
   /** CrawlOptions.sitemaps, normalised. */
@@ -102,12 +70,7 @@ class Crawler implements Crawl {
   /** Request headers (User-Agent first, then the caller's), to which a page's cookies are added. */
   private readonly baseHeaders: Array<[string, string]>;
   private readonly cookies: CrawlCookies | null;
-  /**
-   * The user name and password start and sitemap URLs carried (https://user:pass@host/, as
-   * spelled there), by origin: each page and sitemap request to that origin is made with them,
-   * and request() sends them as Basic Authorization (an Authorization in `headers` wins).
-   */
-  private readonly userinfo = new Map<string, { username: string; password: string }>();
+  private readonly credentials = new OriginCredentials();
   private readonly abort = new AbortController();
   private pool: ParsePool | null = null;
 
@@ -125,46 +88,12 @@ class Crawler implements Crawl {
   private started = false;
 
   constructor(private readonly options: CrawlOptions) {
-    const o = {
-      concurrency: options.concurrency ?? CRAWL_DEFAULTS.concurrency,
-      perHost: options.perHost ?? CRAWL_DEFAULTS.perHost,
-      delayMs: options.delayMs ?? CRAWL_DEFAULTS.delayMs,
-      maxPages: options.maxPages ?? CRAWL_DEFAULTS.maxPages,
-      maxDepth: options.maxDepth ?? CRAWL_DEFAULTS.maxDepth,
-      timeoutMs: options.timeoutMs ?? CRAWL_DEFAULTS.timeoutMs,
-      maxUrlLength: options.maxUrlLength ?? CRAWL_DEFAULTS.maxUrlLength,
-      maxRedirects: options.maxRedirects ?? CRAWL_DEFAULTS.maxRedirects,
-      maxBodyBytes: options.maxBodyBytes ?? CRAWL_DEFAULTS.maxBodyBytes,
-      retries: options.retries ?? CRAWL_DEFAULTS.retries,
-      userAgent: options.userAgent ?? CRAWL_DEFAULTS.userAgent,
-      outputBuffer: options.outputBuffer ?? CRAWL_DEFAULTS.outputBuffer,
-    };
-    for (const [k, v] of Object.entries(o)) {
-      // request() takes no time limit of 0: checked here, it is one error, not a failed page each.
-      const min = k === 'concurrency' || k === 'perHost' || k === 'timeoutMs' ? 1 : 0;
-      if (typeof v === 'number' && !(v >= min)) {
-        throw new RawcrawlError('ERR_INVALID_OPTION', `${k} must be a number >= ${min}, got ${v}`);
-      }
-    }
-    if (!(o.maxUrlLength <= URL_COLUMN_BYTES)) {
-      throw new RawcrawlError('ERR_INVALID_OPTION', `maxUrlLength must be at most ${URL_COLUMN_BYTES} (the MySQL url column), got ${o.maxUrlLength}`);
-    }
-    // Checked now, not by each request: a bad field is one error at the start, not a failed page each.
-    const extraHeaders = validateHeaders(options.headers);
-    for (const [name] of extraHeaders) {
-      const lower = name.toLowerCase();
-      if (lower === 'host') throw new RawcrawlError('ERR_INVALID_OPTION', 'a crawl cannot send one Host header: it visits several hosts, each named in its own requests');
-      if (lower === 'user-agent') throw new RawcrawlError('ERR_INVALID_OPTION', 'give the User-Agent as userAgent (--user-agent): its first word is also the robots.txt token');
-    }
+    const { o, headers: extraHeaders } = resolveCrawlOptions(options);
     checkProxySetting(options.proxy);
     this.cookies = options.cookies === false ? null : new CrawlCookies();
     this.o = o;
-    if (options.startUrls.length === 0) throw new RawcrawlError('ERR_INVALID_OPTION', 'no start URL given');
-    const badSelector = checkSelectors(options.selects ?? []) ?? checkSelectors(options.selectAll ?? [], '--select-all');
-    if (badSelector) throw new RawcrawlError('ERR_INVALID_OPTION', badSelector);
-    const taken = new Set((options.selects ?? []).map(([name]) => name));
-    const twice = (options.selectAll ?? []).find(([name]) => taken.has(name));
-    if (twice) throw new RawcrawlError('ERR_INVALID_OPTION', `--select and --select-all both name the field ${JSON.stringify(twice[0])}`);
+    const badFields = checkFields(options.selects ?? [], options.selectAll ?? []);
+    if (badFields) throw new RawcrawlError('ERR_INVALID_OPTION', badFields);
     const hosts = new Set<string>();
     const starts: string[] = [];
     for (const u of options.startUrls) {
@@ -173,13 +102,13 @@ class Crawler implements Crawl {
       if (n.length > o.maxUrlLength) throw new RawcrawlError('ERR_INVALID_URL', `start URL ${JSON.stringify(`${n.slice(0, 100)}…`)} is ${n.length} characters long, more than maxUrlLength (${o.maxUrlLength})`);
       starts.push(n);
       hosts.add(new URL(n).hostname);
-      this.keepUserinfo(u, n, 'start URL');
+      this.credentials.keep(u, n, 'start URL');
     }
     for (const u of options.sitemaps ?? []) {
       const n = normalizeUrl(u);
       if (n === null) throw new RawcrawlError('ERR_INVALID_URL', `sitemap URL ${quoted(u)} is not an http(s) URL`);
       this.sitemapUrls.push(n);
-      this.keepUserinfo(u, n, 'sitemap URL');
+      this.credentials.keep(u, n, 'sitemap URL');
     }
     for (const h of options.allowHosts ?? []) hosts.add(h.toLowerCase());
     this.scope = { hosts, include: options.include ?? [], exclude: options.exclude ?? [], maxDepth: o.maxDepth };
@@ -208,28 +137,13 @@ class Crawler implements Crawl {
     const uaToken = o.userAgent.split(/[\s/]/)[0] ?? 'rawcrawl';
     this.robots = options.ignoreRobots
       ? null
-      : new RobotsCache(uaToken, this.requestOptions, (origin, reason) => {
-          this.stats.robotsUnavailable[origin] = reason;
+      : new RobotsCache(uaToken, this.requestOptions, {
+          onUnavailable: (origin, reason) => {
+            this.stats.robotsUnavailable[origin] = reason;
+          },
+          prepare: (url) => this.credentials.apply(url),
         });
-    this.stats = {
-      startedAt: Date.now(),
-      fetched: 0,
-      stored: 0,
-      queued: 0,
-      inFlight: 0,
-      errors: 0,
-      retried: 0,
-      bytes: 0,
-      robotsDisallowed: 0,
-      urlsTooLong: 0,
-      redirectsTooMany: 0,
-      robotsUnavailable: {},
-      statuses: {},
-      errorCodes: {},
-      sitemapsRead: 0,
-      sitemapUrls: 0,
-      sitemapsFailed: {},
-    };
+    this.stats = emptyStats();
     this.starts = starts.map((url) => ({ url, host: new URL(url).host, depth: 0, referrer: null }));
     const signal = options.signal;
     if (signal) {
@@ -402,90 +316,28 @@ class Crawler implements Crawl {
     }
   }
 
-  /**
-   * Reads the sitemaps (CrawlOptions.sitemaps; with discoverSitemaps, those of each start
-   * origin's robots.txt, or its /sitemap.xml) one at a time, following indexes, and queues the
-   * page URLs in scope as start URLs are. A sitemap robots.txt disallows is not read, and each
-   * request takes one of its host's slots as a page does, so --per-host and the host's delay
-   * hold across sitemaps and pages alike. One that fails is noted in stats.sitemapsFailed and
-   * the rest go on.
-   */
-  private async readSitemaps(): Promise<void> {
-    const todo = [...this.sitemapUrls];
-    if (this.options.discoverSitemaps) {
-      // With --ignore-robots robots.txt is still read for its Sitemap lines, and obeyed for nothing.
-      const robots = this.robots ?? new RobotsCache('rawcrawl', this.requestOptions);
-      for (const origin of new Set(this.starts.map((e) => new URL(e.url).origin))) {
-        const named = await robots.sitemaps(origin);
-        const found = named.map((u) => normalizeUrl(u, `${origin}/robots.txt`)).filter((u): u is string => u !== null);
-        todo.push(...(found.length > 0 ? found : [`${origin}/sitemap.xml`]));
-      }
-    }
-    const done = new Set<string>();
-    while (todo.length > 0 && !this.stopping && !this.backend.full) {
-      const url = todo.shift()!;
-      if (done.has(url)) continue;
-      done.add(url);
-      if (done.size > MAX_SITEMAPS) {
-        this.stats.sitemapsFailed[url] = `more than ${MAX_SITEMAPS} sitemaps: not read`;
-        continue;
-      }
-      const parsed = new URL(url);
-      const host = parsed.host;
-      if (this.robots) {
-        const verdict = await this.robots.check(parsed);
-        if (!verdict.allowed) {
-          this.stats.sitemapsFailed[url] = 'disallowed by robots.txt';
-          continue;
-        }
-        if (verdict.delayMs > 0) await this.backend.setDelay(host, verdict.delayMs);
-      }
-      // A slot of the host, as a page takes one: --per-host and the delay hold for sitemaps too.
-      for (let wait = await this.backend.acquireSlot(host, Date.now()); wait !== 0; wait = await this.backend.acquireSlot(host, Date.now())) {
-        if (this.stopping) return;
-        await this.waitForChange(wait);
-      }
-      let res: HttpResponse;
-      try {
-        if (this.stopping) return;
-        res = await request(this.withUserinfo(parsed), { ...this.requestOptions, maxBodyBytes: MAX_SITEMAP_BYTES, onRequestSent: () => this.backend.sent(host, Date.now()) });
-      } catch (err) {
-        if (this.abort.signal.aborted) return;
-        this.stats.sitemapsFailed[url] = err instanceof RawcrawlError ? `${err.code} ${err.message}` : String(err);
-        continue;
-      } finally {
-        this.backend.releaseSlot(host);
-        this.notifyChange();
-      }
-      if (res.status !== 200) {
-        this.stats.sitemapsFailed[url] = `status ${res.status}`;
-        continue;
-      }
-      let sitemap;
-      try {
-        sitemap = parseSitemap(res.body);
-      } catch (err) {
-        this.stats.sitemapsFailed[url] = (err as Error).message;
-        continue;
-      }
-      this.stats.sitemapsRead++;
-      const locs = sitemap.locs.map((l) => normalizeUrl(l, res.url)).filter((u): u is string => u !== null);
-      if (sitemap.kind === 'index') {
-        todo.push(...locs);
-        continue;
-      }
-      const entries: NewEntry[] = [];
-      for (const loc of locs) {
-        const e = this.inScope(loc, 0, url);
-        if (e) entries.push(e);
-      }
-      this.stats.sitemapUrls += entries.length;
-      for (let i = 0; i < entries.length && !this.stopping && !this.backend.full; i += 1000) {
-        await this.backend.seed(entries.slice(i, i + 1000));
-        this.stats.queued = this.backend.queued;
-        this.notifyChange();
-      }
-    }
+  /** Reads the sitemaps asked for (see readSitemaps), queueing their pages. */
+  private readSitemaps(): Promise<void> {
+    return readSitemaps({
+      sitemapUrls: this.sitemapUrls,
+      discover: this.options.discoverSitemaps
+        ? {
+            origins: [...new Set(this.starts.map((e) => new URL(e.url).origin))],
+            // With --ignore-robots robots.txt is still read for its Sitemap lines, and obeyed for nothing.
+            robots: this.robots ?? new RobotsCache('rawcrawl', this.requestOptions, { prepare: (url) => this.credentials.apply(url) }),
+          }
+        : null,
+      robots: this.robots,
+      backend: this.backend,
+      stats: this.stats,
+      stopping: () => this.stopping,
+      aborted: this.abort.signal,
+      waitForChange: (ms) => this.waitForChange(ms),
+      notifyChange: () => this.notifyChange(),
+      fetch: (url, host) =>
+        request(this.credentials.apply(url), { ...this.requestOptions, maxBodyBytes: MAX_SITEMAP_BYTES, onRequestSent: () => this.backend.sent(host, Date.now()) }),
+      inScope: (url, referrer) => this.inScope(url, 0, referrer),
+    });
   }
 
   /** The link as a frontier entry if it is in scope (normalised URL expected), else null. */
@@ -503,28 +355,6 @@ class Crawler implements Crawl {
       return null;
     }
     return { url, host: parsed.host, depth, referrer, redirects };
-  }
-
-  /** The user name and password in `given` (normalised to `n`, without them), for its origin. */
-  private keepUserinfo(given: string, n: string, what: string): void {
-    const { origin, username, password } = new URL(given);
-    if (username === '' && password === '') return;
-    try {
-      decodeURIComponent(username + password);
-    } catch {
-      throw new RawcrawlError('ERR_INVALID_URL', `${what} ${n}: its user name or password holds a malformed %-escape`);
-    }
-    this.userinfo.set(origin, { username, password });
-  }
-
-  /** The URL to request: with the user name and password of its origin, if a start or sitemap URL gave them. */
-  private withUserinfo(url: URL): URL {
-    const given = this.userinfo.size > 0 ? this.userinfo.get(url.origin) : undefined;
-    if (!given) return url;
-    const u = new URL(url.href);
-    u.username = given.username;
-    u.password = given.password;
-    return u;
   }
 
   /** The request headers with the jar's cookies: in the caller's Cookie header if there is one, else their own. */
@@ -559,7 +389,7 @@ class Crawler implements Crawl {
     try {
       const cookie = this.cookies?.header(entry.url) ?? '';
       const headers = cookie === '' ? this.requestOptions.headers : this.withCookie(cookie);
-      res = await request(this.withUserinfo(url), { ...this.requestOptions, headers, onRequestSent: () => this.backend.sent(host, Date.now()) });
+      res = await request(this.credentials.apply(url), { ...this.requestOptions, headers, onRequestSent: () => this.backend.sent(host, Date.now()) });
     } catch (err) {
       if (this.abort.signal.aborted) return;
       const e = err instanceof RawcrawlError ? err : new RawcrawlError('ERR_CONNECTION_RESET', String(err));

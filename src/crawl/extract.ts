@@ -61,6 +61,18 @@ export function checkSelectors(selects: Array<[string, string]>, flag = '--selec
   return null;
 }
 
+/**
+ * A message naming what is wrong with a crawl's --select and --select-all fields (a selector
+ * cheerio cannot compile, a name both give), or null when nothing is.
+ */
+export function checkFields(selects: Array<[string, string]>, selectAll: Array<[string, string]>): string | null {
+  const bad = checkSelectors(selects) ?? checkSelectors(selectAll, '--select-all');
+  if (bad) return bad;
+  const taken = new Set(selects.map(([name]) => name));
+  const twice = selectAll.find(([name]) => taken.has(name));
+  return twice ? `--select and --select-all both name the field ${JSON.stringify(twice[0])}` : null;
+}
+
 const SKIP_SCHEMES = /^\s*(javascript|mailto|tel|data|ftp|file|about|blob|sms):/i;
 
 /** A `<meta name content>` of the page. */

@@ -1,4 +1,4 @@
-import type { RequestOptions, WireListener } from '../client/index.js';
+import { RawcrawlError, validateHeaders, type RequestOptions, type WireListener } from '../client/index.js';
 import type { BackendContext, FrontierBackend } from './frontier-backend.js';
 import type { PageRecord } from './record.js';
 import type { BackoffPolicy } from './retry.js';
@@ -126,3 +126,46 @@ export const CRAWL_DEFAULTS = {
   userAgent: 'rawcrawl/0.1 (+https://github.com/rawcrawl/rawcrawl)',
   outputBuffer: 256,
 } as const;
+
+/** The options CRAWL_DEFAULTS gives a default for, each with its value. */
+export type ResolvedCrawlOptions = { -readonly [K in keyof typeof CRAWL_DEFAULTS]: CrawlOptions[K] & {} };
+
+/**
+ * The crawl's numbers with their defaults, and its extra request headers, checked: a bad value
+ * is one ERR_INVALID_OPTION at the start, not a failed page each. (Selectors are extract's to
+ * check: this module stays free of cheerio, for the MySQL sink that reads URL_COLUMN_BYTES.)
+ */
+export function resolveCrawlOptions(options: CrawlOptions): { o: ResolvedCrawlOptions; headers: Array<[string, string]> } {
+  const o: ResolvedCrawlOptions = {
+    concurrency: options.concurrency ?? CRAWL_DEFAULTS.concurrency,
+    perHost: options.perHost ?? CRAWL_DEFAULTS.perHost,
+    delayMs: options.delayMs ?? CRAWL_DEFAULTS.delayMs,
+    maxPages: options.maxPages ?? CRAWL_DEFAULTS.maxPages,
+    maxDepth: options.maxDepth ?? CRAWL_DEFAULTS.maxDepth,
+    timeoutMs: options.timeoutMs ?? CRAWL_DEFAULTS.timeoutMs,
+    maxUrlLength: options.maxUrlLength ?? CRAWL_DEFAULTS.maxUrlLength,
+    maxRedirects: options.maxRedirects ?? CRAWL_DEFAULTS.maxRedirects,
+    maxBodyBytes: options.maxBodyBytes ?? CRAWL_DEFAULTS.maxBodyBytes,
+    retries: options.retries ?? CRAWL_DEFAULTS.retries,
+    userAgent: options.userAgent ?? CRAWL_DEFAULTS.userAgent,
+    outputBuffer: options.outputBuffer ?? CRAWL_DEFAULTS.outputBuffer,
+  };
+  for (const [k, v] of Object.entries(o)) {
+    // request() takes no time limit of 0: checked here, it is one error, not a failed page each.
+    const min = k === 'concurrency' || k === 'perHost' || k === 'timeoutMs' ? 1 : 0;
+    if (typeof v === 'number' && !(v >= min)) {
+      throw new RawcrawlError('ERR_INVALID_OPTION', `${k} must be a number >= ${min}, got ${v}`);
+    }
+  }
+  if (!(o.maxUrlLength <= URL_COLUMN_BYTES)) {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `maxUrlLength must be at most ${URL_COLUMN_BYTES} (the MySQL url column), got ${o.maxUrlLength}`);
+  }
+  const headers = validateHeaders(options.headers);
+  for (const [name] of headers) {
+    const lower = name.toLowerCase();
+    if (lower === 'host') throw new RawcrawlError('ERR_INVALID_OPTION', 'a crawl cannot send one Host header: it visits several hosts, each named in its own requests');
+    if (lower === 'user-agent') throw new RawcrawlError('ERR_INVALID_OPTION', 'give the User-Agent as userAgent (--user-agent): its first word is also the robots.txt token');
+  }
+  if (options.startUrls.length === 0) throw new RawcrawlError('ERR_INVALID_OPTION', 'no start URL given');
+  return { o, headers };
+}

@@ -31,6 +31,20 @@ const DISALLOW_ALL: OriginRules = { isAllowed: () => false, delayMs: 0, sitemaps
  */
 export const MAX_ROBOTS_BYTES = 512 * 1024;
 
+export interface RobotsHooks {
+  /**
+   * Hears, once per origin, why its robots.txt could not be had (an error code and message, or
+   * a 5xx status): all its pages are then disallowed.
+   */
+  onUnavailable?: (origin: string, reason: string) => void;
+  /**
+   * The URL to request for a robots.txt URL: the crawl adds the user name and password its
+   * start URLs gave the origin, so a site behind Basic auth is asked as its pages are (without
+   * them it answers 401, and RFC 9309 §2.3.1.3 would have every page allowed).
+   */
+  prepare?: (url: URL) => URL;
+}
+
 /**
  * robots.txt per origin (RFC 9309), fetched once through rawcrawl's own client and cached.
  * 2xx → the rules; 4xx → allow all (§2.3.1.3); 5xx or unreachable → disallow all (§2.3.1.4).
@@ -39,15 +53,17 @@ export const MAX_ROBOTS_BYTES = 512 * 1024;
 export class RobotsCache {
   private readonly origins = new Map<string, Promise<OriginRules>>();
 
-  /**
-   * `onUnavailable` hears, once per origin, why its robots.txt could not be had (an error code
-   * and message, or a 5xx status): all its pages are then disallowed.
-   */
+  private readonly onUnavailable: (origin: string, reason: string) => void;
+  private readonly prepare: (url: URL) => URL;
+
   constructor(
     private readonly userAgent: string,
     private readonly requestOptions: RequestOptions,
-    private readonly onUnavailable: (origin: string, reason: string) => void = () => {},
-  ) {}
+    hooks: RobotsHooks = {},
+  ) {
+    this.onUnavailable = hooks.onUnavailable ?? (() => {});
+    this.prepare = hooks.prepare ?? ((u) => u);
+  }
 
   async check(url: URL): Promise<RobotsVerdict> {
     const r = await this.rules(url.origin);
@@ -71,7 +87,7 @@ export class RobotsCache {
   private async load(origin: string): Promise<OriginRules> {
     const robotsUrl = `${origin}/robots.txt`;
     try {
-      const res = await request(robotsUrl, { ...this.requestOptions, maxBodyBytes: MAX_ROBOTS_BYTES, truncateBody: true, maxRedirects: 5 });
+      const res = await request(this.prepare(new URL(robotsUrl)), { ...this.requestOptions, maxBodyBytes: MAX_ROBOTS_BYTES, truncateBody: true, maxRedirects: 5 });
       if (res.status >= 200 && res.status < 300) {
         let text = res.text();
         // Cut at the limit: its last line may be a rule cut in two ("Disallow: /pri" for

@@ -293,6 +293,42 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('asks for robots.txt with the start URL\'s credentials, and obeys what it says', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const expected = `Basic ${Buffer.from('me:pw', 'utf8').toString('base64')}`;
+    const asked: string[] = [];
+    const site = await httpServer((req, res) => {
+      asked.push(`${req.url} ${req.headers.authorization === expected ? 'auth' : 'none'}`);
+      if (req.headers.authorization !== expected) {
+        // Without the credentials robots.txt is a 401, which RFC 9309 reads as "allow all".
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="t"' });
+        res.end();
+        return;
+      }
+      if (req.url === '/robots.txt') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end('User-agent: *\nDisallow: /private\n');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end(req.url === '/' ? '<a href="/in">in</a><a href="/private">private</a>' : '<title>in</title>');
+    });
+    try {
+      const c = crawl({ startUrls: [`http://me:pw@127.0.0.1:${site.port}/`], ...fast });
+      const records: PageRecord[] = [];
+      for await (const r of c) records.push(r);
+      expect(records.map((r) => [new URL(r.url).pathname, r.status]).sort()).toEqual([
+        ['/', 200],
+        ['/in', 200],
+      ]);
+      expect(asked.sort()).toEqual(['/ auth', '/in auth', '/robots.txt auth']);
+      expect(c.stats.robotsDisallowed).toBe(1);
+      expect(c.stats.robotsUnavailable).toEqual({});
+    } finally {
+      await site.close();
+    }
+  });
+
   it('fetches sitemaps within the host\'s --per-host slots and delay, never beside a page', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     let origin = '';

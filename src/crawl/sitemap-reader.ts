@@ -1,0 +1,111 @@
+import { RawcrawlError, type HttpResponse } from '../client/index.js';
+import type { FrontierBackend, NewEntry } from './frontier-backend.js';
+import { normalizeUrl } from './normalize-url.js';
+import type { RobotsCache } from './robots.js';
+import { MAX_SITEMAPS, parseSitemap } from './sitemaps.js';
+import type { CrawlStats } from './stats.js';
+
+/** What reading a crawl's sitemaps takes of the crawl. */
+export interface SitemapRun {
+  /** Sitemap URLs given (CrawlOptions.sitemaps), normalised. */
+  sitemapUrls: string[];
+  /** discoverSitemaps: the start origins, and the robots.txt cache that gives their Sitemap lines. */
+  discover: { origins: string[]; robots: RobotsCache } | null;
+  /** The crawl's robots.txt rules (null with ignoreRobots): a sitemap they disallow is not read. */
+  robots: RobotsCache | null;
+  backend: FrontierBackend;
+  stats: CrawlStats;
+  stopping: () => boolean;
+  aborted: AbortSignal;
+  waitForChange: (ms: number) => Promise<void>;
+  notifyChange: () => void;
+  /** Requests a sitemap (the crawl's request options, with the origin's credentials). */
+  fetch: (url: URL, host: string) => Promise<HttpResponse>;
+  /** A page URL the sitemap named, as a frontier entry at depth 0 if it is in scope, else null. */
+  inScope: (url: string, referrer: string) => NewEntry | null;
+}
+
+/**
+ * Reads the sitemaps (CrawlOptions.sitemaps; with discoverSitemaps, those of each start
+ * origin's robots.txt, or its /sitemap.xml) one at a time, following indexes, and queues the
+ * page URLs in scope as start URLs are. A sitemap robots.txt disallows is not read, and each
+ * request takes one of its host's slots as a page does, so --per-host and the host's delay
+ * hold across sitemaps and pages alike. One that fails is noted in stats.sitemapsFailed and
+ * the rest go on.
+ */
+export async function readSitemaps(run: SitemapRun): Promise<void> {
+  const { backend, stats } = run;
+  const todo = [...run.sitemapUrls];
+  if (run.discover) {
+    for (const origin of run.discover.origins) {
+      const named = await run.discover.robots.sitemaps(origin);
+      const found = named.map((u) => normalizeUrl(u, `${origin}/robots.txt`)).filter((u): u is string => u !== null);
+      todo.push(...(found.length > 0 ? found : [`${origin}/sitemap.xml`]));
+    }
+  }
+  const done = new Set<string>();
+  while (todo.length > 0 && !run.stopping() && !backend.full) {
+    const url = todo.shift()!;
+    if (done.has(url)) continue;
+    done.add(url);
+    if (done.size > MAX_SITEMAPS) {
+      stats.sitemapsFailed[url] = `more than ${MAX_SITEMAPS} sitemaps: not read`;
+      continue;
+    }
+    const parsed = new URL(url);
+    const host = parsed.host;
+    if (run.robots) {
+      const verdict = await run.robots.check(parsed);
+      if (!verdict.allowed) {
+        stats.sitemapsFailed[url] = 'disallowed by robots.txt';
+        continue;
+      }
+      if (verdict.delayMs > 0) await backend.setDelay(host, verdict.delayMs);
+    }
+    // A slot of the host, as a page takes one: --per-host and the delay hold for sitemaps too.
+    for (let wait = await backend.acquireSlot(host, Date.now()); wait !== 0; wait = await backend.acquireSlot(host, Date.now())) {
+      if (run.stopping()) return;
+      await run.waitForChange(wait);
+    }
+    let res: HttpResponse;
+    try {
+      if (run.stopping()) return;
+      res = await run.fetch(parsed, host);
+    } catch (err) {
+      if (run.aborted.aborted) return;
+      stats.sitemapsFailed[url] = err instanceof RawcrawlError ? `${err.code} ${err.message}` : String(err);
+      continue;
+    } finally {
+      backend.releaseSlot(host);
+      run.notifyChange();
+    }
+    if (res.status !== 200) {
+      stats.sitemapsFailed[url] = `status ${res.status}`;
+      continue;
+    }
+    let sitemap;
+    try {
+      sitemap = parseSitemap(res.body);
+    } catch (err) {
+      stats.sitemapsFailed[url] = (err as Error).message;
+      continue;
+    }
+    stats.sitemapsRead++;
+    const locs = sitemap.locs.map((l) => normalizeUrl(l, res.url)).filter((u): u is string => u !== null);
+    if (sitemap.kind === 'index') {
+      todo.push(...locs);
+      continue;
+    }
+    const entries: NewEntry[] = [];
+    for (const loc of locs) {
+      const e = run.inScope(loc, url);
+      if (e) entries.push(e);
+    }
+    stats.sitemapUrls += entries.length;
+    for (let i = 0; i < entries.length && !run.stopping() && !backend.full; i += 1000) {
+      await backend.seed(entries.slice(i, i + 1000));
+      stats.queued = backend.queued;
+      run.notifyChange();
+    }
+  }
+}
