@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import type { TlsOptions } from '../net/connect.js';
+import type { TlsOptions } from '../net/tls-handshake.js';
 import { RawcrawlError } from '../errors.js';
 
 export interface TlsFlags {

@@ -5,7 +5,8 @@ export { checkProxySetting, proxyFromEnv, noProxyMatches, type ProxySetting } fr
 export type { ResolveMap } from './resolve.js';
 export { HttpResponse, type Timings, type RedirectHop } from './response.js';
 export { REQUEST_DEFAULTS, type RequestOptions } from './options.js';
-export { openConnection, type Connection, type ConnectOptions, type ConnectTimings, type TlsOptions } from '../net/connect.js';
+export { openConnection, type Connection, type ConnectOptions, type ConnectTimings } from '../net/connect.js';
+export type { TlsOptions } from '../net/tls-handshake.js';
 export { StreamReader, type StreamReaderOptions } from '../net/stream-reader.js';
 export { StreamWriter } from '../net/stream-writer.js';
 export { ResponseParser, NEED_DATA, DONE, type ParserEvent, type ResponseHead, type RawHeader, type SegmentKind } from '../http/response-parser.js';

@@ -1,7 +1,7 @@
 import type { HeadersInit } from '../http/request-writer.js';
 import type { ProxySetting } from './proxy.js';
 import type { ResolveMap } from './resolve.js';
-import type { TlsOptions } from '../net/connect.js';
+import type { TlsOptions } from '../net/tls-handshake.js';
 import { DNS_CACHE_MS } from '../net/dns-cache.js';
 import type { WireListener } from '../wire/events.js';
 

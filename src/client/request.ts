@@ -5,7 +5,8 @@ import { buildRequestHead, validateHeaders, type HeaderPairs } from '../http/req
 import { NEED_DATA, DONE, ResponseParser, type RawHeader, type ResponseHead } from '../http/response-parser.js';
 import type { Leniency } from '../http/leniency.js';
 import { Canceller, listenAbort, type AbortLike } from '../net/cancel.js';
-import { openConnection, unbracket, type TlsOptions } from '../net/connect.js';
+import { openConnection, unbracket } from '../net/connect.js';
+import type { TlsOptions } from '../net/tls-handshake.js';
 import type { WireEvent, WireEventBody, WireListener } from '../wire/events.js';
 import { ResponseAssembler } from './assemble.js';
 import { REQUEST_DEFAULTS, type RequestOptions } from './options.js';

@@ -1,0 +1,115 @@
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import { RawcrawlError } from '../errors.js';
+import type { WireEventBody } from '../wire/events.js';
+import { tlsSessionKey, tlsSessions, type CachedSession } from './tls-sessions.js';
+
+export interface TlsOptions {
+  /** Extra CA certificates (PEM) to trust. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Verify the server certificate (default true). */
+  rejectUnauthorized?: boolean;
+  /** SNI and certificate name to check; defaults to the host (never an IP literal). */
+  servername?: string;
+  /** Client certificate chain (PEM), for a server that asks for one (mutual TLS); with `key`. */
+  cert?: string | Buffer | Array<string | Buffer>;
+  /** Private key (PEM) of `cert`. */
+  key?: string | Buffer | Array<string | Buffer>;
+  /** Passphrase of an encrypted `key`. */
+  passphrase?: string;
+  /**
+   * Resume the TLS session of an earlier connection to the same server made with the same
+   * settings (default true): the handshake then skips the certificate check and the server's
+   * signature. false: a full handshake every time.
+   */
+  sessionCache?: boolean;
+}
+
+export interface Handshake {
+  secure: tls.TLSSocket;
+  /** peerFingerprint() of the connection, worked out once (getPeerCertificate() builds an object). */
+  fingerprint(): string | undefined;
+}
+
+/** The `tls` trace event of a handshake; `proxy`: the one with an https:// proxy. */
+export function tlsEvent({ secure, fingerprint }: Handshake, proxy: boolean): WireEventBody {
+  const fingerprint256 = fingerprint();
+  return {
+    type: 'tls',
+    ...(proxy ? { proxy: true } : {}),
+    protocol: secure.getProtocol() ?? 'unknown',
+    cipher: secure.getCipher()?.name ?? 'unknown',
+    authorized: secure.authorized,
+    resumed: secure.isSessionReused(),
+    ...(secure.authorizationError ? { authorizationError: String(secure.authorizationError) } : {}),
+    ...(secure.alpnProtocol ? { alpn: secure.alpnProtocol } : {}),
+    ...(fingerprint256 ? { fingerprint256 } : {}),
+  };
+}
+
+/**
+ * The peer certificate's SHA-256 fingerprint. A resumed handshake carries no certificate and
+ * Node reports none: it is then the one the resumed session was made with.
+ */
+function peerFingerprint(s: tls.TLSSocket, offered: CachedSession | undefined): string | undefined {
+  return s.getPeerCertificate().fingerprint256 ?? (s.isSessionReused() ? offered?.fingerprint256 : undefined);
+}
+
+/**
+ * TLS over `socket` with the server `host`:`port` (a name, or an IP literal without brackets):
+ * SNI is `t.servername`, else the host's name (none for an IP literal), and the certificate is
+ * checked against it, else against the address. Unless `t.sessionCache` is false, offers the
+ * session cached for this server and these settings, and caches the ones the server sends.
+ */
+export function tlsHandshake(socket: net.Socket | Duplex, host: string, port: number, t: TlsOptions): Promise<Handshake> {
+  const servername = t.servername ?? (net.isIP(host) ? undefined : host);
+  const sessionKey = t.sessionCache === false ? null : tlsSessionKey(host, port, servername, t.ca, t.rejectUnauthorized ?? true, t.cert);
+  return new Promise((resolve, reject) => {
+    const offered = sessionKey === null ? undefined : tlsSessions.get(sessionKey);
+    let s: tls.TLSSocket;
+    try {
+      s = tls.connect({
+        socket,
+        // Given a socket, Node checks the certificate against `host` when there is no
+        // servername (an IP literal), and `host` left out is "localhost": a certificate for
+        // localhost passed for https://127.0.0.1/, and one for the address itself failed.
+        host,
+        ...(servername ? { servername } : {}),
+        ...(t.ca !== undefined ? { ca: t.ca } : {}),
+        ...(t.cert !== undefined ? { cert: t.cert } : {}),
+        ...(t.key !== undefined ? { key: t.key } : {}),
+        ...(t.passphrase !== undefined ? { passphrase: t.passphrase } : {}),
+        // A session the server (or OpenSSL) does not take means a full handshake, not an error.
+        ...(offered ? { session: offered.session } : {}),
+        rejectUnauthorized: t.rejectUnauthorized ?? true,
+        ALPNProtocols: ['http/1.1'],
+      });
+    } catch (err) {
+      // A CA, certificate or key OpenSSL cannot use (a key that is not the certificate's, a
+      // wrong passphrase): thrown before any byte is sent.
+      reject(new RawcrawlError('ERR_TLS', `TLS settings refused: ${(err as Error).message}`, { cause: err }));
+      return;
+    }
+    let known: string | undefined;
+    const fingerprint = (): string | undefined => (known ??= peerFingerprint(s, offered));
+    // TLS 1.3 sends its tickets after the handshake: they may come with the response.
+    if (sessionKey !== null) {
+      s.on('session', (next: Buffer) => {
+        const fingerprint256 = fingerprint();
+        tlsSessions.set(sessionKey, fingerprint256 ? { session: next, fingerprint256 } : { session: next });
+      });
+    }
+    const onError = (err: Error): void => {
+      if (sessionKey !== null) tlsSessions.delete(sessionKey);
+      s.destroy();
+      const code = (err as NodeJS.ErrnoException).code;
+      reject(err instanceof RawcrawlError ? err : new RawcrawlError('ERR_TLS', `TLS handshake failed: ${code ? `${code}: ` : ''}${err.message}`, { cause: err }));
+    };
+    s.once('error', onError);
+    s.once('secureConnect', () => {
+      s.off('error', onError);
+      resolve({ secure: s, fingerprint });
+    });
+  });
+}
