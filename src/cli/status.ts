@@ -13,7 +13,7 @@ export function statusCommand(io: Io, setExit: (code: number) => void): Command 
       try {
         if (!flags.mysql) throw new RawcrawlError('ERR_INVALID_OPTION', 'status needs --mysql URL (or RAWCRAWL_MYSQL_URL)');
         const { connectMysql } = await import('../sinks/mysql.js');
-        const { crawlStatus } = await import('../sinks/mysql-frontier.js');
+        const { crawlStatus } = await import('../sinks/mysql-status.js');
         // Read only: status never creates a database or tables.
         const pool = await connectMysql(flags.mysql, { readOnly: true });
         try {

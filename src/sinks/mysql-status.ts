@@ -1,0 +1,54 @@
+import type mysql from 'mysql2/promise';
+
+/** Counts for `rawcrawl status`. */
+export interface CrawlStatus {
+  name: string;
+  createdAt: Date;
+  states: Record<string, number>;
+  /** The STATUS_HOSTS hosts with the most URLs. */
+  hosts: Array<{ host: string; queued: number; claimed: number; done: number; failed: number }>;
+  /** Hosts with URLs in the crawl, all of them. */
+  hostCount: number;
+  pagesPerSecondLastMinute: number;
+  /** Pages counted toward maxPages (kept only when the crawl has one). */
+  pagesCounted: number;
+  maxPages: number | null;
+}
+
+/** Hosts crawlStatus() lists by name. */
+export const STATUS_HOSTS = 20;
+
+export async function crawlStatus(pool: mysql.Pool, name: string): Promise<CrawlStatus | null> {
+  let crawls: mysql.RowDataPacket[];
+  try {
+    [crawls] = await pool.query<mysql.RowDataPacket[]>('SELECT id, created_at, max_pages, pages_counted FROM crawls WHERE name = ?', [name]);
+  } catch (err) {
+    // A database no crawl ever used has no tables: no such crawl in it.
+    if ((err as { code?: string }).code === 'ER_NO_SUCH_TABLE') return null;
+    throw err;
+  }
+  const c = crawls[0];
+  if (!c) return null;
+  const id = Number(c.id);
+  const [states] = await pool.query<mysql.RowDataPacket[]>('SELECT state, COUNT(*) AS n FROM frontier WHERE crawl_id = ? GROUP BY state', [id]);
+  const [hosts] = await pool.query<mysql.RowDataPacket[]>(
+    `SELECT host, SUM(state = 'queued') AS queued, SUM(state = 'claimed') AS claimed, SUM(state = 'done') AS done, SUM(state = 'failed') AS failed
+     FROM frontier WHERE crawl_id = ? GROUP BY host ORDER BY COUNT(*) DESC LIMIT ?`,
+    [id, STATUS_HOSTS],
+  );
+  const [[hostCount]] = await pool.query<mysql.RowDataPacket[]>('SELECT COUNT(DISTINCT host) AS n FROM frontier WHERE crawl_id = ?', [id]);
+  const [recent] = await pool.query<mysql.RowDataPacket[]>(
+    "SELECT COUNT(*) AS n FROM frontier WHERE crawl_id = ? AND state IN ('done', 'failed') AND updated_at >= NOW(3) - INTERVAL 60 SECOND",
+    [id],
+  );
+  return {
+    name,
+    createdAt: c.created_at as Date,
+    states: Object.fromEntries(['queued', 'claimed', 'done', 'failed', 'skipped'].map((s) => [s, Number(states.find((r) => r.state === s)?.n ?? 0)])),
+    hosts: hosts.map((h) => ({ host: String(h.host), queued: Number(h.queued), claimed: Number(h.claimed), done: Number(h.done), failed: Number(h.failed) })),
+    hostCount: Number(hostCount?.n ?? 0),
+    pagesPerSecondLastMinute: Number(recent[0]!.n) / 60,
+    pagesCounted: Number(c.pages_counted),
+    maxPages: c.max_pages === null ? null : Number(c.max_pages),
+  };
+}
