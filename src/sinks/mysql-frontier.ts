@@ -7,15 +7,10 @@ import type { FrontierEntry } from '../crawl/frontier.js';
 import type { BackendContext, Completion, FrontierBackend, NewEntry, Take } from '../crawl/frontier-backend.js';
 import { SeenSet } from '../crawl/seen-set.js';
 import { appendSpill, isConnectionError, pageUpsert, RETRY_SAME, spillFileName } from './mysql.js';
+import { HostSlots, OWN_SLOTS_BUSY } from './mysql-host-slots.js';
 
 /** Completions held in memory before workers wait for the database. */
 const MAX_PENDING = 1024;
-
-/**
- * acquireHost(): every one of the host's --per-host slots is held by this process, busy. Not a
- * time to wait: the next of its requests to the host to end frees one (release()).
- */
-const OWN_SLOTS_BUSY = -1;
 
 /**
  * What acquireSlot() holds a host's slot under, where a taken entry's key is its URL hash (hex):
@@ -40,17 +35,6 @@ function pidSpaceTag(): string {
   } catch {
     return '';
   }
-}
-
-/** The host's slot numbers this process does not hold, from a random one on (spreads processes over slots). */
-function freeSlots(held: readonly number[], perHost: number): number[] {
-  const first = Math.floor(Math.random() * perHost);
-  const out: number[] = [];
-  for (let k = 0; k < perHost; k++) {
-    const slot = (first + k) % perHost;
-    if (!held.includes(slot)) out.push(slot);
-  }
-  return out;
 }
 
 /** True when process `pid` exists (EPERM: it does, owned by another user). */
@@ -143,22 +127,7 @@ export class MysqlFrontier implements FrontierBackend {
   private readonly flushIntervalMs: number;
   private local: Claimed[] = [];
   private readonly inFlight = new Map<string, Claimed>();
-  private readonly knownHosts = new Set<string>();
-  /** Each host's delay as this process knows it (stored option, robots Crawl-delay). */
-  private readonly hostDelay = new Map<string, number>();
-  /**
-   * Host → the entry (url hash, hex) holding the host's `starter` grant: granted, request not yet
-   * written. At most one per host, across all processes.
-   */
-  private readonly starting = new Map<string, string>();
-  private lockConn: mysql.PoolConnection | null = null;
-  /** Host → slot numbers whose named lock this process holds, and how many of them are in use. */
-  private readonly heldSlots = new Map<string, { held: number[]; busy: number }>();
-  /** Slot locks to give up (releaseSlots()), and the statement doing it. */
-  private toRelease: string[] = [];
-  private releasing: Promise<void> | null = null;
-  /** Hosts we may not start before this time (ms, local clock), learned from failed acquires. */
-  private readonly hostWait = new Map<string, number>();
+  private readonly hosts: HostSlots;
   private readonly seenCache = new SeenSet();
   private pending: Completion[] = [];
   /** Writers waiting for the pending list to shrink below MAX_PENDING. */
@@ -198,6 +167,20 @@ export class MysqlFrontier implements FrontierBackend {
     this.claimBatch = options.claimBatch ?? 32;
     this.flushBatch = options.flushBatch ?? 64;
     this.flushIntervalMs = options.flushIntervalMs ?? 25;
+    this.hosts = new HostSlots({
+      pool,
+      crawlId: crawl.crawlId,
+      perHost: crawl.options.perHost,
+      delayMs: crawl.options.delayMs,
+      owner: this.owner,
+      leaseMs: this.leaseMs,
+      q: <T extends mysql.RowDataPacket[] | mysql.ResultSetHeader>(sql: string, params: unknown[]) => this.q<T>(sql, params),
+      retrying: (statement, onLost) => this.retrying(statement, onLost),
+      counted: () => {
+        this.queries++;
+      },
+      waitingFor: (host) => this.local.filter((e) => e.host === host).length,
+    });
     this.renewTimer = setInterval(() => void this.renew().catch(() => {}), Math.max(200, this.leaseMs / 3));
     this.renewTimer.unref();
   }
@@ -288,7 +271,7 @@ export class MysqlFrontier implements FrontierBackend {
     if (this.local.length === 0 && this.claiming) await this.claiming;
     if (this.failure) throw this.failure;
     const now = Date.now();
-    await this.lockAhead(now);
+    await this.hosts.lockAhead(this.local, now);
     let soonest = Infinity;
     /** Hosts whose every slot is this process's and busy: one frees when a request ends. */
     let ownBusy: Set<string> | null = null;
@@ -296,12 +279,12 @@ export class MysqlFrontier implements FrontierBackend {
       const e = this.local[i]!;
       if (ownBusy?.has(e.host)) continue;
       // A retry waits out its backoff here, still claimed by this process (see retry()).
-      const wait = Math.max(this.hostWait.get(e.host) ?? 0, e.notBefore);
+      const wait = Math.max(this.hosts.waitUntil(e.host), e.notBefore);
       if (wait > now) {
         soonest = Math.min(soonest, wait - now);
         continue;
       }
-      const got = await this.acquireHost(e.host, e.hash.toString('hex'));
+      const got = await this.hosts.acquire(e.host, e.hash.toString('hex'));
       if (got === true) {
         this.local.splice(i, 1);
         this.inFlight.set(e.hash.toString('hex'), e);
@@ -312,7 +295,7 @@ export class MysqlFrontier implements FrontierBackend {
         (ownBusy ??= new Set()).add(e.host);
         continue;
       }
-      this.hostWait.set(e.host, Date.now() + got);
+      this.hosts.waitFor(e.host, got);
       soonest = Math.min(soonest, got);
     }
     if (this.local.length > 0) return { waitMs: soonest === Infinity ? -1 : Math.max(2, Math.min(soonest, 250)) };
@@ -355,14 +338,12 @@ export class MysqlFrontier implements FrontierBackend {
   }
 
   sent(host: string): void {
-    if (!this.starting.delete(host)) return;
-    // The next process may start `delay_ms` after this moment, by the database's clock.
-    void this.q('UPDATE crawl_hosts SET last_start = NOW(3), starter = NULL, starter_expires = NULL WHERE crawl_id = ? AND host = ? AND starter = ?', [this.crawl.crawlId, host, this.owner]).catch(() => {});
+    this.hosts.sent(host);
   }
 
   release(entry: FrontierEntry, host: string): void {
     // A slot of the host is free then: a worker waiting for one (OWN_SLOTS_BUSY) takes it now.
-    void this.releaseHost(host, (entry as Claimed).hash.toString('hex'))
+    void this.hosts.release(host, (entry as Claimed).hash.toString('hex'))
       .catch(() => {})
       .finally(() => this.ctx.onChange());
   }
@@ -371,7 +352,7 @@ export class MysqlFrontier implements FrontierBackend {
     // In turn with take(): both count this process's busy slots of the host.
     const next = this.takeLock.then(async () => {
       if (this.failure) throw this.failure;
-      const got = await this.acquireHost(host, SLOT_KEY);
+      const got = await this.hosts.acquire(host, SLOT_KEY);
       return got === true ? 0 : got;
     });
     this.takeLock = next.catch(() => {});
@@ -379,14 +360,13 @@ export class MysqlFrontier implements FrontierBackend {
   }
 
   releaseSlot(host: string): void {
-    void this.releaseHost(host, SLOT_KEY)
+    void this.hosts.release(host, SLOT_KEY)
       .catch(() => {})
       .finally(() => this.ctx.onChange());
   }
 
-  async setDelay(host: string, delayMs: number): Promise<void> {
-    this.hostDelay.set(host, Math.max(this.hostDelay.get(host) ?? 0, delayMs));
-    await this.q('UPDATE crawl_hosts SET delay_ms = GREATEST(delay_ms, ?) WHERE crawl_id = ? AND host = ?', [Math.round(delayMs), this.crawl.crawlId, host]);
+  setDelay(host: string, delayMs: number): Promise<void> {
+    return this.hosts.setDelay(host, delayMs);
   }
 
   /**
@@ -399,7 +379,7 @@ export class MysqlFrontier implements FrontierBackend {
     const e = entry as Claimed;
     const key = e.hash.toString('hex');
     this.inFlight.delete(key);
-    await this.releaseHost(host, key);
+    await this.hosts.release(host, key);
     await this.q('UPDATE frontier SET attempts = attempts + 1, not_before = NOW(3) + INTERVAL ? MICROSECOND, updated_at = NOW(3) WHERE crawl_id = ? AND url_hash = ? AND lease_owner = ?', [
       Math.max(0, notBefore - Date.now()) * 1000,
       this.crawl.crawlId,
@@ -457,12 +437,7 @@ export class MysqlFrontier implements FrontierBackend {
           }
         });
       }
-      await this.releasing;
-      if (this.lockConn) {
-        await this.lockConn.query('SELECT RELEASE_ALL_LOCKS()');
-        this.lockConn.release();
-        this.lockConn = null;
-      }
+      await this.hosts.close();
     } finally {
       await this.pool.end().catch(() => {});
     }
@@ -580,7 +555,7 @@ export class MysqlFrontier implements FrontierBackend {
     }
     // The batch's new hosts set up together, before a worker takes their pages: two statements
     // a claim, not two round trips per host inside take() (a crawl of many hosts waited on them).
-    await this.ensureHosts([...new Set(claimed.map((r) => String(r.host)))]);
+    await this.hosts.ensureHosts([...new Set(claimed.map((r) => String(r.host)))]);
   }
 
   private async renew(): Promise<void> {
@@ -595,182 +570,6 @@ export class MysqlFrontier implements FrontierBackend {
   }
 
   // --- per-host politeness across processes -------------------------------------------------------
-
-  /**
-   * Locks, in one statement, a slot for each host of a local page that may start now and has no
-   * slot of this process free: acquireHost() then finds one held, without a round trip of its
-   * own. (Takes run one at a time; a crawl of many hosts spent them waiting for a GET_LOCK each,
-   * and ran at the rate of those round trips whatever its concurrency.) A slot another process
-   * holds stays for acquireHost() to look past.
-   */
-  private async lockAhead(now: number): Promise<void> {
-    const perHost = Math.max(1, this.crawl.options.perHost);
-    const want = new Map<string, number>();
-    for (const e of this.local) {
-      if (want.has(e.host) || Math.max(this.hostWait.get(e.host) ?? 0, e.notBefore) > now) continue;
-      const slots = this.heldSlots.get(e.host);
-      if (slots && (slots.held.length > slots.busy || slots.held.length >= perHost)) continue;
-      want.set(e.host, freeSlots(slots?.held ?? [], perHost)[0]!);
-    }
-    // One host is what acquireHost() does anyway.
-    if (want.size < 2) return;
-    const hosts = [...want.keys()];
-    await this.ensureHosts(hosts);
-    const [rows] = await this.onLockConnection((conn) =>
-      conn.query<mysql.RowDataPacket[]>(`SELECT ${hosts.map((_, i) => `GET_LOCK(?, 0) AS g${i}`).join(', ')}`, hosts.map((h) => this.slotLock(h, want.get(h)!))),
-    );
-    this.queries++;
-    const row = rows[0]!;
-    hosts.forEach((host, i) => {
-      if (Number(row[`g${i}`]) !== 1) {
-        // Its one slot is another process's: wait as acquireHost() would after trying it.
-        if (perHost === 1) this.hostWait.set(host, Date.now() + 20);
-        return;
-      }
-      let slots = this.heldSlots.get(host);
-      if (!slots) this.heldSlots.set(host, (slots = { held: [], busy: 0 }));
-      slots.held.push(want.get(host)!);
-    });
-  }
-
-  /** Each host's crawl_hosts row made if missing, and its delay (set by any process) read. */
-  private async ensureHosts(hosts: string[]): Promise<void> {
-    const fresh = hosts.filter((h) => !this.knownHosts.has(h));
-    if (fresh.length === 0) return;
-    const id = this.crawl.crawlId;
-    const delay = this.crawl.options.delayMs;
-    await this.q(`INSERT IGNORE INTO crawl_hosts (crawl_id, host, delay_ms) VALUES ${fresh.map(() => '(?, ?, ?)').join(', ')}`, fresh.flatMap((h) => [id, h, delay]));
-    const rows = await this.q<mysql.RowDataPacket[]>(`SELECT host, delay_ms FROM crawl_hosts WHERE crawl_id = ? AND host IN (${fresh.map(() => '?').join(', ')})`, [id, ...fresh]);
-    for (const row of rows) {
-      const host = String(row.host);
-      this.hostDelay.set(host, Math.max(this.hostDelay.get(host) ?? 0, Number(row.delay_ms ?? 0)));
-    }
-    for (const h of fresh) this.knownHosts.add(h);
-  }
-
-  /**
-   * The connection that holds this process's host-slot locks. Slots are the server's named locks
-   * (GET_LOCK): no disk write per request, and a dead process's slots are freed with its connection.
-   */
-  private async lockConnection(): Promise<mysql.PoolConnection> {
-    if (!this.lockConn) {
-      const conn = await this.pool.getConnection();
-      conn.on('error', () => {
-        if (this.lockConn === conn) this.lockConn = null;
-        this.heldSlots.clear();
-      });
-      this.lockConn = conn;
-    }
-    return this.lockConn;
-  }
-
-  /**
-   * A statement on the lock connection. A lost connection is reopened (with backoff, for up to
-   * giveUpMs): the server released its locks with it, so the slots this process held are
-   * forgotten, and taken again as requests start.
-   */
-  private onLockConnection<T>(fn: (conn: mysql.PoolConnection) => Promise<T>): Promise<T> {
-    return this.retrying(
-      async () => fn(await this.lockConnection()),
-      () => {
-        if (!this.lockConn) return;
-        this.lockConn.destroy();
-        this.lockConn = null;
-        this.heldSlots.clear();
-      },
-    );
-  }
-
-  private slotLock(host: string, slot: number): string {
-    // Lock names are at most 64 characters: hash crawl and host.
-    return `rawcrawl:${createHash('sha1').update(`${this.crawl.crawlId}\n${host}`).digest('hex').slice(0, 32)}:${slot}`;
-  }
-
-  /**
-   * Takes an in-flight slot and the right to start now: true, or ms to wait before trying
-   * again, or OWN_SLOTS_BUSY.
-   */
-  private async acquireHost(host: string, key: string): Promise<true | number> {
-    await this.ensureHosts([host]);
-    const perHost = Math.max(1, this.crawl.options.perHost);
-    let slots = this.heldSlots.get(host);
-    if (!slots) {
-      slots = { held: [], busy: 0 };
-      this.heldSlots.set(host, slots);
-    }
-    if (slots.busy >= slots.held.length) {
-      // Every slot this process holds is busy: try to lock one more.
-      if (slots.held.length >= perHost) return OWN_SLOTS_BUSY;
-      let slot = -1;
-      for (const candidate of freeSlots(slots.held, perHost)) {
-        const got = await this.onLockConnection((conn) => conn.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [this.slotLock(host, candidate)]));
-        if (Number(got[0][0]!.got) === 1) {
-          slot = candidate;
-          break;
-        }
-      }
-      if (slot < 0) return 20;
-      slots.held.push(slot);
-    }
-    slots.busy++;
-    if ((this.hostDelay.get(host) ?? 0) === 0) return true;
-    // With a delay: one process at a time may be starting a request to the host, and only
-    // delay_ms after the last one was written (sent() records that moment).
-    const start = await this.q<mysql.ResultSetHeader>(
-      `UPDATE crawl_hosts SET starter = ?, starter_expires = NOW(3) + INTERVAL ? MICROSECOND
-       WHERE crawl_id = ? AND host = ? AND (starter IS NULL OR starter_expires < NOW(3)) AND last_start <= NOW(3) - INTERVAL (delay_ms * 1000) MICROSECOND`,
-      [this.owner, this.leaseMs * 1000, this.crawl.crawlId, host],
-    );
-    if (start.affectedRows === 1) {
-      this.starting.set(host, key);
-      return true;
-    }
-    await this.releaseHost(host, key);
-    const [row] = await this.q<mysql.RowDataPacket[]>(
-      'SELECT GREATEST(0, TIMESTAMPDIFF(MICROSECOND, NOW(3), last_start + INTERVAL (delay_ms * 1000) MICROSECOND)) AS wait_us FROM crawl_hosts WHERE crawl_id = ? AND host = ?',
-      [this.crawl.crawlId, host],
-    );
-    return Math.max(1, Math.ceil(Number(row?.wait_us ?? 0) / 1000));
-  }
-
-  /** Frees the in-flight slot of the entry `key`, and its start grant if it never wrote its request. */
-  private async releaseHost(host: string, key: string): Promise<void> {
-    if (this.starting.get(host) === key) {
-      this.starting.delete(host);
-      // Granted but never written (connect failed, say): free the start without moving last_start.
-      await this.q('UPDATE crawl_hosts SET starter = NULL, starter_expires = NULL WHERE crawl_id = ? AND host = ? AND starter = ?', [this.crawl.crawlId, host, this.owner]);
-    }
-    const slots = this.heldSlots.get(host);
-    if (!slots) return;
-    slots.busy = Math.max(0, slots.busy - 1);
-    // A slot stays locked while this process has more work for the host (no query per page);
-    // once it has none, spare slots go back to the other processes.
-    const wanted = slots.busy + this.local.filter((e) => e.host === host).length;
-    while (slots.held.length > Math.max(slots.busy, wanted) && this.lockConn) this.toRelease.push(this.slotLock(host, slots.held.pop()!));
-    if (this.toRelease.length > 0) this.releasing ??= this.releaseSlots();
-  }
-
-  /**
-   * Gives up the slot locks queued in toRelease, in one statement for all those queued while the
-   * last one ran (a crawl of many hosts gives up a slot per page: one round trip each kept the
-   * lock connection, which takes slots too, busy). Locks are re-entrant per connection and the
-   * connection runs statements in order, so a slot taken again meanwhile stays held.
-   */
-  private async releaseSlots(): Promise<void> {
-    try {
-      while (this.toRelease.length > 0 && this.lockConn) {
-        const names = this.toRelease.splice(0, 200);
-        this.queries++;
-        await this.lockConn.query(`DO ${names.map(() => 'RELEASE_LOCK(?)').join(', ')}`, names);
-      }
-    } catch {
-      // A lost connection released every lock it held: nothing left to free. (Any other failure
-      // leaves the locks to the connection's end, as before: a slot held longer, never one more.)
-    } finally {
-      this.toRelease = [];
-      this.releasing = null;
-    }
-  }
 
   // --- completions ------------------------------------------------------------------------------
 
