@@ -83,6 +83,20 @@ export function isOWS(c: number): boolean {
   return c === SP || c === HTAB;
 }
 
+/**
+ * RFC 9110 §5.6.3: `s` without the OWS (SP / HTAB) around it. Not String#trim(), which also strips
+ * VT, FF and, in a field value decoded as latin1, NBSP (0xA0): "chunked\xa0" is no more the coding
+ * chunked than "5\x0b" is a Content-Length, to llhttp or to h11 (a framing field must not mean one
+ * thing here and another to a proxy on the path).
+ */
+export function trimOWS(s: string): string {
+  let from = 0;
+  let to = s.length;
+  while (from < to && isOWS(s.charCodeAt(from))) from++;
+  while (to > from && isOWS(s.charCodeAt(to - 1))) to--;
+  return from === 0 && to === s.length ? s : s.slice(from, to);
+}
+
 // RFC 9112 §7.1: chunk-size = 1*HEXDIG
 const HEX = new Int8Array(256).fill(-1);
 for (let c = 0; c < 10; c++) HEX[0x30 + c] = c;

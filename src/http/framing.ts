@@ -1,5 +1,5 @@
 import { RawcrawlError } from '../errors.js';
-import { isFieldName } from './abnf.js';
+import { isFieldName, trimOWS } from './abnf.js';
 import type { Leniency } from './leniency.js';
 
 /** How the body of a response is delimited (RFC 9112 §6.3). */
@@ -24,13 +24,16 @@ export interface FramingInput {
   lenient: (l: Leniency) => void;
 }
 
-/** Splits comma-separated list values of every field with this (lower-case) name. */
+/**
+ * Splits comma-separated list values of every field with this (lower-case) name, each element
+ * without its OWS (RFC 9110 §5.6.1: #element = [ element ] *( OWS "," OWS [ element ] )).
+ */
 function listValues(rawHeaders: ReadonlyArray<readonly [string, string]>, name: string): string[] | null {
   let out: string[] | null = null;
   for (const [n, v] of rawHeaders) {
     if (!isFieldName(n, name)) continue;
     out ??= [];
-    for (const part of v.split(',')) out.push(part.trim());
+    for (const part of v.split(',')) out.push(trimOWS(part));
   }
   return out;
 }
@@ -71,7 +74,7 @@ export function decideFraming(input: FramingInput): FramingDecision {
     if (clFields === 0) return { framing: { kind: 'close' }, transferCodings: [] };
     if (clFields === 1 && clValue.indexOf(',') === -1) {
       // §6.3 (5), as below for a list of one value.
-      const v = clValue.trim();
+      const v = trimOWS(clValue);
       if (DIGITS.test(v)) {
         const value = v.charCodeAt(0) === 0x30 ? v.replace(/^0+(?=\d)/, '') : v;
         if (value.length <= MAX_SAFE_DIGITS) {
@@ -96,14 +99,14 @@ export function decideFraming(input: FramingInput): FramingDecision {
     if (cl !== null) lenient({ kind: 'transfer-encoding-with-content-length', offset });
     const chunkedCount = codings.filter((c) => c === 'chunked').length;
     if (chunkedCount > 1) {
-      throw new RawcrawlError('ERR_INVALID_TRANSFER_ENCODING', `Transfer-Encoding "${te.join(', ')}" applies chunked more than once`, { offset });
+      throw new RawcrawlError('ERR_INVALID_TRANSFER_ENCODING', `Transfer-Encoding ${JSON.stringify(te.join(', '))} applies chunked more than once`, { offset });
     }
     if (codings.length > 0 && codings[codings.length - 1] === 'chunked') {
       return { framing: { kind: 'chunked' }, transferCodings: codings.slice(0, -1) };
     }
     if (chunkedCount === 1) {
       // §6.1: chunked must be the final coding; a body coded after chunking cannot be framed.
-      throw new RawcrawlError('ERR_INVALID_TRANSFER_ENCODING', `Transfer-Encoding "${te.join(', ')}" has chunked before another coding`, { offset });
+      throw new RawcrawlError('ERR_INVALID_TRANSFER_ENCODING', `Transfer-Encoding ${JSON.stringify(te.join(', '))} has chunked before another coding`, { offset });
     }
     // §6.3 (3): chunked is not the final coding of a response → read until the connection closes.
     return { framing: { kind: 'close' }, transferCodings: codings };
@@ -113,11 +116,11 @@ export function decideFraming(input: FramingInput): FramingDecision {
     let value: string | null = null;
     for (const v of cl) {
       if (!DIGITS.test(v)) {
-        throw new RawcrawlError('ERR_INVALID_CONTENT_LENGTH', `Content-Length "${cl.join(', ')}" is not a non-negative decimal number`, { offset });
+        throw new RawcrawlError('ERR_INVALID_CONTENT_LENGTH', `Content-Length ${JSON.stringify(cl.join(', '))} is not a non-negative decimal number`, { offset });
       }
       const norm = v.replace(/^0+(?=\d)/, '');
       if (value !== null && norm !== value) {
-        throw new RawcrawlError('ERR_INVALID_CONTENT_LENGTH', `Content-Length values "${cl.join(', ')}" conflict`, { offset });
+        throw new RawcrawlError('ERR_INVALID_CONTENT_LENGTH', `Content-Length values ${JSON.stringify(cl.join(', '))} conflict`, { offset });
       }
       value = norm;
     }

@@ -57,6 +57,8 @@ const MAX_INTERIM = 16;
 const MAX_CHUNK_LINE = 4096;
 /** 12 hex digits = 256 TiB: far beyond any body limit, well inside a safe integer. */
 const MAX_CHUNK_HEX_DIGITS = 12;
+/** A range of bytes up to this long is searched byte by byte in JavaScript, not with indexOf(). */
+const SHORT_SCAN = 64;
 const EMPTY = Buffer.alloc(0);
 /** The end of a head whose lines all end in CRLF: the last line's CRLF, then the empty line. */
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
@@ -383,11 +385,16 @@ export class ResponseParser {
     const textLf = at >= 0 && at < this.text.length ? this.text.indexOf('\n', at) : -1;
     // The first LF after lineStart either way: [lineStart, scan) holds none.
     const lf = textLf !== -1 ? lineStart + (textLf - at) : this.buf.indexOf(LF, this.scan);
+    // Where the buffer would pass maxHeaderBytes: a line reaching there is too large.
+    const limit = lineStart + (this.maxHeaderBytes - this.headBytes);
     if (lf === -1) {
+      this.checkBareCr(lineStart, this.buf.length, limit, kind);
       this.scan = this.buf.length;
       if (this.headBytes + this.buf.length - lineStart > this.maxHeaderBytes) throw this.headersTooLarge();
       return -1;
     }
+    // A line decodeHead() found plain holds no CR but the one ending it.
+    if (textLf === -1 || at < this.checkedFrom) this.checkBareCr(lineStart, lf, limit, kind);
     const total = lf + 1 - lineStart;
     this.headBytes += total;
     if (this.headBytes > this.maxHeaderBytes) throw this.headersTooLarge();
@@ -436,10 +443,12 @@ export class ResponseParser {
     const lf = this.buf.indexOf(LF, this.scan);
     const lineStart = this.pos;
     if (lf === -1) {
+      this.checkBareCr(lineStart, this.buf.length, lineStart + MAX_CHUNK_LINE, 'chunk');
       this.scan = this.buf.length;
       if (this.buf.length - lineStart > MAX_CHUNK_LINE) throw this.chunkError(`chunk-size line longer than ${MAX_CHUNK_LINE} bytes`, this.offset);
       return null;
     }
+    this.checkBareCr(lineStart, lf, lineStart + MAX_CHUNK_LINE, 'chunk');
     const total = lf + 1 - lineStart;
     if (total > MAX_CHUNK_LINE) throw this.chunkError(`chunk-size line longer than ${MAX_CHUNK_LINE} bytes`, this.offset);
     let end = lf;
@@ -448,6 +457,41 @@ export class ResponseParser {
     const line = this.buf.subarray(lineStart, end);
     this.skip(total, 'framing');
     return line;
+  }
+
+  /**
+   * RFC 9112 §2.2: a CR not immediately followed by LF (a bare CR) is invalid outside the content;
+   * it ends no line. Throws at the first one in the line starting at buffer index `lineStart`,
+   * before `to` (its LF, or the end of the buffer, where a last CR may yet be followed by LF) and
+   * before `limit` (from there the line is too long, whatever it holds). It fails when the byte
+   * after the CR comes, not when an LF does, which a peer ending its lines in CR alone never sends
+   * (the request would wait for its timeout, then blame the close). [lineStart, scan - 1) was
+   * searched by an earlier call, so bytes fed one by one are not searched again.
+   */
+  private checkBareCr(lineStart: number, to: number, limit: number, kind: 'head' | 'trailer' | 'chunk'): void {
+    const buf = this.buf;
+    const from = Math.max(lineStart, this.scan - 1);
+    // Any CR before `stop` is followed by a byte that is not LF.
+    const stop = Math.min(to - 1, limit);
+    if (from >= stop) return;
+    let cr = -1;
+    if (stop - from <= SHORT_SCAN) {
+      // Most lines (status, chunk-size, short fields): cheaper than a call into indexOf().
+      for (let i = from; i < stop; i++) {
+        if (buf[i] === CR) {
+          cr = i;
+          break;
+        }
+      }
+    } else {
+      // indexOf() stops at the CR of a CRLF line end; a line ending in a bare LF is searched alone.
+      cr = buf[stop] === CR || stop === buf.length - 1 ? buf.indexOf(CR, from) : buf.subarray(0, stop).indexOf(CR, from);
+    }
+    if (cr === -1 || cr >= stop) return;
+    const offset = this.base + cr;
+    if (kind === 'chunk') throw this.chunkError('bare CR (not followed by LF) in a chunk-size line', offset);
+    if (this.state === State.StatusLine) throw new RawcrawlError('ERR_INVALID_STATUS_LINE', 'bare CR (not followed by LF) in the status line', { offset });
+    throw new RawcrawlError('ERR_INVALID_HEADER', `bare CR (not followed by LF) in a ${kind === 'trailer' ? 'trailer' : 'header'} line`, { offset });
   }
 
   private headersTooLarge(): RawcrawlError {
@@ -495,9 +539,10 @@ export class ResponseParser {
     const bad = (why: string): RawcrawlError =>
       new RawcrawlError('ERR_INVALID_STATUS_LINE', `${why}: ${JSON.stringify(line.slice(0, 64))}`, { offset });
     // RFC 9112 §2.3: HTTP-version = "HTTP" "/" DIGIT "." DIGIT
-    if (!line.startsWith('HTTP/1.') || line.length < 12 || !isDigit(line.charCodeAt(7))) {
+    if (!line.startsWith('HTTP/1.') || !isDigit(line.charCodeAt(7))) {
       throw bad(line.length === 0 ? 'empty status line' : 'not an HTTP/1.x status line');
     }
+    // A line too short for its status code fails below at the first character it lacks.
     if (line.charCodeAt(8) !== 0x20) throw bad('no space after the HTTP version');
     const d0 = line.charCodeAt(9);
     const d1 = line.charCodeAt(10);

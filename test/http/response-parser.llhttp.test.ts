@@ -92,7 +92,7 @@ const field = fc.constantFrom(
   'Transfer-Encoding: chunked', 'Transfer-Encoding: chunked', 'transfer-encoding: chunked', 'Transfer-Encoding: Chunked',
   'Transfer-Encoding: gzip, chunked', 'Transfer-Encoding: chunked, gzip', 'Transfer-Encoding: gzip', 'Transfer-Encoding: identity',
   'Transfer-Encoding: chunked ', 'Transfer-Encoding:\tchunked', 'Transfer-Encoding: xchunked', 'Transfer-Encoding: chunkedx',
-  'Transfer-Encoding: "chunked"', 'Transfer-Encoding:',
+  'Transfer-Encoding: "chunked"', 'Transfer-Encoding:', 'Transfer-Encoding: chunked\xa0', 'Transfer-Encoding: \x0bchunked', 'Content-Length: 5\x0b', 'Content-Length: 5\xa0',
   'X-A: b', 'X-A:', 'X-A: \xe9', 'X-A: a\x00b', 'X-A: a\x01b', 'X(A): b', 'X A: b', ' folded', ' chunked', '\tchunked', ' 5', ' , chunked', 'Content-Length: 5.0', 'Content-Length: 5\x00', 'Connection: close', 'Connection: keep-alive',
 );
 const chunkSize = (n: number): fc.Arbitrary<string> => {

@@ -30,6 +30,15 @@ const statusLines: Case[] = [
   { name: 'two spaces after the version rejected', bytes: `HTTP/1.1  200 OK\r\n${OK}`, expect: { error: 'ERR_INVALID_STATUS_LINE' } },
   { name: 'tab instead of space rejected', bytes: `HTTP/1.1\t200 OK\r\n${OK}`, expect: { error: 'ERR_INVALID_STATUS_LINE' } },
   { name: 'NUL in the reason phrase rejected', bytes: `HTTP/1.1 200 O\x00K\r\n${OK}`, expect: { error: 'ERR_INVALID_STATUS_LINE' } },
+  // RFC 9112 §2.2: a bare CR is invalid and ends no line. Rejected when the byte after it comes,
+  // not when an LF does: a peer ending its lines in CR alone would never send one.
+  { name: 'bare CR in the reason phrase rejected', bytes: `HTTP/1.1 200 O\rK\r\n${OK}`, expect: { error: 'ERR_INVALID_STATUS_LINE', offset: 14 } },
+  { name: 'CR alone ending the status line, no LF ever', bytes: 'HTTP/1.1 200 OK\rContent-Length: 2\r\rhi', eof: false, expect: { error: 'ERR_INVALID_STATUS_LINE', offset: 15 } },
+  { name: 'stray CR CR LF before the status line rejected', bytes: `\r\r\nHTTP/1.1 200 OK\r\n${OK}`, expect: { error: 'ERR_INVALID_STATUS_LINE', offset: 0 } },
+  { name: 'two-digit minor version rejected', bytes: `HTTP/1.10 200 OK\r\n${OK}`, expect: { error: 'ERR_INVALID_STATUS_LINE' } },
+  { name: 'status line cut after the version', bytes: `HTTP/1.1\r\n${OK}`, expect: { error: 'ERR_INVALID_STATUS_LINE', offset: 0 } },
+  // RFC 9110 §15 has 100..599; Fetch (status: 0 to 999), browsers and llhttp take any three digits.
+  { name: 'status 999 accepted', bytes: `HTTP/1.1 999 Odd\r\n${OK}`, expect: { status: 999, body: 'hi' } },
   { name: 'empty input then close', bytes: '', eof: true, expect: { error: 'ERR_PREMATURE_CLOSE', offset: 0 } },
   { name: 'close inside the status line', bytes: 'HTTP/1.1 20', eof: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
 ];
@@ -62,7 +71,13 @@ const headerFields: Case[] = [
   { name: 'non-token byte in a name rejected', bytes: 'HTTP/1.1 200 OK\r\nX(y): x\r\n\r\n', expect: { error: 'ERR_INVALID_HEADER' } },
   { name: 'line without a colon rejected', bytes: 'HTTP/1.1 200 OK\r\nNoColonHere\r\n\r\n', expect: { error: 'ERR_INVALID_HEADER' } },
   { name: 'NUL in a value rejected', bytes: 'HTTP/1.1 200 OK\r\nX-A: a\x00b\r\n\r\n', expect: { error: 'ERR_INVALID_HEADER', offset: 17 + 6 } },
-  { name: 'bare CR inside a value rejected', bytes: 'HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 0\r\n\r\n', expect: { error: 'ERR_INVALID_HEADER' } },
+  { name: 'bare CR inside a value rejected', bytes: 'HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 0\r\n\r\n', expect: { error: 'ERR_INVALID_HEADER', offset: 17 + 6 } },
+  { name: 'bare CR inside a name rejected', bytes: 'HTTP/1.1 200 OK\r\nX\rA: b\r\nContent-Length: 0\r\n\r\n', expect: { error: 'ERR_INVALID_HEADER', offset: 17 + 1 } },
+  { name: 'CR CR LF ending a field line rejected', bytes: 'HTTP/1.1 200 OK\r\nX-A: b\r\r\nContent-Length: 0\r\n\r\n', expect: { error: 'ERR_INVALID_HEADER', offset: 17 + 6 } },
+  { name: 'CR CR LF ending the head rejected', bytes: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\r\nhi', expect: { error: 'ERR_INVALID_HEADER', offset: 36 } },
+  { name: 'CR alone ending field lines, no LF ever', bytes: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\rhi', eof: false, expect: { error: 'ERR_INVALID_HEADER', offset: 34 } },
+  { name: 'tab before the colon rejected', bytes: 'HTTP/1.1 200 OK\r\nContent-Length\t: 2\r\n\r\nhi', expect: { error: 'ERR_INVALID_HEADER', offset: 17 } },
+  { name: 'space before the colon of Transfer-Encoding rejected', bytes: 'HTTP/1.1 200 OK\r\nTransfer-Encoding : chunked\r\nContent-Length: 2\r\n\r\nhi', expect: { error: 'ERR_INVALID_HEADER', offset: 17 } },
   { name: 'close inside the headers', bytes: 'HTTP/1.1 200 OK\r\nContent-Le', eof: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
   { name: 'close before the blank line', bytes: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n', eof: true, expect: { error: 'ERR_PREMATURE_CLOSE' } },
   { name: 'head larger than maxHeaderBytes', maxHeaderBytes: 64, bytes: `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(60)}\r\n\r\n`, expect: { error: 'ERR_HEADERS_TOO_LARGE' } },
@@ -133,6 +148,23 @@ describe('maxHeaderBytes is enforced as bytes arrive', () => {
       expect(message('HTTP/2 200\r\n', split)).toBe('not an HTTP/1.x status line: starts "HTTP/2"');
       expect(message('SSH-2.0-OpenSSH_9.2\r\n', split)).toBe('not an HTTP/1.x status line: starts "S"');
     }
+  });
+
+  it('says what a status line too short for its status code lacks', () => {
+    const message = (bytes: string): string => {
+      const p = new ResponseParser();
+      p.feed(Buffer.from(bytes, 'latin1'));
+      try {
+        p.next();
+      } catch (e) {
+        return (e as RawcrawlError).message;
+      }
+      return 'no error';
+    };
+    expect(message('HTTP/1.1\r\n\r\n')).toBe('no space after the HTTP version: "HTTP/1.1"');
+    expect(message('HTTP/1.1 \r\n\r\n')).toBe('status code is not three digits: "HTTP/1.1 "');
+    expect(message('HTTP/1.1 20\r\n\r\n')).toBe('status code is not three digits: "HTTP/1.1 20"');
+    expect(message('HTTP/1.1 200 O\rK\r\n\r\n')).toBe('bare CR (not followed by LF) in the status line');
   });
 
   it('fails on an endless status line fed byte by byte', () => {
