@@ -2,7 +2,7 @@ import { access, open, unlink } from 'node:fs/promises';
 import type { WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
-import { request } from '../client/request.js';
+import { parseRequestUrl, request } from '../client/request.js';
 import type { HttpResponse } from '../client/response.js';
 import type { RequestOptions } from '../client/options.js';
 import type { CaptureSink } from '../capture/sink.js';
@@ -75,13 +75,21 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     if (flags.decompress === false) options.decompress = false;
     if (flags.header) options.headers = flags.header;
     try {
+      // A URL request() would refuse is a usage error, as a crawl's start URL is.
+      parseRequestUrl(url);
       Object.assign(options, connectionFromFlags(flags, io.env));
     } catch (err) {
-      // A file named by a flag that cannot be read or used (--ca, --cert, --key): a usage error.
+      // A URL that is not one, or a file named by a flag that cannot be read or used (--ca,
+      // --cert, --key): a usage error.
       io.stderr.write(errorLine(err) + '\n');
       return EXIT.USAGE;
     }
-    if (flags.dumpWire !== undefined && flags.dumpWire !== false) {
+    if (flags.dumpWire === undefined || flags.dumpWire === false) {
+      if (flags.dumpWireFull) {
+        io.stderr.write(errorLine(new RawcrawlError('ERR_INVALID_OPTION', '--dump-wire-full needs --dump-wire')) + '\n');
+        return EXIT.USAGE;
+      }
+    } else {
       if (typeof flags.dumpWire === 'string' && flags.dumpWire !== '-') traceFile = await openOutputFile(flags.dumpWire, '--dump-wire file');
       options.onWire = wireTraceWriter(traceFile ?? io.stderr, { full: Boolean(flags.dumpWireFull) });
     }
@@ -181,10 +189,13 @@ function writeAll(out: Writable, data: string | Buffer): Promise<void> {
 export function errorLine(err: unknown): string {
   if (err instanceof RawcrawlError) {
     const where = err.offset === undefined ? '' : ` (at byte ${err.offset}${err.excerpt ? `: ${err.excerpt}` : ''})`;
-    return `rawcrawl: ${err.code} ${err.message}${where}`;
+    return oneLine(`rawcrawl: ${err.code} ${err.message}${where}`);
   }
-  return `rawcrawl: ERR_INTERNAL ${err instanceof Error ? err.message : String(err)}`;
+  return oneLine(`rawcrawl: ERR_INTERNAL ${err instanceof Error ? err.message : String(err)}`);
 }
+
+/** An error line is one line, whatever a message from below (OpenSSL's, say) holds. */
+const oneLine = (line: string): string => line.replace(/\s*[\r\n]+\s*/g, ' ').trimEnd();
 
 function formatHead(res: HttpResponse): string {
   let s = `HTTP/${res.httpVersion} ${res.status}${res.statusText ? ` ${res.statusText}` : ''}\r\n`;

@@ -104,7 +104,11 @@ export function tlsHandshake(socket: net.Socket | Duplex, host: string, port: nu
       if (sessionKey !== null) tlsSessions.delete(sessionKey);
       s.destroy();
       const code = (err as NodeJS.ErrnoException).code;
-      reject(err instanceof RawcrawlError ? err : new RawcrawlError('ERR_TLS', `TLS handshake failed: ${code ? `${code}: ` : ''}${err.message}`, { cause: err }));
+      // OpenSSL's own message is a line of internals (library, function, source file and line),
+      // ended by a line break: its `reason` says the same in words.
+      const detail = (err as { reason?: unknown }).reason;
+      const why = typeof detail === 'string' && detail !== '' ? detail : err.message.trim();
+      reject(err instanceof RawcrawlError ? err : new RawcrawlError('ERR_TLS', `TLS handshake failed: ${code ? `${code}: ` : ''}${why}`, { cause: err }));
     };
     s.once('error', onError);
     s.once('secureConnect', () => {

@@ -229,9 +229,20 @@ describe('rawcrawl fetch', () => {
     expect(err.text).toMatch(/\(at byte 41: @29: 74 68 3a 20 31 2c 20 32 0d 0a 0d 0a \[\] \|th: 1, 2\.\.\.\.\[\]\|\)\n$/);
   });
 
-  it('an invalid URL is ERR_INVALID_URL, exit 1', async () => {
-    const { code, err } = await run('ftp://example.com/');
+  it('https:// to a plain HTTP server: one ERR_TLS line in words, not OpenSSL\'s internals', async () => {
+    // It answers at once, as nginx answers bytes that are no request: plain text where TLS was due.
+    const s = await rawServer([{ send: 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n' }, { end: true }], { waitRequest: false });
+    const { code, err } = await run(`https://127.0.0.1:${new URL(s.origin).port}/`);
+    await s.close();
     expect(code).toBe(1);
+    oneErrorLine(err, 'ERR_TLS');
+    expect(err.text).toMatch(/^rawcrawl: ERR_TLS TLS handshake failed: ERR_SSL_[A-Z_]+: [a-z ]+\n$/);
+  });
+
+  it.each([['ftp://example.com/'], ['notaurl'], ['http://127.0.0.1:99999/']])('an invalid URL (%s) is ERR_INVALID_URL, a usage error: exit 2', async (url) => {
+    const { code, err, out } = await run(url);
+    expect(code).toBe(2);
+    expect(out.text).toBe('');
     oneErrorLine(err, 'ERR_INVALID_URL');
   });
 
@@ -246,6 +257,8 @@ describe('rawcrawl fetch', () => {
     [['--timeout', '0', 'http://127.0.0.1:1/']],
     [['--connect-timeout', '0s', 'http://127.0.0.1:1/']],
     [['--ca', '/nonexistent/ca.pem', 'https://127.0.0.1:1/']],
+    // A flag that would do nothing without the one it qualifies.
+    [['--dump-wire-full', 'http://127.0.0.1:1/']],
     [[]],
   ])('bad usage %j exits 2 with one error line', async (args) => {
     const { code, err, out } = await run(...args);
