@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync, type WriteStream } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { crawl } from '../crawl/crawler.js';
+import { checkCrawlOptions, crawl } from '../crawl/crawler.js';
 import type { CrawlOptions } from '../crawl/options.js';
 import { RawcrawlError } from '../errors.js';
 import type { Sink } from '../sinks/sink.js';
@@ -15,7 +15,7 @@ import { closeOutputFile, EXIT, openOutputFile, type Io } from './io.js';
 import { addConnectionOptions, connectionFromFlags, type ConnectionFlags } from './connection-flags.js';
 import { captureFromFlags, discardUnused, warcRenamedLine } from './capture-flags.js';
 import { Progress, summary } from './progress.js';
-import { collect, collectHeader, parseCount, parseDuration, parseSize, parseTimeout } from './values.js';
+import { collect, collectHeader, parseCount, parseDuration, parseInterval, parsePositive, parseSize, parseTimeout } from './values.js';
 
 interface CrawlFlags extends ConnectionFlags {
   concurrency?: number;
@@ -81,10 +81,10 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
   const command = new Command('crawl')
     .description('crawl from the start URL(s) and store one record per page (JSON Lines, CSV or MySQL)')
     .argument('<start-url...>', 'where to start; their hosts are in scope')
-    .option('-c, --concurrency <n>', 'pages fetched at once', parseCount, 8)
-    .option('--per-host <n>', 'pages fetched at once from one host', parseCount, 8)
+    .option('-c, --concurrency <n>', 'pages fetched at once', parsePositive, 8)
+    .option('--per-host <n>', 'pages fetched at once from one host', parsePositive, 8)
     .option('--delay <duration>', 'least time between request starts per host (robots Crawl-delay wins when larger)', parseDuration, 0)
-    .option('--max-pages <n>', 'stop after fetching this many pages', parseCount)
+    .option('--max-pages <n>', 'stop after fetching this many pages', parsePositive)
     .option('--max-depth <n>', 'follow links at most this deep (start URLs are depth 0)', parseCount)
     .option('--timeout <duration>', 'limit on each request', parseTimeout, 30_000)
     .option('--max-url-length <n>', 'do not follow links or redirects to longer URLs (at most 65535)', parseCount, 8000)
@@ -112,7 +112,7 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--mysql-give-up <duration>', 'how long to wait for a MySQL server that went away before saving records to a file', parseDuration, 60_000)
     .option('--spill-dir <dir>', 'where records go if MySQL stays away past --mysql-give-up (default: the current directory)')
     .option('-q, --quiet', 'no progress and no summary on stderr')
-    .option('--progress-every <duration>', 'progress line interval when stderr is not a terminal', parseDuration, 5000)
+    .option('--progress-every <duration>', 'progress line interval when stderr is not a terminal', parseInterval, 5000)
     .addOption(new Option('--dump-wire [file]', 'trace every connection (stderr, or FILE)'))
     .option('--dump-wire-match <regex>', 'trace only connections whose URL matches')
     .option('--dump-wire-full', 'show whole bodies in the wire trace')
@@ -266,7 +266,13 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     if (flags.cookies === false) options.cookies = false;
     if (flags.parseThreads !== undefined) options.parseThreads = flags.parseThreads;
     Object.assign(options, connectionFromFlags(flags, io.env));
-    if (flags.dumpWire !== undefined && flags.dumpWire !== false) {
+    // Refused here, before any output is opened: a crawl that cannot start empties no -o file.
+    checkCrawlOptions(options);
+    if (flags.dumpWire === undefined || flags.dumpWire === false) {
+      // A flag that would do nothing: most likely --dump-wire was meant too.
+      if (flags.dumpWireMatch !== undefined) throw new RawcrawlError('ERR_INVALID_OPTION', '--dump-wire-match needs --dump-wire');
+      if (flags.dumpWireFull) throw new RawcrawlError('ERR_INVALID_OPTION', '--dump-wire-full needs --dump-wire');
+    } else {
       let match: RegExp | undefined;
       if (flags.dumpWireMatch !== undefined) {
         try {
@@ -280,12 +286,13 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     }
     if (flags.spillDir !== undefined) checkSpillDir(flags.spillDir);
     if (flags.crawlId) await openSharedFrontier(flags, options, io);
-    sink = await openSink(flags, options, io, () => progress);
-    // Last, so that a crawl that cannot start (storage unreachable, …) leaves no WARC file.
+    capture = captureFromFlags(flags);
+    // The sink last: -o FILE is emptied only once everything else is open. A crawl that cannot
+    // start then (its database unreachable, …) leaves no WARC file either.
     try {
-      capture = captureFromFlags(flags);
+      sink = await openSink(flags, options, io, () => progress);
     } catch (err) {
-      await sink.close().catch(() => {});
+      if (capture) await discardUnused(capture);
       throw err;
     }
     if (capture) {
@@ -297,7 +304,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     }
   } catch (err) {
     io.stderr.write(errorLine(err) + '\n');
-    return err instanceof RawcrawlError && err.code === 'ERR_INVALID_OPTION' ? EXIT.USAGE : EXIT.FAILED;
+    return err instanceof RawcrawlError && (err.code === 'ERR_INVALID_OPTION' || err.code === 'ERR_INVALID_URL') ? EXIT.USAGE : EXIT.FAILED;
   }
 
   let run;

@@ -34,6 +34,20 @@ export function parseCount(value: string): number {
   return Number(value);
 }
 
+/** A whole number of at least 1 (a count where 0 would mean "do nothing"). */
+export function parsePositive(value: string): number {
+  const n = parseCount(value);
+  if (n < 1) throw new InvalidArgumentError(`"${value}" must be at least 1`);
+  return n;
+}
+
+/** An interval between repeated lines: a duration of at least 100 ms. */
+export function parseInterval(value: string): number {
+  const ms = parseDuration(value);
+  if (ms < 100) throw new InvalidArgumentError(`"${value}" is too short an interval: at least 100ms`);
+  return ms;
+}
+
 /** A TCP port, 0 (any) to 65535. */
 export function parsePort(value: string): number {
   const n = parseCount(value);

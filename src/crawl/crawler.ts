@@ -48,6 +48,55 @@ export function defaultParseThreads(cores: number): number {
   return cores <= 2 ? 0 : Math.min(8, cores - 1);
 }
 
+/** What a crawl's options come to once checked: see planCrawl(). */
+interface CrawlPlan {
+  o: ResolvedCrawlOptions;
+  extraHeaders: Array<[string, string]>;
+  /** Start URLs, normalised. */
+  starts: string[];
+  /** CrawlOptions.sitemaps, normalised. */
+  sitemapUrls: string[];
+  /** The start URLs' hosts and allowHosts: the crawl's scope. */
+  hosts: Set<string>;
+  credentials: OriginCredentials;
+}
+
+/** Checks a crawl's options and works out what the crawl needs of them; throws a RawcrawlError naming what is wrong. */
+function planCrawl(options: CrawlOptions): CrawlPlan {
+  const { o, headers: extraHeaders } = resolveCrawlOptions(options);
+  checkProxySetting(options.proxy);
+  const badFields = checkFields(options.selects ?? [], options.selectAll ?? []);
+  if (badFields) throw new RawcrawlError('ERR_INVALID_OPTION', badFields);
+  const credentials = new OriginCredentials();
+  const hosts = new Set<string>();
+  const starts: string[] = [];
+  for (const u of options.startUrls) {
+    const n = normalizeUrl(u);
+    if (n === null) throw new RawcrawlError('ERR_INVALID_URL', `start URL ${quoted(u)} is not an http(s) URL`);
+    if (n.length > o.maxUrlLength) throw new RawcrawlError('ERR_INVALID_URL', `start URL ${JSON.stringify(`${n.slice(0, 100)}…`)} is ${n.length} characters long, more than maxUrlLength (${o.maxUrlLength})`);
+    starts.push(n);
+    hosts.add(new URL(n).hostname);
+    credentials.keep(u, n, 'start URL');
+  }
+  const sitemapUrls: string[] = [];
+  for (const u of options.sitemaps ?? []) {
+    const n = normalizeUrl(u);
+    if (n === null) throw new RawcrawlError('ERR_INVALID_URL', `sitemap URL ${quoted(u)} is not an http(s) URL`);
+    sitemapUrls.push(n);
+    credentials.keep(u, n, 'sitemap URL');
+  }
+  for (const h of options.allowHosts ?? []) hosts.add(h.toLowerCase());
+  return { o, extraHeaders, starts, sitemapUrls, hosts, credentials };
+}
+
+/**
+ * Throws the RawcrawlError crawl() would throw for these options, without starting anything: a
+ * program (the CLI) can refuse a crawl before it opens or truncates any output.
+ */
+export function checkCrawlOptions(options: CrawlOptions): void {
+  planCrawl(options);
+}
+
 /** Starts a crawl. Nothing is fetched until the first record is asked for. */
 export function crawl(options: CrawlOptions): Crawl {
   return new Crawler(options);
@@ -62,7 +111,7 @@ class Crawler implements Crawl {
   private readonly backend: FrontierBackend;
   private readonly starts: NewEntry[];
   /** CrawlOptions.sitemaps, normalised. */
-  private readonly sitemapUrls: string[] = [];
+  private readonly sitemapUrls: string[];
   private readonly scope: ScopeRules;
   private readonly robots: RobotsCache | null;
   private readonly backoff: BackoffPolicy;
@@ -70,7 +119,7 @@ class Crawler implements Crawl {
   /** Request headers (User-Agent first, then the caller's), to which a page's cookies are added. */
   private readonly baseHeaders: Array<[string, string]>;
   private readonly cookies: CrawlCookies | null;
-  private readonly credentials = new OriginCredentials();
+  private readonly credentials: OriginCredentials;
   private readonly abort = new AbortController();
   private pool: ParsePool | null = null;
 
@@ -88,28 +137,12 @@ class Crawler implements Crawl {
   private started = false;
 
   constructor(private readonly options: CrawlOptions) {
-    const { o, headers: extraHeaders } = resolveCrawlOptions(options);
-    checkProxySetting(options.proxy);
-    this.cookies = options.cookies === false ? null : new CrawlCookies();
+    const plan = planCrawl(options);
+    const { o, extraHeaders, hosts, starts } = plan;
     this.o = o;
-    const badFields = checkFields(options.selects ?? [], options.selectAll ?? []);
-    if (badFields) throw new RawcrawlError('ERR_INVALID_OPTION', badFields);
-    const hosts = new Set<string>();
-    const starts: string[] = [];
-    for (const u of options.startUrls) {
-      const n = normalizeUrl(u);
-      if (n === null) throw new RawcrawlError('ERR_INVALID_URL', `start URL ${quoted(u)} is not an http(s) URL`);
-      if (n.length > o.maxUrlLength) throw new RawcrawlError('ERR_INVALID_URL', `start URL ${JSON.stringify(`${n.slice(0, 100)}…`)} is ${n.length} characters long, more than maxUrlLength (${o.maxUrlLength})`);
-      starts.push(n);
-      hosts.add(new URL(n).hostname);
-      this.credentials.keep(u, n, 'start URL');
-    }
-    for (const u of options.sitemaps ?? []) {
-      const n = normalizeUrl(u);
-      if (n === null) throw new RawcrawlError('ERR_INVALID_URL', `sitemap URL ${quoted(u)} is not an http(s) URL`);
-      this.sitemapUrls.push(n);
-      this.credentials.keep(u, n, 'sitemap URL');
-    }
+    this.credentials = plan.credentials;
+    this.sitemapUrls = plan.sitemapUrls;
+    this.cookies = options.cookies === false ? null : new CrawlCookies();
     for (const h of options.allowHosts ?? []) hosts.add(h.toLowerCase());
     this.scope = { hosts, include: options.include ?? [], exclude: options.exclude ?? [], maxDepth: o.maxDepth };
     const ctx = {

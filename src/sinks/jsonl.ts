@@ -10,8 +10,12 @@ import { storedFields, type Sink } from './sink.js';
  * close() with ERR_STORAGE, instead of records going nowhere.
  */
 export class LineSink implements Sink {
+  /** Records the stream has handed to the file or pipe (its write callback came without an error). */
   written = 0;
   private failure: Error | null = null;
+  private readonly onFlushed = (err?: Error | null): void => {
+    if (!err) this.written++;
+  };
 
   constructor(
     private readonly out: Writable,
@@ -37,7 +41,6 @@ export class LineSink implements Sink {
 
   async write(record: PageRecord): Promise<void> {
     this.check();
-    this.written++;
     // Records that arrive in the same tick go out in one write(v) call, not one each.
     if (!this.corked) {
       this.corked = true;
@@ -48,7 +51,7 @@ export class LineSink implements Sink {
         this.out.uncork();
       });
     }
-    if (!this.out.write(this.format(record))) {
+    if (!this.out.write(this.format(record), this.onFlushed)) {
       // Every writer that found the buffer full waits for the same drain.
       this.drained ??= drainOrClose(this.out).finally(() => {
         this.drained = null;

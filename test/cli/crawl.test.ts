@@ -122,19 +122,46 @@ describe('rawcrawl <start-url>', () => {
     }
   });
 
+  it('a crawl refused before it starts leaves an existing -o file as it was', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rawcrawl-keep-'));
+    const file = path.join(dir, 'pages.jsonl');
+    const site = await fixtureSite();
+    try {
+      const cases: Array<[string[], number, RegExp]> = [
+        [['notaurl'], 2, /^rawcrawl: ERR_INVALID_URL start URL "notaurl" is not an http\(s\) URL\n$/],
+        [[`${site.origin}/`, '-H', 'Host: x'], 2, /^rawcrawl: ERR_INVALID_OPTION a crawl cannot send one Host header/],
+        [[`${site.origin}/`, '--warc', path.join(dir, 'no-such-dir', 'x.warc.gz')], 1, /^rawcrawl: ERR_STORAGE .*no-such-dir/],
+        [[`${site.origin}/`, '--capture', path.join(dir, 'pages.jsonl', 'sub')], 1, /^rawcrawl: ERR_STORAGE /],
+      ];
+      for (const [args, code, line] of cases) {
+        writeFileSync(file, 'precious\n');
+        const m = memoryIo();
+        expect(await main(['node', 'rawcrawl', ...args, '-o', file], m.io), args.join(' ')).toBe(code);
+        expect(m.err()).toMatch(line);
+        expect(m.err().trim().split('\n')).toHaveLength(1);
+        expect(readFileSync(file, 'utf8')).toBe('precious\n');
+      }
+      expect(site.hits.size).toBe(0);
+    } finally {
+      await site.close();
+    }
+  });
+
   it('-o on a full disk (/dev/full) stops with one ERR_STORAGE line and exit 1, not exit 0 with the records gone', async () => {
     const site = await fixtureSite();
     try {
       const m = memoryIo();
       expect(await main(['node', 'rawcrawl', `${site.origin}/`, '-o', '/dev/full', '--progress-every', '1m'], m.io)).toBe(1);
       expect(m.err().trim().split('\n').at(-1)).toBe('rawcrawl: ERR_STORAGE cannot write output file /dev/full: ENOSPC');
+      // Nothing reached the file: the summary does not count records as stored that went nowhere.
+      expect(m.err()).toMatch(/, 0 stored, /);
     } finally {
       await site.close();
     }
   });
 
   it('rejects bad arguments with one line and exit 2', async () => {
-    for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--select', 'h=h1[[['], ['--concurrency', 'lots'], ['--max-pages', '-1'], ['--lease', '500ms'], ['--spill-dir', '/nonexistent-rawcrawl-dir'], ['-H', 'Host: x'], ['-H', 'User-Agent: x'], ['-H', 'NoColon'], ['--proxy', 'socks6://127.0.0.1:1'], ['--resolve', 'a.test:80'], ['--timeout', '0'], ['--max-url-length', '70000'], ['-H', 'Bad Name: x'], ['-H', 'Connection: keep-alive'], ['--select-all', 'x=a::before'], ['--select', 'f=h1', '--select-all', 'f=h2'], ['--max-time', '0'], ['--format', 'xml'], ['--proxy', 'https://p.example/path']]) {
+    for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--select', 'h=h1[[['], ['--concurrency', 'lots'], ['--max-pages', '-1'], ['--lease', '500ms'], ['--spill-dir', '/nonexistent-rawcrawl-dir'], ['-H', 'Host: x'], ['-H', 'User-Agent: x'], ['-H', 'NoColon'], ['--proxy', 'socks6://127.0.0.1:1'], ['--resolve', 'a.test:80'], ['--timeout', '0'], ['--max-url-length', '70000'], ['-H', 'Bad Name: x'], ['-H', 'Connection: keep-alive'], ['--select-all', 'x=a::before'], ['--select', 'f=h1', '--select-all', 'f=h2'], ['--max-time', '0'], ['--format', 'xml'], ['--proxy', 'https://p.example/path'], ['--concurrency', '0'], ['--per-host', '0'], ['--max-pages', '0'], ['--progress-every', '0'], ['--dump-wire-match', 'x'], ['--dump-wire-full']]) {
       const m = memoryIo();
       expect(await main(['node', 'rawcrawl', 'http://127.0.0.1:1/', ...args], m.io)).toBe(2);
       expect(m.err().trim().split('\n')).toHaveLength(1);
