@@ -4,6 +4,7 @@ import { checkCrawlOptions, crawl } from '../crawl/crawler.js';
 import type { CrawlOptions } from '../crawl/options.js';
 import { RawcrawlError } from '../errors.js';
 import type { Sink } from '../sinks/sink.js';
+import type { SharedCrawlOptions } from '../sinks/mysql-frontier.js';
 import { JsonlSink } from '../sinks/jsonl.js';
 import { CsvSink } from '../sinks/csv.js';
 import { chainListeners } from '../wire/events.js';
@@ -18,6 +19,8 @@ import { Progress, summary } from './progress.js';
 import { collect, collectHeader, parseCount, parseDuration, parseInterval, parsePositive, parseSize, parseTimeout } from './values.js';
 
 interface CrawlFlags extends ConnectionFlags {
+  /** The flags given on the command line (attribute names), not defaults or the environment. */
+  given?: Set<string>;
   concurrency?: number;
   perHost?: number;
   delay?: number;
@@ -124,8 +127,9 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--grace <duration>', 'after Ctrl+C or --max-time, how long in-flight requests may finish', parseDuration, 10_000)
     .option('--max-time <duration>', 'stop taking pages after this long (30m, 2h): in-flight ones finish within --grace, exit 0; with --crawl-id the rest stays queued for the next run', parseTimeout)
     .action(async (startUrls: string[], flags: CrawlFlags) => {
-      // -o on the command line wins over a database named only by RAWCRAWL_MYSQL_URL.
-      if (flags.out !== undefined && !flags.crawlId && command.getOptionValueSource('mysql') === 'env') delete flags.mysql;
+      flags.given = new Set(command.options.map((o) => o.attributeName()).filter((k) => command.getOptionValueSource(k) === 'cli'));
+      // -o or --format on the command line wins over a database named only by RAWCRAWL_MYSQL_URL.
+      if ((flags.out !== undefined || flags.format !== undefined) && !flags.crawlId && command.getOptionValueSource('mysql') === 'env') delete flags.mysql;
       setExit(await runCrawl(startUrls, flags, io));
     });
 }
@@ -159,13 +163,39 @@ class CountingSink implements Sink {
   async close(): Promise<void> {}
 }
 
+/**
+ * What this command asked for that the joined crawl's stored options override, each as the
+ * crawl has it: "--max-pages 2000 (asked: 2100)". Only flags given on the command line (a
+ * default the crawl was started without is no request), and the start URLs.
+ */
+function overridden(flags: CrawlFlags, mine: SharedCrawlOptions, stored: SharedCrawlOptions): string[] {
+  const given = flags.given ?? new Set<string>();
+  const show = (v: unknown): string => (Array.isArray(v) ? (v.length === 0 ? 'none' : v.join(' ')) : v === null ? 'none' : String(v));
+  const out: string[] = [];
+  const check = (flag: string, key: keyof SharedCrawlOptions, attr: string | null): void => {
+    if (attr !== null && !given.has(attr)) return;
+    if (JSON.stringify(mine[key]) === JSON.stringify(stored[key])) return;
+    out.push(`${flag} ${show(stored[key])} (asked: ${show(mine[key])})`);
+  };
+  check('start URLs', 'startUrls', null);
+  check('--allow-host', 'allowHosts', 'allowHost');
+  check('--include', 'include', 'include');
+  check('--exclude', 'exclude', 'exclude');
+  check('--store-only', 'storeOnly', 'storeOnly');
+  check('--max-depth', 'maxDepth', 'maxDepth');
+  check('--max-pages', 'maxPages', 'maxPages');
+  check('--per-host', 'perHost', 'perHost');
+  check('--delay', 'delayMs', 'delay');
+  return out;
+}
+
 /** --crawl-id: joins (or creates) the crawl in MySQL; its stored scope and limits win. */
 async function openSharedFrontier(flags: CrawlFlags, options: CrawlOptions, io: Io): Promise<void> {
   if (!flags.mysql) throw new RawcrawlError('ERR_INVALID_OPTION', '--crawl-id needs --mysql URL (or RAWCRAWL_MYSQL_URL)');
   const { connectMysql } = await import('../sinks/mysql.js');
   const { joinCrawl, MysqlFrontier } = await import('../sinks/mysql-frontier.js');
   const pool = await connectMysql(flags.mysql);
-  const mine = {
+  const mine: SharedCrawlOptions = {
     startUrls: options.startUrls,
     allowHosts: options.allowHosts ?? [],
     include: (options.include ?? []).map((r) => r.source),
@@ -185,7 +215,8 @@ async function openSharedFrontier(flags: CrawlFlags, options: CrawlOptions, io: 
   }
   const o = joined.options;
   if (!joined.created && !flags.quiet) {
-    io.stderr.write(`rawcrawl: joining crawl ${joined.name}: its start URLs, scope and limits apply\n`);
+    const differ = overridden(flags, mine, o);
+    io.stderr.write(`rawcrawl: joining crawl ${joined.name}: its start URLs, scope and limits apply${differ.length > 0 ? ` (not this command's: ${differ.join(', ')})` : ''}\n`);
   }
   options.startUrls = o.startUrls;
   options.allowHosts = o.allowHosts;

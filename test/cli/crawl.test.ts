@@ -74,6 +74,11 @@ describe('rawcrawl <start-url>', () => {
         const envToo = memoryIo();
         expect(await main(['node', 'rawcrawl', `${site.origin}/a`, '--max-depth', '0', '-q', '-o', file], envToo.io)).toBe(0);
         expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
+        // So does --format: the records go to stdout as CSV.
+        const formatToo = memoryIo();
+        expect(await main(['node', 'rawcrawl', `${site.origin}/a`, '--max-depth', '0', '-q', '--format', 'csv'], formatToo.io)).toBe(0);
+        expect(formatToo.out().split('\r\n')[0]).toMatch(/^url,final_url,status,/);
+        expect(formatToo.out().trim().split('\r\n')).toHaveLength(2);
       } finally {
         delete process.env.RAWCRAWL_MYSQL_URL;
       }
