@@ -76,6 +76,8 @@ export interface MysqlFrontierOptions {
    */
   giveUpMs?: number;
   spillDir?: string;
+  /** How often `queued` (the progress line's figure) counts the crawl's queued rows again (default 5 s). */
+  queuedCountMs?: number;
 }
 
 export interface JoinedCrawl {
@@ -125,6 +127,7 @@ export class MysqlFrontier implements FrontierBackend {
   private readonly claimBatch: number;
   private readonly flushBatch: number;
   private readonly flushIntervalMs: number;
+  private readonly queuedCountMs: number;
   private local: Claimed[] = [];
   private readonly inFlight = new Map<string, Claimed>();
   private readonly hosts: HostSlots;
@@ -143,6 +146,9 @@ export class MysqlFrontier implements FrontierBackend {
   /** Found over for this process: later takes end at once. */
   private over = false;
   private queuedApprox = 0;
+  /** The count of queued rows under way (see queued), and when the last one began. */
+  private counting: Promise<void> | null = null;
+  private lastCount = 0;
   /** Pooled connections already switched to READ COMMITTED (see readCommitted()). */
   private readonly readCommittedConns = new WeakSet<object>();
   /** Queries this backend ran (for the benchmark's cost per page). */
@@ -167,6 +173,7 @@ export class MysqlFrontier implements FrontierBackend {
     this.claimBatch = options.claimBatch ?? 32;
     this.flushBatch = options.flushBatch ?? 64;
     this.flushIntervalMs = options.flushIntervalMs ?? 25;
+    this.queuedCountMs = options.queuedCountMs ?? 5000;
     this.hosts = new HostSlots({
       pool,
       crawlId: crawl.crawlId,
@@ -185,7 +192,26 @@ export class MysqlFrontier implements FrontierBackend {
     this.renewTimer.unref();
   }
 
+  /**
+   * URLs waiting in the whole crawl (all processes) as last counted, plus this process's claimed
+   * and not started. Counted again at most every queuedCountMs, beside the crawl (a read of
+   * the frontier's state index, not a round trip in a take).
+   */
   get queued(): number {
+    if (!this.counting && !this.stopped && !this.givenUp && Date.now() - this.lastCount >= this.queuedCountMs) {
+      this.lastCount = Date.now();
+      this.counting = this.pool
+        .query<mysql.RowDataPacket[]>("SELECT COUNT(*) AS n FROM frontier WHERE crawl_id = ? AND state = 'queued'", [this.crawl.crawlId])
+        .then(([rows]) => {
+          this.queuedApprox = Number(rows[0]?.n ?? 0);
+        })
+        .catch(() => {
+          // Only a figure for the progress line: the next count may do better.
+        })
+        .finally(() => {
+          this.counting = null;
+        });
+    }
     return this.queuedApprox + this.local.length;
   }
 
@@ -412,6 +438,7 @@ export class MysqlFrontier implements FrontierBackend {
 
   async close(): Promise<void> {
     clearInterval(this.renewTimer);
+    await this.counting;
     while ((this.pending.length > 0 || this.flushing) && !this.failure) {
       this.kickFlush();
       await this.flushing;

@@ -248,6 +248,35 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
     }
   });
 
+  it('stats.queued counts the whole shared frontier, not only the URLs this process has claimed', async () => {
+    const LINKS = 300;
+    const server = http.createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      if (req.url === '/') res.end(Array.from({ length: LINKS }, (_, i) => `<a href="/p${i}">${i}</a>`).join(''));
+      else setTimeout(() => res.end('<title>x</title>'), 20);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const start = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const pool = await connectMysql(db.url);
+    try {
+      const { joinCrawl, MysqlFrontier } = await import('../../src/sinks/mysql-frontier.js');
+      const { crawl } = await import('../../src/crawl/crawler.js');
+      const joined = await joinCrawl(pool, 'queued-count', { startUrls: [start], allowHosts: [], include: [], exclude: [], storeOnly: [], maxDepth: null, maxPages: null, perHost: 2, delayMs: 0 });
+      const c = crawl({ startUrls: [start], ignoreRobots: true, concurrency: 2, perHost: 2, parseThreads: 0, backend: (ctx) => new MysqlFrontier(pool, joined, ctx, { queuedCountMs: 50 }) });
+      let most = 0;
+      let pages = 0;
+      for await (const _ of c) {
+        most = Math.max(most, c.stats.queued);
+        if (++pages === 40) c.stop();
+      }
+      // This process holds at most a claim batch (32) of them; the frontier held about 300.
+      expect(most).toBeGreaterThan(200);
+      expect(most).toBeLessThanOrEqual(LINKS + 32);
+    } finally {
+      server.close();
+    }
+  });
+
   it('--sitemap with --crawl-id: the sitemap\'s pages join the shared frontier while the crawl runs', async () => {
     let origin = '';
     const server = http.createServer((req, res) => {
@@ -411,6 +440,11 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
       const m = memoryIo();
       expect(await main(['node', 'rawcrawl', 'status', '--mysql', db.url, '--crawl-id', 'limited'], m.io)).toBe(0);
       expect(m.out()).toContain('  pages counted toward --max-pages: 50 of 50\n');
+      // Joined again with other limits: the crawl's stored ones apply, and the command says which it overrode.
+      const again = memoryIo();
+      expect(await main(['node', 'rawcrawl', `${site.origin}/`, '--mysql', db.url, '--crawl-id', 'limited', '--max-pages', '60', '--per-host', '3', '--progress-every', '1m'], again.io)).toBe(0);
+      expect(again.err().split('\n')[0]).toBe(`rawcrawl: joining crawl limited: its start URLs, scope and limits apply (not this command\'s: start URLs ${site.origin}/p/0 (asked: ${site.origin}/), --max-pages 50 (asked: 60), --per-host 8 (asked: 3))`);
+      expect(await rowCount(site.origin)).toBe(50);
     } finally {
       await site.close();
     }
