@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ensureBuilt, ROOT } from './helpers/build.js';
 
@@ -80,4 +80,39 @@ describe('what the package ships', () => {
     expect(bare.has('htmlparser2')).toBe(false);
     expect(bare.has('mysql2')).toBe(false);
   });
+
+  it('its types compile in a strict consumer, exactOptionalPropertyTypes included', () => {
+    // Inside the package, so that "rawcrawl" resolves to it by self-reference, as for a user.
+    const dir = mkdtempSync(join(ROOT, '.consumer-'));
+    try {
+      writeFileSync(
+        join(dir, 'consumer.ts'),
+        [
+          "import { chainListeners, crawl, request, RawcrawlError, type WireEvent } from 'rawcrawl';",
+          "import { openConnection, ResponseParser } from 'rawcrawl/client';",
+          'const seen: WireEvent[] = [];',
+          "const res = await request('http://127.0.0.1:1/', { onWire: chainListeners([(e) => seen.push(e), undefined]), timeoutMs: 1000 });",
+          'const status: number = res.status;',
+          "for await (const page of crawl({ startUrls: ['http://127.0.0.1:1/'], onWire: chainListeners([]) })) console.log(page.url, status);",
+          'void openConnection; void ResponseParser; void RawcrawlError;',
+          '',
+        ].join('\n'),
+      );
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, exactOptionalPropertyTypes: true, noEmit: true, types: ['node'] }, files: ['consumer.ts'] }),
+      );
+      const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+      const out = (() => {
+        try {
+          return execFileSync(process.execPath, [tsc, '-p', dir], { cwd: dir, encoding: 'utf8' });
+        } catch (err) {
+          return String((err as { stdout?: string }).stdout ?? err);
+        }
+      })();
+      expect(out).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

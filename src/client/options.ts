@@ -60,7 +60,7 @@ export interface RequestOptions {
   proxyTls?: TlsOptions;
   signal?: AbortSignal;
   /** Called with every wire event of every connection this request opens. */
-  onWire?: WireListener;
+  onWire?: WireListener | undefined;
   /**
    * Called each time a request head has been handed to the socket (once per hop). The crawler
    * uses it to count politeness delays from the real start of a request.

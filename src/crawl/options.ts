@@ -73,7 +73,7 @@ export interface CrawlOptions {
   /** Worker threads for HTML parsing (default: cores - 1, up to 8; on 2 cores or fewer 0, i.e. inline). */
   parseThreads?: number;
   /** Wire events of every connection the crawl opens. */
-  onWire?: WireListener;
+  onWire?: WireListener | undefined;
   /** Aborts in-flight requests at once; records already made are still yielded. */
   signal?: AbortSignal;
   /** Passed to every request. */
