@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync, type WriteStream } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkCrawlOptions, crawl } from '../crawl/crawler.js';
-import type { CrawlOptions } from '../crawl/options.js';
+import { URL_COLUMN_BYTES, type CrawlOptions } from '../crawl/options.js';
 import { RawcrawlError } from '../errors.js';
 import type { Sink } from '../sinks/sink.js';
 import type { SharedCrawlOptions } from '../sinks/mysql-frontier.js';
@@ -90,7 +90,7 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--max-pages <n>', 'stop after fetching this many pages', parsePositive)
     .option('--max-depth <n>', 'follow links at most this deep (start URLs are depth 0)', parseCount)
     .option('--timeout <duration>', 'limit on each request', parseTimeout, 30_000)
-    .option('--max-url-length <n>', 'do not follow links or redirects to longer URLs (at most 65535)', parseCount, 8000)
+    .option('--max-url-length <n>', `do not follow links or redirects to longer URLs (at most ${URL_COLUMN_BYTES})`, parseMaxUrlLength, 8000)
     .option('--max-redirects <n>', 'redirects followed in a row from a page', parseCount, 10)
     .option('--max-body <size>', 'limit on each decoded body', parseSize, 16 * 1024 * 1024)
     .option('--retries <n>', 'further attempts for connect errors, resets, timeouts, 429 and 5xx', parseCount, 2)
@@ -132,6 +132,13 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
       if ((flags.out !== undefined || flags.format !== undefined) && !flags.crawlId && command.getOptionValueSource('mysql') === 'env') delete flags.mysql;
       setExit(await runCrawl(startUrls, flags, io));
     });
+}
+
+/** --max-url-length: a count the MySQL url column can hold. */
+function parseMaxUrlLength(value: string): number {
+  const n = parseCount(value);
+  if (n > URL_COLUMN_BYTES) throw new InvalidArgumentError(`"${value}" is more than ${URL_COLUMN_BYTES}, what the MySQL url column holds`);
+  return n;
 }
 
 /**
@@ -334,7 +341,10 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
       options.annotate = annotateFrom(capture);
     }
   } catch (err) {
-    io.stderr.write(errorLine(err) + '\n');
+    // `rawcrawl stauts`: a word where a command or a URL was due is most likely a command mistyped.
+    const word = startUrls.length === 1 && /^[a-z][a-z-]*$/.test(startUrls[0]!);
+    const hint = word && err instanceof RawcrawlError && err.code === 'ERR_INVALID_URL' ? ` (nor a command: see rawcrawl --help)` : '';
+    io.stderr.write(errorLine(err) + hint + '\n');
     return err instanceof RawcrawlError && (err.code === 'ERR_INVALID_OPTION' || err.code === 'ERR_INVALID_URL') ? EXIT.USAGE : EXIT.FAILED;
   }
 

@@ -133,7 +133,7 @@ describe('rawcrawl <start-url>', () => {
     const site = await fixtureSite();
     try {
       const cases: Array<[string[], number, RegExp]> = [
-        [['notaurl'], 2, /^rawcrawl: ERR_INVALID_URL start URL "notaurl" is not an http\(s\) URL\n$/],
+        [['notaurl'], 2, /^rawcrawl: ERR_INVALID_URL start URL "notaurl" is not an http\(s\) URL \(nor a command: see rawcrawl --help\)\n$/],
         [[`${site.origin}/`, '-H', 'Host: x'], 2, /^rawcrawl: ERR_INVALID_OPTION a crawl cannot send one Host header/],
         [[`${site.origin}/`, '--warc', path.join(dir, 'no-such-dir', 'x.warc.gz')], 1, /^rawcrawl: ERR_STORAGE .*no-such-dir/],
         [[`${site.origin}/`, '--capture', path.join(dir, 'pages.jsonl', 'sub')], 1, /^rawcrawl: ERR_STORAGE /],
