@@ -12,7 +12,7 @@ import { wireTraceWriter } from '../wire/trace-writer.js';
 import type { CaptureSink } from '../capture/sink.js';
 import type { PageRecord } from '../crawl/record.js';
 import { errorLine } from './fetch.js';
-import { closeOutputFile, EXIT, openOutputFile, type Io } from './io.js';
+import { closeOutputFile, EXIT, openOutputFile, StdoutWatch, type Io } from './io.js';
 import { addConnectionOptions, connectionFromFlags, type ConnectionFlags } from './connection-flags.js';
 import { captureFromFlags, discardUnused, warcRenamedLine } from './capture-flags.js';
 import { Progress, summary } from './progress.js';
@@ -392,18 +392,13 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
   }
   let fatal: unknown = null;
   const quirks = new Map<string, Map<string, number>>();
-  // `rawcrawl … | head`: when the reader of stdout goes away, stop crawling quietly.
-  let readerGone = false;
-  const onStdoutError = (err: NodeJS.ErrnoException): void => {
-    if (err.code !== 'EPIPE') return;
-    readerGone = true;
-    controller.abort();
-  };
-  io.stdout.on('error', onStdoutError);
+  // `rawcrawl … | head`: when the reader of stdout goes away, stop crawling quietly. (Any other
+  // error writing stdout is the sink's to report.)
+  const stdout = new StdoutWatch(io.stdout, () => controller.abort());
   try {
     for await (const record of run) {
       countQuirks(quirks, record);
-      if (readerGone) continue;
+      if (stdout.readerGone) continue;
       await sink.write(record);
       if (sink.error && !controller.signal.aborted) {
         // Storage is gone for good: stop fetching; what is still yielded goes to the spill file.
@@ -411,10 +406,9 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
       }
     }
   } catch (err) {
-    if (!readerGone) fatal = err;
+    if (!stdout.readerGone) fatal = err;
     controller.abort();
   } finally {
-    io.stdout.off('error', onStdoutError);
     clearTimeout(graceTimer);
     clearTimeout(maxTimeTimer);
     process.off('SIGINT', onSignal);
@@ -424,7 +418,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
   try {
     await sink.close();
   } catch (err) {
-    if (!readerGone) fatal ??= err;
+    if (!stdout.readerGone) fatal ??= err;
   }
   if (traceFile) {
     try {

@@ -6,7 +6,7 @@ import { RawcrawlError } from '../errors.js';
 import { diffRecords, type FieldDifference } from '../capture/record-diff.js';
 import { replayResponse, type ResponseRecord } from '../capture/replay-response.js';
 import { startReplayServer } from '../capture/replay-server.js';
-import { EXIT, type Io } from './io.js';
+import { EXIT, StdoutWatch, type Io } from './io.js';
 import { errorLine } from './fetch.js';
 import { parsePort, parseSize } from './values.js';
 
@@ -65,6 +65,8 @@ async function* storedIn(paths: string[], io: Io, onBadFile: (err: RawcrawlError
 const exitFor = (err: unknown): number => (err instanceof RawcrawlError && err.code === 'ERR_INVALID_OPTION' ? EXIT.USAGE : EXIT.FAILED);
 
 async function runReplay(paths: string[], flags: ReplayFlags, io: Io): Promise<number> {
+  // `rawcrawl replay … | head`: when the reader of stdout goes away, stop replaying quietly.
+  const out = new StdoutWatch(io.stdout);
   try {
     // A directory with nothing to replay is most likely the wrong one: say so, not "0 exchanges".
     for (const path of paths) {
@@ -87,6 +89,7 @@ async function runReplay(paths: string[], flags: ReplayFlags, io: Io): Promise<n
       io.stderr.write(errorLine(err) + '\n');
       return exitFor(err);
     }
+    // Its stdout is only the listing: a reader gone (`--serve 0 | head -1`) does not stop it.
     return serve(stored, flags, io);
   }
 
@@ -101,7 +104,11 @@ async function runReplay(paths: string[], flags: ReplayFlags, io: Io): Promise<n
     io.stderr.write(`replay: ${counts.all} exchanges, ${counts.same} same, ${counts.differ} different, ${counts.fresh} without a stored record${unreadable > 0 ? `, ${unreadable} unreadable capture files` : ''}\n`);
   };
   try {
-    for await (const s of storedIn(paths, io, onBadFile)) await replayOne(s, flags, io, counts);
+    for await (const s of storedIn(paths, io, onBadFile)) {
+      // A capture directory is replayed with no I/O wait in between: asked before each exchange.
+      if (out.done) break;
+      await replayOne(s, flags, io, counts);
+    }
   } catch (err) {
     // What was replayed before the bad bytes stays on stdout; the summary says how far it got.
     report();
@@ -109,6 +116,12 @@ async function runReplay(paths: string[], flags: ReplayFlags, io: Io): Promise<n
     return exitFor(err);
   }
   report();
+  if (out.error) {
+    io.stderr.write(errorLine(new RawcrawlError('ERR_STORAGE', `cannot write stdout: ${out.error.code ?? out.error.message}`, { cause: out.error })) + '\n');
+    return EXIT.FAILED;
+  }
+  // The reader has what it wanted.
+  if (out.readerGone) return EXIT.OK;
   return counts.differ > 0 || unreadable > 0 ? EXIT.FAILED : EXIT.OK;
 }
 
@@ -143,8 +156,10 @@ async function serve(stored: StoredExchange[], flags: ReplayFlags, io: Io): Prom
   try {
     server = await startReplayServer(stored.map((s) => s.exchange), { port: flags.serve!, speed });
   } catch (err) {
-    io.stderr.write(`rawcrawl: ERR_INVALID_OPTION cannot listen on 127.0.0.1:${flags.serve}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
-    return EXIT.FAILED;
+    // A port in use (EADDRINUSE) or not allowed (EACCES): the --serve argument, a usage error.
+    const usage = new RawcrawlError('ERR_INVALID_OPTION', `cannot listen on 127.0.0.1:${flags.serve}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    io.stderr.write(errorLine(usage) + '\n');
+    return exitFor(usage);
   }
   io.stdout.write(`replay: serving ${stored.length} exchanges on ${server.origin}\n`);
   for (const s of stored) io.stdout.write(`  ${s.exchange.method || 'GET'} ${s.exchange.url}\n`);
