@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { crawlCommand } from './crawl.js';
 import { fetchCommand } from './fetch.js';
+import { importCommand } from './import.js';
 import { initDbCommand } from './init-db.js';
 import { replayCommand } from './replay.js';
 import { statusCommand } from './status.js';
@@ -51,6 +52,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   program.addCommand(configure(crawlCommand(io, setExit)), { isDefault: true });
   program.addCommand(configure(fetchCommand(io, setExit)));
   program.addCommand(configure(initDbCommand(io, setExit)));
+  program.addCommand(configure(importCommand(io, setExit)));
   program.addCommand(configure(replayCommand(io, setExit)));
   program.addCommand(configure(statusCommand(io, setExit)));
   try {
