@@ -272,6 +272,18 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
   });
   const assembler = new ResponseAssembler({ method: o.method, decompress: o.decompress, maxBodyBytes: o.maxBodyBytes, truncate: o.truncateBody });
   let closeReason = 'complete';
+  /**
+   * `written` goes to the trace once: when the write's callback says the request reached the OS,
+   * or, if a response byte comes first, just before that byte, and never after the close. (Over
+   * TLS the callback can come after the whole response: the request was in the kernel as soon as
+   * write() returned, but the callback waits for bookkeeping behind the reads.)
+   */
+  let writtenTraced = false;
+  const markWritten = (): void => {
+    if (writtenTraced) return;
+    writtenTraced = true;
+    emit?.({ type: 'written' });
+  };
   try {
     // To a proxy (not a tunnel), the target is the absolute URL (RFC 9112 §3.2.2), and its
     // credentials go with every request.
@@ -285,12 +297,9 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
     });
     if (emit) {
       emit({ type: 'send', part: 'head', data: requestHead });
-      writer.write(requestHead).then(
-        () => emit({ type: 'written' }),
-        () => {
-          // A failed write shows up as a read error (reset) or as the server's early response.
-        },
-      );
+      writer.write(requestHead).then(markWritten, () => {
+        // A failed write shows up as a read error (reset) or as the server's early response.
+      });
     } else {
       // Nobody asked when the bytes reach the OS: no promise and no callback for it.
       writer.send(requestHead);
@@ -307,12 +316,16 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
         if (assembler.full) break;
         const chunk = await reader.read(1 << 20);
         if (chunk.length === 0) {
+          connection.eofRead();
           parser.feedEof();
           continue;
         }
         if (firstByte === 0) {
           firstByte = performance.now() - t0;
-          emit?.({ type: 'first-byte' });
+          if (emit) {
+            markWritten();
+            emit({ type: 'first-byte' });
+          }
         }
         emit?.({ type: 'read', size: chunk.length, offset, data: chunk });
         offset += chunk.length;
@@ -378,6 +391,7 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
     connection.close();
     throw e;
   } finally {
+    writtenTraced = true;
     emit?.({ type: 'close', reason: closeReason });
   }
 }

@@ -65,6 +65,8 @@ export interface Connection {
   remoteAddress: string;
   remotePort: number;
   timings: ConnectTimings;
+  /** The exchange has read the peer's EOF (an empty read): its trace event goes out now. */
+  eofRead(): void;
   /** Destroys the socket; later reads see `reason` if given. */
   close(reason?: Error): void;
   /**
@@ -306,11 +308,25 @@ export async function openConnection(hostIn: string, port: number, options: Conn
     }
 
     const sock = socket;
-    let onEofTrace: (() => void) | undefined;
+    // The peer's EOF goes to the trace after the bytes before it: when the exchange reads it
+    // (eofRead()), or when it ends the connection with the EOF in (release(), close()). Traced at
+    // the socket's 'end', it came before them over TLS, whose socket gives the last bytes and
+    // the end in one turn, ahead of the reads the exchange traces as it takes them. Whether it
+    // came with close_notify is known only at that moment.
+    let onEof: (() => void) | undefined;
+    let eof: WireEventBody | null = null;
+    const traceEof = (): void => {
+      if (eof === null || !trace) return;
+      trace(eof);
+      eof = null;
+      onEof = undefined;
+    };
     if (trace) {
       const w = watch;
-      onEofTrace = () => trace({ type: 'eof', closeNotify: w ? !w.tcpEnded() : null });
-      sock.once('end', onEofTrace);
+      onEof = () => {
+        eof = { type: 'eof', closeNotify: w ? !w.tcpEnded() : null };
+      };
+      sock.once('end', onEof);
     }
     const idle = options.idleTimeoutMs ?? 30_000;
     const onIdle = (): void => {
@@ -335,12 +351,15 @@ export async function openConnection(hostIn: string, port: number, options: Conn
       remoteAddress,
       remotePort: dialPort,
       timings: { dns: dnsMs, connect: connectMs, tls: tlsMs },
+      eofRead: traceEof,
       close: (reason?: Error) => {
+        traceEof();
         sock.destroy(reason);
       },
       release: (graceMs = RELEASE_GRACE_MS) => {
+        traceEof();
         // The exchange is over: nothing more goes to its trace.
-        if (onEofTrace) sock.off('end', onEofTrace);
+        if (onEof) sock.off('end', onEof);
         if (sock.readableEnded || sock.destroyed || graceMs <= 0) {
           sock.destroy();
           return;

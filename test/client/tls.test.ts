@@ -5,7 +5,7 @@ import { tlsSessionKey, tlsSessions } from '../../src/net/tls-sessions.js';
 import { WireFormatter } from '../../src/wire/format.js';
 
 import type { WireEvent } from '../../src/wire/events.js';
-import { clientCert, tlsServer, type TlsServer } from '../helpers/tls-server.js';
+import { clientCert, selfSignedCert, tlsServer, type TlsServer } from '../helpers/tls-server.js';
 import { failure } from '../helpers/failure.js';
 
 let server: TlsServer;
@@ -38,6 +38,39 @@ describe('https', () => {
     expect(tlsEvent).toMatchObject({ type: 'tls', authorized: true });
     expect(res.timings.tls).toBeGreaterThan(res.timings.connect);
     expect(res.timings.firstByte).toBeGreaterThanOrEqual(res.timings.tls);
+  });
+
+  it('traces a TLS exchange in order: written before the first byte, every read before the eof, nothing after the close', async () => {
+    // Over TLS the last bytes and the end come in one turn, and the write's callback can come
+    // after the whole response: the trace once put eof before the reads and written after close.
+    const { key, cert } = await selfSignedCert();
+    const tls = await import('node:tls');
+    const srv = tls.createServer({ key, cert }, (s) => {
+      s.on('error', () => {});
+      let got = '';
+      s.on('data', (d: Buffer) => {
+        got += d.toString('latin1');
+        if (got.includes('\r\n\r\n')) s.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nread to the close');
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    try {
+      const url = `https://localhost:${(srv.address() as { port: number }).port}/`;
+      for (let i = 0; i < 12; i++) {
+        const events: WireEvent[] = [];
+        const res = await request(url, { tls: { ca: cert }, onWire: (e) => events.push(e) });
+        expect(res.text()).toBe('read to the close');
+        const types = events.map((e) => e.type);
+        expect(types.at(-1)).toBe('close');
+        expect(types.filter((t) => t === 'written')).toHaveLength(1);
+        expect(types.indexOf('written')).toBeLessThan(types.indexOf('first-byte'));
+        expect(types.filter((t) => t === 'eof')).toHaveLength(1);
+        expect(types.indexOf('eof')).toBeGreaterThan(types.lastIndexOf('read'));
+        expect(events.find((e) => e.type === 'eof')).toMatchObject({ closeNotify: true });
+      }
+    } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
   });
 
   it('works with rejectUnauthorized: false, and reports the certificate as unauthorized', async () => {
