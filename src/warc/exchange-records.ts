@@ -10,10 +10,15 @@ export interface ExchangeRecord {
   block: Buffer | string;
 }
 
-/** WARC-Truncated (§5.13) for a response that did not arrive whole. */
-function truncation(ex: CapturedExchange): string | null {
+/**
+ * WARC-Truncated (§5.13) for a response that did not arrive whole. A limit the client stopped at
+ * truncates only a response whose end is not in the captured bytes (`scan.end`): one read often
+ * brings the whole of a small page, which is then stored whole though request() refused it.
+ */
+function truncation(ex: CapturedExchange, scan: ResponseRecord): string | null {
+  const cutByLimit = scan.end === null ? 'length' : null;
   // The client stopped reading at its body limit (RequestOptions.truncateBody).
-  if (ex.closeReason === 'truncated') return 'length';
+  if (ex.closeReason === 'truncated') return cutByLimit;
   if (!ex.error) return null;
   switch (ex.error.code) {
     case 'ERR_PREMATURE_CLOSE':
@@ -24,7 +29,7 @@ function truncation(ex: CapturedExchange): string | null {
       return 'time';
     case 'ERR_BODY_TOO_LARGE':
     case 'ERR_HEADERS_TOO_LARGE':
-      return 'length';
+      return cutByLimit;
     default:
       // Parse errors: every byte that arrived is there, but the message is not a valid one.
       return null;
@@ -74,7 +79,7 @@ export function exchangeRecords(ex: CapturedExchange, scan: ResponseRecord, warc
     });
   }
   if (hasResponse) {
-    const truncated = truncation(ex);
+    const truncated = truncation(ex, scan);
     out.push({
       type: 'response',
       id: responseId,

@@ -168,6 +168,19 @@ describe('WARC output read back with warcio', () => {
     expect(response.raw.equals(Buffer.from('x'.repeat(response.raw.length)))).toBe(true);
   });
 
+  it('a page refused for its size but read whole in one go is stored whole: no WARC-Truncated', async () => {
+    const body = 'y'.repeat(3000);
+    const s = await serve([{ send: `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}` }, { end: true }]);
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-warc-'));
+    const file = join(dir, 'whole.warc.gz');
+    const sink = createCaptureSink({ warcFile: file });
+    await expect(request(`${s.origin}/p`, { maxBodyBytes: 1000, onWire: sink.onWire })).rejects.toMatchObject({ code: 'ERR_BODY_TOO_LARGE' });
+    await sink.close();
+    const response = (await readWithWarcio(file)).find((r) => r.type === 'response')!;
+    expect(response.record.warcHeader('WARC-Truncated')).toBeNull();
+    expect(response.raw.toString('latin1')).toBe(body);
+  });
+
   it('keeps each exchange\'s records together when 30 exchanges complete at once', async () => {
     const s = await serve([{ split: CHUNKED, sizes: [11] }, { hold: true }]);
     const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-warc-'));
