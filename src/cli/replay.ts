@@ -142,7 +142,9 @@ async function replayOne(s: StoredExchange, flags: ReplayFlags, io: Io, counts: 
     return;
   }
   const tag = !s.record ? 'new ' : diffs.length === 0 ? 'same' : 'DIFF';
-  io.stdout.write(`${tag} ${ex.method || 'GET'} ${ex.url} ${summary(current)} (${s.source})\n`);
+  // Nothing came back (refused, reset before a byte, timed out): the exchange's own error says why.
+  const what = ex.response.length === 0 && ex.error ? `no response: ${ex.error.code} ${ex.error.message}` : summary(current);
+  io.stdout.write(`${tag} ${ex.method || 'GET'} ${ex.url} ${what} (${s.source})\n`);
   for (const d of diffs) io.stdout.write(`    ${d.field}: ${show(d.stored)} -> ${show(d.current)}\n`);
 }
 

@@ -94,3 +94,21 @@ describe('rawcrawl replay --serve', () => {
     }
   });
 });
+
+describe('rawcrawl replay of an exchange that got no response', () => {
+  it('says why, from its capture file, instead of a parse of no bytes', async () => {
+    // A port with nothing listening: bound, then closed.
+    const probe = net.createServer();
+    probe.listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-cap-'));
+    const caps = join(dir, 'caps');
+    const sink = createCaptureSink({ dir: caps });
+    await expect(request(`http://127.0.0.1:${port}/gone`, { onWire: sink.onWire })).rejects.toMatchObject({ code: 'ERR_CONNECT' });
+    await sink.close();
+    const r = await cli('replay', caps);
+    expect(r.out).toMatch(new RegExp(`^same GET http://127\\.0\\.0\\.1:${port}/gone no response: ERR_CONNECT cannot connect to 127\\.0\\.0\\.1:${port}: ECONNREFUSED \\(`));
+  });
+});
