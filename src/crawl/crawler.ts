@@ -11,6 +11,7 @@ import { ParsePool } from './parse-pool.js';
 import type { PageRecord } from './record.js';
 import { backoffDelay, DEFAULT_BACKOFF, isRetryableError, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './retry.js';
 import { RobotsCache } from './robots.js';
+import { xRobotsTag } from './robots-directives.js';
 import { MAX_SITEMAP_BYTES } from './sitemaps.js';
 import { readSitemaps } from './sitemap-reader.js';
 import { CrawlCookies } from './cookies.js';
@@ -120,6 +121,8 @@ class Crawler implements Crawl {
   private readonly baseHeaders: Array<[string, string]>;
   private readonly cookies: CrawlCookies | null;
   private readonly credentials: OriginCredentials;
+  /** The User-Agent's first word, lower case: the robots.txt and X-Robots-Tag token. */
+  private readonly uaToken: string;
   private readonly abort = new AbortController();
   private pool: ParsePool | null = null;
 
@@ -168,6 +171,7 @@ class Crawler implements Crawl {
       ...(options.onWire ? { onWire: options.onWire } : {}),
     };
     const uaToken = o.userAgent.split(/[\s/]/)[0] ?? 'rawcrawl';
+    this.uaToken = uaToken.toLowerCase();
     this.robots = options.ignoreRobots
       ? null
       : new RobotsCache(uaToken, this.requestOptions, {
@@ -471,7 +475,6 @@ class Crawler implements Crawl {
         }
       }
     } else if (res.status >= 200 && res.status < 300 && isHtml(contentType, res.body)) {
-      const robotsHeader = (res.header('x-robots-tag') ?? '').toLowerCase();
       let parsed: ExtractResult;
       try {
         parsed = await this.pool!.run({
@@ -492,8 +495,12 @@ class Crawler implements Crawl {
       record.title = parsed.title;
       record.fields = parsed.fields;
       if (this.options.storeBody) record.body = parsed.text;
-      const nofollow = parsed.nofollow || /\b(nofollow|none)\b/.test(robotsHeader);
-      if (parsed.noindex || /\b(noindex|none)\b/.test(robotsHeader)) store = false;
+      const header = xRobotsTag(
+        res.rawHeaders.filter(([n]) => n.length === 12 && n.toLowerCase() === 'x-robots-tag').map(([, v]) => v),
+        this.uaToken,
+      );
+      const nofollow = parsed.nofollow || header.nofollow;
+      if (parsed.noindex || header.noindex) store = false;
       const links: string[] = [];
       if (!nofollow && entry.depth + 1 <= this.o.maxDepth) {
         for (const link of parsed.links) {

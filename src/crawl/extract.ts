@@ -1,6 +1,7 @@
 import { load } from 'cheerio/slim';
 import { Parser } from 'htmlparser2';
 import { decodeText } from '../client/index.js';
+import { metaRobots, type RobotsDirectives } from './robots-directives.js';
 
 export interface ExtractInput {
   body: Uint8Array;
@@ -93,18 +94,9 @@ interface PageScan {
   refreshes: string[];
 }
 
-/** What the meta robots (or rawcrawl) directives of a page say. */
-function robotsDirectives(metas: MetaTag[]): { noindex: boolean; nofollow: boolean } {
-  let noindex = false;
-  let nofollow = false;
-  for (const m of metas) {
-    const name = m.name.toLowerCase();
-    if (name !== 'robots' && name !== 'rawcrawl') continue;
-    const content = m.content.toLowerCase();
-    if (/\b(noindex|none)\b/.test(content)) noindex = true;
-    if (/\b(nofollow|none)\b/.test(content)) nofollow = true;
-  }
-  return { noindex, nofollow };
+/** What the page's robots meta tags (`robots`, or rawcrawl's own name) say. */
+function robotsDirectives(metas: MetaTag[]): RobotsDirectives {
+  return metaRobots(metas.filter((m) => /^(robots|rawcrawl)$/i.test(m.name)).map((m) => m.content));
 }
 
 /** HTML: the first <base href> sets the document base URL; an unparsable one is ignored, as browsers do. */

@@ -293,6 +293,30 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('obeys noindex/nofollow addressed to it, not a "none" inside another directive nor an X-Robots-Tag for another bot', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const pages: Record<string, { head?: Record<string, string>; meta?: string }> = {
+      '/mip': { meta: 'index, follow, max-image-preview:none, max-snippet:-1' },
+      '/other': { head: { 'X-Robots-Tag': 'otherbot: noindex, nofollow' } },
+      '/ours': { head: { 'X-Robots-Tag': 'rawcrawl: noindex, nofollow' } },
+    };
+    const site = await httpServer((req, res) => {
+      const path = req.url ?? '/';
+      const p = pages[path];
+      res.writeHead(200, { 'Content-Type': 'text/html', ...(p?.head ?? {}) });
+      if (path === '/') res.end(Object.keys(pages).map((k) => `<a href="${k}">x</a>`).join(''));
+      else if (p) res.end(`${p.meta ? `<meta name="robots" content="${p.meta}">` : ''}<title>${path}</title><a href="/from${path}">next</a>`);
+      else res.end(`<title>${path}</title>`);
+    });
+    try {
+      const records: PageRecord[] = [];
+      for await (const r of crawl({ startUrls: [`${site.origin}/`], ...fast, ignoreRobots: true })) records.push(r);
+      expect(records.map((r) => new URL(r.url).pathname).sort()).toEqual(['/', '/from/mip', '/from/other', '/mip', '/other']);
+    } finally {
+      await site.close();
+    }
+  });
+
   it('asks for robots.txt with the start URL\'s credentials, and obeys what it says', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     const expected = `Basic ${Buffer.from('me:pw', 'utf8').toString('base64')}`;
