@@ -21,6 +21,12 @@ interface HostState {
   inflight: number;
   /** When the last request to this host started (the delay counts from there). */
   lastStart: number;
+  /**
+   * The last entry taken whose request has not started yet, and the lastStart before its take:
+   * if it makes no request (robots.txt disallows it), unstart() gives the host that time back.
+   */
+  taken: FrontierEntry | null;
+  startBefore: number;
   delayMs: number;
   /** Bumped at each change that can move the host in the heaps: its older heap items are stale. */
   version: number;
@@ -136,6 +142,20 @@ export class Frontier {
     const h = this.hosts.get(host);
     if (!h) return;
     h.lastStart = now;
+    h.taken = null;
+    this.touch(host, h);
+  }
+
+  /**
+   * `e`, taken from `host`, made no request (robots.txt disallowed it): unless the host has
+   * taken another since, its delay counts from its start before again, so that a run of
+   * disallowed URLs does not cost a delay each.
+   */
+  unstart(host: string, e: FrontierEntry): void {
+    const h = this.hosts.get(host);
+    if (!h || h.taken !== e) return;
+    h.lastStart = h.startBefore;
+    h.taken = null;
     this.touch(host, h);
   }
 
@@ -173,7 +193,10 @@ export class Frontier {
       }
     }
     this.queued--;
+    const before = h.lastStart;
     this.begin(host, h, now);
+    h.taken = e;
+    h.startBefore = before;
     return { entry: e, host };
   }
 
@@ -181,6 +204,7 @@ export class Frontier {
   private begin(host: string, h: HostState, now: number): void {
     h.inflight++;
     h.lastStart = now;
+    h.taken = null;
     this.touch(host, h);
   }
 
@@ -225,7 +249,7 @@ export class Frontier {
   private state(host: string): HostState {
     let h = this.hosts.get(host);
     if (!h) {
-      h = { queue: [], head: 0, inflight: 0, lastStart: -Infinity, delayMs: this.defaultDelayMs, version: 0 };
+      h = { queue: [], head: 0, inflight: 0, lastStart: -Infinity, taken: null, startBefore: -Infinity, delayMs: this.defaultDelayMs, version: 0 };
       this.hosts.set(host, h);
     }
     return h;

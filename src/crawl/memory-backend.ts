@@ -89,6 +89,8 @@ export class MemoryBackend implements FrontierBackend {
   }
 
   async complete(c: Completion): Promise<void> {
+    // Disallowed by robots.txt: no request was made, so none counts toward the host's delay.
+    if (c.state === 'skipped') this.frontier.unstart(c.host, c.entry);
     if (!c.hostReleased) this.frontier.release(c.host);
     this.open--;
     if (c.state === 'skipped' && c.entry.attempts === 0) this.reserved--;

@@ -317,6 +317,34 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('a URL robots.txt disallows costs its host no --delay: the next allowed one starts a delay after the last request', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const starts: Array<[string, number]> = [];
+    const site = await httpServer((req, res) => {
+      const path = req.url ?? '/';
+      if (path !== '/robots.txt') starts.push([path, Date.now()]);
+      if (path === '/robots.txt') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end('User-agent: *\nDisallow: /no/\n');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end(path === '/' ? [...Array.from({ length: 6 }, (_, i) => `<a href="/no/${i}">n</a>`), '<a href="/yes">y</a>'].join('') : '<title>y</title>');
+    });
+    try {
+      const c = crawl({ startUrls: [`${site.origin}/`], ...fast, delayMs: 250, concurrency: 1 });
+      for await (const _ of c) void _;
+      expect(starts.map(([p]) => p)).toEqual(['/', '/yes']);
+      expect(c.stats.robotsDisallowed).toBe(6);
+      const gap = starts[1]![1] - starts[0]![1];
+      // Six disallowed URLs took a delay each before: 7 × 250 ms.
+      expect(gap).toBeGreaterThanOrEqual(240);
+      expect(gap).toBeLessThan(1000);
+    } finally {
+      await site.close();
+    }
+  });
+
   it('asks for robots.txt with the start URL\'s credentials, and obeys what it says', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     const expected = `Basic ${Buffer.from('me:pw', 'utf8').toString('base64')}`;
