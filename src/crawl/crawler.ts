@@ -179,6 +179,8 @@ class Crawler implements Crawl {
             this.stats.robotsUnavailable[origin] = reason;
           },
           prepare: (url) => this.credentials.apply(url),
+          retries: o.retries,
+          backoff: this.backoff,
         });
     this.stats = emptyStats();
     this.starts = starts.map((url) => ({ url, host: new URL(url).host, depth: 0, referrer: null }));

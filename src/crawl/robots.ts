@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
-import { isRawcrawlError, request, type RequestOptions } from '../client/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isRawcrawlError, request, type HttpResponse, type RequestOptions } from '../client/index.js';
+import { backoffDelay, DEFAULT_BACKOFF, isRetryableError, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './retry.js';
 
 interface RobotsTxt {
   isAllowed(url: string, ua?: string): boolean | undefined;
@@ -31,7 +33,7 @@ const DISALLOW_ALL: OriginRules = { isAllowed: () => false, delayMs: 0, sitemaps
  */
 export const MAX_ROBOTS_BYTES = 512 * 1024;
 
-export interface RobotsHooks {
+export interface RobotsOptions {
   /**
    * Hears, once per origin, why its robots.txt could not be had (an error code and message, or
    * a 5xx status): all its pages are then disallowed.
@@ -43,6 +45,13 @@ export interface RobotsHooks {
    * them it answers 401, and RFC 9309 §2.3.1.3 would have every page allowed).
    */
   prepare?: (url: URL) => URL;
+  /**
+   * Further attempts at a robots.txt that answers 429 or 5xx or cannot be reached (a timeout, a
+   * reset) before its origin is disallowed: one passing failure should not shut a site out for
+   * the whole crawl. The crawl's --retries and backoff; default none.
+   */
+  retries?: number;
+  backoff?: BackoffPolicy;
 }
 
 /**
@@ -55,14 +64,18 @@ export class RobotsCache {
 
   private readonly onUnavailable: (origin: string, reason: string) => void;
   private readonly prepare: (url: URL) => URL;
+  private readonly retries: number;
+  private readonly backoff: BackoffPolicy;
 
   constructor(
     private readonly userAgent: string,
     private readonly requestOptions: RequestOptions,
-    hooks: RobotsHooks = {},
+    hooks: RobotsOptions = {},
   ) {
     this.onUnavailable = hooks.onUnavailable ?? (() => {});
     this.prepare = hooks.prepare ?? ((u) => u);
+    this.retries = hooks.retries ?? 0;
+    this.backoff = hooks.backoff ?? DEFAULT_BACKOFF;
   }
 
   async check(url: URL): Promise<RobotsVerdict> {
@@ -86,8 +99,15 @@ export class RobotsCache {
 
   private async load(origin: string): Promise<OriginRules> {
     const robotsUrl = `${origin}/robots.txt`;
-    try {
-      const res = await request(this.prepare(new URL(robotsUrl)), { ...this.requestOptions, maxBodyBytes: MAX_ROBOTS_BYTES, truncateBody: true, maxRedirects: 5 });
+    for (let attempt = 0; ; attempt++) {
+      let res: HttpResponse;
+      try {
+        res = await request(this.prepare(new URL(robotsUrl)), { ...this.requestOptions, maxBodyBytes: MAX_ROBOTS_BYTES, truncateBody: true, maxRedirects: 5 });
+      } catch (err) {
+        if (isRawcrawlError(err) && isRetryableError(err.code) && (await this.pause(attempt, null))) continue;
+        this.onUnavailable(origin, isRawcrawlError(err) ? `${err.code} ${err.message}` : String(err));
+        return DISALLOW_ALL;
+      }
       if (res.status >= 200 && res.status < 300) {
         let text = res.text();
         // Cut at the limit: its last line may be a rule cut in two ("Disallow: /pri" for
@@ -101,12 +121,25 @@ export class RobotsCache {
           delayMs: delay !== undefined && Number.isFinite(delay) && delay > 0 ? Math.min(delay, 3600) * 1000 : 0,
         };
       }
-      if (res.status >= 400 && res.status < 500) return ALLOW_ALL;
+      if (res.status >= 400 && res.status < 500 && res.status !== 429) return ALLOW_ALL;
+      if (isRetryableStatus(res.status) && (await this.pause(attempt, parseRetryAfter(res.header('retry-after'))))) continue;
+      // RFC 9309 §2.3.1.3-4: 429 is read as a server error (Google's reading); 5xx disallows all.
       this.onUnavailable(origin, `status ${res.status}`);
-      return DISALLOW_ALL;
-    } catch (err) {
-      this.onUnavailable(origin, isRawcrawlError(err) ? `${err.code} ${err.message}` : String(err));
       return DISALLOW_ALL;
     }
   }
+
+  /** Waits before attempt `attempt + 1`; false when there is none left (or the crawl was aborted). */
+  private async pause(attempt: number, retryAfterMs: number | null): Promise<boolean> {
+    if (attempt >= this.retries) return false;
+    const signal = this.requestOptions.signal;
+    if (signal?.aborted) return false;
+    try {
+      await sleep(backoffDelay(attempt + 1, retryAfterMs, this.backoff), undefined, signal ? { signal } : {});
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
 }

@@ -134,11 +134,43 @@ describe('crawl() over the fixture site', () => {
       const records: PageRecord[] = [];
       for await (const r of c) records.push(r);
       expect(records).toEqual([]);
-      expect(hits).toEqual(['/robots.txt']);
+      // Asked once and then as often as a page would be (retries: 2), as the refused one was.
+      expect(hits).toEqual(['/robots.txt', '/robots.txt', '/robots.txt']);
       expect(c.stats.robotsDisallowed).toBe(2);
       expect(c.stats.robotsUnavailable).toEqual({ [origin]: 'status 503', [refused]: expect.stringMatching(/^ERR_CONNECT /) });
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('asks again for a robots.txt that failed once (503, Retry-After) and obeys the answer, instead of shutting the site out', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const asked: string[] = [];
+    let robotsAsked = 0;
+    const site = await httpServer((req, res) => {
+      asked.push(req.url ?? '');
+      if (req.url === '/robots.txt') {
+        if (robotsAsked++ === 0) {
+          res.writeHead(503, { 'Retry-After': '0' });
+          res.end();
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end('User-agent: *\nDisallow: /private\n');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<a href="/private">p</a><a href="/open">o</a>');
+    });
+    try {
+      const c = crawl({ startUrls: [`${site.origin}/`], ...fast });
+      const records: PageRecord[] = [];
+      for await (const r of c) records.push(r);
+      expect(asked).toEqual(['/robots.txt', '/robots.txt', '/', '/open']);
+      expect(c.stats.robotsUnavailable).toEqual({});
+      expect(c.stats.robotsDisallowed).toBe(1);
+    } finally {
+      await site.close();
     }
   });
 
