@@ -496,6 +496,11 @@ class Crawler implements Crawl {
       }
       record.title = parsed.title;
       record.fields = parsed.fields;
+      if (parsed.fieldsError !== undefined) {
+        // The page's fields could not be read; its title and links were, and are kept.
+        record.error = 'ERR_EXTRACT';
+        record.error_message = parsed.fieldsError;
+      }
       if (this.options.storeBody) record.body = parsed.text;
       const header = xRobotsTag(
         res.rawHeaders.filter(([n]) => n.length === 12 && n.toLowerCase() === 'x-robots-tag').map(([, v]) => v),

@@ -2,6 +2,7 @@ import { load } from 'cheerio/slim';
 import { Parser } from 'htmlparser2';
 import { decodeText } from '../client/index.js';
 import { metaRobots, type RobotsDirectives } from './robots-directives.js';
+import { looseScan, MAX_PARSE_DEPTH, nestsTooDeep, type MetaTag, type PageScan } from './loose-scan.js';
 
 export interface ExtractInput {
   body: Uint8Array;
@@ -30,6 +31,11 @@ export interface ExtractResult {
   noindex: boolean;
   nofollow: boolean;
   text: string | null;
+  /**
+   * Why the --select fields are all null though the page is HTML (cheerio could not build its
+   * document: it nests too deep); its title and links were read all the same.
+   */
+  fieldsError?: string;
 }
 
 /** A --select's CSS and what it takes of a match: its text, or an attribute's value. */
@@ -75,24 +81,6 @@ export function checkFields(selects: Array<[string, string]>, selectAll: Array<[
 }
 
 const SKIP_SCHEMES = /^\s*(javascript|mailto|tel|data|ftp|file|about|blob|sms):/i;
-
-/** A `<meta name content>` of the page. */
-interface MetaTag {
-  name: string;
-  content: string;
-}
-
-/** What extract() needs of a page when it has no --select to answer. */
-interface PageScan {
-  title: string | null;
-  metas: MetaTag[];
-  /** The first `<base href>`'s value. */
-  baseHref: string | undefined;
-  /** Every `a[href]` and `area[href]` value, in document order. */
-  hrefs: string[];
-  /** The `content` of each `<meta http-equiv="refresh">`, in document order. */
-  refreshes: string[];
-}
 
 /** What the page's robots meta tags (`robots`, or rawcrawl's own name) say. */
 function robotsDirectives(metas: MetaTag[]): RobotsDirectives {
@@ -232,12 +220,30 @@ export function extract(input: ExtractInput): ExtractResult {
   const html = decodeText(buf, input.contentType);
   const text = input.wantText ? html : null;
   const selectAll = input.selectAll ?? [];
-  if (input.selects.length === 0 && selectAll.length === 0) {
-    const page = scanPage(html);
+  const deep = nestsTooDeep(html);
+  const fromScan = (page: PageScan, fieldsError?: string): ExtractResult => {
     const { noindex, nofollow } = robotsDirectives(page.metas);
     const links = pageLinks(page.hrefs, page.refreshes, nofollow, documentBase(page.baseHref, input.url));
-    return { title: page.title, links, fields: {}, noindex, nofollow, text };
+    const fields: ExtractResult['fields'] = {};
+    for (const [name] of input.selects) fields[name] = null;
+    for (const [name] of selectAll) fields[name] = [];
+    return { title: page.title, links, fields, noindex, nofollow, text, ...(fieldsError !== undefined ? { fieldsError } : {}) };
+  };
+  const withFields = input.selects.length > 0 || selectAll.length > 0;
+  if (deep) return fromScan(looseScan(html), withFields ? `the page nests tags more than ${MAX_PARSE_DEPTH} deep: its --select fields are not read` : undefined);
+  if (!withFields) return fromScan(scanPage(html));
+  try {
+    return selectFields(html, input, text);
+  } catch (err) {
+    // cheerio's document of a page nested a few thousand deep overflows the call stack: the
+    // page's own title and links are still worth having.
+    return fromScan(scanPage(html), `cannot read its --select fields: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/** extract() with --select fields: the document built by cheerio, once, for the selectors. */
+function selectFields(html: string, input: ExtractInput, text: string | null): ExtractResult {
+  const selectAll = input.selectAll ?? [];
   const $ = load(html);
   const metas: MetaTag[] = $('meta[name]')
     .toArray()

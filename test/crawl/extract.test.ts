@@ -137,3 +137,33 @@ describe('extract', () => {
   });
 });
 
+
+describe('extract on a page nested to stall a parser', () => {
+  const deep = (levels: number): string =>
+    `<html><head><title>Deep &amp; dark</title><meta name="robots" content="index"></head><body>${'<div>'.repeat(levels)}<a href="/inside?a=1&amp;b=2">in</a>${'</div>'.repeat(levels)}<a href='/after'>after</a></body></html>`;
+
+  it('reads title and links of 200,000 levels in linear time, and says its --select fields were not read', () => {
+    const html = deep(200_000);
+    const t0 = performance.now();
+    const plain = extract(input(html));
+    // htmlparser2 took 14 s on this page (its tag stack is an array it shifts at the front).
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(plain).toMatchObject({ title: 'Deep & dark', links: ['http://example.com/inside?a=1&b=2', 'http://example.com/after'], fields: {}, noindex: false, nofollow: false });
+    expect(plain.fieldsError).toBeUndefined();
+    const selected = extract(input(html, { selects: [['d', 'div']], selectAll: [['all', 'a::attr(href)']] }));
+    expect(selected).toMatchObject({ title: 'Deep & dark', links: ['http://example.com/inside?a=1&b=2', 'http://example.com/after'], fields: { d: null, all: [] } });
+    expect(selected.fieldsError).toBe('the page nests tags more than 20000 deep: its --select fields are not read');
+  });
+
+  it('keeps title and links when cheerio cannot build the document (a few thousand levels overflow its stack)', () => {
+    const r = extract(input(deep(8000), { selects: [['d', 'div']] }));
+    expect(r).toMatchObject({ title: 'Deep & dark', links: ['http://example.com/inside?a=1&b=2', 'http://example.com/after'], fields: { d: null } });
+    expect(r.fieldsError).toMatch(/^cannot read its --select fields: Maximum call stack size exceeded/);
+  });
+
+  it('a page of many tags, shallow, is parsed as before', () => {
+    const html = `<title>t</title>${'<p>x</p><br><img src=a>'.repeat(30_000)}<a href="/z">z</a>`;
+    const r = extract(input(html));
+    expect(r).toMatchObject({ title: 't', links: ['http://example.com/z'] });
+  });
+});
