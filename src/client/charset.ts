@@ -1,4 +1,5 @@
-import { decodeBuffer, getEncoding } from 'encoding-sniffer';
+import { isUtf8 } from 'node:buffer';
+import { decodeBuffer, getEncoding, type SnifferOptions } from 'encoding-sniffer';
 
 /** The charset parameter of a Content-Type value, if any (RFC 9110 §8.3.2). */
 export function charsetOf(contentType: string | null): string | undefined {
@@ -8,15 +9,22 @@ export function charsetOf(contentType: string | null): string | undefined {
 }
 
 /**
- * The WHATWG encoding sniffing algorithm (BOM, then transport charset, then <meta> prescan,
- * then windows-1252), via encoding-sniffer.
+ * The WHATWG encoding sniffing algorithm (BOM, then transport charset, then the <meta> prescan of
+ * the first 1024 bytes), via encoding-sniffer; where none of them names an encoding (or only a
+ * label no encoding has), UTF-8 when the bytes are valid UTF-8, else windows-1252. The standard's
+ * last step is left to the browser's own guess: as browsers do (Chrome's detector) and Scrapy
+ * does, a page in UTF-8 that does not say so is read as UTF-8, not as mojibake.
  */
-export function sniffEncoding(body: Buffer, contentType: string | null): string {
+function sniffOptions(body: Buffer, contentType: string | null): SnifferOptions {
   const label = charsetOf(contentType);
-  return getEncoding(body, label ? { transportLayerEncodingLabel: label } : {});
+  const defaultEncoding = isUtf8(body) ? 'utf-8' : 'windows-1252';
+  return label ? { transportLayerEncodingLabel: label, defaultEncoding } : { defaultEncoding };
+}
+
+export function sniffEncoding(body: Buffer, contentType: string | null): string {
+  return getEncoding(body, sniffOptions(body, contentType));
 }
 
 export function decodeText(body: Buffer, contentType: string | null): string {
-  const label = charsetOf(contentType);
-  return decodeBuffer(body, label ? { transportLayerEncodingLabel: label } : {});
+  return decodeBuffer(body, sniffOptions(body, contentType));
 }

@@ -67,9 +67,20 @@ describe('text() decodes by the real charset', () => {
     expect(inBody(res.text)).toBe('中文');
   });
 
-  it('falls back to windows-1252 with no BOM, charset or meta', async () => {
-    const { text } = await fetchBody('text/html', CP1252);
-    expect(text).toBe('café €');
+  it('falls back to windows-1252 with no BOM, charset or meta, when the bytes are not UTF-8', async () => {
+    const { text, encoding } = await fetchBody('text/html', CP1252);
+    expect([text, encoding]).toEqual(['café €', 'windows-1252']);
+  });
+
+  it('reads a page that does not say its charset as UTF-8 when its bytes are valid UTF-8 (as browsers and Scrapy do)', async () => {
+    const utf8 = Buffer.from('<title>日本語のタイトル Café</title>', 'utf8');
+    for (const contentType of ['text/html', 'text/html; charset=x-bogus-42', null]) {
+      const { text, encoding } = await fetchBody(contentType, utf8);
+      expect([text, encoding], String(contentType)).toEqual(['<title>日本語のタイトル Café</title>', 'UTF-8']);
+    }
+    // A page that does say its charset is read by it, UTF-8 or not.
+    const declared = await fetchBody('text/html; charset=windows-1252', utf8);
+    expect([declared.text.slice(0, 12), declared.encoding]).toEqual(['<title>æ—¥æœ', 'windows-1252']);
   });
 });
 
