@@ -83,7 +83,7 @@ function parseSelect(value: string, previous: string[] = []): string[] {
 export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
   const command = new Command('crawl')
     .description('crawl from the start URL(s) and store one record per page (JSON Lines, CSV or MySQL)')
-    .argument('<start-url...>', 'where to start; their hosts are in scope')
+    .argument('[start-url...]', 'where to start; their hosts are in scope (none: start from --sitemap, whose hosts are)')
     .option('-c, --concurrency <n>', 'pages fetched at once', parsePositive, 8)
     .option('--per-host <n>', 'pages fetched at once from one host', parsePositive, 8)
     .option('--delay <duration>', 'least time between request starts per host (robots Crawl-delay wins when larger)', parseDuration, 0)

@@ -49,6 +49,23 @@ export function defaultParseThreads(cores: number): number {
   return cores <= 2 ? 0 : Math.min(8, cores - 1);
 }
 
+/**
+ * An allowHosts entry as scope compares it: a host name, or `*.domain` for its subdomains. Scope
+ * is by host name, so `host:port` and a URL are taken for their host name (as written, they
+ * matched nothing, silently); what has none is an error.
+ */
+function allowedHost(given: string): string {
+  const h = given.trim().toLowerCase();
+  if (h.startsWith('*.')) return h.replace(/:\d+$/, '');
+  try {
+    const name = new URL(h.includes('://') ? h : `http://${h}`).hostname;
+    if (name !== '') return name;
+  } catch {
+    // Named below.
+  }
+  throw new RawcrawlError('ERR_INVALID_OPTION', `allowHosts (--allow-host) takes a host name or *.domain, not ${JSON.stringify(given)}`);
+}
+
 /** What a crawl's options come to once checked: see planCrawl(). */
 interface CrawlPlan {
   o: ResolvedCrawlOptions;
@@ -85,8 +102,10 @@ function planCrawl(options: CrawlOptions): CrawlPlan {
     if (n === null) throw new RawcrawlError('ERR_INVALID_URL', `sitemap URL ${quoted(u)} is not an http(s) URL`);
     sitemapUrls.push(n);
     credentials.keep(u, n, 'sitemap URL');
+    // A crawl from sitemaps alone (as Scrapy's SitemapSpider): their hosts are its scope.
+    if (options.startUrls.length === 0) hosts.add(new URL(n).hostname);
   }
-  for (const h of options.allowHosts ?? []) hosts.add(h.toLowerCase());
+  for (const h of options.allowHosts ?? []) hosts.add(allowedHost(h));
   return { o, extraHeaders, starts, sitemapUrls, hosts, credentials };
 }
 

@@ -166,6 +166,6 @@ export function resolveCrawlOptions(options: CrawlOptions): { o: ResolvedCrawlOp
     if (lower === 'host') throw new RawcrawlError('ERR_INVALID_OPTION', 'a crawl cannot send one Host header: it visits several hosts, each named in its own requests');
     if (lower === 'user-agent') throw new RawcrawlError('ERR_INVALID_OPTION', 'give the User-Agent as userAgent (--user-agent): its first word is also the robots.txt token');
   }
-  if (options.startUrls.length === 0) throw new RawcrawlError('ERR_INVALID_OPTION', 'no start URL given');
+  if (options.startUrls.length === 0 && (options.sitemaps ?? []).length === 0) throw new RawcrawlError('ERR_INVALID_OPTION', 'no start URL or sitemap given');
   return { o, headers };
 }

@@ -377,6 +377,43 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('crawls from sitemaps alone (no start URL): their hosts are the scope', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const other = await httpServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<title>elsewhere</title>');
+    });
+    let origin = '';
+    const site = await httpServer((req, res) => {
+      if (req.url === '/sitemap.txt') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end(`${origin}/a\n${origin}/b\nhttp://localhost:${other.port}/out\n`);
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end(`<title>${req.url}</title><a href="/c">c</a>`);
+    });
+    origin = site.origin;
+    try {
+      const c = crawl({ startUrls: [], sitemaps: [`${origin}/sitemap.txt`], ...fast, ignoreRobots: true });
+      const records: PageRecord[] = [];
+      for await (const r of c) records.push(r);
+      expect(records.map((r) => new URL(r.url).pathname).sort()).toEqual(['/a', '/b', '/c']);
+      expect(c.stats.sitemapsRead).toBe(1);
+      // --allow-host given as host:port or as a URL is taken for its host name (scope is by name).
+      for (const allow of [`localhost:${other.port}`, `http://LOCALHOST:${other.port}/`]) {
+        const wider: PageRecord[] = [];
+        for await (const r of crawl({ startUrls: [], sitemaps: [`${origin}/sitemap.txt`], ...fast, ignoreRobots: true, allowHosts: [allow] })) wider.push(r);
+        expect(wider.map((r) => new URL(r.url).pathname).sort(), allow).toEqual(['/a', '/b', '/c', '/out']);
+      }
+      expect(() => crawl({ startUrls: [] })).toThrow('no start URL or sitemap given');
+      expect(() => crawl({ startUrls: [`${origin}/`], allowHosts: ['a b'] })).toThrow('allowHosts (--allow-host) takes a host name or *.domain, not "a b"');
+    } finally {
+      await site.close();
+      await other.close();
+    }
+  });
+
   it('asks for robots.txt with the start URL\'s credentials, and obeys what it says', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     const expected = `Basic ${Buffer.from('me:pw', 'utf8').toString('base64')}`;
