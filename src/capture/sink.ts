@@ -34,9 +34,9 @@ export interface CaptureSinkOptions {
 /** What a crawler stores next to a page row. */
 export interface PageCapture {
   url: string;
-  /** WARC file holding the response record (null without --warc, or when no response byte came). */
+  /** WARC file holding the response record, or the metadata record when no response byte came (null without --warc). */
   warcFile: string | null;
-  /** Byte offset of the response record's gzip member in warcFile. */
+  /** Byte offset of that record's gzip member in warcFile. */
   warcOffset: number | null;
   /** Capture file path (null without --capture). */
   captureFile: string | null;
@@ -96,11 +96,16 @@ function openWarcWriter(file: string, options: CaptureSinkOptions): ExchangeWrit
   return threaded && ThreadedWarcWriter.available() ? new ThreadedWarcWriter(o) : new WarcWriter(o);
 }
 
-/** Notes where the response record went in `page` (a function of its own: see captureFileOf). */
+/**
+ * Notes in `page` where its response record went, or for an exchange that got no response (a
+ * refused connection, a timeout before a byte) its metadata record, which says what happened; a
+ * function of its own: see captureFileOf.
+ */
 function warcLocation(written: Promise<WrittenExchange>, page: PageCapture): Promise<WarcLocation | null> {
   return written.then((w) => {
-    page.warcFile = w.response?.file ?? null;
-    page.warcOffset = w.response?.offset ?? null;
+    const at = w.response ?? w.metadata;
+    page.warcFile = at.file;
+    page.warcOffset = at.offset;
     return w.response;
   });
 }

@@ -146,7 +146,8 @@ describe('WARC output read back with warcio', () => {
     expect(last.record.warcTargetURI).toBe('http://127.0.0.1:1/refused');
     const facts = JSON.parse(last.raw.toString());
     expect(facts.error.code).toBe('ERR_CONNECT');
-    expect(await sink.recordFor('http://127.0.0.1:1/refused')).toMatchObject({ warcFile: null, warcOffset: null, error: { code: 'ERR_CONNECT' } });
+    // The page points at that record: its WARC location is where to look for what happened.
+    expect(await sink.recordFor('http://127.0.0.1:1/refused')).toMatchObject({ warcFile: file, warcOffset: last.offset, error: { code: 'ERR_CONNECT' } });
     // Metadata records carry the read boundaries and timings.
     const meta = JSON.parse(recs[3]!.raw.toString());
     expect(meta.reads.reduce((n: number, x: { size: number }) => n + x.size, 0)).toBe(sent[0]!.length);
