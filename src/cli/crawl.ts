@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync, type WriteStream } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { checkCrawlOptions, crawl } from '../crawl/crawler.js';
+import { crawl } from '../crawl/crawler.js';
+import { checkCrawlOptions } from '../crawl/plan.js';
 import { URL_COLUMN_BYTES, type CrawlOptions } from '../crawl/options.js';
 import { RawcrawlError } from '../errors.js';
 import type { Sink } from '../sinks/sink.js';
