@@ -44,7 +44,6 @@ export function defaultParseThreads(cores: number): number {
   return cores <= 2 ? 0 : Math.min(8, cores - 1);
 }
 
-
 /** Starts a crawl. Nothing is fetched until the first record is asked for. */
 export function crawl(options: CrawlOptions): Crawl {
   return new Crawler(options);
