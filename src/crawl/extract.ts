@@ -2,7 +2,7 @@ import { load } from 'cheerio/slim';
 import { Parser } from 'htmlparser2';
 import { decodeText } from '../client/index.js';
 import { metaRobots, type RobotsDirectives } from './robots-directives.js';
-import { looseScan, MAX_PARSE_DEPTH, nestsTooDeep, type MetaTag, type PageScan } from './loose-scan.js';
+import { collapseSpace, isRefresh, looseScan, MAX_PARSE_DEPTH, nestsTooDeep, normaliseTitle, type MetaTag, type PageScan } from './loose-scan.js';
 
 export interface ExtractInput {
   body: Uint8Array;
@@ -155,11 +155,6 @@ function pageLinks(hrefs: string[], refreshes: string[], nofollow: boolean, base
   return links;
 }
 
-/** Text as a page shows it: runs of white space as one space, none at the ends. */
-const collapseSpace = (text: string): string => text.replace(/\s+/g, ' ').trim();
-
-const normaliseTitle = (text: string): string | null => collapseSpace(text) || null;
-
 /**
  * What a page without --select needs (title, meta robots, base, links), read from htmlparser2's
  * events as they come, without building the document: the same parser and options cheerio's
@@ -207,8 +202,6 @@ function scanPage(html: string): PageScan {
   parser.end(html);
   return { title: normaliseTitle(title), metas, baseHref, hrefs, refreshes };
 }
-
-const isRefresh = (httpEquiv: string | undefined): boolean => httpEquiv !== undefined && httpEquiv.trim().toLowerCase() === 'refresh';
 
 /**
  * Parses one HTML page: decoded by its real charset (header, BOM, <meta>), with htmlparser2.

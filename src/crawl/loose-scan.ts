@@ -18,6 +18,15 @@ export interface PageScan {
   refreshes: string[];
 }
 
+/** Text as a page shows it: runs of white space as one space, none at the ends. */
+export const collapseSpace = (text: string): string => text.replace(/\s+/g, ' ').trim();
+
+/** A title as records hold it: collapsed, null when empty. */
+export const normaliseTitle = (text: string): string | null => collapseSpace(text) || null;
+
+/** Whether a `<meta http-equiv>` value is a refresh. */
+export const isRefresh = (httpEquiv: string | undefined): boolean => httpEquiv !== undefined && httpEquiv.trim().toLowerCase() === 'refresh';
+
 /**
  * Tag nesting past which a page is not given to htmlparser2: its stack of open tags is an array
  * it adds to and takes from at the front, so a page that opens tag after tag without closing
@@ -90,7 +99,7 @@ export function looseScan(html: string): PageScan {
       }
       case 'meta':
         if (attrs.name !== undefined) metas.push({ name: attrs.name, content: attrs.content ?? '' });
-        if (attrs.content !== undefined && attrs['http-equiv']?.trim().toLowerCase() === 'refresh') refreshes.push(attrs.content);
+        if (attrs.content !== undefined && isRefresh(attrs['http-equiv'])) refreshes.push(attrs.content);
         break;
       case 'base':
         if (baseHref === undefined && attrs.href !== undefined) baseHref = attrs.href;
@@ -99,6 +108,5 @@ export function looseScan(html: string): PageScan {
         if (attrs.href !== undefined) hrefs.push(attrs.href);
     }
   }
-  const collapsed = title === null ? '' : title.replace(/\s+/g, ' ').trim();
-  return { title: collapsed === '' ? null : collapsed, metas, baseHref, hrefs, refreshes };
+  return { title: title === null ? null : normaliseTitle(title), metas, baseHref, hrefs, refreshes };
 }
