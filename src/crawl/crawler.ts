@@ -362,11 +362,22 @@ class Crawler implements Crawl {
   private async process(entry: FrontierEntry, host: string): Promise<void> {
     const url = new URL(entry.url);
     if (this.robots) {
-      const verdict = await this.robots.check(url);
+      let robotsSent = false;
+      const verdict = await this.robots.check(url, () => {
+        robotsSent = true;
+        this.backend.sent(host, Date.now());
+      });
       if (verdict.delayMs > 0) await this.backend.setDelay(host, verdict.delayMs);
       if (!verdict.allowed) {
         this.stats.robotsDisallowed++;
         await this.backend.complete({ entry, host, record: null, links: [], state: 'skipped' });
+        return;
+      }
+      // This page's take fetched robots.txt: that was the host's request, and the page waits the
+      // host's delay after it (--delay or Crawl-delay) like any other, as Scrapy's and
+      // Heritrix's robots.txt requests count.
+      if (robotsSent && (this.o.delayMs > 0 || verdict.delayMs > 0)) {
+        await this.backend.defer(entry, host);
         return;
       }
     }

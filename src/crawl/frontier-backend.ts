@@ -76,6 +76,12 @@ export interface FrontierBackend {
   /** Puts a taken entry back, to be tried again not before `notBefore`. */
   retry(entry: FrontierEntry, host: string, notBefore: number): Promise<void>;
   /**
+   * Puts a taken entry back as it was (no attempt counted, first in its host's turn): its own
+   * request did not start, because another request to the host (its robots.txt) went first and
+   * the host's delay now stands before it.
+   */
+  defer(entry: FrontierEntry, host: string): Promise<void>;
+  /**
    * Ends a taken entry. The record reaches onRecord once it is stored (at once in memory; after its
    * transaction with MySQL); this resolves when the backend can take more (bounded buffering).
    */

@@ -94,6 +94,15 @@ export class Frontier {
     if (at === h.head) this.touch(host, h);
   }
 
+  /** Puts a taken entry back at the head of its host's queue, as it was (see defer()). */
+  requeue(host: string, e: FrontierEntry): void {
+    const h = this.state(host);
+    if (h.head > 0) h.queue[--h.head] = e;
+    else h.queue.unshift(e);
+    this.queued++;
+    this.touch(host, h);
+  }
+
   /** The host's delay between request starts (robots Crawl-delay wins when larger). */
   setDelay(host: string, delayMs: number): void {
     const h = this.state(host);

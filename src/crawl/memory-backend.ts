@@ -88,6 +88,17 @@ export class MemoryBackend implements FrontierBackend {
     this.retries++;
   }
 
+  async defer(entry: FrontierEntry, host: string): Promise<void> {
+    this.frontier.release(host);
+    // As if take() had not taken it: a new page gives its place under --max-pages back.
+    if (isRetry(entry)) this.retries++;
+    else {
+      this.reserved--;
+      this.open--;
+    }
+    if (!this.stopped) this.frontier.requeue(host, entry);
+  }
+
   async complete(c: Completion): Promise<void> {
     // Disallowed by robots.txt: no request was made, so none counts toward the host's delay.
     if (c.state === 'skipped') this.frontier.unstart(c.host, c.entry);

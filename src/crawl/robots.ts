@@ -78,8 +78,12 @@ export class RobotsCache {
     this.backoff = hooks.backoff ?? DEFAULT_BACKOFF;
   }
 
-  async check(url: URL): Promise<RobotsVerdict> {
-    const r = await this.rules(url.origin);
+  /**
+   * `onSent` is called when robots.txt's request is written, if this check is the one that
+   * fetches it (the first for its origin): that is a request to the host, for its politeness.
+   */
+  async check(url: URL, onSent?: () => void): Promise<RobotsVerdict> {
+    const r = await this.rules(url.origin, onSent);
     return { allowed: r.isAllowed(url.href), delayMs: r.delayMs };
   }
 
@@ -88,21 +92,21 @@ export class RobotsCache {
     return (await this.rules(origin)).sitemaps;
   }
 
-  private rules(origin: string): Promise<OriginRules> {
+  private rules(origin: string, onSent?: () => void): Promise<OriginRules> {
     let rules = this.origins.get(origin);
     if (!rules) {
-      rules = this.load(origin);
+      rules = this.load(origin, onSent);
       this.origins.set(origin, rules);
     }
     return rules;
   }
 
-  private async load(origin: string): Promise<OriginRules> {
+  private async load(origin: string, onSent: (() => void) | undefined): Promise<OriginRules> {
     const robotsUrl = `${origin}/robots.txt`;
     for (let attempt = 0; ; attempt++) {
       let res: HttpResponse;
       try {
-        res = await request(this.prepare(new URL(robotsUrl)), { ...this.requestOptions, maxBodyBytes: MAX_ROBOTS_BYTES, truncateBody: true, maxRedirects: 5 });
+        res = await request(this.prepare(new URL(robotsUrl)), { ...this.requestOptions, maxBodyBytes: MAX_ROBOTS_BYTES, truncateBody: true, maxRedirects: 5, onRequestSent: onSent });
       } catch (err) {
         if (isRawcrawlError(err) && isRetryableError(err.code) && (await this.pause(attempt, null))) continue;
         this.onUnavailable(origin, isRawcrawlError(err) ? `${err.code} ${err.message}` : String(err));

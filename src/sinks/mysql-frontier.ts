@@ -416,6 +416,15 @@ export class MysqlFrontier implements FrontierBackend {
     this.local.push({ ...e, attempts: e.attempts + 1, notBefore });
   }
 
+  /** Back to the front of the local list, still claimed and counted: take() starts it in its host's turn. */
+  async defer(entry: FrontierEntry, host: string): Promise<void> {
+    const e = entry as Claimed;
+    const key = e.hash.toString('hex');
+    this.inFlight.delete(key);
+    await this.hosts.release(host, key);
+    this.local.unshift(e);
+  }
+
   async complete(c: Completion): Promise<void> {
     if (this.givenUp) {
       // The database is gone for good: a page that finishes now goes to the spill file.

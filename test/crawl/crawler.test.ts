@@ -377,6 +377,34 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('robots.txt is a request to its host: the first page starts --delay (or Crawl-delay) after it, not at once', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    for (const [robots, delayMs, gapAtLeast] of [
+      ['User-agent: *\nDisallow: /no/\n', 300, 290],
+      ['User-agent: *\nCrawl-delay: 0.4\n', 0, 390],
+    ] as const) {
+      const starts: Array<[string, number]> = [];
+      const site = await httpServer((req, res) => {
+        const path = req.url ?? '/';
+        starts.push([path, performance.now()]);
+        res.writeHead(200, { 'Content-Type': path === '/robots.txt' ? 'text/plain' : 'text/html' });
+        res.end(path === '/robots.txt' ? robots : path === '/' ? '<a href="/a">a</a>' : '<title>a</title>');
+      });
+      try {
+        const c = crawl({ startUrls: [`${site.origin}/`], ...fast, delayMs, concurrency: 4, maxPages: 2 });
+        const records: PageRecord[] = [];
+        for await (const r of c) records.push(r);
+        expect(starts.map(([p]) => p)).toEqual(['/robots.txt', '/', '/a']);
+        // The page put back for its turn is fetched once and recorded once, as its first attempt.
+        expect(records.map((r) => [new URL(r.url).pathname, r.attempts])).toEqual([['/', 1], ['/a', 1]]);
+        expect(c.stats.fetched).toBe(2);
+        for (let i = 1; i < starts.length; i++) expect(starts[i]![1] - starts[i - 1]![1]).toBeGreaterThanOrEqual(gapAtLeast);
+      } finally {
+        await site.close();
+      }
+    }
+  });
+
   it('crawls from sitemaps alone (no start URL): their hosts are the scope', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     const other = await httpServer((_req, res) => {

@@ -336,6 +336,29 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
     }
   });
 
+  it('robots.txt counts as the host\'s request with --crawl-id too: the first page waits --delay after it', async () => {
+    const starts: Array<[string, number]> = [];
+    const server = http.createServer((req, res) => {
+      const p = req.url ?? '/';
+      starts.push([p, performance.now()]);
+      res.writeHead(200, { 'Content-Type': p === '/robots.txt' ? 'text/plain' : 'text/html' });
+      res.end(p === '/robots.txt' ? 'User-agent: *\nDisallow: /no/\n' : p === '/' ? '<a href="/a">a</a>' : '<title>a</title>');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const m = memoryIo();
+      expect(await main(['node', 'rawcrawl', `${origin}/`, '--mysql', db.url, '--crawl-id', 'robots-delay', '--delay', '300ms', '-c', '4'], m.io)).toBe(0);
+      expect(starts.map(([p]) => p)).toEqual(['/robots.txt', '/', '/a']);
+      const rows = await db.query<{ url: string; attempts: number }>('SELECT url, attempts FROM pages WHERE url LIKE ? ORDER BY url', [`${origin}%`]);
+      expect(rows.map((r) => [new URL(r.url).pathname, Number(r.attempts)])).toEqual([['/', 1], ['/a', 1]]);
+      // Less a little: the database's clock counts whole milliseconds.
+      for (let i = 1; i < starts.length; i++) expect(starts[i]![1] - starts[i - 1]![1]).toBeGreaterThanOrEqual(290);
+    } finally {
+      server.close();
+    }
+  });
+
   it('keeps --per-host 1 on each of 40 hosts across three processes (slots locked in batches)', async () => {
     const HOSTS = 40;
     let port = 0;
