@@ -362,21 +362,18 @@ class Crawler implements Crawl {
   private async process(entry: FrontierEntry, host: string): Promise<void> {
     const url = new URL(entry.url);
     if (this.robots) {
-      let robotsSent = false;
-      const verdict = await this.robots.check(url, () => {
-        robotsSent = true;
-        this.backend.sent(host, Date.now());
-      });
+      const verdict = await this.robots.check(url, () => this.backend.sent(host, Date.now()));
       if (verdict.delayMs > 0) await this.backend.setDelay(host, verdict.delayMs);
       if (!verdict.allowed) {
         this.stats.robotsDisallowed++;
         await this.backend.complete({ entry, host, record: null, links: [], state: 'skipped' });
         return;
       }
-      // This page's take fetched robots.txt: that was the host's request, and the page waits the
-      // host's delay after it (--delay or Crawl-delay) like any other, as Scrapy's and
-      // Heritrix's robots.txt requests count.
-      if (robotsSent && (this.o.delayMs > 0 || verdict.delayMs > 0)) {
+      // robots.txt was fetched since this page was taken (by this check, or by another for the
+      // same origin): that was a request to the host, and the page waits the host's delay after
+      // it (--delay or Crawl-delay) like any other request, as Scrapy's and Heritrix's
+      // robots.txt requests count. Put back, it starts in the host's turn.
+      if (verdict.fresh && (this.o.delayMs > 0 || verdict.delayMs > 0)) {
         await this.backend.defer(entry, host);
         return;
       }

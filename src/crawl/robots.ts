@@ -15,6 +15,8 @@ export interface RobotsVerdict {
   allowed: boolean;
   /** Crawl-delay for our user agent, in ms (0 when none). */
   delayMs: number;
+  /** The origin's robots.txt was not read yet when the check began: it was fetched meanwhile. */
+  fresh: boolean;
 }
 
 interface OriginRules {
@@ -61,6 +63,8 @@ export interface RobotsOptions {
  */
 export class RobotsCache {
   private readonly origins = new Map<string, Promise<OriginRules>>();
+  /** Origins whose rules are in (their robots.txt read, or given up on). */
+  private readonly known = new Set<string>();
 
   private readonly onUnavailable: (origin: string, reason: string) => void;
   private readonly prepare: (url: URL) => URL;
@@ -83,19 +87,20 @@ export class RobotsCache {
    * fetches it (the first for its origin): that is a request to the host, for its politeness.
    */
   async check(url: URL, onSent?: () => void): Promise<RobotsVerdict> {
+    const fresh = !this.known.has(url.origin);
     const r = await this.rules(url.origin, onSent);
-    return { allowed: r.isAllowed(url.href), delayMs: r.delayMs };
+    return { allowed: r.isAllowed(url.href), delayMs: r.delayMs, fresh };
   }
 
-  /** The sitemaps the origin's robots.txt names (its `Sitemap:` lines), as written. */
-  async sitemaps(origin: string): Promise<string[]> {
-    return (await this.rules(origin)).sitemaps;
+  /** The sitemaps the origin's robots.txt names (its `Sitemap:` lines), as written; `onSent` as check()'s. */
+  async sitemaps(origin: string, onSent?: () => void): Promise<string[]> {
+    return (await this.rules(origin, onSent)).sitemaps;
   }
 
   private rules(origin: string, onSent?: () => void): Promise<OriginRules> {
     let rules = this.origins.get(origin);
     if (!rules) {
-      rules = this.load(origin, onSent);
+      rules = this.load(origin, onSent).finally(() => this.known.add(origin));
       this.origins.set(origin, rules);
     }
     return rules;

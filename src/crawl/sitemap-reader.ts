@@ -38,7 +38,9 @@ export async function readSitemaps(run: SitemapRun): Promise<void> {
   const todo = [...run.sitemapUrls];
   if (run.discover) {
     for (const origin of run.discover.origins) {
-      const named = await run.discover.robots.sitemaps(origin);
+      // A robots.txt read here is a request to its host: the host's delay counts from it.
+      const originHost = new URL(origin).host;
+      const named = await run.discover.robots.sitemaps(origin, () => backend.sent(originHost, Date.now()));
       const found = named.map((u) => normalizeUrl(u, `${origin}/robots.txt`)).filter((u): u is string => u !== null);
       todo.push(...(found.length > 0 ? found : [`${origin}/sitemap.xml`]));
     }
@@ -55,7 +57,7 @@ export async function readSitemaps(run: SitemapRun): Promise<void> {
     const parsed = new URL(url);
     const host = parsed.host;
     if (run.robots) {
-      const verdict = await run.robots.check(parsed);
+      const verdict = await run.robots.check(parsed, () => backend.sent(host, Date.now()));
       if (!verdict.allowed) {
         stats.sitemapsFailed[url] = 'disallowed by robots.txt';
         continue;

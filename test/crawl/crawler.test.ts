@@ -405,6 +405,33 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('with --sitemaps, the robots.txt read for its Sitemap lines counts for the host\'s --delay too', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    let origin = '';
+    const starts: Array<[string, number]> = [];
+    const site = await httpServer((req, res) => {
+      const path = req.url ?? '/';
+      starts.push([path, performance.now()]);
+      if (path === '/robots.txt') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end(`User-agent: *\nDisallow: /no/\nSitemap: ${origin}/map.txt\n`);
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': path === '/map.txt' ? 'text/plain' : 'text/html' });
+      res.end(path === '/map.txt' ? `${origin}/s\n` : '<title>x</title>');
+    });
+    origin = site.origin;
+    try {
+      const c = crawl({ startUrls: [`${origin}/`], ...fast, discoverSitemaps: true, delayMs: 250, perHost: 1, concurrency: 4 });
+      for await (const _ of c) void _;
+      expect(starts.map(([p]) => p).sort()).toEqual(['/', '/map.txt', '/robots.txt', '/s']);
+      expect(starts[0]![0]).toBe('/robots.txt');
+      for (let i = 1; i < starts.length; i++) expect(starts[i]![1] - starts[i - 1]![1]).toBeGreaterThanOrEqual(240);
+    } finally {
+      await site.close();
+    }
+  });
+
   it('crawls from sitemaps alone (no start URL): their hosts are the scope', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     const other = await httpServer((_req, res) => {
