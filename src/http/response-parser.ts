@@ -98,6 +98,8 @@ export class ResponseParser {
   private headBytes = 0;
   private interim = 0;
   private head: ResponseHead | null = null;
+  /** Where each of the head's field lines begins (obs-fold lines belong to the field before). */
+  private readonly fieldAt: number[] = [];
   private remaining = 0;
   private trailers: RawHeader[] = [];
   private sawAnyByte = false;
@@ -176,6 +178,7 @@ export class ResponseParser {
             continue;
           }
           this.head = parseStatusLine(this.text.slice(from, end), start, this.onLenient);
+          this.fieldAt.length = 0;
           this.state = State.Headers;
           continue;
         }
@@ -187,6 +190,7 @@ export class ResponseParser {
           const from = start - this.textAt;
           if (end > from) {
             parseFieldLine(this.text, from, end, start, from >= this.checkedFrom, head.rawHeaders, this.onLenient);
+            if (head.rawHeaders.length > this.fieldAt.length) this.fieldAt.push(start);
             continue;
           }
           return this.finishHead(head);
@@ -294,6 +298,7 @@ export class ResponseParser {
       status: head.status,
       rawHeaders: head.rawHeaders,
       offset: headOffset,
+      fieldOffsets: this.fieldAt,
       lenient: (l) => this.leniencies.push(l),
     });
     switch (framing.kind) {

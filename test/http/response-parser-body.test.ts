@@ -167,6 +167,40 @@ describe('parser edges', () => {
     expect(() => p.next()).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CONTENT_LENGTH', message: 'Content-Length "5\\u000b" is not a non-negative decimal number' }));
   });
 
+  it('points framing leniencies and errors at the field line at fault, not at the end of the head', () => {
+    const X = 'X-A: 1\r\n';
+    const leniencies = (wire: string): Array<{ kind: string; offset: number }> => {
+      const p = new ResponseParser();
+      p.feed(Buffer.from(wire, 'latin1'));
+      while (typeof p.next() === 'object');
+      return p.leniencies.map((l) => ({ kind: l.kind, offset: l.offset }));
+    };
+    const errorOffset = (wire: string): number | undefined => {
+      const p = new ResponseParser();
+      p.feed(Buffer.from(wire, 'latin1'));
+      try {
+        while (typeof p.next() === 'object');
+      } catch (err) {
+        return (err as { offset?: number }).offset;
+      }
+      throw new Error('no error');
+    };
+    const cl5 = 'Content-Length: 5\r\n';
+    // The second Content-Length is the duplicate; in one line, that line.
+    expect(leniencies(`${H}${cl5}${X}${cl5}\r\nhello`)).toEqual([{ kind: 'duplicate-content-length', offset: H.length + cl5.length + X.length }]);
+    expect(leniencies(`${H}${X}Content-Length: 5, 5\r\n\r\nhello`)).toEqual([{ kind: 'duplicate-content-length', offset: H.length + X.length }]);
+    // Transfer-Encoding wins: the Content-Length line is the one ignored.
+    expect(leniencies(`${H}Transfer-Encoding: chunked\r\n${X}${cl5}\r\n0\r\n\r\n`)).toEqual([
+      { kind: 'transfer-encoding-with-content-length', offset: H.length + 28 + X.length },
+    ]);
+    expect(leniencies(`${H}${X}Transfer-Encoding:\r\n${cl5}\r\nhello`)).toEqual([{ kind: 'empty-transfer-encoding', offset: H.length + X.length }]);
+    // The conflicting value's line; the bad value's line; the second chunked's line.
+    expect(errorOffset(`${H}${cl5}${X}Content-Length: 6\r\n\r\nhello!`)).toBe(H.length + cl5.length + X.length);
+    expect(errorOffset(`${H}${X}${X}Content-Length: 5a\r\n\r\n`)).toBe(H.length + 2 * X.length);
+    expect(errorOffset(`${H}Transfer-Encoding: chunked\r\n${X}Transfer-Encoding: chunked\r\n\r\n`)).toBe(H.length + 28 + X.length);
+    expect(errorOffset(`${H}${X}Transfer-Encoding: chunked, gzip\r\n\r\n`)).toBe(H.length + X.length);
+  });
+
   it('gives the offset of the first byte of the bad status line', () => {
     const p = new ResponseParser();
     p.feed(Buffer.from('\r\nHTTP/1.1 200\r\nContent-Length: 0\r\n\r\n'));
