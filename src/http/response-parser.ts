@@ -1,5 +1,5 @@
 import { RawcrawlError } from '../errors.js';
-import { CR, LF, isDigit } from './abnf.js';
+import { CR, LF, isDigit, isFieldName } from './abnf.js';
 import { describeByte, parseChunkSize, parseFieldLine, parseStatusLine, type Lenient, type RawHeader, type ResponseHead } from './lines.js';
 import { formatExcerpt } from './excerpt.js';
 import { decideFraming, type Framing } from './framing.js';
@@ -100,6 +100,11 @@ export class ResponseParser {
   private head: ResponseHead | null = null;
   /** Where each of the head's field lines begins (obs-fold lines belong to the field before). */
   private readonly fieldAt: number[] = [];
+  /**
+   * The head's Content-Length and Transfer-Encoding lines as received (latin1, without the line
+   * end) and their offsets: an error about one shows its bytes even when they were fed reads ago.
+   */
+  private framingLines: Array<{ at: number; text: string }> = [];
   private remaining = 0;
   private trailers: RawHeader[] = [];
   private sawAnyByte = false;
@@ -160,7 +165,10 @@ export class ResponseParser {
    * The parser keeps the current read and anything unconsumed, which covers where it failed.
    */
   excerptAt(offset: number): string {
-    return formatExcerpt(this.buf, this.base, offset);
+    if (offset >= this.base) return formatExcerpt(this.buf, this.base, offset);
+    // Consumed already: a framing field line the error is about (see framingLines).
+    const line = this.framingLines.find((l) => offset >= l.at && offset < l.at + l.text.length);
+    return line ? formatExcerpt(Buffer.from(line.text, 'latin1'), line.at, offset) : '';
   }
 
   next(): ParserEvent | typeof NEED_DATA | typeof DONE {
@@ -179,6 +187,7 @@ export class ResponseParser {
           }
           this.head = parseStatusLine(this.text.slice(from, end), start, this.onLenient);
           this.fieldAt.length = 0;
+          if (this.framingLines.length > 0) this.framingLines = [];
           this.state = State.Headers;
           continue;
         }
@@ -190,7 +199,12 @@ export class ResponseParser {
           const from = start - this.textAt;
           if (end > from) {
             parseFieldLine(this.text, from, end, start, from >= this.checkedFrom, head.rawHeaders, this.onLenient);
-            if (head.rawHeaders.length > this.fieldAt.length) this.fieldAt.push(start);
+            const fields = head.rawHeaders.length;
+            if (fields > this.fieldAt.length) {
+              this.fieldAt.push(start);
+              const name = head.rawHeaders[fields - 1]![0];
+              if (isFieldName(name, 'content-length') || isFieldName(name, 'transfer-encoding')) this.framingLines.push({ at: start, text: this.text.slice(from, end) });
+            }
             continue;
           }
           return this.finishHead(head);
