@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ensureBuilt, ROOT } from './helpers/build.js';
@@ -66,6 +66,14 @@ describe('what the package ships', () => {
     expect(names.RawcrawlError).toBe('function');
     expect(names.ERROR_CODES).toBe('object');
     expect(names.ResponseParser).toBe('function');
+  });
+
+  it.each(['rawcrawl', 'rawcrawl/client', 'rawcrawl/mysql'])('require(%s) works from CommonJS too (Node 20.19+ loads ESM by require), with no warning', (spec) => {
+    const code = `const m = require(${JSON.stringify(spec)}); console.log(JSON.stringify(Object.keys(m).filter((k) => ['request', 'crawl', 'RawcrawlError', 'MysqlSink'].includes(k)).sort()));`;
+    const r = spawnSync(process.execPath, ['-e', code], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const expected = spec === 'rawcrawl' ? ['RawcrawlError', 'crawl', 'request'] : spec === 'rawcrawl/client' ? ['RawcrawlError', 'request'] : ['MysqlSink'];
+    expect(JSON.parse(r.stdout)).toEqual(expected);
   });
 
   it('RawcrawlError from the package is a real Error with a code', () => {
