@@ -38,6 +38,12 @@ export function parseRequestUrl(input: string | URL): URL {
   return url;
 }
 
+/** ERR_ABORTED for the caller's signal, naming its reason when that is an Error (a TimeoutError, say). */
+function abortedByCaller(reason: unknown): RawcrawlError {
+  const why = reason instanceof Error ? `: ${reason.name}: ${reason.message}` : '';
+  return new RawcrawlError('ERR_ABORTED', `request aborted by the caller${why}`.replace(/[\r\n]+/g, ' '), { cause: reason });
+}
+
 /** Basic credentials a URL carried, for requests to its origin. */
 interface Userinfo {
   origin: string;
@@ -76,12 +82,40 @@ interface Resolved {
   onRequestSent: (() => void) | undefined;
 }
 
-function checkLimit(name: string, value: number | undefined, fallback: number, min = 0): number {
+function checkLimit(name: string, value: number | undefined, fallback: number, min = 0, integer = false): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new RawcrawlError('ERR_INVALID_OPTION', `${name} must be a number >= ${min}, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
   }
   return value;
+}
+
+/** An option that must be of one kind when given: a boolean, a function or an object. */
+function checkKind(name: string, value: unknown, kind: 'boolean' | 'function' | 'object'): void {
+  if (value === undefined) return;
+  if (kind === 'object' ? typeof value === 'object' && value !== null : typeof value === kind) return;
+  throw new RawcrawlError('ERR_INVALID_OPTION', `${name} must be ${kind === 'object' ? 'an object' : `a ${kind}`}, got ${value === null ? 'null' : typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
+}
+
+/** An AbortSignal, or what passes for one: aborted, reason, addEventListener, removeEventListener. */
+function checkSignal(signal: unknown): void {
+  if (signal === undefined) return;
+  const s = signal as Partial<AbortLike> | null;
+  if (typeof s !== 'object' || s === null || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function' || typeof s.removeEventListener !== 'function') {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `signal must be an AbortSignal, got ${s === null ? 'null' : typeof s}`);
+  }
+}
+
+/**
+ * Checks every option's kind (a caller in plain JavaScript has no compiler to do it): a wrong one
+ * is ERR_INVALID_OPTION before anything starts. The numeric limits are checked where request()
+ * reads them. crawl() runs this once for the options it gives every request.
+ */
+export function checkRequestOptions(options: RequestOptions): void {
+  for (const name of ['decompress', 'truncateBody'] as const) checkKind(name, options[name], 'boolean');
+  for (const name of ['onWire', 'onRequestSent'] as const) checkKind(name, options[name], 'function');
+  for (const name of ['tls', 'proxyTls', 'resolve'] as const) checkKind(name, options[name], 'object');
+  checkSignal(options.signal);
 }
 
 /**
@@ -90,9 +124,10 @@ function checkLimit(name: string, value: number | undefined, fallback: number, m
  */
 export async function request(input: string | URL, options: RequestOptions = {}): Promise<HttpResponse> {
   // A URL of its own (the caller's URL object keeps its credentials).
+  checkRequestOptions(options);
   let url = parseRequestUrl(input);
   let userinfo = takeUserinfo(url);
-  const method = (options.method ?? REQUEST_DEFAULTS.method).toUpperCase();
+  const method = typeof options.method === 'string' ? options.method.toUpperCase() : options.method === undefined ? REQUEST_DEFAULTS.method : '';
   if (method !== 'GET' && method !== 'HEAD') {
     throw new RawcrawlError('ERR_INVALID_OPTION', `method ${JSON.stringify(options.method)} is not GET or HEAD`);
   }
@@ -100,7 +135,7 @@ export async function request(input: string | URL, options: RequestOptions = {})
   // An Authorization field the caller gives wins over credentials in the URL.
   const callerAuthorization = headers.some(([n]) => isFieldName(n, 'authorization'));
   const timeoutMs = checkLimit('timeoutMs', options.timeoutMs, REQUEST_DEFAULTS.timeoutMs, 1);
-  const maxRedirects = checkLimit('maxRedirects', options.maxRedirects, REQUEST_DEFAULTS.maxRedirects);
+  const maxRedirects = checkLimit('maxRedirects', options.maxRedirects, REQUEST_DEFAULTS.maxRedirects, 0, true);
   const proxy = prepareProxy(options.proxy);
   const resolve = options.resolve === undefined ? undefined : parseResolve(options.resolve);
 
@@ -112,8 +147,8 @@ export async function request(input: string | URL, options: RequestOptions = {})
     connectTimeoutMs: checkLimit('connectTimeoutMs', options.connectTimeoutMs, REQUEST_DEFAULTS.connectTimeoutMs, 1),
     dnsCacheMs: checkLimit('dnsCacheMs', options.dnsCacheMs, REQUEST_DEFAULTS.dnsCacheMs),
     idleTimeoutMs: checkLimit('idleTimeoutMs', options.idleTimeoutMs, REQUEST_DEFAULTS.idleTimeoutMs),
-    maxHeaderBytes: checkLimit('maxHeaderBytes', options.maxHeaderBytes, REQUEST_DEFAULTS.maxHeaderBytes, 1),
-    maxBodyBytes: checkLimit('maxBodyBytes', options.maxBodyBytes, REQUEST_DEFAULTS.maxBodyBytes),
+    maxHeaderBytes: checkLimit('maxHeaderBytes', options.maxHeaderBytes, REQUEST_DEFAULTS.maxHeaderBytes, 1, true),
+    maxBodyBytes: checkLimit('maxBodyBytes', options.maxBodyBytes, REQUEST_DEFAULTS.maxBodyBytes, 0, true),
     truncateBody: options.truncateBody ?? false,
     decompress: options.decompress ?? REQUEST_DEFAULTS.decompress,
     tls: options.tls ?? {},
@@ -130,7 +165,8 @@ export async function request(input: string | URL, options: RequestOptions = {})
     timeoutMs,
   );
   const outer = options.signal;
-  const onOuterAbort = (): void => cancel.cancel(new RawcrawlError('ERR_ABORTED', 'request aborted by the caller'));
+  // The caller's reason (AbortSignal.timeout()'s TimeoutError, say) is the error's cause.
+  const onOuterAbort = (): void => cancel.cancel(abortedByCaller(outer?.reason));
   let stopOuter: (() => void) | undefined;
   if (outer) {
     if (outer.aborted) onOuterAbort();
@@ -213,13 +249,28 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
   const t0 = performance.now();
   const conn = ++nextConnectionId;
   const onWire = o.onWire;
+  /**
+   * What the caller's onWire or onRequestSent threw: the request fails with it as it is (a bug in
+   * the caller's code is not a network error), and the listener hears nothing more.
+   */
+  const caller: { failed: boolean; error?: unknown } = { failed: false };
+  const callCaller = (fn: () => void): void => {
+    if (caller.failed) return;
+    try {
+      fn();
+    } catch (error) {
+      caller.failed = true;
+      caller.error = error;
+      throw error;
+    }
+  };
   // Each event is a fresh literal: stamping it in place is cheaper than a spread copy per event.
   const emit = onWire
     ? (ev: WireEventBody): void => {
         const stamped = ev as WireEvent;
         stamped.conn = conn;
         stamped.t = performance.now() - t0;
-        onWire(stamped);
+        callCaller(() => onWire(stamped));
       }
     : undefined;
   const isTls = url.protocol === 'https:';
@@ -256,7 +307,7 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
       ...(emit ? { trace: emit } : {}),
     });
   } catch (err) {
-    if (err instanceof RawcrawlError) {
+    if (err instanceof RawcrawlError && !caller.failed) {
       err.url ??= url.href;
       emit?.({ type: 'error', code: err.code, message: err.message });
       emit?.({ type: 'close', reason: `error ${err.code}` });
@@ -297,14 +348,24 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
     });
     if (emit) {
       emit({ type: 'send', part: 'head', data: requestHead });
-      writer.write(requestHead).then(markWritten, () => {
-        // A failed write shows up as a read error (reset) or as the server's early response.
-      });
+      writer.write(requestHead).then(
+        () => {
+          try {
+            markWritten();
+          } catch {
+            // The listener threw: caller.error has it, and the exchange fails with it below.
+          }
+        },
+        () => {
+          // A failed write shows up as a read error (reset) or as the server's early response.
+        },
+      );
     } else {
       // Nobody asked when the bytes reach the OS: no promise and no callback for it.
       writer.send(requestHead);
     }
-    o.onRequestSent?.();
+    const sent = o.onRequestSent;
+    if (sent) callCaller(sent);
 
     let firstByte = 0;
     let offset = 0;
@@ -356,6 +417,7 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
         emit({ type: 'recv', part: 'unparsed', offset: at, data: parser.takeUnconsumed() });
       }
     }
+    if (caller.failed) throw caller.error;
     const decoded = assembler.body();
     const body = decoded instanceof Buffer ? decoded : await decoded;
     const total = performance.now() - t0;
@@ -370,6 +432,10 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
       truncated: assembler.truncated,
     };
   } catch (err) {
+    if (caller.failed) {
+      connection.close();
+      throw caller.error;
+    }
     const e = err instanceof RawcrawlError ? err : new RawcrawlError('ERR_CONNECTION_RESET', String(err), { cause: err });
     e.url ??= url.href;
     if (e.offset !== undefined && e.excerpt === undefined) e.excerpt = parser.excerptAt(e.offset) || undefined;

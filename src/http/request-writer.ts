@@ -2,7 +2,12 @@ import { RawcrawlError } from '../errors.js';
 import { isSafeFieldValue, isToken } from './abnf.js';
 
 export type HeaderPairs = Array<[string, string]>;
-export type HeadersInit = Record<string, string> | ReadonlyArray<readonly [string, string]>;
+/**
+ * Caller-given request fields: an object (a field whose value is undefined is left out, so
+ * `{ Authorization: token ?? undefined }` sends none), [name, value] pairs in order, or anything
+ * iterable as pairs: a WHATWG Headers, a Map.
+ */
+export type HeadersInit = Record<string, string | undefined> | ReadonlyArray<readonly [string, string]> | Iterable<readonly [string, string]>;
 
 /** Fields rawcrawl owns: one request per connection, no request body. */
 const MANAGED = new Set(['connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'te']);
@@ -10,14 +15,28 @@ const MANAGED = new Set(['connection', 'content-length', 'transfer-encoding', 'k
 /** Validates caller-given fields (RFC 9110 §5.1, §5.5): no name that is not a token, no CR/LF/NUL. */
 export function validateHeaders(init: HeadersInit | undefined): HeaderPairs {
   if (init === undefined) return [];
-  const pairs: ReadonlyArray<readonly [string, string]> = Array.isArray(init)
-    ? (init as ReadonlyArray<readonly [string, string]>)
-    : Object.entries(init as Record<string, string>);
+  let pairs: Iterable<unknown>;
+  let fromObject = false;
+  if (Array.isArray(init)) pairs = init;
+  else if (typeof init === 'object' && init !== null && typeof (init as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') pairs = init as Iterable<unknown>;
+  else if (typeof init === 'object' && init !== null) {
+    pairs = Object.entries(init);
+    fromObject = true;
+  } else {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `headers must be an object, [name, value] pairs, a Headers or a Map, got ${init === null ? 'null' : typeof init}`);
+  }
   const out: HeaderPairs = [];
   for (const pair of pairs) {
-    const [name, value] = pair;
+    if (!Array.isArray(pair) || pair.length !== 2) {
+      throw new RawcrawlError('ERR_INVALID_OPTION', `headers: ${JSON.stringify(pair) ?? String(pair)} is not a [name, value] pair`);
+    }
+    const [name, value] = pair as [unknown, unknown];
     if (typeof name !== 'string' || !isToken(name)) {
       throw new RawcrawlError('ERR_INVALID_HEADER', `header name ${JSON.stringify(name)} is not a token`);
+    }
+    if (value === undefined && fromObject) continue;
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      throw new RawcrawlError('ERR_INVALID_HEADER', `value of header ${name} is ${value === null ? 'null' : typeof value}, not a string`);
     }
     const v = String(value);
     if (!isSafeFieldValue(v)) {

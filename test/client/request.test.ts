@@ -140,6 +140,87 @@ describe('header injection', () => {
   });
 });
 
+describe('options from plain JavaScript', () => {
+  it('an option of the wrong kind is ERR_INVALID_OPTION before anything starts (no timer, no connection)', async () => {
+    const s = await serve([{ send: OK }, { end: true }]);
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const bad: Array<[Record<string, unknown>, RegExp]> = [
+      [{ signal: {} }, /^signal must be an AbortSignal/],
+      [{ signal: 'x' }, /^signal must be an AbortSignal, got string/],
+      [{ method: 123 }, /^method 123 is not GET or HEAD/],
+      [{ headers: null }, /^headers must be an object/],
+      [{ headers: 42 }, /^headers must be an object.*got number/],
+      [{ headers: 'X-A: b' }, /^headers must be an object.*got string/],
+      [{ headers: [['X-A']] }, /is not a \[name, value\] pair/],
+      [{ onWire: 'x' }, /^onWire must be a function/],
+      [{ onRequestSent: 5 }, /^onRequestSent must be a function/],
+      [{ decompress: 'false' }, /^decompress must be a boolean, got "false"/],
+      [{ truncateBody: 'no' }, /^truncateBody must be a boolean/],
+      [{ tls: 'yes' }, /^tls must be an object/],
+      [{ resolve: 5 }, /^resolve must be an object/],
+      [{ maxRedirects: 1.5 }, /^maxRedirects must be an integer >= 0, got 1.5/],
+      [{ timeoutMs: '5' }, /^timeoutMs must be a number >= 1, got "5"/],
+      [{ maxBodyBytes: 10.5 }, /^maxBodyBytes must be an integer/],
+    ];
+    for (const [options, message] of bad) {
+      const e = await failure(request(`${s.origin}/`, options as never));
+      expect(e.code, JSON.stringify(options)).toBe('ERR_INVALID_OPTION');
+      expect(e.message, JSON.stringify(options)).toMatch(message);
+    }
+    expect(s.connections).toBe(0);
+    expect(timers()).toBe(before);
+    // A header value that is no string is refused, and undefined in an object leaves the field out.
+    expect((await failure(request(`${s.origin}/`, { headers: { 'X-A': null } as never }))).message).toBe('value of header X-A is null, not a string');
+    expect((await failure(request(`${s.origin}/`, { headers: [['X-A', undefined]] as never }))).message).toBe('value of header X-A is undefined, not a string');
+  });
+
+  it('headers may be a WHATWG Headers or a Map; an undefined value in an object sends no field', async () => {
+    const s = await serve([{ send: OK }, { end: true }]);
+    await request(`${s.origin}/`, { headers: new Headers({ Authorization: 'Bearer t', 'X-A': '1' }) });
+    await request(`${s.origin}/`, { headers: new Map([['X-B', '2']]) });
+    await request(`${s.origin}/`, { headers: { 'X-C': '3', 'X-U': undefined } });
+    const [a, b, c] = s.requests.map((r) => r.toString('latin1'));
+    expect(a).toContain('\r\nauthorization: Bearer t\r\nx-a: 1\r\n');
+    expect(b).toContain('\r\nX-B: 2\r\n');
+    expect(c).toContain('\r\nX-C: 3\r\n');
+    expect(c).not.toContain('X-U');
+  });
+
+  it('what an onWire or onRequestSent listener throws is what request() rejects with, not a network error', async () => {
+    const s = await serve([{ send: OK }, { end: true }]);
+    for (const kind of ['open', 'read'] as const) {
+      const boom = new Error(`listener boom on ${kind}`);
+      const seen: string[] = [];
+      const e = await request(`${s.origin}/`, {
+        onWire: (ev) => {
+          seen.push(ev.type);
+          if (ev.type === kind) throw boom;
+        },
+      }).catch((err: unknown) => err);
+      expect(e).toBe(boom);
+      // Nothing more reaches the listener once it has thrown.
+      expect(seen.at(-1)).toBe(kind);
+    }
+    const boom = new Error('sent boom');
+    expect(await request(`${s.origin}/`, { onRequestSent: () => { throw boom; } }).catch((err: unknown) => err)).toBe(boom);
+  });
+
+  it('an abort by the caller keeps the signal\'s reason as its cause', async () => {
+    const s = await serve([{ hold: true }]);
+    const reason = new Error('my reason');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(reason), 50);
+    const e = await failure(request(`${s.origin}/`, { signal: controller.signal }));
+    expect(e.code).toBe('ERR_ABORTED');
+    expect(e.cause).toBe(reason);
+    expect(e.message).toBe('request aborted by the caller: Error: my reason');
+    const t = await failure(request(`${s.origin}/`, { signal: AbortSignal.timeout(50) }));
+    expect(t.code).toBe('ERR_ABORTED');
+    expect((t.cause as Error).name).toBe('TimeoutError');
+  });
+});
+
 describe('connecting', () => {
   it('a refused connection is ERR_CONNECT', async () => {
     const probe = net.createServer().listen(0, '127.0.0.1');
