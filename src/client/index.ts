@@ -1,4 +1,4 @@
-export { request, parseRequestUrl } from './request.js';
+export { request, parseRequestUrl, checkRequestOptions } from './request.js';
 export { decodeText } from './charset.js';
 export { withoutUserinfo } from './userinfo.js';
 export { checkProxySetting, proxyFromEnv, noProxyMatches, type ProxySetting } from './proxy.js';

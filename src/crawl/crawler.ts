@@ -84,6 +84,8 @@ class Crawler implements Crawl {
   private roomWaiters: Array<() => void> = [];
   private recordWaiter: (() => void) | null = null;
   private started = false;
+  /** A loop is reading the records (see [Symbol.asyncIterator]). */
+  private reading = false;
 
   constructor(private readonly options: CrawlOptions) {
     const plan = planCrawl(options);
@@ -130,12 +132,7 @@ class Crawler implements Crawl {
         });
     this.stats = emptyStats();
     this.starts = starts.map((url) => ({ url, host: new URL(url).host, depth: 0, referrer: null }));
-    const signal = options.signal;
-    if (signal) {
-      const onAbort = (): void => this.hardStop();
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-    }
+    if (options.signal?.aborted) this.hardStop();
   }
 
   stop(): void {
@@ -155,6 +152,10 @@ class Crawler implements Crawl {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<PageRecord> {
+    // One loop reads the records: a second would take records from the first, and one of them
+    // would wait for ever for a record the other took.
+    if (this.reading) throw new RawcrawlError('ERR_INVALID_OPTION', 'this crawl is already being read by another loop: read its records in one');
+    this.reading = true;
     if (!this.started) {
       this.started = true;
       void this.run();
@@ -177,12 +178,19 @@ class Crawler implements Crawl {
         });
       }
     } finally {
+      this.reading = false;
       // The consumer left early (break, throw): nobody will read further records.
       if (!this.finished) this.hardStop();
     }
   }
 
   private async run(): Promise<void> {
+    // The caller's signal is listened to while the crawl runs, and let go after: a signal that
+    // outlives many crawls keeps none of them alive, nor collects their listeners.
+    const signal = this.options.signal;
+    const onAbort = (): void => this.hardStop();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) this.hardStop();
     try {
       await this.backend.seed(this.starts);
       this.stats.queued = this.backend.queued;
@@ -217,10 +225,14 @@ class Crawler implements Crawl {
     } catch (err) {
       this.failure = err;
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       await this.pool?.close();
       await this.backend.close().catch((err: unknown) => {
         this.failure ??= err;
       });
+      // What is left for no one to fetch (none after a stop; with --crawl-id, the shared queue).
+      this.stats.queued = this.backend.queued;
+      this.stats.inFlight = 0;
       this.finished = true;
       this.wakeConsumer();
     }

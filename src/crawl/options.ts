@@ -1,4 +1,4 @@
-import { RawcrawlError, validateHeaders, type RequestOptions, type WireListener } from '../client/index.js';
+import { checkRequestOptions, RawcrawlError, validateHeaders, type RequestOptions, type WireListener } from '../client/index.js';
 import type { BackendContext, FrontierBackend } from './frontier-backend.js';
 import type { PageRecord } from './record.js';
 import type { BackoffPolicy } from './retry.js';
@@ -150,13 +150,22 @@ export function resolveCrawlOptions(options: CrawlOptions): { o: ResolvedCrawlOp
     userAgent: options.userAgent ?? CRAWL_DEFAULTS.userAgent,
     outputBuffer: options.outputBuffer ?? CRAWL_DEFAULTS.outputBuffer,
   };
+  if (!Array.isArray(options.startUrls)) {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `startUrls must be an array of URLs, got ${typeof options.startUrls === 'string' ? JSON.stringify(options.startUrls) : typeof options.startUrls}`);
+  }
+  if (typeof o.userAgent !== 'string') throw new RawcrawlError('ERR_INVALID_OPTION', `userAgent must be a string, got ${typeof o.userAgent}`);
   for (const [k, v] of Object.entries(o)) {
+    if (k === 'userAgent') continue;
     // request() takes no time limit of 0: checked here, it is one error, not a failed page each.
     const min = k === 'concurrency' || k === 'perHost' || k === 'timeoutMs' ? 1 : 0;
-    if (typeof v === 'number' && !(v >= min)) {
-      throw new RawcrawlError('ERR_INVALID_OPTION', `${k} must be a number >= ${min}, got ${v}`);
+    // Times may be fractional ms; counts and sizes are whole (or Infinity: no limit).
+    const whole = k !== 'timeoutMs' && k !== 'delayMs';
+    if (typeof v !== 'number' || !(v >= min) || (whole && !Number.isInteger(v) && v !== Infinity)) {
+      throw new RawcrawlError('ERR_INVALID_OPTION', `${k} must be ${whole ? 'an integer' : 'a number'} >= ${min}, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
     }
   }
+  // What the crawl hands every request, checked once rather than failing each page.
+  checkRequestOptions({ tls: options.tls, proxyTls: options.proxyTls, resolve: options.resolve, onWire: options.onWire, signal: options.signal });
   if (!(o.maxUrlLength <= URL_COLUMN_BYTES)) {
     throw new RawcrawlError('ERR_INVALID_OPTION', `maxUrlLength must be at most ${URL_COLUMN_BYTES} (the MySQL url column), got ${o.maxUrlLength}`);
   }

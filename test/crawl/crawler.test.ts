@@ -751,10 +751,63 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('lets go of the caller\'s signal when it ends; one loop reads a crawl, a second is refused; queued is what is left', async () => {
+    const { getEventListeners } = await import('node:events');
+    const { httpServer } = await import('../helpers/http-server.js');
+    const site = await httpServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      const n = Number((req.url ?? '/').slice(1)) || 0;
+      res.end(`<title>${n}</title>${Array.from({ length: 5 }, (_, i) => `<a href="/${n * 5 + i + 1}">x</a>`).join('')}`);
+    });
+    try {
+      const controller = new AbortController();
+      for (let i = 0; i < 12; i++) {
+        const c = crawl({ startUrls: [`${site.origin}/`], ...fast, ignoreRobots: true, maxPages: 3, signal: controller.signal });
+        let n = 0;
+        for await (const _ of c) n++;
+        expect(n).toBe(3);
+        // Stopped at maxPages: nothing is left that anyone will fetch.
+        expect(c.stats.queued).toBe(0);
+        expect(c.stats.inFlight).toBe(0);
+      }
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+
+      const c = crawl({ startUrls: [`${site.origin}/`], ...fast, ignoreRobots: true, maxPages: 20 });
+      const first = (async () => {
+        let n = 0;
+        for await (const _ of c) n++;
+        return n;
+      })();
+      const second = (async () => {
+        for await (const _ of c) void _;
+      })();
+      await expect(second).rejects.toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/already being read by another loop/) }));
+      expect(await first).toBe(20);
+    } finally {
+      await site.close();
+    }
+  });
+
   it('rejects bad options with a clear error', () => {
     expect(() => crawl({ startUrls: ['ftp://x/'] })).toThrow(/start URL "ftp:\/\/x\/" is not an http\(s\) URL/);
     expect(() => crawl({ startUrls: [] })).toThrow(/no start URL/);
-    expect(() => crawl({ startUrls: ['http://x/'], concurrency: 0 })).toThrow(/concurrency must be a number >= 1/);
+    expect(() => crawl({ startUrls: ['http://x/'], concurrency: 0 })).toThrow(/concurrency must be an integer >= 1/);
+    // From plain JavaScript: options of the wrong kind fail here, not as a failed page (or a
+    // robots.txt "unavailable") each.
+    const bad: Array<[Record<string, unknown>, RegExp]> = [
+      [{ timeoutMs: '5' }, /^timeoutMs must be a number >= 1, got "5"$/],
+      [{ maxPages: '5' }, /^maxPages must be an integer >= 0, got "5"$/],
+      [{ concurrency: 2.5 }, /^concurrency must be an integer >= 1, got 2.5$/],
+      [{ userAgent: 5 }, /^userAgent must be a string/],
+      [{ tls: 'yes' }, /^tls must be an object/],
+      [{ onWire: {} }, /^onWire must be a function/],
+      [{ signal: {} }, /^signal must be an AbortSignal/],
+    ];
+    for (const [options, message] of bad) {
+      expect(() => crawl({ startUrls: ['http://x/'], ...options } as never), JSON.stringify(options)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(message) }));
+    }
+    expect(() => crawl({ startUrls: 'http://x/' } as never)).toThrow(/^startUrls must be an array of URLs, got "http:\/\/x\/"$/);
+    expect(() => crawl({ startUrls: ['http://x/'], maxPages: Infinity, maxDepth: Infinity })).not.toThrow();
     // request() refuses a time limit of 0: one error now, not a failed page each.
     expect(() => crawl({ startUrls: ['http://x/'], timeoutMs: 0 })).toThrow(/timeoutMs must be a number >= 1, got 0/);
     // Headers are checked once, at the start, not by every request.
