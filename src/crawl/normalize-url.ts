@@ -39,6 +39,9 @@ export function normalizeUrl(input: string, base?: string | URL): string | null 
   const search = url.search;
   if (search !== '' && search.includes('%')) url.search = normalizeEscapes(search);
   let href = url.href;
+  // An empty fragment ("#", "x#", "x?#") has hash '' but stays in href: the commonest link of
+  // all (href="#") would be its page again under another name.
+  if (href.endsWith('#')) href = href.slice(0, -1);
   if (href.endsWith('?')) href = href.slice(0, -1);
   return href;
 }

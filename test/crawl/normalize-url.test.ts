@@ -7,6 +7,12 @@ describe('normalizeUrl', () => {
     ['HTTP://EXAMPLE.COM/a/b', undefined],
     ['http://example.com:80/a/b', undefined],
     ['http://example.com/a/b#frag', undefined],
+    // An empty fragment, alone or after an empty query: the href="#" on every other page.
+    ['http://example.com/a/b#', undefined],
+    ['http://example.com/a/b?#', undefined],
+    ['#', 'http://example.com/a/b'],
+    ['?#', 'http://example.com/a/b'],
+    ['b#', 'http://example.com/a/x'],
     ['http://example.com/a/./b', undefined],
     ['http://example.com/a/c/../b', undefined],
     ['http://example.com/%61/b', undefined],
