@@ -441,6 +441,14 @@ class Crawler implements Crawl {
           const e = this.inScope(target, entry.depth, entry.url, entry.redirects + 1);
           if (e) found.push(e);
         }
+      } else {
+        // Not followed (ftp:, javascript:, no host), but the record says where it pointed.
+        const resolved = URL.canParse(location, res.url) ? new URL(location, res.url) : null;
+        if (resolved) {
+          resolved.username = '';
+          resolved.password = '';
+          record.final_url = resolved.href;
+        }
       }
     } else if (res.status >= 200 && res.status < 300 && isHtml(contentType, res.body)) {
       let parsed: ExtractResult;

@@ -788,6 +788,27 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('a redirect it does not follow (ftp:, javascript:) still records where it pointed as final_url', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const site = await httpServer((req, res) => {
+      if (req.url === '/') {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end('<a href="/to-ftp">f</a><a href="/to-js">j</a>');
+        return;
+      }
+      res.writeHead(302, { Location: req.url === '/to-ftp' ? 'ftp://user:pw@files.example/x' : 'javascript:alert(1)' });
+      res.end();
+    });
+    try {
+      const records: PageRecord[] = [];
+      for await (const r of crawl({ startUrls: [`${site.origin}/`], ...fast, ignoreRobots: true })) records.push(r);
+      const byPath = Object.fromEntries(records.map((r) => [new URL(r.url).pathname, r.final_url]));
+      expect(byPath).toEqual({ '/': `${site.origin}/`, '/to-ftp': 'ftp://files.example/x', '/to-js': 'javascript:alert(1)' });
+    } finally {
+      await site.close();
+    }
+  });
+
   it('rejects bad options with a clear error', () => {
     expect(() => crawl({ startUrls: ['ftp://x/'] })).toThrow(/start URL "ftp:\/\/x\/" is not an http\(s\) URL/);
     expect(() => crawl({ startUrls: [] })).toThrow(/no start URL/);
