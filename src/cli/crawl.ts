@@ -2,7 +2,7 @@ import { accessSync, constants, statSync, type WriteStream } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { crawl } from '../crawl/crawler.js';
 import { checkCrawlOptions } from '../crawl/plan.js';
-import { URL_COLUMN_BYTES, type CrawlOptions } from '../crawl/options.js';
+import { CRAWL_DEFAULTS, URL_COLUMN_BYTES, type CrawlOptions } from '../crawl/options.js';
 import { RawcrawlError } from '../errors.js';
 import type { Sink } from '../sinks/sink.js';
 import type { SharedCrawlOptions } from '../sinks/mysql-frontier.js';
@@ -85,8 +85,8 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
   const command = new Command('crawl')
     .description('crawl from the start URL(s) and store one record per page (JSON Lines, CSV or MySQL)')
     .argument('[start-url...]', 'where to start; their hosts are in scope (none: start from --sitemap, whose hosts are)')
-    .option('-c, --concurrency <n>', 'pages fetched at once', parsePositive, 8)
-    .option('--per-host <n>', 'pages fetched at once from one host', parsePositive, 8)
+    .option('-c, --concurrency <n>', 'pages fetched at once', parsePositive, CRAWL_DEFAULTS.concurrency)
+    .option('--per-host <n>', 'pages fetched at once from one host', parsePositive, CRAWL_DEFAULTS.perHost)
     .option('--delay <duration>', 'least time between request starts per host (robots Crawl-delay wins when larger)', parseDuration, 0)
     .option('--max-pages <n>', 'stop after fetching this many pages', parsePositive)
     .option('--max-depth <n>', 'follow links at most this deep (start URLs are depth 0)', parseCount)
