@@ -809,6 +809,39 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('by default one slow host holds at most half the workers: the other host\'s pages go on meanwhile', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const slow = await httpServer((req, res) => {
+      if (req.url === '/') {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end(Array.from({ length: 20 }, (_, i) => `<a href="/s${i}">s</a>`).join(''));
+        return;
+      }
+      // A page that takes 1.5 s: every worker on this host waits that long.
+      setTimeout(() => {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end('<title>slow</title>');
+      }, 1500);
+    });
+    const good = await httpServer((req, res) => {
+      const n = Number((req.url ?? '/').slice(1)) || 0;
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end(n < 30 ? `<a href="/${n + 1}">next</a>` : '<title>end</title>');
+    });
+    try {
+      const order: string[] = [];
+      // good's pages form a chain: 31 requests one after another, each needing a free worker.
+      for await (const r of crawl({ startUrls: [`${slow.origin}/`, `${good.origin}/`], ...fast, ignoreRobots: true })) order.push(r.url.startsWith(good.origin) ? 'good' : r.url === `${slow.origin}/` ? 'hub' : 'slow');
+      expect(order.filter((o) => o === 'good')).toHaveLength(31);
+      expect(order.filter((o) => o === 'slow')).toHaveLength(20);
+      // All of good's chain came in before the first slow page was done.
+      expect(order.indexOf('slow')).toBeGreaterThan(order.lastIndexOf('good'));
+    } finally {
+      await slow.close();
+      await good.close();
+    }
+  });
+
   it('rejects bad options with a clear error', () => {
     expect(() => crawl({ startUrls: ['ftp://x/'] })).toThrow(/start URL "ftp:\/\/x\/" is not an http\(s\) URL/);
     expect(() => crawl({ startUrls: [] })).toThrow(/no start URL/);
