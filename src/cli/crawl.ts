@@ -29,6 +29,7 @@ interface CrawlFlags extends ConnectionFlags {
   maxDepth?: number;
   timeout?: number;
   maxUrlLength?: number;
+  maxQueue?: number;
   maxRedirects?: number;
   maxBody?: number;
   retries?: number;
@@ -92,6 +93,7 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--max-depth <n>', 'follow links at most this deep (start URLs are depth 0)', parseCount)
     .option('--timeout <duration>', 'limit on each request', parseTimeout, 30_000)
     .option('--max-url-length <n>', `do not follow links or redirects to longer URLs (at most ${URL_COLUMN_BYTES})`, parseMaxUrlLength, 8000)
+    .option('--max-queue <n>', 'URLs the in-memory queue holds at most; links found while it is full are not queued (counted in the summary)', parsePositive, CRAWL_DEFAULTS.maxQueue)
     .option('--max-redirects <n>', 'redirects followed in a row from a page', parseCount, 10)
     .option('--max-body <size>', 'limit on each decoded body', parseSize, 16 * 1024 * 1024)
     .option('--retries <n>', 'further attempts for connect errors, resets, timeouts, 429 and 5xx', parseCount, 2)
@@ -287,6 +289,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     if (flags.timeout !== undefined) options.timeoutMs = flags.timeout;
     if (flags.maxUrlLength !== undefined) options.maxUrlLength = flags.maxUrlLength;
     if (flags.maxRedirects !== undefined) options.maxRedirects = flags.maxRedirects;
+    if (flags.maxQueue !== undefined) options.maxQueue = flags.maxQueue;
     if (flags.maxBody !== undefined) options.maxBodyBytes = flags.maxBody;
     if (flags.retries !== undefined) options.retries = flags.retries;
     if (flags.allowHost) options.allowHosts = flags.allowHost;

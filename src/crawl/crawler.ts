@@ -100,6 +100,10 @@ class Crawler implements Crawl {
       perHost: o.perHost,
       delayMs: o.delayMs,
       maxPages: o.maxPages,
+      maxQueue: o.maxQueue,
+      onQueueFull: () => {
+        this.stats.queueFull++;
+      },
       onRecord: (r: PageRecord) => this.emit(r),
       onChange: () => this.notifyChange(),
     };

@@ -29,6 +29,10 @@ export interface BackendContext {
   perHost: number;
   delayMs: number;
   maxPages: number;
+  /** URLs an in-memory queue holds at most (CrawlOptions.maxQueue). */
+  maxQueue: number;
+  /** A link was not queued: the in-memory queue held maxQueue URLs. */
+  onQueueFull(): void;
   /** Hands a stored record to the crawl's output (waits while the consumer is behind). */
   onRecord(record: PageRecord): Promise<void>;
   /** Something a waiting take() could use has happened (links written, a page ended). */

@@ -119,6 +119,11 @@ export class MemoryBackend implements FrontierBackend {
   private add(entries: NewEntry[]): void {
     if (this.stopped) return;
     for (const e of entries) {
+      if (this.frontier.size >= this.ctx.maxQueue) {
+        // Full: not marked seen, so that it is queued when found again with room to spare.
+        if (!this.seen.has(e.url)) this.ctx.onQueueFull();
+        continue;
+      }
       if (!this.seen.add(e.url)) continue;
       this.frontier.push(e.host, { url: e.url, depth: e.depth, referrer: e.referrer, redirects: e.redirects ?? 0, attempts: 0, notBefore: 0 });
     }

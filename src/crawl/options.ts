@@ -26,6 +26,13 @@ export interface CrawlOptions {
    */
   maxUrlLength?: number;
   /**
+   * URLs the in-memory frontier holds at most (default 1,000,000: about half a GB). A link found
+   * while it is full is not queued, nor marked seen (found again once there is room, it is
+   * queued then), and is counted in stats.queueFull: a site of endless links cannot exhaust the
+   * heap. The MySQL frontier (--crawl-id) keeps its queue in the database and has no such bound.
+   */
+  maxQueue?: number;
+  /**
    * Redirects followed in a row from a page (default 10, as Crawlee; Scrapy 20): the next is
    * recorded (its status and final_url) but not followed, and counted in stats.redirectsTooMany.
    * Each redirect target is queued and deduplicated like a link, at its source's depth.
@@ -127,6 +134,7 @@ export const CRAWL_DEFAULTS = {
   retries: 2,
   userAgent: 'rawcrawl/0.1 (+https://github.com/rawcrawl/rawcrawl)',
   outputBuffer: 256,
+  maxQueue: 1_000_000,
 } as const;
 
 /** The options CRAWL_DEFAULTS gives a default for, each with its value. */
@@ -151,6 +159,7 @@ export function resolveCrawlOptions(options: CrawlOptions): { o: ResolvedCrawlOp
     retries: options.retries ?? CRAWL_DEFAULTS.retries,
     userAgent: options.userAgent ?? CRAWL_DEFAULTS.userAgent,
     outputBuffer: options.outputBuffer ?? CRAWL_DEFAULTS.outputBuffer,
+    maxQueue: options.maxQueue ?? CRAWL_DEFAULTS.maxQueue,
   };
   if (!Array.isArray(options.startUrls)) {
     throw new RawcrawlError('ERR_INVALID_OPTION', `startUrls must be an array of URLs, got ${typeof options.startUrls === 'string' ? JSON.stringify(options.startUrls) : typeof options.startUrls}`);
@@ -159,7 +168,7 @@ export function resolveCrawlOptions(options: CrawlOptions): { o: ResolvedCrawlOp
   for (const [k, v] of Object.entries(o)) {
     if (k === 'userAgent') continue;
     // request() takes no time limit of 0: checked here, it is one error, not a failed page each.
-    const min = k === 'concurrency' || k === 'perHost' || k === 'timeoutMs' ? 1 : 0;
+    const min = k === 'concurrency' || k === 'perHost' || k === 'timeoutMs' || k === 'maxQueue' ? 1 : 0;
     // Times may be fractional ms; counts and sizes are whole (or Infinity: no limit).
     const whole = k !== 'timeoutMs' && k !== 'delayMs';
     if (typeof v !== 'number' || !(v >= min) || (whole && !Number.isInteger(v) && v !== Infinity)) {

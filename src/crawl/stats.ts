@@ -17,6 +17,8 @@ export interface CrawlStats {
   urlsTooLong: number;
   /** Redirects not followed because maxRedirects of them in a row led to the page. */
   redirectsTooMany: number;
+  /** Links not queued because the in-memory queue held maxQueue URLs (each time found). */
+  queueFull: number;
   /**
    * Origin → why its robots.txt could not be had (error code and message, or "status 503"): RFC
    * 9309 then disallows the whole origin, so its pages count in robotsDisallowed.
@@ -48,6 +50,7 @@ export function emptyStats(): CrawlStats {
     robotsDisallowed: 0,
     urlsTooLong: 0,
     redirectsTooMany: 0,
+    queueFull: 0,
     robotsUnavailable: {},
     statuses: {},
     errorCodes: {},

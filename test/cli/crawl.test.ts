@@ -34,6 +34,19 @@ describe('rawcrawl <start-url>', () => {
     }
   });
 
+  it('--max-queue: links not queued for a full queue are counted in the summary', async () => {
+    const site = await fixtureSite();
+    try {
+      const m = memoryIo();
+      expect(await main(['node', 'rawcrawl', `${site.origin}/`, '--max-queue', '2', '-c', '1', '--parse-threads', '0'], m.io)).toBe(0);
+      expect(m.err()).toMatch(/\n {2}\d+ links not queued: the queue held --max-queue URLs \(--crawl-id keeps it in MySQL, unbounded\)\n/);
+      const m0 = memoryIo();
+      expect(await main(['node', 'rawcrawl', `${site.origin}/`, '--max-queue', '0'], m0.io)).toBe(2);
+    } finally {
+      await site.close();
+    }
+  });
+
   it('writes JSON Lines to --out FILE, CSV to FILE.csv or with --format csv', async () => {
     const site = await fixtureSite();
     try {

@@ -842,6 +842,25 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('maxQueue bounds the in-memory queue: links found while it is full are counted, not marked seen, and queued when found again', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const site = await httpServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      // The root links /1 to /20; /5 links /6 again (dropped the first time).
+      res.end(req.url === '/' ? Array.from({ length: 20 }, (_, i) => `<a href="/${i + 1}">x</a>`).join('') : req.url === '/5' ? '<a href="/6">again</a>' : '<title>leaf</title>');
+    });
+    try {
+      const c = crawl({ startUrls: [`${site.origin}/`], ...fast, ignoreRobots: true, concurrency: 1, maxQueue: 5 });
+      const paths: string[] = [];
+      for await (const r of c) paths.push(new URL(r.url).pathname);
+      expect(paths.sort()).toEqual(['/', '/1', '/2', '/3', '/4', '/5', '/6']);
+      expect(c.stats.queueFull).toBe(15);
+    } finally {
+      await site.close();
+    }
+    expect(() => crawl({ startUrls: ['http://x/'], maxQueue: 0 })).toThrow(/maxQueue must be an integer >= 1, got 0/);
+  });
+
   it('rejects bad options with a clear error', () => {
     expect(() => crawl({ startUrls: ['ftp://x/'] })).toThrow(/start URL "ftp:\/\/x\/" is not an http\(s\) URL/);
     expect(() => crawl({ startUrls: [] })).toThrow(/no start URL/);
