@@ -21,19 +21,29 @@ export interface RobotsVerdict {
 
 interface OriginRules {
   isAllowed(url: string): boolean;
+  /** The robots.txt's length (0 when there was none to keep), for the cache's budget. */
+  bytes: number;
   delayMs: number;
   /** Its `Sitemap:` lines. */
   sitemaps: string[];
 }
 
-const ALLOW_ALL: OriginRules = { isAllowed: () => true, delayMs: 0, sitemaps: [] };
-const DISALLOW_ALL: OriginRules = { isAllowed: () => false, delayMs: 0, sitemaps: [] };
+const ALLOW_ALL: OriginRules = { isAllowed: () => true, bytes: 0, delayMs: 0, sitemaps: [] };
+const DISALLOW_ALL: OriginRules = { isAllowed: () => false, bytes: 0, delayMs: 0, sitemaps: [] };
 
 /**
  * RFC 9309 §2.5: parse at least 500 KiB. A longer file is cut here and its first part parsed
  * (a rule cut in two at the end is lost, as the RFC allows), not treated as unreachable.
  */
 export const MAX_ROBOTS_BYTES = 512 * 1024;
+
+/**
+ * Rules kept at most: of this many origins, and of robots.txt files this large together. A crawl
+ * of endless subdomains (*.example.com), each with a large robots.txt, kept 1.4 MB an origin for
+ * good; the least recently used origins' rules now go, and are read again if their pages come.
+ */
+export const ROBOTS_CACHE_ORIGINS = 10_000;
+export const ROBOTS_CACHE_BYTES = 32 * 1024 * 1024;
 
 export interface RobotsOptions {
   /**
@@ -54,6 +64,9 @@ export interface RobotsOptions {
    */
   retries?: number;
   backoff?: BackoffPolicy;
+  /** The cache's bounds (default ROBOTS_CACHE_ORIGINS, ROBOTS_CACHE_BYTES). */
+  maxOrigins?: number;
+  maxBytes?: number;
 }
 
 /**
@@ -62,9 +75,13 @@ export interface RobotsOptions {
  * Matching (groups, longest match, `*`, `$`) is robots-parser's.
  */
 export class RobotsCache {
+  /** Per origin, its rules (or their loading), least recently used first. */
   private readonly origins = new Map<string, Promise<OriginRules>>();
-  /** Origins whose rules are in (their robots.txt read, or given up on). */
-  private readonly known = new Set<string>();
+  /** Origins whose rules are in (their robots.txt read, or given up on), and their bytes. */
+  private readonly known = new Map<string, number>();
+  private knownBytes = 0;
+  private readonly maxOrigins: number;
+  private readonly maxBytes: number;
 
   private readonly onUnavailable: (origin: string, reason: string) => void;
   private readonly prepare: (url: URL) => URL;
@@ -80,6 +97,13 @@ export class RobotsCache {
     this.prepare = hooks.prepare ?? ((u) => u);
     this.retries = hooks.retries ?? 0;
     this.backoff = hooks.backoff ?? DEFAULT_BACKOFF;
+    this.maxOrigins = hooks.maxOrigins ?? ROBOTS_CACHE_ORIGINS;
+    this.maxBytes = hooks.maxBytes ?? ROBOTS_CACHE_BYTES;
+  }
+
+  /** Origins whose rules are kept now (for tests and stats). */
+  get cachedOrigins(): number {
+    return this.known.size;
   }
 
   /**
@@ -100,10 +124,37 @@ export class RobotsCache {
   private rules(origin: string, onSent?: () => void): Promise<OriginRules> {
     let rules = this.origins.get(origin);
     if (!rules) {
-      rules = this.load(origin, onSent).finally(() => this.known.add(origin));
+      const loading = this.load(origin, onSent).then((r) => {
+        // Kept unless it was let go meanwhile (never while loading: see evict()).
+        if (this.origins.get(origin) === loading) {
+          this.known.set(origin, r.bytes);
+          this.knownBytes += r.bytes;
+          this.evict(origin);
+        }
+        return r;
+      });
+      rules = loading;
+      this.origins.set(origin, rules);
+    } else if (this.known.has(origin)) {
+      // Used now: last to go.
+      this.origins.delete(origin);
       this.origins.set(origin, rules);
     }
     return rules;
+  }
+
+  /** Lets the least recently used origins' rules go while over a bound (never `keep`'s). */
+  private evict(keep: string): void {
+    if (this.known.size <= this.maxOrigins && this.knownBytes <= this.maxBytes) return;
+    for (const origin of this.origins.keys()) {
+      if (this.known.size <= this.maxOrigins && this.knownBytes <= this.maxBytes) return;
+      const bytes = this.known.get(origin);
+      // Still loading (its waiters share the promise), or the one just kept.
+      if (bytes === undefined || origin === keep) continue;
+      this.origins.delete(origin);
+      this.known.delete(origin);
+      this.knownBytes -= bytes;
+    }
   }
 
   private async load(origin: string, onSent: (() => void) | undefined): Promise<OriginRules> {
@@ -125,6 +176,7 @@ export class RobotsCache {
         const parsed = robotsParser(robotsUrl, text);
         const delay = parsed.getCrawlDelay(this.userAgent);
         return {
+          bytes: text.length,
           sitemaps: parsed.getSitemaps(),
           isAllowed: (u) => parsed.isAllowed(u, this.userAgent) !== false,
           delayMs: delay !== undefined && Number.isFinite(delay) && delay > 0 ? Math.min(delay, 3600) * 1000 : 0,

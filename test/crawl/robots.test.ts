@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { RobotsCache } from '../../src/crawl/robots.js';
+import { httpServer, type HttpServer } from '../helpers/http-server.js';
+
+let servers: HttpServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+});
+
+/** `n` origins, each serving a robots.txt of `bytes` bytes that disallows /private; hits counted per origin. */
+async function origins(n: number, bytes = 40): Promise<{ origin: string; hits: () => number }[]> {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    let hits = 0;
+    const body = `User-agent: *\nDisallow: /private\n${'#'.repeat(Math.max(0, bytes - 32))}\n`;
+    const s = await httpServer((req, res) => {
+      if (req.url === '/robots.txt') hits++;
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end(body);
+    });
+    servers.push(s);
+    out.push({ origin: s.origin, hits: () => hits });
+  }
+  return out;
+}
+
+describe('RobotsCache bounds', () => {
+  it('keeps at most maxOrigins origins\' rules, letting the least recently used go and reading it again when needed', async () => {
+    const [a, b, c] = await origins(3);
+    const cache = new RobotsCache('rawcrawl', {}, { maxOrigins: 2 });
+    const check = async (o: { origin: string }, path = '/x'): Promise<{ allowed: boolean; fresh: boolean }> => {
+      const v = await cache.check(new URL(`${o.origin}${path}`));
+      return { allowed: v.allowed, fresh: v.fresh };
+    };
+    expect(await check(a!)).toEqual({ allowed: true, fresh: true });
+    expect(await check(b!, '/private/1')).toEqual({ allowed: false, fresh: true });
+    // a used again: b is now the least recently used, and goes when c comes.
+    expect(await check(a!)).toEqual({ allowed: true, fresh: false });
+    expect(await check(c!)).toEqual({ allowed: true, fresh: true });
+    expect(cache.cachedOrigins).toBe(2);
+    expect(await check(a!)).toEqual({ allowed: true, fresh: false });
+    expect(await check(b!, '/private/2')).toEqual({ allowed: false, fresh: true });
+    expect([a!.hits(), b!.hits(), c!.hits()]).toEqual([1, 2, 1]);
+  });
+
+  it('keeps at most maxBytes of robots.txt, the newest always', async () => {
+    const [a, b] = await origins(2, 3000);
+    const cache = new RobotsCache('rawcrawl', {}, { maxBytes: 4000 });
+    await cache.check(new URL(`${a!.origin}/`));
+    await cache.check(new URL(`${b!.origin}/`));
+    expect(cache.cachedOrigins).toBe(1);
+    expect((await cache.check(new URL(`${b!.origin}/private`))).allowed).toBe(false);
+    expect((await cache.check(new URL(`${a!.origin}/private`))).allowed).toBe(false);
+    expect([a!.hits(), b!.hits()]).toEqual([2, 1]);
+  });
+
+  it('checks that wait for one origin\'s robots.txt share its one request', async () => {
+    const [a] = await origins(1);
+    const cache = new RobotsCache('rawcrawl', {}, { maxOrigins: 1 });
+    const verdicts = await Promise.all(Array.from({ length: 5 }, (_, i) => cache.check(new URL(`${a!.origin}/p${i}`))));
+    expect(verdicts.every((v) => v.allowed && v.fresh)).toBe(true);
+    expect(a!.hits()).toBe(1);
+  });
+});
