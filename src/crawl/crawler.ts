@@ -18,20 +18,13 @@ import { readSitemaps } from './sitemap-reader.js';
 import { CrawlCookies } from './cookies.js';
 import { admit, type ScopeRules } from './scope.js';
 import { emptyStats, type CrawlStats } from './stats.js';
+import { isHtml } from './sniff.js';
 
 /** A running crawl: iterate it for records; stop() ends it gracefully. */
 export interface Crawl extends AsyncIterable<PageRecord> {
   readonly stats: CrawlStats;
   /** Take no new URLs; in-flight pages finish and are yielded. */
   stop(): void;
-}
-
-const HTML_TYPES = /^\s*(text\/html|application\/xhtml\+xml)\s*(;|$)/i;
-
-function isHtml(contentType: string | null, body: Buffer): boolean {
-  if (contentType) return HTML_TYPES.test(contentType);
-  const head = body.subarray(0, 256).toString('latin1').trimStart().toLowerCase();
-  return head.startsWith('<!doctype html') || head.startsWith('<html');
 }
 
 /**
