@@ -27,6 +27,7 @@ export function summary(stats: CrawlStats, stored: number, now = Date.now()): st
   ];
   if (stats.urlsTooLong > 0) lines.push(`  ${stats.urlsTooLong} links longer than --max-url-length not followed`);
   if (stats.redirectsTooMany > 0) lines.push(`  ${stats.redirectsTooMany} redirects not followed, past --max-redirects in a row`);
+  if (stats.abandoned > 0) lines.push(`  ${stats.abandoned} pages in flight when the crawl was aborted: not recorded`);
   if (stats.queueFull > 0) lines.push(`  ${stats.queueFull} links not queued: the queue held --max-queue URLs (--crawl-id keeps it in MySQL, unbounded)`);
   const failedSitemaps = Object.entries(stats.sitemapsFailed);
   if (stats.sitemapsRead > 0 || failedSitemaps.length > 0) {

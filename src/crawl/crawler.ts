@@ -374,6 +374,11 @@ class Crawler implements Crawl {
       const verdict = await this.robots.check(url, () => this.backend.sent(host, Date.now()));
       if (verdict.delayMs > 0) await this.backend.setDelay(host, verdict.delayMs);
       if (!verdict.allowed) {
+        // Its robots.txt request was cut short by the abort: not a verdict on the page.
+        if (this.abort.signal.aborted) {
+          this.stats.abandoned++;
+          return;
+        }
         this.stats.robotsDisallowed++;
         await this.backend.complete({ entry, host, record: null, links: [], state: 'skipped' });
         return;
@@ -393,7 +398,10 @@ class Crawler implements Crawl {
       const headers = cookie === '' ? this.requestOptions.headers : this.withCookie(cookie);
       res = await request(this.credentials.apply(url), { ...this.requestOptions, headers, onRequestSent: () => this.backend.sent(host, Date.now()) });
     } catch (err) {
-      if (this.abort.signal.aborted) return;
+      if (this.abort.signal.aborted) {
+        this.stats.abandoned++;
+        return;
+      }
       const e = err instanceof RawcrawlError ? err : new RawcrawlError('ERR_CONNECTION_RESET', String(err));
       if (isRetryableError(e.code) && (await this.retryLater(entry, host, null))) return;
       await this.finishPage(entry, host, this.failedRecord(entry, e), [], true);
@@ -528,7 +536,10 @@ class Crawler implements Crawl {
    * in), and at most FINISHING_PER_SLOT × concurrency pages wait.
    */
   private async finishPage(entry: FrontierEntry, host: string, record: PageRecord, links: NewEntry[], store: boolean): Promise<void> {
-    if (this.abort.signal.aborted) return;
+    if (this.abort.signal.aborted) {
+      this.stats.abandoned++;
+      return;
+    }
     const annotate = this.options.annotate;
     if (!annotate) return this.completePage(entry, host, record, links, store);
     // The request is over: the host may take its next one while this page waits for its write.
@@ -550,7 +561,10 @@ class Crawler implements Crawl {
   }
 
   private async completePage(entry: FrontierEntry, host: string, record: PageRecord, links: NewEntry[], store: boolean, hostReleased = false): Promise<void> {
-    if (this.abort.signal.aborted) return;
+    if (this.abort.signal.aborted) {
+      this.stats.abandoned++;
+      return;
+    }
     this.stats.fetched++;
     this.stats.bytes += record.bytes;
     const key = record.status === null ? 'error' : String(record.status);

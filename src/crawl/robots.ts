@@ -165,6 +165,8 @@ export class RobotsCache {
         res = await request(this.prepare(new URL(robotsUrl)), { ...this.requestOptions, maxBodyBytes: MAX_ROBOTS_BYTES, truncateBody: true, maxRedirects: 5, onRequestSent: onSent });
       } catch (err) {
         if (isRawcrawlError(err) && isRetryableError(err.code) && (await this.pause(attempt, null))) continue;
+        // The crawl was aborted: that says nothing of the origin (its pages are not fetched now anyway).
+        if (isRawcrawlError(err) && err.code === 'ERR_ABORTED') return DISALLOW_ALL;
         this.onUnavailable(origin, isRawcrawlError(err) ? `${err.code} ${err.message}` : String(err));
         return DISALLOW_ALL;
       }

@@ -19,6 +19,8 @@ export interface CrawlStats {
   redirectsTooMany: number;
   /** Links not queued because the in-memory queue held maxQueue URLs (each time found). */
   queueFull: number;
+  /** Pages in flight when the crawl was aborted (signal, second Ctrl+C, --max-time's grace): no record. */
+  abandoned: number;
   /**
    * Origin → why its robots.txt could not be had (error code and message, or "status 503"): RFC
    * 9309 then disallows the whole origin, so its pages count in robotsDisallowed.
@@ -51,6 +53,7 @@ export function emptyStats(): CrawlStats {
     urlsTooLong: 0,
     redirectsTooMany: 0,
     queueFull: 0,
+    abandoned: 0,
     robotsUnavailable: {},
     statuses: {},
     errorCodes: {},

@@ -112,6 +112,28 @@ describe('crawl() over the fixture site', () => {
     expect(got.some((r) => r.url.endsWith('/slow'))).toBe(false);
     expect(got.every((r) => r.error !== 'ERR_ABORTED')).toBe(true);
     expect(got.length).toBeGreaterThan(0);
+    // /slow was in flight: counted as abandoned, with no record.
+    expect(run.stats.abandoned).toBeGreaterThanOrEqual(1);
+  });
+
+  it('an abort while robots.txt is being fetched is no robots verdict: nothing counted disallowed or unavailable', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const site = await httpServer((req, res) => {
+      if (req.url === '/robots.txt') return; // never answers
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<title>x</title>');
+    });
+    try {
+      const controller = new AbortController();
+      const run = crawl({ startUrls: [`${site.origin}/`], ...fast, signal: controller.signal });
+      setTimeout(() => controller.abort(), 200);
+      for await (const _ of run) void _;
+      expect(run.stats.robotsDisallowed).toBe(0);
+      expect(run.stats.robotsUnavailable).toEqual({});
+      expect(run.stats.abandoned).toBe(1);
+    } finally {
+      await site.close();
+    }
   });
 
   it('an origin whose robots.txt cannot be had (5xx, unreachable) is disallowed, and its stats say why', async () => {
