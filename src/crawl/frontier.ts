@@ -168,11 +168,23 @@ export class Frontier {
     this.touch(host, h);
   }
 
+  /** Hosts with state kept (queued, in flight, or with a delay to keep). */
+  get hostCount(): number {
+    return this.hosts.size;
+  }
+
   /** A request to `host` has finished. */
   release(host: string): void {
     const h = this.hosts.get(host);
     if (!h) return;
     h.inflight--;
+    if (h.inflight === 0 && h.head >= h.queue.length && h.delayMs === 0) {
+      // Nothing queued, nothing in flight, no delay to count from its last start: nothing to
+      // keep. A crawl of endless hosts (*.example.com) would otherwise keep every one it met.
+      this.hosts.delete(host);
+      h.version++;
+      return;
+    }
     // A host that was full has a slot again; one that was not is in the heaps already.
     if (h.inflight === this.perHost - 1) this.touch(host, h);
   }

@@ -35,6 +35,27 @@ describe('Frontier', () => {
     expect(order).toEqual(['new1', 'new2', 'new3']);
   });
 
+  it('lets go of a host with nothing queued, nothing in flight and no delay; keeps one with a delay', () => {
+    const f = new Frontier(2, 0);
+    for (let i = 0; i < 1000; i++) f.push(`h${i}`, entry(`u${i}`));
+    for (let i = 0; i < 1000; i++) {
+      const r = f.take(0);
+      expect(r && 'entry' in r).toBe(true);
+      f.release((r as { host: string }).host);
+    }
+    expect(f.hostCount).toBe(0);
+    // A host met again starts afresh.
+    f.push('h1', entry('again'));
+    expect((f.take(0) as { entry: FrontierEntry }).entry.url).toBe('again');
+    // With a delay, its last start must be kept, so its state stays.
+    f.setDelay('slow', 500);
+    f.push('slow', entry('s1'));
+    f.push('slow', entry('s2'));
+    f.take(0);
+    f.release('slow');
+    expect(f.take(100)).toEqual({ waitMs: 400 });
+  });
+
   it('keeps per-host in-flight and delay limits', () => {
     const f = new Frontier(1, 100);
     f.push('h', entry('1'));
@@ -119,7 +140,10 @@ class ScanModel {
     if (h) h.lastStart = now;
   }
   release(host: string): void {
-    this.hosts.get(host)!.inflight--;
+    const h = this.hosts.get(host)!;
+    h.inflight--;
+    // Nothing left to remember: no queue, nothing in flight, no delay to count from its start.
+    if (h.inflight === 0 && h.queue.length === 0 && h.delayMs === 0) this.hosts.delete(host);
   }
   clear(): void {
     for (const h of this.hosts.values()) h.queue = [];
