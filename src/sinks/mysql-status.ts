@@ -37,9 +37,12 @@ export async function crawlStatus(pool: mysql.Pool, name: string): Promise<Crawl
     [id, STATUS_HOSTS],
   );
   const [[hostCount]] = await pool.query<mysql.RowDataPacket[]>('SELECT COUNT(DISTINCT host) AS n FROM frontier WHERE crawl_id = ?', [id]);
+  // Over the last minute, or over the crawl's life when it is younger than that (by the
+  // database's clock, as updated_at).
   const [recent] = await pool.query<mysql.RowDataPacket[]>(
-    "SELECT COUNT(*) AS n FROM frontier WHERE crawl_id = ? AND state IN ('done', 'failed') AND updated_at >= NOW(3) - INTERVAL 60 SECOND",
-    [id],
+    `SELECT COUNT(*) AS n, LEAST(60, GREATEST(1, TIMESTAMPDIFF(MICROSECOND, (SELECT created_at FROM crawls WHERE id = ?), NOW(3)) / 1000000)) AS seconds
+     FROM frontier WHERE crawl_id = ? AND state IN ('done', 'failed') AND updated_at >= NOW(3) - INTERVAL 60 SECOND`,
+    [id, id],
   );
   return {
     name,
@@ -47,7 +50,7 @@ export async function crawlStatus(pool: mysql.Pool, name: string): Promise<Crawl
     states: Object.fromEntries(['queued', 'claimed', 'done', 'failed', 'skipped'].map((s) => [s, Number(states.find((r) => r.state === s)?.n ?? 0)])),
     hosts: hosts.map((h) => ({ host: String(h.host), queued: Number(h.queued), claimed: Number(h.claimed), done: Number(h.done), failed: Number(h.failed) })),
     hostCount: Number(hostCount?.n ?? 0),
-    pagesPerSecondLastMinute: Number(recent[0]!.n) / 60,
+    pagesPerSecondLastMinute: Number(recent[0]!.n) / Number(recent[0]!.seconds),
     pagesCounted: Number(c.pages_counted),
     maxPages: c.max_pages === null ? null : Number(c.max_pages),
   };

@@ -68,6 +68,8 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
       expect(await main(['node', 'rawcrawl', 'status', '--mysql', db.url, '--crawl-id', 'resume'], m.io)).toBe(0);
       expect(m.out()).toMatch(/queued 0 {2}claimed 0 {2}done 2000 {2}failed 0/);
       expect(m.out()).toContain(`${new URL(site.origin).host}  queued 0  claimed 0  done 2000`);
+      // The crawl is younger than a minute: its rate is over its life, not 2000 / 60 = 33.3.
+      expect(Number(/pages\/s over the last minute: ([\d.]+)/.exec(m.out())![1])).toBeGreaterThan(40);
       // No --max-pages: no count toward one (it is kept only for a limit).
       expect(m.out()).not.toContain('pages counted');
     } finally {
