@@ -92,7 +92,7 @@ const SOCKET_CODES: Record<string, 'ERR_CONNECTION_RESET'> = {
 };
 
 /** Errors from a live socket, in rawcrawl's codes. */
-export function mapSocketError(err: Error): Error {
+export function mapSocketError(err: Error): RawcrawlError {
   if (err instanceof RawcrawlError) return err;
   const code = (err as NodeJS.ErrnoException).code ?? '';
   const mapped = SOCKET_CODES[code];
@@ -346,7 +346,7 @@ export async function openConnection(hostIn: string, port: number, options: Conn
     });
     return {
       reader,
-      writer: new StreamWriter(sock),
+      writer: new StreamWriter(sock, { mapError: mapSocketError }),
       socket: sock,
       remoteAddress,
       remotePort: dialPort,

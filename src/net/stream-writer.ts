@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { RawcrawlError } from '../errors.js';
 
 /**
  * Resolves at the stream's next 'drain' or 'close' (a failed stream never drains: it closes).
@@ -18,9 +19,29 @@ export async function drainOrClose(out: Writable): Promise<void> {
   }
 }
 
+export interface StreamWriterOptions {
+  /**
+   * Maps a sink error to what drain() rejects with; by default one that is not a
+   * RawcrawlError becomes ERR_CONNECTION_RESET with the original as `cause`.
+   */
+  mapError?: (err: Error) => RawcrawlError;
+}
+
+function toResetError(err: Error): RawcrawlError {
+  if (err instanceof RawcrawlError) return err;
+  return new RawcrawlError('ERR_CONNECTION_RESET', `stream error: ${err.message}`, { cause: err });
+}
+
 /** asyncio's StreamWriter: write(), drain(), writeEof(), close(). */
 export class StreamWriter {
-  constructor(private readonly sink: Writable) {}
+  private readonly mapError: (err: Error) => RawcrawlError;
+
+  constructor(
+    private readonly sink: Writable,
+    options: StreamWriterOptions = {},
+  ) {
+    this.mapError = options.mapError ?? toResetError;
+  }
 
   /** Writes and waits until the bytes are handed to the OS (or buffered below the high-water mark). */
   write(data: Buffer | string): Promise<void> {
@@ -41,10 +62,50 @@ export class StreamWriter {
     this.sink.write(data);
   }
 
-  /** Waits until the write buffer is below the high-water mark. */
+  /**
+   * Waits until the write buffer is below the high-water mark (or, after writeEof(), flushed).
+   * Rejects, as asyncio's drain() raises, if the connection is closed or closes meanwhile: with
+   * its error (a reset is ERR_CONNECTION_RESET) or, closed without one, ERR_CONNECTION_RESET.
+   */
   drain(): Promise<void> {
-    if (!this.sink.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => this.sink.once('drain', resolve));
+    const sink = this.sink;
+    if (sink.destroyed) return Promise.reject(this.closedError('drain()'));
+    // Once ending, Node says no drain is needed and emits no 'drain': wait for 'finish' instead.
+    const full = sink.writableNeedDrain || (sink.writableEnded && !sink.writableFinished && sink.writableLength > sink.writableHighWaterMark);
+    return full ? this.waitForDrain() : Promise.resolve();
+  }
+
+  /**
+   * The sink's next 'drain' ('finish' once ended: a stream that is ending never emits 'drain')
+   * or 'close'. Its listeners are taken off when one fires: left on, every wait would add to them.
+   */
+  private waitForDrain(): Promise<void> {
+    const sink = this.sink;
+    return new Promise((resolve, reject) => {
+      const onDrain = (): void => {
+        off();
+        resolve();
+      };
+      const onClose = (): void => {
+        off();
+        reject(this.closedError('drain()'));
+      };
+      const off = (): void => {
+        sink.off('drain', onDrain);
+        sink.off('finish', onDrain);
+        sink.off('close', onClose);
+      };
+      sink.on('drain', onDrain);
+      sink.on('finish', onDrain);
+      sink.on('close', onClose);
+    });
+  }
+
+  /** What a closed sink fails with: the error that closed it, else a plain close. */
+  private closedError(what: string): RawcrawlError {
+    const cause = this.sink.errored;
+    if (cause) return this.mapError(cause);
+    return new RawcrawlError('ERR_CONNECTION_RESET', `${what}: the connection is closed`);
   }
 
   /** Half-closes: sends FIN, keeps reading. */
