@@ -21,7 +21,7 @@ export async function drainOrClose(out: Writable): Promise<void> {
 
 export interface StreamWriterOptions {
   /**
-   * Maps a sink error to what drain() rejects with; by default one that is not a
+   * Maps a sink error to what write() and drain() reject with; by default one that is not a
    * RawcrawlError becomes ERR_CONNECTION_RESET with the original as `cause`.
    */
   mapError?: (err: Error) => RawcrawlError;
@@ -43,14 +43,23 @@ export class StreamWriter {
     this.mapError = options.mapError ?? toResetError;
   }
 
-  /** Writes and waits until the bytes are handed to the OS (or buffered below the high-water mark). */
+  /**
+   * Writes and waits until the bytes are handed to the OS (or buffered below the high-water mark).
+   * Rejects with a RawcrawlError (a reset, a closed connection, a write after writeEof(): all
+   * ERR_CONNECTION_RESET, the stream's own error as `cause`) as drain() does.
+   */
   write(data: Buffer | string): Promise<void> {
+    const sink = this.sink;
+    if (sink.destroyed) return Promise.reject(this.closedError('write()'));
+    // Node would fail the write and destroy the whole socket with it: the reading side too, which
+    // may still have the peer's answer to read.
+    if (sink.writableEnded) return Promise.reject(new RawcrawlError('ERR_CONNECTION_RESET', "write() after the sending side was closed (writeEof(), or the peer's FIN)"));
     return new Promise((resolve, reject) => {
       const ok = this.sink.write(data, (err) => {
-        if (err) reject(err);
+        if (err) reject(this.mapError(err));
         else if (ok) resolve();
       });
-      if (!ok) this.sink.once('drain', resolve);
+      if (!ok) this.waitForDrain().then(resolve, reject);
     });
   }
 

@@ -118,3 +118,59 @@ describe('drain()', () => {
     expect(listeners(c)).toEqual(before);
   });
 });
+
+describe('write()', () => {
+  it('a write pending on a full buffer rejects with ERR_CONNECTION_RESET when the peer resets', async () => {
+    const server = await peer({ read: false });
+    const c = await openConnection('127.0.0.1', server.port);
+    const before = listeners(c);
+    const p = failure(c.writer.write(BIG));
+    await sleep(50);
+    (await server.socket).resetAndDestroy();
+    expect(await p).toMatchObject({ code: 'ERR_CONNECTION_RESET' });
+    expect(listeners(c)).toEqual(before);
+  });
+
+  it('on a connection the peer reset rejects with ERR_CONNECTION_RESET, its ECONNRESET as cause', async () => {
+    const server = await peer({ onSocket: resetOnData });
+    const c = await openConnection('127.0.0.1', server.port);
+    c.writer.send('x');
+    await closed(c);
+    const err = await failure(c.writer.write('GET / HTTP/1.1\r\n\r\n'));
+    expect(err).toMatchObject({ code: 'ERR_CONNECTION_RESET' });
+    expect(((err as RawcrawlError).cause as NodeJS.ErrnoException).code).toBe('ECONNRESET');
+  });
+
+  it('on a connection we closed rejects with ERR_CONNECTION_RESET', async () => {
+    const server = await peer();
+    const c = await openConnection('127.0.0.1', server.port);
+    c.close();
+    expect(await failure(c.writer.write('x'))).toMatchObject({ code: 'ERR_CONNECTION_RESET' });
+  });
+
+  it('a write pending on a full buffer resolves once flushed when writeEof() follows it', async () => {
+    let received = 0;
+    const server = await peer({ onSocket: (s) => s.on('data', (b: Buffer) => (received += b.length)) });
+    const c = await openConnection('127.0.0.1', server.port);
+    const p = failure(c.writer.write(BIG));
+    c.writer.writeEof();
+    expect(await p).toBe('resolved');
+    await once(await server.socket, 'end');
+    expect(received).toBe(BIG.length);
+  });
+
+  it('after writeEof() rejects with ERR_CONNECTION_RESET and leaves the reading side open', async () => {
+    const server = await peer({
+      onSocket: (s) => {
+        let got = '';
+        s.on('data', (b: Buffer) => (got += b.toString('latin1')));
+        s.on('end', () => s.end(`got ${JSON.stringify(got)}`));
+      },
+    });
+    const c = await openConnection('127.0.0.1', server.port);
+    await c.writer.write('hello');
+    c.writer.writeEof();
+    expect(await failure(c.writer.write('more'))).toMatchObject({ code: 'ERR_CONNECTION_RESET' });
+    expect((await c.reader.read()).toString('latin1')).toBe('got "hello"');
+  });
+});
