@@ -16,7 +16,9 @@ const LF_BUF = Buffer.from('\n');
 /**
  * Python asyncio's StreamReader over a Node Readable (a socket): readline, readuntil,
  * readexactly, read, atEof and `for await (const line of reader)`. Bounded: it pauses the source
- * above the high-water mark and never buffers a line without limit.
+ * above the high-water mark and never buffers a line without limit. One read at a time: a read
+ * started before the last one settled rejects at once with ERR_INVALID_OPTION (asyncio's
+ * "already waiting"), so `Promise.all([r.readline(), r.readline()])` is a mistake, not a race.
  */
 export class StreamReader implements AsyncIterable<Buffer> {
   private readonly chunks: Buffer[] = [];
@@ -25,6 +27,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
   private eof = false;
   private error: Error | null = null;
   private paused = false;
+  /** A readline/readuntil/readexactly/read() to EOF has not settled yet (read(n) uses pendingRead). */
+  private busy = false;
   private wake: (() => void) | null = null;
   private pendingRead: { n: number; resolve: (b: Buffer) => void; reject: (err: Error) => void } | null = null;
   private readonly hwm: number;
@@ -62,6 +66,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
    */
   read(n = -1): Promise<Buffer> {
     if (n === 0) return Promise.resolve(EMPTY);
+    if (this.busy || this.pendingRead !== null) return Promise.reject(this.alreadyWaiting('read()'));
     if (n < 0) return this.readToEof();
     if (this.size > 0) return Promise.resolve(this.takeUpTo(n));
     if (this.eof) return this.error ? Promise.reject(this.error) : Promise.resolve(EMPTY);
@@ -74,9 +79,14 @@ export class StreamReader implements AsyncIterable<Buffer> {
   }
 
   private async readToEof(): Promise<Buffer> {
-    while (!this.eof) await this.waitForData();
-    this.throwIfError();
-    return this.take(this.size);
+    this.busy = true;
+    try {
+      while (!this.eof) await this.waitForData();
+      this.throwIfError();
+      return this.take(this.size);
+    } finally {
+      this.busy = false;
+    }
   }
 
   /** The first buffered chunk, or its first n bytes. */
@@ -87,38 +97,53 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** Exactly n bytes, or ERR_PREMATURE_CLOSE if the stream ends first. */
   async readexactly(n: number): Promise<Buffer> {
-    while (this.size < n && !this.eof) await this.waitForData();
-    if (this.size < n) {
-      this.throwIfError();
-      const got = this.size;
-      this.take(this.size);
-      throw new RawcrawlError('ERR_PREMATURE_CLOSE', `stream ended after ${got} of ${n} expected bytes`);
+    this.enter('readexactly()');
+    try {
+      while (this.size < n && !this.eof) await this.waitForData();
+      if (this.size < n) {
+        this.throwIfError();
+        const got = this.size;
+        this.take(this.size);
+        throw new RawcrawlError('ERR_PREMATURE_CLOSE', `stream ended after ${got} of ${n} expected bytes`);
+      }
+      return this.take(n);
+    } finally {
+      this.busy = false;
     }
-    return this.take(n);
   }
 
   /** Bytes up to and including `separator`; ERR_PREMATURE_CLOSE at EOF, ERR_LINE_TOO_LONG past the limit. */
   async readuntil(separator: Buffer | string = LF_BUF): Promise<Buffer> {
     const sep = typeof separator === 'string' ? Buffer.from(separator, 'latin1') : separator;
     if (sep.length === 0) throw new RawcrawlError('ERR_INVALID_OPTION', 'separator must not be empty');
-    const end = await this.findSeparator(sep);
-    if (end === -1) {
-      this.throwIfError();
-      const got = this.size;
-      this.take(this.size);
-      throw new RawcrawlError('ERR_PREMATURE_CLOSE', `stream ended after ${got} bytes without ${JSON.stringify(sep.toString('latin1'))}`);
+    this.enter('readuntil()');
+    try {
+      const end = await this.findSeparator(sep);
+      if (end === -1) {
+        this.throwIfError();
+        const got = this.size;
+        this.take(this.size);
+        throw new RawcrawlError('ERR_PREMATURE_CLOSE', `stream ended after ${got} bytes without ${JSON.stringify(sep.toString('latin1'))}`);
+      }
+      return this.take(end);
+    } finally {
+      this.busy = false;
     }
-    return this.take(end);
   }
 
   /** One line including its LF; at EOF the last partial line, then an empty Buffer. */
   async readline(): Promise<Buffer> {
-    const end = await this.findSeparator(LF_BUF);
-    if (end === -1) {
-      this.throwIfError();
-      return this.take(this.size);
+    this.enter('readline()');
+    try {
+      const end = await this.findSeparator(LF_BUF);
+      if (end === -1) {
+        this.throwIfError();
+        return this.take(this.size);
+      }
+      return this.take(end);
+    } finally {
+      this.busy = false;
     }
-    return this.take(end);
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
@@ -147,6 +172,19 @@ export class StreamReader implements AsyncIterable<Buffer> {
       if (this.eof) return -1;
       await this.waitForData();
     }
+  }
+
+  /**
+   * One read at a time, as asyncio ("already waiting"): a second one would wait on the slot the
+   * first holds, or take the bytes the first has found before it takes them.
+   */
+  private enter(what: string): void {
+    if (this.busy || this.pendingRead !== null) throw this.alreadyWaiting(what);
+    this.busy = true;
+  }
+
+  private alreadyWaiting(what: string): RawcrawlError {
+    return new RawcrawlError('ERR_INVALID_OPTION', `${what} called while another read on this reader has not finished (one read at a time)`);
   }
 
   private lineTooLong(): RawcrawlError {

@@ -31,6 +31,11 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 
 const s = (b: Buffer): string => b.toString('latin1');
 
+/** What `p` settles with by the next turn of the event loop ('pending' if it has not): a hang fails fast. */
+async function soon<T>(p: Promise<T>): Promise<T | 'pending'> {
+  return Promise.race([p, tick().then(() => 'pending' as const)]);
+}
+
 describe('readline', () => {
   it('returns each line with its LF, the last partial line at EOF, then empty', async () => {
     const r = reader(['one\ntw', 'o\r\nthr', 'ee']);
@@ -230,6 +235,54 @@ describe('a read(n) waiting for bytes', () => {
     await tick();
     expect(s(await r.read(10))).toBe('ok');
     expect(await codeOf(r.read(10))).toBe('ERR_CONNECTION_RESET');
+  });
+});
+
+describe('one read at a time', () => {
+  it('a second readline() while one waits rejects at once with ERR_INVALID_OPTION; the first still gets its line', async () => {
+    const { src, push } = source();
+    const r = new StreamReader(src);
+    const [first, second] = [r.readline(), codeOf(r.readline())];
+    expect(await soon(second)).toBe('ERR_INVALID_OPTION');
+    push('one\ntwo\n');
+    expect(await soon(first.then(s))).toBe('one\n');
+    expect(s(await r.readline())).toBe('two\n');
+  });
+
+  it('a second read(1) while one waits rejects at once; no byte goes missing', async () => {
+    const { src, push } = source();
+    const r = new StreamReader(src);
+    const first = r.read(1);
+    expect(await soon(codeOf(r.read(1)))).toBe('ERR_INVALID_OPTION');
+    push('ab');
+    expect(await soon(first.then(s))).toBe('a');
+    expect(s(await r.read(1))).toBe('b');
+  });
+
+  it('no read takes bytes from under a readexactly() still gathering them', async () => {
+    const { src, push } = source();
+    const r = new StreamReader(src);
+    push('abcde');
+    await tick();
+    const whole = r.readexactly(8);
+    const codes = await soon(Promise.all([codeOf(r.read(3)), codeOf(r.readline()), codeOf(r.readuntil('c')), codeOf(r.readexactly(1)), codeOf(r.read())]));
+    expect(codes).toEqual(Array(5).fill('ERR_INVALID_OPTION'));
+    push('fgh');
+    expect(await soon(whole.then(s))).toBe('abcdefgh');
+  });
+
+  it('two readline() started together on buffered lines: the second rejects, the first is whole', async () => {
+    const r = reader(['a\nbbb\n']);
+    const results = await soon(Promise.allSettled([r.readline(), r.readline()]));
+    expect(results[0]).toEqual({ status: 'fulfilled', value: Buffer.from('a\n') });
+    expect(results[1]).toMatchObject({ status: 'rejected', reason: { code: 'ERR_INVALID_OPTION' } });
+    expect(await soon(r.readline().then(s))).toBe('bbb\n');
+  });
+
+  it('a read that failed frees the slot', async () => {
+    const r = reader(['abc']);
+    expect(await codeOf(r.readexactly(4))).toBe('ERR_PREMATURE_CLOSE');
+    expect(s(await r.read(1))).toBe('');
   });
 });
 
