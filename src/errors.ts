@@ -37,6 +37,8 @@ export interface RawcrawlErrorDetails {
   url?: string;
   /** The bytes around `offset`, hex and ASCII (see formatExcerpt in src/http/excerpt.ts). */
   excerpt?: string;
+  /** The bytes a StreamReader read before the stream ended short (asyncio's IncompleteReadError.partial). */
+  partial?: Buffer;
   cause?: unknown;
 }
 
@@ -46,6 +48,8 @@ export class RawcrawlError extends Error {
   url: string | undefined;
   /** Hex/ASCII view of the received bytes around `offset`, set by the client where it has them. */
   excerpt: string | undefined;
+  /** ERR_PREMATURE_CLOSE from readexactly()/readuntil(): the bytes read before the end, no longer buffered. */
+  readonly partial: Buffer | undefined;
 
   constructor(code: ErrorCode, message: string, details: RawcrawlErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -54,6 +58,7 @@ export class RawcrawlError extends Error {
     this.offset = details.offset;
     this.url = details.url;
     this.excerpt = details.excerpt;
+    this.partial = details.partial;
   }
 }
 

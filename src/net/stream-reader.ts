@@ -95,16 +95,15 @@ export class StreamReader implements AsyncIterable<Buffer> {
     return this.take(head.length <= n ? head.length : n);
   }
 
-  /** Exactly n bytes, or ERR_PREMATURE_CLOSE if the stream ends first. */
+  /** Exactly n bytes, or ERR_PREMATURE_CLOSE if the stream ends first, the bytes it had as `partial`. */
   async readexactly(n: number): Promise<Buffer> {
     this.enter('readexactly()');
     try {
       while (this.size < n && !this.eof) await this.waitForData();
       if (this.size < n) {
         this.throwIfError();
-        const got = this.size;
-        this.take(this.size);
-        throw new RawcrawlError('ERR_PREMATURE_CLOSE', `stream ended after ${got} of ${n} expected bytes`);
+        const partial = this.take(this.size);
+        throw new RawcrawlError('ERR_PREMATURE_CLOSE', `stream ended after ${partial.length} of ${n} expected bytes`, { partial });
       }
       return this.take(n);
     } finally {
@@ -112,7 +111,10 @@ export class StreamReader implements AsyncIterable<Buffer> {
     }
   }
 
-  /** Bytes up to and including `separator`; ERR_PREMATURE_CLOSE at EOF, ERR_LINE_TOO_LONG past the limit. */
+  /**
+   * Bytes up to and including `separator`; ERR_LINE_TOO_LONG past the limit; ERR_PREMATURE_CLOSE
+   * at EOF without it, the bytes before the end as `partial` (asyncio's IncompleteReadError).
+   */
   async readuntil(separator: Buffer | string = LF_BUF): Promise<Buffer> {
     const sep = typeof separator === 'string' ? Buffer.from(separator, 'latin1') : separator;
     if (sep.length === 0) throw new RawcrawlError('ERR_INVALID_OPTION', 'separator must not be empty');
@@ -121,9 +123,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
       const end = await this.findSeparator(sep);
       if (end === -1) {
         this.throwIfError();
-        const got = this.size;
-        this.take(this.size);
-        throw new RawcrawlError('ERR_PREMATURE_CLOSE', `stream ended after ${got} bytes without ${JSON.stringify(sep.toString('latin1'))}`);
+        const partial = this.take(this.size);
+        throw new RawcrawlError('ERR_PREMATURE_CLOSE', `stream ended after ${partial.length} bytes without ${JSON.stringify(sep.toString('latin1'))}`, { partial });
       }
       return this.take(end);
     } finally {

@@ -29,6 +29,16 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   return 'resolved';
 }
 
+async function errorOf(p: Promise<unknown>): Promise<RawcrawlError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof RawcrawlError) return e;
+    throw e;
+  }
+  throw new Error('resolved');
+}
+
 const s = (b: Buffer): string => b.toString('latin1');
 
 /** What `p` settles with by the next turn of the event loop ('pending' if it has not): a hang fails fast. */
@@ -85,10 +95,15 @@ describe('readuntil', () => {
     expect(s(await r.read())).toBe('body');
   });
 
-  it('fails with ERR_PREMATURE_CLOSE at EOF without the separator and drops the partial bytes', async () => {
-    const r = reader(['no separator']);
-    expect(await codeOf(r.readuntil('\r\n'))).toBe('ERR_PREMATURE_CLOSE');
+  it('fails with ERR_PREMATURE_CLOSE at EOF without the separator, the bytes read as its partial', async () => {
+    const r = reader(['no sep', 'arator\r']);
+    const err = await errorOf(r.readuntil('\r\n'));
+    expect(err.code).toBe('ERR_PREMATURE_CLOSE');
+    expect(s(err.partial!)).toBe('no separator\r');
     expect(r.atEof()).toBe(true);
+    const empty = await errorOf(r.readuntil('\r\n'));
+    expect(empty.code).toBe('ERR_PREMATURE_CLOSE');
+    expect(empty.partial!.length).toBe(0);
   });
 
   it('fails with ERR_LINE_TOO_LONG when the separator is past the limit', async () => {
@@ -110,9 +125,13 @@ describe('readexactly', () => {
     expect(r.atEof()).toBe(true);
   });
 
-  it('fails with ERR_PREMATURE_CLOSE when the stream ends first', async () => {
-    const r = reader(['abc']);
-    expect(await codeOf(r.readexactly(4))).toBe('ERR_PREMATURE_CLOSE');
+  it('fails with ERR_PREMATURE_CLOSE when the stream ends first, the bytes read as its partial', async () => {
+    const r = reader(['ab', 'c']);
+    const err = await errorOf(r.readexactly(4));
+    expect(err.code).toBe('ERR_PREMATURE_CLOSE');
+    expect(s(err.partial!)).toBe('abc');
+    expect(err.message).toContain('3 of 4');
+    expect(r.atEof()).toBe(true);
   });
 });
 
