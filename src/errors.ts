@@ -39,6 +39,8 @@ export interface RawcrawlErrorDetails {
   excerpt?: string;
   /** The bytes a StreamReader read before the stream ended short (asyncio's IncompleteReadError.partial). */
   partial?: Buffer;
+  /** How many buffered bytes a too-long line takes (asyncio's LimitOverrunError.consumed). */
+  consumed?: number;
   cause?: unknown;
 }
 
@@ -50,6 +52,12 @@ export class RawcrawlError extends Error {
   excerpt: string | undefined;
   /** ERR_PREMATURE_CLOSE from readexactly()/readuntil(): the bytes read before the end, no longer buffered. */
   readonly partial: Buffer | undefined;
+  /**
+   * ERR_LINE_TOO_LONG from a StreamReader: the line's bytes up to and including its separator,
+   * or, the separator not in yet, the bytes scanned without finding it. readuntil() leaves them
+   * buffered (readexactly(consumed) skips them); readline() has already discarded them.
+   */
+  readonly consumed: number | undefined;
 
   constructor(code: ErrorCode, message: string, details: RawcrawlErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -59,6 +67,7 @@ export class RawcrawlError extends Error {
     this.url = details.url;
     this.excerpt = details.excerpt;
     this.partial = details.partial;
+    this.consumed = details.consumed;
   }
 }
 

@@ -112,8 +112,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
   }
 
   /**
-   * Bytes up to and including `separator`; ERR_LINE_TOO_LONG past the limit; ERR_PREMATURE_CLOSE
-   * at EOF without it, the bytes before the end as `partial` (asyncio's IncompleteReadError).
+   * Bytes up to and including `separator`; ERR_PREMATURE_CLOSE at EOF without it, the bytes before
+   * the end as `partial` (asyncio's IncompleteReadError). Past maxLineLength, ERR_LINE_TOO_LONG
+   * with the bytes left buffered and their count as `consumed` (asyncio's LimitOverrunError).
    */
   async readuntil(separator: Buffer | string = LF_BUF): Promise<Buffer> {
     const sep = typeof separator === 'string' ? Buffer.from(separator, 'latin1') : separator;
@@ -132,11 +133,22 @@ export class StreamReader implements AsyncIterable<Buffer> {
     }
   }
 
-  /** One line including its LF; at EOF the last partial line, then an empty Buffer. */
+  /**
+   * One line including its LF; at EOF the last partial line, then an empty Buffer. A line over
+   * maxLineLength is discarded, as asyncio's readline() does, and ERR_LINE_TOO_LONG thrown: up to
+   * and including its LF if that is in, and the next readline() returns the next line; else all
+   * that is buffered, and the next readline() returns what follows of the long line.
+   */
   async readline(): Promise<Buffer> {
     this.enter('readline()');
     try {
-      const end = await this.findSeparator(LF_BUF);
+      let end: number;
+      try {
+        end = await this.findSeparator(LF_BUF);
+      } catch (err) {
+        if (err instanceof RawcrawlError && err.consumed !== undefined) this.take(err.consumed);
+        throw err;
+      }
       if (end === -1) {
         this.throwIfError();
         return this.take(this.size);
@@ -147,6 +159,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
     }
   }
 
+  /**
+   * Lines as readline() reads them, until EOF. A line over maxLineLength ends the loop with
+   * ERR_LINE_TOO_LONG, as asyncio's `async for` raises; readline() has discarded it, so a new
+   * loop (or readline()) goes on after it.
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     for (;;) {
       const line = await this.readline();
@@ -164,11 +181,12 @@ export class StreamReader implements AsyncIterable<Buffer> {
         const idx = all.indexOf(sep, Math.max(0, scanned - sep.length + 1));
         if (idx !== -1) {
           const end = idx + sep.length;
-          if (end > this.maxLine) throw this.lineTooLong();
+          if (end > this.maxLine) throw this.lineTooLong(end, true);
           return end;
         }
         scanned = all.length;
-        if (all.length > this.maxLine) throw this.lineTooLong();
+        // The last sep.length - 1 bytes may yet begin a separator: they are not scanned.
+        if (all.length > this.maxLine) throw this.lineTooLong(all.length - sep.length + 1, false);
       }
       if (this.eof) return -1;
       await this.waitForData();
@@ -188,8 +206,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
     return new RawcrawlError('ERR_INVALID_OPTION', `${what} called while another read on this reader has not finished (one read at a time)`);
   }
 
-  private lineTooLong(): RawcrawlError {
-    return new RawcrawlError('ERR_LINE_TOO_LONG', `line longer than ${this.maxLine} bytes`);
+  private lineTooLong(consumed: number, found: boolean): RawcrawlError {
+    const what = found ? `${consumed} bytes with its separator` : `no separator in ${consumed} bytes`;
+    return new RawcrawlError('ERR_LINE_TOO_LONG', `line longer than ${this.maxLine} bytes (${what})`, { consumed });
   }
 
   /** Joins the buffered chunks into one, so a separator split across reads is found. */

@@ -82,6 +82,50 @@ describe('readline', () => {
     expect(await p).toBe('ERR_LINE_TOO_LONG');
   });
 
+  it('discards a too-long line up to its LF, so the next readline() returns the next line', async () => {
+    const r = reader(['x'.repeat(15), 'x'.repeat(5) + '\nnext\n'], { maxLineLength: 10 });
+    const err = await errorOf(r.readline());
+    expect(err.code).toBe('ERR_LINE_TOO_LONG');
+    expect(err.consumed).toBe(21);
+    expect(r.buffered).toBe(5);
+    expect(s(await r.readline())).toBe('next\n');
+    expect(s(await r.readline())).toBe('');
+  });
+
+  it('discards what is buffered of a too-long line whose LF has not come; the next readline() returns the rest of it', async () => {
+    const { src, push, end } = source();
+    const r = new StreamReader(src, { maxLineLength: 10 });
+    const p = errorOf(r.readline());
+    for (let i = 0; i < 11; i++) {
+      push('y');
+      await tick();
+    }
+    const err = await p;
+    expect(err.code).toBe('ERR_LINE_TOO_LONG');
+    expect(err.consumed).toBe(11);
+    expect(r.buffered).toBe(0);
+    push('yy\nok\n');
+    end();
+    expect(s(await r.readline())).toBe('yy\n');
+    expect(s(await r.readline())).toBe('ok\n');
+  });
+
+  it('for await ends with ERR_LINE_TOO_LONG at a too-long line; a new loop goes on after it', async () => {
+    const r = reader(['a\n' + 'z'.repeat(12) + '\nb\n'], { maxLineLength: 10 });
+    const first: string[] = [];
+    let code = '';
+    try {
+      for await (const line of r) first.push(s(line));
+    } catch (e) {
+      code = (e as RawcrawlError).code;
+    }
+    expect(first).toEqual(['a\n']);
+    expect(code).toBe('ERR_LINE_TOO_LONG');
+    const rest: string[] = [];
+    for await (const line of r) rest.push(s(line));
+    expect(rest).toEqual(['b\n']);
+  });
+
   it('accepts a line of exactly maxLineLength bytes', async () => {
     const r = reader(['123456789\n'], { maxLineLength: 10 });
     expect(s(await r.readline())).toBe('123456789\n');
@@ -108,6 +152,30 @@ describe('readuntil', () => {
 
   it('fails with ERR_LINE_TOO_LONG when the separator is past the limit', async () => {
     expect(await codeOf(reader(['aaaaaaaaaaaa|'], { maxLineLength: 8 }).readuntil('|'))).toBe('ERR_LINE_TOO_LONG');
+  });
+
+  it('past the limit leaves the bytes buffered and says how many the line takes (consumed)', async () => {
+    const r = reader(['aaaaaa', 'aaaaaa|rest'], { maxLineLength: 8 });
+    const err = await errorOf(r.readuntil('|'));
+    expect(err.code).toBe('ERR_LINE_TOO_LONG');
+    expect(err.consumed).toBe(13);
+    expect(r.buffered).toBe(17);
+    expect(s(await r.readexactly(err.consumed!))).toBe('aaaaaaaaaaaa|');
+    expect(s(await r.read())).toBe('rest');
+  });
+
+  it('past the limit without the separator: consumed counts the bytes that cannot start it', async () => {
+    const { src, push } = source();
+    const r = new StreamReader(src, { maxLineLength: 8 });
+    push('abcdefghij\r');
+    const err = await errorOf(r.readuntil('\r\n'));
+    expect(err.code).toBe('ERR_LINE_TOO_LONG');
+    expect(err.consumed).toBe(10);
+    expect(r.buffered).toBe(11);
+    push('\n');
+    await tick();
+    expect((await errorOf(r.readuntil('\r\n'))).consumed).toBe(12);
+    expect(r.buffered).toBe(12);
   });
 
   it('rejects an empty separator', async () => {
