@@ -11,6 +11,12 @@ export interface StreamReaderOptions {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A byte count argument that is not one: a fraction, NaN or a negative would corrupt the count of buffered bytes. */
+function badCount(method: string, n: unknown, orElse: string): RawcrawlError {
+  const shown = typeof n === 'string' ? JSON.stringify(n) : String(n);
+  return new RawcrawlError('ERR_INVALID_OPTION', `${method}(n): n must be a non-negative integer${orElse}, got ${shown}`);
+}
 const LF_BUF = Buffer.from('\n');
 
 /**
@@ -62,9 +68,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /**
    * Up to n bytes (at least one unless at EOF, where it returns an empty Buffer).
-   * With n < 0 (the default) reads until EOF and returns everything, as asyncio does.
+   * With n = -1 (the default) reads until EOF and returns everything, as asyncio does.
+   * Any other n that is not a non-negative integer is ERR_INVALID_OPTION.
    */
   read(n = -1): Promise<Buffer> {
+    if (!Number.isSafeInteger(n) || n < -1) return Promise.reject(badCount('read', n, ' or -1 (to EOF)'));
     if (n === 0) return Promise.resolve(EMPTY);
     if (this.busy || this.pendingRead !== null) return Promise.reject(this.alreadyWaiting('read()'));
     if (n < 0) return this.readToEof();
@@ -97,6 +105,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** Exactly n bytes, or ERR_PREMATURE_CLOSE if the stream ends first, the bytes it had as `partial`. */
   async readexactly(n: number): Promise<Buffer> {
+    if (!Number.isSafeInteger(n) || n < 0) throw badCount('readexactly', n, '');
     this.enter('readexactly()');
     try {
       while (this.size < n && !this.eof) await this.waitForData();

@@ -234,6 +234,26 @@ describe('read', () => {
   });
 });
 
+describe('byte counts', () => {
+  const bad = [-2, 1.5, NaN, Infinity, 2 ** 53, '3' as unknown as number];
+  it.each(bad)('read(%o) rejects with ERR_INVALID_OPTION naming n, and leaves the buffer as it was', async (n) => {
+    const r = reader(['abc']);
+    expect(await soon(errorOf(r.read(n)))).toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^read\(n\): n must be/) });
+    expect(s(await r.read())).toBe('abc');
+  });
+
+  it.each([-1, ...bad])('readexactly(%o) rejects with ERR_INVALID_OPTION naming n, and leaves the buffer as it was', async (n) => {
+    const r = reader(['abc']);
+    expect(await soon(errorOf(r.readexactly(n)))).toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^readexactly\(n\): n must be/) });
+    expect(s(await r.read())).toBe('abc');
+  });
+
+  it('read(-1) and read() read to EOF', async () => {
+    expect(s(await reader(['a', 'b']).read(-1))).toBe('ab');
+    expect(s(await reader(['a', 'b']).read(undefined))).toBe('ab');
+  });
+});
+
 describe('atEof and iteration', () => {
   it('atEof is false while bytes are buffered, true once drained after EOF', async () => {
     const { src, push, end } = source();
