@@ -37,7 +37,11 @@ export interface ConnectOptions {
    * name up for every connection). If none of them answers, the name is looked up again next time.
    */
   dnsCacheMs?: number;
-  /** Destroy the connection after this long without a byte (default 30 s; 0 = none). */
+  /**
+   * Destroy the connection (ERR_TIMEOUT) after this long with no byte received or sent (default
+   * 30 s; 0 = none). Node's socket timeout: a write handed to the OS, or finished by it, counts as
+   * a read does, so a peer taking an upload slowly is not idle, while one that stops reading is.
+   */
   idleTimeoutMs?: number;
   signal?: AbortLike;
   highWaterMark?: number;
@@ -330,7 +334,7 @@ export async function openConnection(hostIn: string, port: number, options: Conn
     }
     const idle = options.idleTimeoutMs ?? 30_000;
     const onIdle = (): void => {
-      sock.destroy(new RawcrawlError('ERR_TIMEOUT', `no bytes received for ${idle} ms`));
+      sock.destroy(new RawcrawlError('ERR_TIMEOUT', `no byte received or sent for ${idle} ms`));
     };
     if (idle > 0) sock.setTimeout(idle, onIdle);
     if (signal) {

@@ -174,3 +174,20 @@ describe('write()', () => {
     expect((await c.reader.read()).toString('latin1')).toBe('got "hello"');
   });
 });
+
+describe('the idle timeout', () => {
+  it('counts bytes sent as well as received: writes keep a silent peer from idling out, and it fires once they stop', async () => {
+    const server = await peer();
+    const c = await openConnection('127.0.0.1', server.port, { idleTimeoutMs: 300 });
+    const reading = failure(c.reader.read(1));
+    for (let i = 0; i < 12; i++) {
+      await c.writer.write('x');
+      await sleep(50);
+    }
+    expect(c.socket.destroyed).toBe(false);
+    const started = Date.now();
+    const err = await reading;
+    expect(err).toMatchObject({ code: 'ERR_TIMEOUT', message: 'no byte received or sent for 300 ms' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+  });
+});
