@@ -8,7 +8,7 @@ export { REQUEST_DEFAULTS, type RequestOptions } from './options.js';
 export { openConnection, type Connection, type ConnectOptions, type ConnectTimings } from '../net/connect.js';
 export type { TlsOptions } from '../net/tls-handshake.js';
 export { StreamReader, type StreamReaderOptions } from '../net/stream-reader.js';
-export { StreamWriter } from '../net/stream-writer.js';
+export { StreamWriter, type StreamWriterOptions } from '../net/stream-writer.js';
 export { ResponseParser, NEED_DATA, DONE, type ParserEvent, type ResponseHead, type RawHeader, type SegmentKind } from '../http/response-parser.js';
 export type { Framing } from '../http/framing.js';
 export type { Leniency, LeniencyKind } from '../http/leniency.js';

@@ -25,7 +25,10 @@ export interface RequestOptions {
    * check still use the name; the `dns` wire event says `pinned`.
    */
   resolve?: ResolveMap;
-  /** Fail when no byte arrives for this long (default 15 000 ms; 0 turns it off). */
+  /**
+   * Fail when no byte is received or sent for this long (default 15 000 ms; 0 turns it off): for
+   * a request, whose one write is its head, when no byte of the response arrives for this long.
+   */
   idleTimeoutMs?: number;
   /** Limit on status line + headers, and separately on trailers (default 64 KiB). */
   maxHeaderBytes?: number;
