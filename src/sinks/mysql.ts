@@ -146,7 +146,7 @@ async function createDatabase(url: URL): Promise<void> {
   server.pathname = '/';
   const conn = await mysql.createConnection({ uri: server.href, charset: 'utf8mb4', connectTimeout: 5000 });
   try {
-    await conn.query(`CREATE DATABASE IF NOT EXISTS ${mysql.escapeId(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    await conn.query(`CREATE DATABASE IF NOT EXISTS ${mysql.escapeId(name, true)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   } finally {
     await conn.end().catch(() => {});
   }

@@ -94,7 +94,8 @@ describe('MySQL sink (real MariaDB)', () => {
   });
 
   it('creates the database the URL names when it does not exist (utf8mb4), then its tables', async () => {
-    const name = `${db.name}_new-db`;
+    // A dot is part of the name, not a schema.table qualifier.
+    const name = `${db.name}_new-db.v2`;
     const url = db.url.replace(/\/[^/]*$/, `/${encodeURIComponent(name)}`);
     try {
       const pool = await connectMysql(url);
