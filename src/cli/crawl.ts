@@ -180,12 +180,17 @@ class CountingSink implements Sink {
  */
 function overridden(flags: CrawlFlags, mine: SharedCrawlOptions, stored: SharedCrawlOptions): string[] {
   const given = flags.given ?? new Set<string>();
-  const show = (v: unknown): string => (Array.isArray(v) ? (v.length === 0 ? 'none' : v.join(' ')) : v === null ? 'none' : String(v));
+  const show = (v: unknown, key: keyof SharedCrawlOptions): string => {
+    if (key === 'delayMs') return `${String(v)}ms`;
+    if (Array.isArray(v)) return v.length === 0 ? 'none' : v.map((x) => (Array.isArray(x) ? x.join('=') : String(x))).join(' ');
+    return v === null || v === undefined ? 'none' : v === true ? 'on' : v === false ? 'off' : String(v);
+  };
   const out: string[] = [];
   const check = (flag: string, key: keyof SharedCrawlOptions, attr: string | null): void => {
     if (attr !== null && !given.has(attr)) return;
-    if (JSON.stringify(mine[key]) === JSON.stringify(stored[key])) return;
-    out.push(`${flag} ${show(stored[key])} (asked: ${show(mine[key])})`);
+    // Not stored (an older crawl): this command's own applies.
+    if (stored[key] === undefined || JSON.stringify(mine[key]) === JSON.stringify(stored[key])) return;
+    out.push(`${flag} ${show(stored[key], key)} (asked: ${show(mine[key], key)})`);
   };
   check('start URLs', 'startUrls', null);
   check('--allow-host', 'allowHosts', 'allowHost');
@@ -196,6 +201,11 @@ function overridden(flags: CrawlFlags, mine: SharedCrawlOptions, stored: SharedC
   check('--max-pages', 'maxPages', 'maxPages');
   check('--per-host', 'perHost', 'perHost');
   check('--delay', 'delayMs', 'delay');
+  check('--select', 'selects', 'select');
+  check('--select-all', 'selectAll', 'selectAll');
+  check('--store-body', 'storeBody', 'storeBody');
+  check('--ignore-robots', 'ignoreRobots', 'ignoreRobots');
+  check('--user-agent', 'userAgent', 'userAgent');
   return out;
 }
 
@@ -213,8 +223,13 @@ async function openSharedFrontier(flags: CrawlFlags, options: CrawlOptions, io: 
     storeOnly: (options.storeOnly ?? []).map((r) => r.source),
     maxDepth: options.maxDepth ?? null,
     maxPages: options.maxPages ?? null,
-    perHost: options.perHost ?? 8,
+    perHost: options.perHost ?? CRAWL_DEFAULTS.perHost,
     delayMs: options.delayMs ?? 0,
+    selects: options.selects ?? [],
+    selectAll: options.selectAll ?? [],
+    storeBody: Boolean(options.storeBody),
+    ignoreRobots: Boolean(options.ignoreRobots),
+    userAgent: options.userAgent ?? null,
   };
   let joined;
   try {
@@ -226,7 +241,7 @@ async function openSharedFrontier(flags: CrawlFlags, options: CrawlOptions, io: 
   const o = joined.options;
   if (!joined.created && !flags.quiet) {
     const differ = overridden(flags, mine, o);
-    io.stderr.write(`rawcrawl: joining crawl ${joined.name}: its start URLs, scope and limits apply${differ.length > 0 ? ` (not this command's: ${differ.join(', ')})` : ''}\n`);
+    io.stderr.write(`rawcrawl: joining crawl ${joined.name}: its start URLs, scope, limits and record fields apply${differ.length > 0 ? ` (not this command's: ${differ.join(', ')})` : ''}\n`);
   }
   options.startUrls = o.startUrls;
   options.allowHosts = o.allowHosts;
@@ -237,6 +252,16 @@ async function openSharedFrontier(flags: CrawlFlags, options: CrawlOptions, io: 
   else delete options.maxDepth;
   options.perHost = o.perHost;
   options.delayMs = o.delayMs;
+  // Records alike whichever process fetched the page (a crawl stored before these were shared
+  // has none of them: each process keeps its own).
+  if (o.selects !== undefined) options.selects = o.selects;
+  if (o.selectAll !== undefined) options.selectAll = o.selectAll;
+  if (o.storeBody !== undefined) options.storeBody = o.storeBody;
+  if (o.ignoreRobots !== undefined) options.ignoreRobots = o.ignoreRobots;
+  if (o.userAgent !== undefined) {
+    if (o.userAgent === null) delete options.userAgent;
+    else options.userAgent = o.userAgent;
+  }
   // --max-pages is counted by the shared frontier across processes, not per process.
   delete options.maxPages;
   options.backend = (ctx) =>

@@ -58,6 +58,16 @@ export interface SharedCrawlOptions {
   maxPages: number | null;
   perHost: number;
   delayMs: number;
+  /**
+   * What each page's record holds, and how pages are asked for: every process of a crawl must do
+   * the same, or its rows would differ by the process that fetched them. (Absent in crawls
+   * stored before these were shared: each process then keeps its own.)
+   */
+  selects?: Array<[string, string]>;
+  selectAll?: Array<[string, string]>;
+  storeBody?: boolean;
+  ignoreRobots?: boolean;
+  userAgent?: string | null;
 }
 
 export interface MysqlFrontierOptions {
