@@ -54,7 +54,7 @@ function parseSelector(selector: string): Selector {
 }
 
 /** A message naming the first selector (of --select or `flag`) cheerio cannot compile, or null when all can. */
-export function checkSelectors(selects: Array<[string, string]>, flag = '--select'): string | null {
+export function checkSelectors(selects: Array<[string, string]>, flag = 'selects (--select)'): string | null {
   const $ = load('<html></html>');
   for (const [name, selector] of selects) {
     try {
@@ -73,11 +73,11 @@ export function checkSelectors(selects: Array<[string, string]>, flag = '--selec
  * cheerio cannot compile, a name both give), or null when nothing is.
  */
 export function checkFields(selects: Array<[string, string]>, selectAll: Array<[string, string]>): string | null {
-  const bad = checkSelectors(selects) ?? checkSelectors(selectAll, '--select-all');
+  const bad = checkSelectors(selects) ?? checkSelectors(selectAll, 'selectAll (--select-all)');
   if (bad) return bad;
   const taken = new Set(selects.map(([name]) => name));
   const twice = selectAll.find(([name]) => taken.has(name));
-  return twice ? `--select and --select-all both name the field ${JSON.stringify(twice[0])}` : null;
+  return twice ? `selects and selectAll (--select and --select-all) both name the field ${JSON.stringify(twice[0])}` : null;
 }
 
 const SKIP_SCHEMES = /^\s*(javascript|mailto|tel|data|ftp|file|about|blob|sms):/i;

@@ -54,8 +54,8 @@ describe('extract', () => {
     );
     expect(r.fields).toEqual({ canonical: 'https://example.org/c', next: '/p/2', label: 'Next page', alt: '', missing: null, none: null });
     expect(checkSelectors([['a', 'a::attr(href)'], ['b', 'h1::text']])).toBeNull();
-    expect(checkSelectors([['c', 'a::attr(href)::text']])).toMatch(/^--select c=a::attr\(href\)::text: not a valid CSS selector \(the only pseudo-elements taken are ::text and ::attr\(NAME\), at the end\)$/);
-    expect(checkSelectors([['d', 'p::before']])).toMatch(/^--select d=p::before: not a valid CSS selector/);
+    expect(checkSelectors([['c', 'a::attr(href)::text']])).toMatch(/^selects \(--select\) c=a::attr\(href\)::text: not a valid CSS selector \(the only pseudo-elements taken are ::text and ::attr\(NAME\), at the end\)$/);
+    expect(checkSelectors([['d', 'p::before']])).toMatch(/^selects \(--select\) d=p::before: not a valid CSS selector/);
   });
 
   it('lists every match of a --select-all, text or attribute, in document order; [] when none', () => {
@@ -102,7 +102,7 @@ describe('extract', () => {
 
   it('checks --select CSS up front and names the bad one', () => {
     expect(checkSelectors([['a', 'h1'], ['b', 'div > p.x:first-child']])).toBeNull();
-    expect(checkSelectors([['a', 'h1'], ['b', 'h1[[[']])).toMatch(/^--select b=h1\[\[\[: not a valid CSS selector \(/);
+    expect(checkSelectors([['a', 'h1'], ['b', 'h1[[[']])).toMatch(/^selects \(--select\) b=h1\[\[\[: not a valid CSS selector \(/);
   });
 
   it('reads title, robots, base and links from the parser events exactly as the cheerio document gives them', () => {
