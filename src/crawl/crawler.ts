@@ -11,7 +11,7 @@ import type { ExtractResult } from './extract.js';
 import { ParsePool } from './parse-pool.js';
 import type { PageRecord } from './record.js';
 import { backoffDelay, DEFAULT_BACKOFF, isRetryableError, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './retry.js';
-import { RobotsCache } from './robots.js';
+import { RobotsCache, type RobotsVerdict } from './robots.js';
 import { xRobotsTag } from './robots-directives.js';
 import { MAX_SITEMAP_BYTES } from './sitemaps.js';
 import { readSitemaps } from './sitemap-reader.js';
@@ -331,6 +331,10 @@ class Crawler implements Crawl {
       fetch: (url, host) =>
         request(this.credentials.apply(url), { ...this.requestOptions, maxBodyBytes: MAX_SITEMAP_BYTES, onRequestSent: () => this.backend.sent(host, Date.now()) }),
       inScope: (url, referrer) => this.inScope(url, 0, referrer),
+    }).catch((err: unknown) => {
+      // An abort ends the reading wherever it is (a robots.txt or sitemap request cut short).
+      if (this.abort.signal.aborted) return;
+      throw err;
     });
   }
 
@@ -360,6 +364,13 @@ class Crawler implements Crawl {
     return out;
   }
 
+  /** The crawl was aborted: the page in hand is dropped, with no record, and counted. */
+  private abandoned(): boolean {
+    if (!this.abort.signal.aborted) return false;
+    this.stats.abandoned++;
+    return true;
+  }
+
   private async retryLater(entry: FrontierEntry, host: string, retryAfterMs: number | null): Promise<boolean> {
     if (entry.attempts >= this.o.retries || this.stopping) return false;
     const delay = backoffDelay(entry.attempts + 1, retryAfterMs, this.backoff);
@@ -371,24 +382,28 @@ class Crawler implements Crawl {
   private async process(entry: FrontierEntry, host: string): Promise<void> {
     const url = new URL(entry.url);
     if (this.robots) {
-      const verdict = await this.robots.check(url, () => this.backend.sent(host, Date.now()));
+      const takenAt = Date.now();
+      let verdict: RobotsVerdict;
+      try {
+        verdict = await this.robots.check(url, () => this.backend.sent(host, Date.now()));
+      } catch (err) {
+        // Its robots.txt request was cut short by the abort: no verdict on the page.
+        if (this.abandoned()) return;
+        throw err;
+      }
       if (verdict.delayMs > 0) await this.backend.setDelay(host, verdict.delayMs);
       if (!verdict.allowed) {
-        // Its robots.txt request was cut short by the abort: not a verdict on the page.
-        if (this.abort.signal.aborted) {
-          this.stats.abandoned++;
-          return;
-        }
         this.stats.robotsDisallowed++;
         await this.backend.complete({ entry, host, record: null, links: [], state: 'skipped' });
         return;
       }
-      // robots.txt was fetched since this page was taken (by this check, or by another for the
-      // same origin): that was a request to the host, and the page waits the host's delay after
-      // it (--delay or Crawl-delay) like any other request, as Scrapy's and Heritrix's
-      // robots.txt requests count. Put back, it starts in the host's turn.
-      if (verdict.fresh && (this.o.delayMs > 0 || verdict.delayMs > 0)) {
-        await this.backend.defer(entry, host);
+      // robots.txt went out after this page was taken (for this check, or another of its
+      // origin's): that was the host's request, and the page waits the host's delay after it
+      // (--delay or Crawl-delay) like any other, as Scrapy's and Heritrix's robots.txt requests
+      // count. Put back, it starts in the host's turn. Once only: should its origin's rules be
+      // let go (the cache is bounded) and fetched again before its turn, it goes on then.
+      if (verdict.sentAt >= takenAt && !entry.deferred && (this.o.delayMs > 0 || verdict.delayMs > 0)) {
+        await this.backend.defer({ ...entry, deferred: true }, host);
         return;
       }
     }
@@ -398,10 +413,7 @@ class Crawler implements Crawl {
       const headers = cookie === '' ? this.requestOptions.headers : this.withCookie(cookie);
       res = await request(this.credentials.apply(url), { ...this.requestOptions, headers, onRequestSent: () => this.backend.sent(host, Date.now()) });
     } catch (err) {
-      if (this.abort.signal.aborted) {
-        this.stats.abandoned++;
-        return;
-      }
+      if (this.abandoned()) return;
       const e = err instanceof RawcrawlError ? err : new RawcrawlError('ERR_CONNECTION_RESET', String(err));
       if (isRetryableError(e.code) && (await this.retryLater(entry, host, null))) return;
       await this.finishPage(entry, host, this.failedRecord(entry, e), [], true);
@@ -536,10 +548,7 @@ class Crawler implements Crawl {
    * in), and at most FINISHING_PER_SLOT × concurrency pages wait.
    */
   private async finishPage(entry: FrontierEntry, host: string, record: PageRecord, links: NewEntry[], store: boolean): Promise<void> {
-    if (this.abort.signal.aborted) {
-      this.stats.abandoned++;
-      return;
-    }
+    if (this.abandoned()) return;
     const annotate = this.options.annotate;
     if (!annotate) return this.completePage(entry, host, record, links, store);
     // The request is over: the host may take its next one while this page waits for its write.
@@ -561,10 +570,7 @@ class Crawler implements Crawl {
   }
 
   private async completePage(entry: FrontierEntry, host: string, record: PageRecord, links: NewEntry[], store: boolean, hostReleased = false): Promise<void> {
-    if (this.abort.signal.aborted) {
-      this.stats.abandoned++;
-      return;
-    }
+    if (this.abandoned()) return;
     this.stats.fetched++;
     this.stats.bytes += record.bytes;
     const key = record.status === null ? 'error' : String(record.status);

@@ -11,6 +11,8 @@ export interface FrontierEntry {
   attempts: number;
   /** Not before this time (ms since epoch), for retries. */
   notBefore: number;
+  /** Put back once already for its host's turn after robots.txt (see Crawler.process). */
+  deferred?: boolean;
   /** Insertion order: BFS across hosts. */
   seq: number;
 }
@@ -148,8 +150,8 @@ export class Frontier {
 
   /** The request really starts now (after robots.txt was read): the delay counts from here. */
   started(host: string, now: number): void {
-    const h = this.hosts.get(host);
-    if (!h) return;
+    // A host not met yet too: the robots.txt of a sitemap's host is read before its slot is taken.
+    const h = this.state(host);
     h.lastStart = now;
     h.taken = null;
     this.touch(host, h);

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isRawcrawlError, request, type HttpResponse, type RequestOptions } from '../client/index.js';
+import { isRawcrawlError, RawcrawlError, request, type HttpResponse, type RequestOptions } from '../client/index.js';
 import { backoffDelay, DEFAULT_BACKOFF, isRetryableError, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './retry.js';
 
 interface RobotsTxt {
@@ -15,12 +15,17 @@ export interface RobotsVerdict {
   allowed: boolean;
   /** Crawl-delay for our user agent, in ms (0 when none). */
   delayMs: number;
-  /** The origin's robots.txt was not read yet when the check began: it was fetched meanwhile. */
-  fresh: boolean;
+  /**
+   * When (Date.now()) robots.txt's request was last written for this origin, by whichever check
+   * fetched it; 0 if it never was (an error before sending).
+   */
+  sentAt: number;
 }
 
 interface OriginRules {
   isAllowed(url: string): boolean;
+  /** When its request was last written (0: never). */
+  sentAt: number;
   /** The robots.txt's length (0 when there was none to keep), for the cache's budget. */
   bytes: number;
   delayMs: number;
@@ -28,8 +33,8 @@ interface OriginRules {
   sitemaps: string[];
 }
 
-const ALLOW_ALL: OriginRules = { isAllowed: () => true, bytes: 0, delayMs: 0, sitemaps: [] };
-const DISALLOW_ALL: OriginRules = { isAllowed: () => false, bytes: 0, delayMs: 0, sitemaps: [] };
+const allowAll = (sentAt: number): OriginRules => ({ isAllowed: () => true, sentAt, bytes: 0, delayMs: 0, sitemaps: [] });
+const disallowAll = (sentAt: number): OriginRules => ({ isAllowed: () => false, sentAt, bytes: 0, delayMs: 0, sitemaps: [] });
 
 /**
  * RFC 9309 §2.5: parse at least 500 KiB. A longer file is cut here and its first part parsed
@@ -109,11 +114,11 @@ export class RobotsCache {
   /**
    * `onSent` is called when robots.txt's request is written, if this check is the one that
    * fetches it (the first for its origin): that is a request to the host, for its politeness.
+   * Rejects with ERR_ABORTED, and keeps nothing, when the crawl is aborted while it is fetched.
    */
   async check(url: URL, onSent?: () => void): Promise<RobotsVerdict> {
-    const fresh = !this.known.has(url.origin);
     const r = await this.rules(url.origin, onSent);
-    return { allowed: r.isAllowed(url.href), delayMs: r.delayMs, fresh };
+    return { allowed: r.isAllowed(url.href), delayMs: r.delayMs, sentAt: r.sentAt };
   }
 
   /** The sitemaps the origin's robots.txt names (its `Sitemap:` lines), as written; `onSent` as check()'s. */
@@ -124,15 +129,22 @@ export class RobotsCache {
   private rules(origin: string, onSent?: () => void): Promise<OriginRules> {
     let rules = this.origins.get(origin);
     if (!rules) {
-      const loading = this.load(origin, onSent).then((r) => {
-        // Kept unless it was let go meanwhile (never while loading: see evict()).
-        if (this.origins.get(origin) === loading) {
-          this.known.set(origin, r.bytes);
-          this.knownBytes += r.bytes;
-          this.evict(origin);
-        }
-        return r;
-      });
+      const loading = this.load(origin, onSent).then(
+        (r) => {
+          // Kept unless it was let go meanwhile (never while loading: see evict()).
+          if (this.origins.get(origin) === loading) {
+            this.known.set(origin, r.bytes);
+            this.knownBytes += r.bytes;
+            this.evict(origin);
+          }
+          return r;
+        },
+        (err: unknown) => {
+          // Aborted: no verdict to keep.
+          if (this.origins.get(origin) === loading) this.origins.delete(origin);
+          throw err;
+        },
+      );
       rules = loading;
       this.origins.set(origin, rules);
     } else if (this.known.has(origin)) {
@@ -159,16 +171,21 @@ export class RobotsCache {
 
   private async load(origin: string, onSent: (() => void) | undefined): Promise<OriginRules> {
     const robotsUrl = `${origin}/robots.txt`;
+    let sentAt = 0;
+    const sent = (): void => {
+      sentAt = Date.now();
+      onSent?.();
+    };
     for (let attempt = 0; ; attempt++) {
       let res: HttpResponse;
       try {
-        res = await request(this.prepare(new URL(robotsUrl)), { ...this.requestOptions, maxBodyBytes: MAX_ROBOTS_BYTES, truncateBody: true, maxRedirects: 5, onRequestSent: onSent });
+        res = await request(this.prepare(new URL(robotsUrl)), { ...this.requestOptions, maxBodyBytes: MAX_ROBOTS_BYTES, truncateBody: true, maxRedirects: 5, onRequestSent: sent });
       } catch (err) {
-        if (isRawcrawlError(err) && isRetryableError(err.code) && (await this.pause(attempt, null))) continue;
         // The crawl was aborted: that says nothing of the origin (its pages are not fetched now anyway).
-        if (isRawcrawlError(err) && err.code === 'ERR_ABORTED') return DISALLOW_ALL;
+        if (isRawcrawlError(err) && err.code === 'ERR_ABORTED') throw err;
+        if (isRawcrawlError(err) && isRetryableError(err.code) && (await this.pause(attempt, null))) continue;
         this.onUnavailable(origin, isRawcrawlError(err) ? `${err.code} ${err.message}` : String(err));
-        return DISALLOW_ALL;
+        return disallowAll(sentAt);
       }
       if (res.status >= 200 && res.status < 300) {
         let text = res.text();
@@ -178,31 +195,34 @@ export class RobotsCache {
         const parsed = robotsParser(robotsUrl, text);
         const delay = parsed.getCrawlDelay(this.userAgent);
         return {
+          sentAt,
           bytes: text.length,
           sitemaps: parsed.getSitemaps(),
           isAllowed: (u) => parsed.isAllowed(u, this.userAgent) !== false,
           delayMs: delay !== undefined && Number.isFinite(delay) && delay > 0 ? Math.min(delay, 3600) * 1000 : 0,
         };
       }
-      if (res.status >= 400 && res.status < 500 && res.status !== 429) return ALLOW_ALL;
+      if (res.status >= 400 && res.status < 500 && res.status !== 429) return allowAll(sentAt);
       if (isRetryableStatus(res.status) && (await this.pause(attempt, parseRetryAfter(res.header('retry-after'))))) continue;
       // RFC 9309 §2.3.1.3-4: 429 is read as a server error (Google's reading); 5xx disallows all.
       this.onUnavailable(origin, `status ${res.status}`);
-      return DISALLOW_ALL;
+      return disallowAll(sentAt);
     }
   }
 
-  /** Waits before attempt `attempt + 1`; false when there is none left (or the crawl was aborted). */
+  /**
+   * Waits before attempt `attempt + 1`; false when there is none left. Rejects with ERR_ABORTED
+   * when the crawl is aborted (before or during the wait): no verdict then.
+   */
   private async pause(attempt: number, retryAfterMs: number | null): Promise<boolean> {
     if (attempt >= this.retries) return false;
     const signal = this.requestOptions.signal;
-    if (signal?.aborted) return false;
     try {
+      if (signal?.aborted) throw signal.reason;
       await sleep(backoffDelay(attempt + 1, retryAfterMs, this.backoff), undefined, signal ? { signal } : {});
       return true;
     } catch {
-      return false;
+      throw new RawcrawlError('ERR_ABORTED', 'robots.txt not read: the crawl was aborted');
     }
   }
-
 }

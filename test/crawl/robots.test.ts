@@ -29,18 +29,15 @@ describe('RobotsCache bounds', () => {
   it('keeps at most maxOrigins origins\' rules, letting the least recently used go and reading it again when needed', async () => {
     const [a, b, c] = await origins(3);
     const cache = new RobotsCache('rawcrawl', {}, { maxOrigins: 2 });
-    const check = async (o: { origin: string }, path = '/x'): Promise<{ allowed: boolean; fresh: boolean }> => {
-      const v = await cache.check(new URL(`${o.origin}${path}`));
-      return { allowed: v.allowed, fresh: v.fresh };
-    };
-    expect(await check(a!)).toEqual({ allowed: true, fresh: true });
-    expect(await check(b!, '/private/1')).toEqual({ allowed: false, fresh: true });
+    const allowed = async (o: { origin: string }, path = '/x'): Promise<boolean> => (await cache.check(new URL(`${o.origin}${path}`))).allowed;
+    expect(await allowed(a!)).toBe(true);
+    expect(await allowed(b!, '/private/1')).toBe(false);
     // a used again: b is now the least recently used, and goes when c comes.
-    expect(await check(a!)).toEqual({ allowed: true, fresh: false });
-    expect(await check(c!)).toEqual({ allowed: true, fresh: true });
+    expect(await allowed(a!)).toBe(true);
+    expect(await allowed(c!)).toBe(true);
     expect(cache.cachedOrigins).toBe(2);
-    expect(await check(a!)).toEqual({ allowed: true, fresh: false });
-    expect(await check(b!, '/private/2')).toEqual({ allowed: false, fresh: true });
+    expect(await allowed(a!)).toBe(true);
+    expect(await allowed(b!, '/private/2')).toBe(false);
     expect([a!.hits(), b!.hits(), c!.hits()]).toEqual([1, 2, 1]);
   });
 
@@ -58,8 +55,12 @@ describe('RobotsCache bounds', () => {
   it('checks that wait for one origin\'s robots.txt share its one request', async () => {
     const [a] = await origins(1);
     const cache = new RobotsCache('rawcrawl', {}, { maxOrigins: 1 });
+    const t0 = Date.now();
     const verdicts = await Promise.all(Array.from({ length: 5 }, (_, i) => cache.check(new URL(`${a!.origin}/p${i}`))));
-    expect(verdicts.every((v) => v.allowed && v.fresh)).toBe(true);
+    // All of them say when that one request went out.
+    expect(new Set(verdicts.map((v) => v.sentAt)).size).toBe(1);
+    expect(verdicts[0]!.sentAt).toBeGreaterThanOrEqual(t0);
+    expect(verdicts.every((v) => v.allowed)).toBe(true);
     expect(a!.hits()).toBe(1);
   });
 });

@@ -69,7 +69,7 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
       expect(m.out()).toMatch(/queued 0 {2}claimed 0 {2}done 2000 {2}failed 0/);
       expect(m.out()).toContain(`${new URL(site.origin).host}  queued 0  claimed 0  done 2000`);
       // The crawl is younger than a minute: its rate is over its life, not 2000 / 60 = 33.3.
-      expect(Number(/pages\/s over the last minute: ([\d.]+)/.exec(m.out())![1])).toBeGreaterThan(40);
+      expect(Number(/pages\/s over the last minute: ([\d.]+)/.exec(m.out())![1])).toBeGreaterThan(2000 / 60);
       // No --max-pages: no count toward one (it is kept only for a limit).
       expect(m.out()).not.toContain('pages counted');
     } finally {
@@ -354,8 +354,9 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
       expect(starts.map(([p]) => p)).toEqual(['/robots.txt', '/', '/a']);
       const rows = await db.query<{ url: string; attempts: number }>('SELECT url, attempts FROM pages WHERE url LIKE ? ORDER BY url', [`${origin}%`]);
       expect(rows.map((r) => [new URL(r.url).pathname, Number(r.attempts)])).toEqual([['/', 1], ['/a', 1]]);
-      // Less a little: the database's clock counts whole milliseconds.
-      for (let i = 1; i < starts.length; i++) expect(starts[i]![1] - starts[i - 1]![1]).toBeGreaterThanOrEqual(290);
+      // Less some: the database's clock counts whole milliseconds, and the server shares the
+      // crawl's event loop. Without the rule the gap is a few ms.
+      for (let i = 1; i < starts.length; i++) expect(starts[i]![1] - starts[i - 1]![1]).toBeGreaterThanOrEqual(250);
     } finally {
       server.close();
     }
