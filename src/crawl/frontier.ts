@@ -54,6 +54,9 @@ const byTime = (a: Slot, b: Slot): number => a.at - b.at || byDepthThenSeq(a, b)
 
 export type TakeResult = { entry: FrontierEntry; host: string } | { waitMs: number } | null;
 
+/** Hosts kept before idle ones with a delay are first swept out (see Frontier.sweep()). */
+const SWEEP_MIN_HOSTS = 4096;
+
 /**
  * Per-host FIFO queues (breadth-first: depth order within a host, insertion order across hosts)
  * with politeness: at most `perHost` in flight and `delayMs` between request starts per host.
@@ -70,6 +73,10 @@ export class Frontier {
   private queued = 0;
   private waiting = new TinyQueue<Slot>([], byTime);
   private ready = new TinyQueue<Slot>([], byDepthThenSeq);
+  /** The latest time take(), acquire() or started() was given: what a sweep counts delays to. */
+  private lastNow = -Infinity;
+  /** Hosts kept before the next sweep of idle ones (see sweep()). */
+  private sweepAt = SWEEP_MIN_HOSTS;
 
   constructor(
     private readonly perHost: number,
@@ -119,6 +126,7 @@ export class Frontier {
    * host: for the rare case, retries at the --max-pages limit).
    */
   take(now: number, only?: (e: FrontierEntry) => boolean): TakeResult {
+    this.lastNow = now;
     if (this.queued === 0) return null;
     if (only) return this.takeFiltered(now, only);
     for (let s = this.waiting.peek(); s !== undefined && s.at <= now; s = this.waiting.peek()) {
@@ -140,6 +148,7 @@ export class Frontier {
    * the host's delay has passed, or -1 while all of its slots are busy (until a request ends).
    */
   acquire(host: string, now: number): number {
+    this.lastNow = now;
     const h = this.state(host);
     if (h.inflight >= this.perHost) return -1;
     const at = h.lastStart + h.delayMs;
@@ -150,6 +159,7 @@ export class Frontier {
 
   /** The request really starts now (after robots.txt was read): the delay counts from here. */
   started(host: string, now: number): void {
+    this.lastNow = now;
     // A host not met yet too: the robots.txt of a sitemap's host is read before its slot is taken.
     const h = this.state(host);
     h.lastStart = now;
@@ -269,9 +279,25 @@ export class Frontier {
     this.ready = new TinyQueue(this.ready.data.filter(live), byDepthThenSeq);
   }
 
+  /**
+   * Lets go of hosts with nothing queued and nothing in flight whose delay has passed since their
+   * last start (release() lets go of those without a delay at once): their state says nothing
+   * any more. Run when the hosts kept have doubled since the last sweep, so it costs O(1) a host.
+   */
+  private sweep(): void {
+    for (const [host, h] of this.hosts) {
+      if (h.inflight === 0 && h.head >= h.queue.length && h.lastStart + h.delayMs <= this.lastNow) {
+        this.hosts.delete(host);
+        h.version++;
+      }
+    }
+    this.sweepAt = Math.max(SWEEP_MIN_HOSTS, 2 * this.hosts.size);
+  }
+
   private state(host: string): HostState {
     let h = this.hosts.get(host);
     if (!h) {
+      if (this.hosts.size >= this.sweepAt) this.sweep();
       h = { queue: [], head: 0, inflight: 0, lastStart: -Infinity, taken: null, startBefore: -Infinity, delayMs: this.defaultDelayMs, version: 0 };
       this.hosts.set(host, h);
     }

@@ -56,6 +56,21 @@ describe('Frontier', () => {
     expect(f.take(100)).toEqual({ waitMs: 400 });
   });
 
+  it('with a delay, sweeps out idle hosts whose delay has passed once the hosts kept double', () => {
+    const f = new Frontier(1, 100);
+    for (let i = 0; i < 5000; i++) {
+      f.push(`h${i}`, entry(`u${i}`));
+      const r = f.take(i);
+      f.release((r as { host: string }).host);
+    }
+    // 4,096 kept, then a sweep at the 4,097th (time 4,095): the 3,996 whose delay had passed
+    // went, the last 100 stayed; the 904 met since are all kept.
+    expect(f.hostCount).toBe(100 + 904);
+    // One whose delay has not passed is kept, and its delay still holds.
+    f.push('h4999', entry('again'));
+    expect(f.take(5000)).toEqual({ waitMs: 99 });
+  });
+
   it('keeps per-host in-flight and delay limits', () => {
     const f = new Frontier(1, 100);
     f.push('h', entry('1'));
