@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type mysql from 'mysql2/promise';
+import { isConnectionError } from './mysql.js';
 
 /**
  * acquire(): every one of the host's --per-host slots is held by this process, busy. Not a time
@@ -56,9 +57,15 @@ export class HostSlots {
    */
   private readonly starting = new Map<string, string>();
   private lockConn: mysql.PoolConnection | null = null;
-  /** Host → slot numbers whose named lock this process holds, and how many of them are in use. */
+  /**
+   * Host → slot numbers whose named lock this process holds on lockConn, and how many requests
+   * of this process to the host are in flight. The entries live as long as the process: an
+   * acquire() holds on to one across its awaits, and a lost lock connection empties `held`
+   * (the server let those locks go with it) but not `busy` (those requests still run), so no
+   * request starts until every one in flight has its slot locked again (acquire()).
+   */
   private readonly heldSlots = new Map<string, { held: number[]; busy: number }>();
-  /** Slot locks to give up (releaseSlots()), and the statement doing it. */
+  /** Slot locks to give up on lockConn (releaseSlots()), and the statement doing it. */
   private toRelease: string[] = [];
   private releasing: Promise<void> | null = null;
   /** Hosts we may not start before this time (ms, local clock), learned from failed acquires. */
@@ -115,17 +122,20 @@ export class HostSlots {
     for (const e of local) {
       if (want.has(e.host) || Math.max(this.waitUntil(e.host), e.notBefore) > now) continue;
       const slots = this.heldSlots.get(e.host);
-      if (slots && (slots.held.length > slots.busy || slots.held.length >= perHost)) continue;
+      // A free slot of ours, or every slot ours or in use: nothing to lock ahead.
+      if (slots && (slots.held.length > slots.busy || slots.held.length >= perHost || slots.busy >= perHost)) continue;
       want.set(e.host, freeSlots(slots?.held ?? [], perHost)[0]!);
     }
     // One host is what acquire() does anyway.
     if (want.size < 2) return;
     const hosts = [...want.keys()];
     await this.ensureHosts(hosts);
-    const [rows] = await this.onLockConnection((conn) =>
-      conn.query<mysql.RowDataPacket[]>(`SELECT ${hosts.map((_, i) => `GET_LOCK(?, 0) AS g${i}`).join(', ')}`, hosts.map((h) => this.slotLock(h, want.get(h)!))),
+    const { value: [rows], conn } = await this.onLockConnection((c) =>
+      c.query<mysql.RowDataPacket[]>(`SELECT ${hosts.map((_, i) => `GET_LOCK(?, 0) AS g${i}`).join(', ')}`, hosts.map((h) => this.slotLock(h, want.get(h)!))),
     );
     this.c.counted();
+    // Lost since the reply came: the server let the locks go with it.
+    if (conn !== this.lockConn) return;
     const row = rows[0]!;
     hosts.forEach((host, i) => {
       if (Number(row[`g${i}`]) !== 1) {
@@ -133,9 +143,7 @@ export class HostSlots {
         if (perHost === 1) this.waitFor(host, 20);
         return;
       }
-      let slots = this.heldSlots.get(host);
-      if (!slots) this.heldSlots.set(host, (slots = { held: [], busy: 0 }));
-      slots.held.push(want.get(host)!);
+      this.slotsOf(host).held.push(want.get(host)!);
     });
   }
 
@@ -146,25 +154,11 @@ export class HostSlots {
   async acquire(host: string, key: string): Promise<true | number> {
     await this.ensureHosts([host]);
     const perHost = Math.max(1, this.c.perHost);
-    let slots = this.heldSlots.get(host);
-    if (!slots) {
-      slots = { held: [], busy: 0 };
-      this.heldSlots.set(host, slots);
-    }
-    if (slots.busy >= slots.held.length) {
-      // Every slot this process holds is busy: try to lock one more.
-      if (slots.held.length >= perHost) return OWN_SLOTS_BUSY;
-      let slot = -1;
-      for (const candidate of freeSlots(slots.held, perHost)) {
-        const got = await this.onLockConnection((conn) => conn.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [this.slotLock(host, candidate)]));
-        if (Number(got[0][0]!.got) === 1) {
-          slot = candidate;
-          break;
-        }
-      }
-      if (slot < 0) return 20;
-      slots.held.push(slot);
-    }
+    const slots = this.slotsOf(host);
+    if (slots.busy >= perHost) return OWN_SLOTS_BUSY;
+    // One locked slot for each request in flight (again, after a lost lock connection) and one
+    // for this one.
+    if (!(await this.lockSlots(host, slots.busy + 1))) return 20;
     slots.busy++;
     if ((this.hostDelay.get(host) ?? 0) === 0) return true;
     // With a delay: one process at a time may be starting a request to the host, and only
@@ -176,7 +170,11 @@ export class HostSlots {
     );
     if (start.affectedRows === 1) {
       this.starting.set(host, key);
-      return true;
+      // The lock connection was lost while the grant was asked for: the slot is locked again
+      // before the request starts, or the start given up.
+      if (await this.lockSlots(host, slots.busy)) return true;
+      await this.release(host, key);
+      return 20;
     }
     await this.release(host, key);
     const [row] = await this.c.q<mysql.RowDataPacket[]>(
@@ -196,51 +194,102 @@ export class HostSlots {
     const slots = this.heldSlots.get(host);
     if (!slots) return;
     slots.busy = Math.max(0, slots.busy - 1);
+    // After a lost lock connection `held` may be short of `busy`: nothing to give back then.
     // A slot stays locked while this process has more work for the host (no query per page);
     // once it has none, spare slots go back to the other processes.
     const wanted = slots.busy + this.c.waitingFor(host);
     while (slots.held.length > Math.max(slots.busy, wanted) && this.lockConn) this.toRelease.push(this.slotLock(host, slots.held.pop()!));
-    if (this.toRelease.length > 0) this.releasing ??= this.releaseSlots();
+    if (this.toRelease.length > 0) {
+      this.releasing ??= this.releaseSlots().finally(() => {
+        this.releasing = null;
+      });
+    }
   }
 
   /** Gives every slot back (the crawl is over for this process) and the lock connection to the pool. */
   async close(): Promise<void> {
     await this.releasing;
-    if (this.lockConn) {
-      await this.lockConn.query('SELECT RELEASE_ALL_LOCKS()');
-      this.lockConn.release();
-      this.lockConn = null;
+    const conn = this.lockConn;
+    if (!conn) return;
+    this.lockConn = null;
+    try {
+      await conn.query('SELECT RELEASE_ALL_LOCKS()');
+      conn.release();
+    } catch {
+      // Lost: its locks went with it.
+      conn.destroy();
     }
+  }
+
+  /** Locks slots of the host until this process holds `n` (or all it can): true when it does. */
+  private async lockSlots(host: string, n: number): Promise<boolean> {
+    const slots = this.slotsOf(host);
+    const perHost = Math.max(1, this.c.perHost);
+    while (slots.held.length < n) {
+      let locked = false;
+      for (const candidate of freeSlots(slots.held, perHost)) {
+        const { value: [rows], conn } = await this.onLockConnection((c) => c.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [this.slotLock(host, candidate)]));
+        // Taken on a connection lost since the reply came: no lock (and `held` was emptied).
+        if (conn !== this.lockConn) break;
+        if (Number(rows[0]!.got) === 1) {
+          slots.held.push(candidate);
+          locked = true;
+          break;
+        }
+      }
+      if (!locked) return false;
+    }
+    return true;
+  }
+
+  /** The host's entry in heldSlots, made on first use and kept (see heldSlots). */
+  private slotsOf(host: string): { held: number[]; busy: number } {
+    let slots = this.heldSlots.get(host);
+    if (!slots) this.heldSlots.set(host, (slots = { held: [], busy: 0 }));
+    return slots;
   }
 
   /** The connection that holds this process's slot locks. */
   private async lockConnection(): Promise<mysql.PoolConnection> {
     if (!this.lockConn) {
       const conn = await this.c.pool.getConnection();
-      conn.on('error', () => {
-        if (this.lockConn === conn) this.lockConn = null;
-        this.heldSlots.clear();
-      });
+      // Also when idle: the next statement must not take a lock on top of one it believes held.
+      conn.on('error', () => this.lost(conn));
       this.lockConn = conn;
     }
     return this.lockConn;
   }
 
   /**
-   * A statement on the lock connection. A lost connection is reopened (with backoff, for up to
-   * giveUpMs): the server released its locks with it, so the slots this process held are
-   * forgotten, and taken again as requests start.
+   * The lock connection `conn` is gone, and with it (the server's doing) every slot lock it held:
+   * no slot is held any more, and none is given up on the next connection. Only the current
+   * connection counts: a late error of an earlier one says nothing of the locks held now (it
+   * emptied them once, and locks taken on the new connection were then forgotten while held:
+   * a second GET_LOCK of the same name on it succeeded, re-entrant, and the lock, counted twice,
+   * outlived its one RELEASE_LOCK, shutting the other processes out of the host for good).
    */
-  private onLockConnection<T>(fn: (conn: mysql.PoolConnection) => Promise<T>): Promise<T> {
-    return this.c.retrying(
-      async () => fn(await this.lockConnection()),
+  private lost(conn: mysql.PoolConnection): void {
+    if (this.lockConn !== conn) return;
+    this.lockConn = null;
+    conn.destroy();
+    for (const slots of this.heldSlots.values()) slots.held = [];
+    this.toRelease = [];
+  }
+
+  /**
+   * A statement on the lock connection, and the connection it ran on (the caller checks it is
+   * still lockConn before it counts a lock as taken). A lost connection is reopened (with
+   * backoff, for up to giveUpMs): see lost().
+   */
+  private async onLockConnection<T>(fn: (conn: mysql.PoolConnection) => Promise<T>): Promise<{ value: T; conn: mysql.PoolConnection }> {
+    let conn: mysql.PoolConnection | null = null;
+    const value = await this.c.retrying(
+      async () => fn((conn = await this.lockConnection())),
       () => {
-        if (!this.lockConn) return;
-        this.lockConn.destroy();
-        this.lockConn = null;
-        this.heldSlots.clear();
+        if (conn) this.lost(conn);
       },
     );
+    return { value, conn: conn! };
   }
 
   private slotLock(host: string, slot: number): string {
@@ -255,18 +304,20 @@ export class HostSlots {
    * connection runs statements in order, so a slot taken again meanwhile stays held.
    */
   private async releaseSlots(): Promise<void> {
-    try {
-      while (this.toRelease.length > 0 && this.lockConn) {
-        const names = this.toRelease.splice(0, 200);
-        this.c.counted();
-        await this.lockConn.query(`DO ${names.map(() => 'RELEASE_LOCK(?)').join(', ')}`, names);
+    // lost() empties toRelease: names queued for a lost connection are never given up on the
+    // next one, where this process may hold them again.
+    while (this.toRelease.length > 0 && this.lockConn) {
+      const conn = this.lockConn;
+      const names = this.toRelease.splice(0, 200);
+      this.c.counted();
+      try {
+        await conn.query(`DO ${names.map(() => 'RELEASE_LOCK(?)').join(', ')}`, names);
+      } catch (err) {
+        // A lost connection released every lock it held (and no 'error' event says so when the
+        // statement got the error). Any other failure leaves the locks to the connection's end,
+        // as before: a slot held longer, never one more.
+        if (isConnectionError(err as { code?: string; fatal?: boolean })) this.lost(conn);
       }
-    } catch {
-      // A lost connection released every lock it held: nothing left to free. (Any other failure
-      // leaves the locks to the connection's end, as before: a slot held longer, never one more.)
-    } finally {
-      this.toRelease = [];
-      this.releasing = null;
     }
   }
 }
