@@ -56,6 +56,8 @@ export class HostSlots {
    * request not yet written. At most one per host, across all processes.
    */
   private readonly starting = new Map<string, string>();
+  /** The host's `starter` cleared by sent() or release(), statement under way. */
+  private readonly clearing = new Map<string, Promise<void>>();
   private lockConn: mysql.PoolConnection | null = null;
   /**
    * Host → slot numbers whose named lock this process holds on lockConn, and how many requests
@@ -86,7 +88,20 @@ export class HostSlots {
   /** The request of the start grant's holder is written: the next may start delay_ms after now. */
   sent(host: string): void {
     if (!this.starting.delete(host)) return;
-    void this.c.q('UPDATE crawl_hosts SET last_start = NOW(3), starter = NULL, starter_expires = NULL WHERE crawl_id = ? AND host = ? AND starter = ?', [this.c.crawlId, host, this.c.owner]).catch(() => {});
+    void this.clearStarter(host, 'last_start = NOW(3), ').catch(() => {});
+  }
+
+  /** Ends this process's start grant on the host (`also`: more columns to set with it). */
+  private clearStarter(host: string, also: string): Promise<void> {
+    const done = this.c
+      .q(`UPDATE crawl_hosts SET ${also}starter = NULL, starter_expires = NULL WHERE crawl_id = ? AND host = ? AND starter = ?`, [this.c.crawlId, host, this.c.owner])
+      .then(() => {})
+      .finally(() => {
+        if (this.clearing.get(host) === settled) this.clearing.delete(host);
+      });
+    const settled = done.catch(() => {});
+    this.clearing.set(host, settled);
+    return done;
   }
 
   async setDelay(host: string, delayMs: number): Promise<void> {
@@ -162,12 +177,19 @@ export class HostSlots {
     slots.busy++;
     if ((this.hostDelay.get(host) ?? 0) === 0) return true;
     // With a delay: one process at a time may be starting a request to the host, and only
-    // delay_ms after the last one was written (sent() records that moment).
-    const start = await this.c.q<mysql.ResultSetHeader>(
-      `UPDATE crawl_hosts SET starter = ?, starter_expires = NOW(3) + INTERVAL ? MICROSECOND
-       WHERE crawl_id = ? AND host = ? AND (starter IS NULL OR starter_expires < NOW(3)) AND last_start <= NOW(3) - INTERVAL (delay_ms * 1000) MICROSECOND`,
-      [this.c.owner, this.c.leaseMs * 1000, this.c.crawlId, host],
-    );
+    // delay_ms after the last one was written (sent() records that moment). A grant of this
+    // process's is either out (another of its requests is starting) or being cleared (sent(),
+    // release()): then `starter` is this owner only where this very statement set it before, its
+    // reply lost and the statement sent again, and the grant is this request's (not one to wait
+    // out for the length of a lease, the whole crawl's host stalled on it).
+    await this.clearing.get(host);
+    const start = this.starting.has(host)
+      ? { affectedRows: 0 }
+      : await this.c.q<mysql.ResultSetHeader>(
+          `UPDATE crawl_hosts SET starter = ?, starter_expires = NOW(3) + INTERVAL ? MICROSECOND
+           WHERE crawl_id = ? AND host = ? AND (starter IS NULL OR starter_expires < NOW(3) OR starter = ?) AND last_start <= NOW(3) - INTERVAL (delay_ms * 1000) MICROSECOND`,
+          [this.c.owner, this.c.leaseMs * 1000, this.c.crawlId, host, this.c.owner],
+        );
     if (start.affectedRows === 1) {
       this.starting.set(host, key);
       // The lock connection was lost while the grant was asked for: the slot is locked again
@@ -189,7 +211,7 @@ export class HostSlots {
     if (this.starting.get(host) === key) {
       this.starting.delete(host);
       // Granted but never written (connect failed, say): free the start without moving last_start.
-      await this.c.q('UPDATE crawl_hosts SET starter = NULL, starter_expires = NULL WHERE crawl_id = ? AND host = ? AND starter = ?', [this.c.crawlId, host, this.c.owner]);
+      await this.clearStarter(host, '');
     }
     const slots = this.heldSlots.get(host);
     if (!slots) return;

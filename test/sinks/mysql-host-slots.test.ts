@@ -113,4 +113,34 @@ describe('--crawl-id host slots after the database went away for a moment', () =
       await proxy.close();
     }
   });
+
+  it('a start grant written by the server but whose reply was lost is recognised when asked again, not waited out for its lease', async () => {
+    const proxy = await cuttableProxy(db.name);
+    const f = await frontierAt(proxy.url, 'starter-lost-reply', { delayMs: 50 });
+    try {
+      expect(await f.acquireSlot('c.test', Date.now())).toBe(0);
+      f.sent('c.test');
+      f.releaseSlot('c.test');
+      await sleep(100);
+      const block = await blockStarter('starter-lost-reply', 'c.test');
+      const t0 = Date.now();
+      const granting = f.acquireSlot('c.test', Date.now());
+      await starterWaiting();
+      // Cut with the UPDATE waiting on the server: it goes on there, and sets `starter` once
+      // the row is free, but its reply is lost. The statement is sent again.
+      await proxy.cut();
+      await block.unblock();
+      await proxy.restore();
+      // The grant is this process's own (the lease is 30 s): it starts within seconds.
+      expect(await granting).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      const [row] = await db.query<{ starter: string | null }>("SELECT starter FROM crawl_hosts WHERE host = 'c.test'");
+      expect(row!.starter).toBe(f.owner);
+      f.sent('c.test');
+      f.releaseSlot('c.test');
+    } finally {
+      await f.close();
+      await proxy.close();
+    }
+  });
 });
