@@ -210,7 +210,7 @@ function overridden(flags: CrawlFlags, mine: SharedCrawlOptions, stored: SharedC
 }
 
 /** --crawl-id: joins (or creates) the crawl in MySQL; its stored scope and limits win. */
-async function openSharedFrontier(flags: CrawlFlags, options: CrawlOptions, io: Io): Promise<void> {
+async function openSharedFrontier(flags: CrawlFlags, options: CrawlOptions, io: Io, progress: () => Progress | null): Promise<void> {
   if (!flags.mysql) throw new RawcrawlError('ERR_INVALID_OPTION', '--crawl-id needs --mysql URL (or RAWCRAWL_MYSQL_URL)');
   const { connectMysql } = await import('../sinks/mysql.js');
   const { joinCrawl, MysqlFrontier } = await import('../sinks/mysql-frontier.js');
@@ -265,7 +265,17 @@ async function openSharedFrontier(flags: CrawlFlags, options: CrawlOptions, io: 
   // --max-pages is counted by the shared frontier across processes, not per process.
   delete options.maxPages;
   options.backend = (ctx) =>
-    new MysqlFrontier(pool, joined, ctx, { leaseMs: flags.lease ?? 30_000, giveUpMs: flags.mysqlGiveUp ?? 60_000, ...(flags.spillDir ? { spillDir: flags.spillDir } : {}) });
+    new MysqlFrontier(pool, joined, ctx, {
+      leaseMs: flags.lease ?? 30_000,
+      giveUpMs: flags.mysqlGiveUp ?? 60_000,
+      ...(flags.spillDir ? { spillDir: flags.spillDir } : {}),
+      onAway: (err) => {
+        if (!flags.quiet) progress()?.say(`rawcrawl: MySQL frontier unreachable (${(err as { code?: string }).code ?? err.message}); waiting and retrying`);
+      },
+      onBack: (awayMs) => {
+        if (!flags.quiet) progress()?.say(`rawcrawl: MySQL frontier reachable again after ${(awayMs / 1000).toFixed(1)} s`);
+      },
+    });
 }
 
 async function openSink(flags: CrawlFlags, options: CrawlOptions, io: Io, progress: () => Progress | null): Promise<Sink> {
@@ -352,7 +362,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
       options.onWire = wireTraceWriter(traceFile ?? io.stderr, { full: Boolean(flags.dumpWireFull), ...(match ? { match: (u: string) => match.test(u) } : {}) });
     }
     if (flags.spillDir !== undefined) checkSpillDir(flags.spillDir);
-    if (flags.crawlId) await openSharedFrontier(flags, options, io);
+    if (flags.crawlId) await openSharedFrontier(flags, options, io, () => progress);
     capture = captureFromFlags(flags);
     // The sink last: -o FILE is emptied only once everything else is open. A crawl that cannot
     // start then (its database unreachable, …) leaves no WARC file either.

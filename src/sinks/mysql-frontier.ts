@@ -88,6 +88,13 @@ export interface MysqlFrontierOptions {
   spillDir?: string;
   /** How often `queued` (the progress line's figure) counts the crawl's queued rows again (default 5 s). */
   queuedCountMs?: number;
+  /**
+   * The server went away (a statement lost its connection): said once, with the first error, as
+   * the frontier starts waiting and retrying (progress output).
+   */
+  onAway?: (err: Error) => void;
+  /** A statement got through again after onAway: how long the server was away (ms). */
+  onBack?: (awayMs: number) => void;
 }
 
 export interface JoinedCrawl {
@@ -169,6 +176,10 @@ export class MysqlFrontier implements FrontierBackend {
   private spillFile: string | null = null;
   /** Once the database is given up on: why, the one error every caller gets, records spilled. */
   private givenUp: { reason: string; error: RawcrawlError; spilled: number } | null = null;
+  /** When a statement first lost its connection, until one gets through again (0: not away). */
+  private awaySince = 0;
+  private readonly onAway: ((err: Error) => void) | undefined;
+  private readonly onBack: ((awayMs: number) => void) | undefined;
 
   constructor(
     private readonly pool: mysql.Pool,
@@ -184,6 +195,8 @@ export class MysqlFrontier implements FrontierBackend {
     this.flushBatch = options.flushBatch ?? 64;
     this.flushIntervalMs = options.flushIntervalMs ?? 25;
     this.queuedCountMs = options.queuedCountMs ?? 5000;
+    this.onAway = options.onAway;
+    this.onBack = options.onBack;
     this.hosts = new HostSlots({
       pool,
       crawlId: crawl.crawlId,
@@ -239,13 +252,23 @@ export class MysqlFrontier implements FrontierBackend {
     for (let attempt = 1; ; attempt++) {
       this.queries++;
       try {
-        return await statement();
+        const out = await statement();
+        this.reached();
+        return out;
       } catch (err) {
         if (onLost && isConnectionError(err as { code?: string; fatal?: boolean })) onLost();
         firstFailure ||= Date.now();
         await this.backOff(err, attempt, firstFailure);
       }
     }
+  }
+
+  /** A statement or transaction got through: the server is back, if it was away. */
+  private reached(): void {
+    if (!this.awaySince) return;
+    const awayMs = Date.now() - this.awaySince;
+    this.awaySince = 0;
+    this.onBack?.(awayMs);
   }
 
   /**
@@ -260,6 +283,11 @@ export class MysqlFrontier implements FrontierBackend {
     if (!retrySame && !isConnectionError(e)) throw new RawcrawlError('ERR_STORAGE', `MySQL refused a frontier statement: ${e.code ?? ''} ${e.message ?? String(err)}`.trim(), { cause: err });
     if (!retrySame && Date.now() - firstFailure > this.giveUpMs) {
       throw new RawcrawlError('ERR_STORAGE', `MySQL unreachable for ${Math.round(this.giveUpMs / 1000)} s (${e.code ?? e.message ?? String(err)})`, { cause: err });
+    }
+    if (!retrySame && !this.awaySince) {
+      // Said once for all the statements waiting, not once per statement.
+      this.awaySince = Date.now();
+      this.onAway?.(err as Error);
     }
     await new Promise((r) => setTimeout(r, Math.min(2000, 5 * 2 ** attempt) * (0.5 + Math.random() / 2)));
   }
@@ -765,6 +793,7 @@ export class MysqlFrontier implements FrontierBackend {
         const out = await fn(conn);
         await conn.commit();
         conn.release();
+        this.reached();
         return out;
       } catch (err) {
         if (conn) {

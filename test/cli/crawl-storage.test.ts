@@ -94,6 +94,42 @@ describe('rawcrawl --crawl-id when MySQL goes away mid-crawl', () => {
   });
 });
 
+describe('rawcrawl --crawl-id when MySQL goes away for a moment', () => {
+  it('says once that the frontier lost the database and once that it is back, and finishes the crawl', async () => {
+    const site = await treeSite(200, 20);
+    const proxy = await cuttableProxy(db.name);
+    try {
+      const m = memoryIo();
+      const running = main(['node', 'rawcrawl', `${site.origin}/p/0`, '--mysql', proxy.url, '--crawl-id', 'blip', '-c', '4', '--ignore-robots', '--progress-every', '100ms'], m.io);
+      const t0 = Date.now();
+      for (;;) {
+        const [r] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM pages WHERE url LIKE ?', [`${site.origin}/%`]);
+        if (Number(r!.n) >= 10 || Date.now() - t0 > 20_000) break;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      await proxy.cut();
+      await new Promise((res) => setTimeout(res, 1500));
+      await proxy.restore();
+      expect(await running).toBe(0);
+      const lines = m.err().split('\n');
+      const away = lines.filter((l) => l.startsWith('rawcrawl: MySQL frontier unreachable'));
+      const back = lines.filter((l) => l.startsWith('rawcrawl: MySQL frontier reachable again'));
+      expect(away).toHaveLength(1);
+      expect(away[0]).toMatch(/^rawcrawl: MySQL frontier unreachable \([A-Z_]+\); waiting and retrying$/);
+      expect(back).toHaveLength(1);
+      const seconds = Number(/after ([\d.]+) s$/.exec(back[0]!)?.[1]);
+      expect(seconds).toBeGreaterThanOrEqual(1);
+      expect(seconds).toBeLessThan(10);
+      expect(lines.indexOf(away[0]!)).toBeLessThan(lines.indexOf(back[0]!));
+      const [r] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM pages WHERE url LIKE ?', [`${site.origin}/%`]);
+      expect(Number(r!.n)).toBe(200);
+    } finally {
+      await proxy.close();
+      await site.close();
+    }
+  });
+});
+
 describe('progress on stderr', () => {
   it('is a live line on a terminal, rewritten in place, and cleared before the summary', async () => {
     const site = await treeSite(30, 150);
