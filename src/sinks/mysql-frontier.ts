@@ -458,9 +458,11 @@ export class MysqlFrontier implements FrontierBackend {
   async defer(entry: FrontierEntry, host: string): Promise<void> {
     const e = entry as Claimed;
     const key = e.hash.toString('hex');
+    // In the local list before the slot goes: its lease is renewed with the others meanwhile,
+    // and release() sees that this process still wants the host.
+    this.local.unshift(e);
     this.inFlight.delete(key);
     await this.hosts.release(host, key);
-    this.local.unshift(e);
   }
 
   async complete(c: Completion): Promise<void> {

@@ -105,8 +105,13 @@ export class HostSlots {
   }
 
   async setDelay(host: string, delayMs: number): Promise<void> {
-    this.hostDelay.set(host, Math.max(this.hostDelay.get(host) ?? 0, delayMs));
-    await this.c.q('UPDATE crawl_hosts SET delay_ms = GREATEST(delay_ms, ?) WHERE crawl_id = ? AND host = ?', [Math.round(delayMs), this.c.crawlId, host]);
+    const before = this.hostDelay.get(host) ?? 0;
+    this.hostDelay.set(host, Math.max(before, delayMs));
+    // A delay this process learns now (robots.txt's Crawl-delay) was read by a request to the
+    // host that took no start grant, there being no delay to keep then, so sent() moved nothing:
+    // the next start counts from now, a little after that request (never before it).
+    const since = delayMs > before ? 'last_start = GREATEST(last_start, NOW(3)), ' : '';
+    await this.c.q(`UPDATE crawl_hosts SET ${since}delay_ms = GREATEST(delay_ms, ?) WHERE crawl_id = ? AND host = ?`, [Math.round(delayMs), this.c.crawlId, host]);
   }
 
   /** Each host's crawl_hosts row made if missing, and its delay (set by any process) read. */

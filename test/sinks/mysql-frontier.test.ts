@@ -338,27 +338,33 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
     }
   });
 
-  it('robots.txt counts as the host\'s request with --crawl-id too: the first page waits --delay after it', async () => {
-    const starts: Array<[string, number]> = [];
-    const server = http.createServer((req, res) => {
-      const p = req.url ?? '/';
-      starts.push([p, performance.now()]);
-      res.writeHead(200, { 'Content-Type': p === '/robots.txt' ? 'text/plain' : 'text/html' });
-      res.end(p === '/robots.txt' ? 'User-agent: *\nDisallow: /no/\n' : p === '/' ? '<a href="/a">a</a>' : '<title>a</title>');
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    try {
-      const m = memoryIo();
-      expect(await main(['node', 'rawcrawl', `${origin}/`, '--mysql', db.url, '--crawl-id', 'robots-delay', '--delay', '300ms', '-c', '4'], m.io)).toBe(0);
-      expect(starts.map(([p]) => p)).toEqual(['/robots.txt', '/', '/a']);
-      const rows = await db.query<{ url: string; attempts: number }>('SELECT url, attempts FROM pages WHERE url LIKE ? ORDER BY url', [`${origin}%`]);
-      expect(rows.map((r) => [new URL(r.url).pathname, Number(r.attempts)])).toEqual([['/', 1], ['/a', 1]]);
-      // Less some: the database's clock counts whole milliseconds, and the server shares the
-      // crawl's event loop. Without the rule the gap is a few ms.
-      for (let i = 1; i < starts.length; i++) expect(starts[i]![1] - starts[i - 1]![1]).toBeGreaterThanOrEqual(250);
-    } finally {
-      server.close();
+  it('robots.txt counts as the host\'s request with --crawl-id too: the first page waits --delay (or Crawl-delay) after it', async () => {
+    for (const [robots, flags, gapAtLeast, id] of [
+      ['User-agent: *\nDisallow: /no/\n', ['--delay', '300ms'], 250, 'robots-delay'],
+      // No --delay: the host's first page takes no start grant, and the delay is learned after.
+      ['User-agent: *\nCrawl-delay: 0.4\n', [], 350, 'robots-crawl-delay'],
+    ] as const) {
+      const starts: Array<[string, number]> = [];
+      const server = http.createServer((req, res) => {
+        const p = req.url ?? '/';
+        starts.push([p, performance.now()]);
+        res.writeHead(200, { 'Content-Type': p === '/robots.txt' ? 'text/plain' : 'text/html' });
+        res.end(p === '/robots.txt' ? robots : p === '/' ? '<a href="/a">a</a>' : '<title>a</title>');
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      try {
+        const m = memoryIo();
+        expect(await main(['node', 'rawcrawl', `${origin}/`, '--mysql', db.url, '--crawl-id', id, ...flags, '-c', '4'], m.io)).toBe(0);
+        expect(starts.map(([p]) => p)).toEqual(['/robots.txt', '/', '/a']);
+        const rows = await db.query<{ url: string; attempts: number }>('SELECT url, attempts FROM pages WHERE url LIKE ? ORDER BY url', [`${origin}%`]);
+        expect(rows.map((r) => [new URL(r.url).pathname, Number(r.attempts)])).toEqual([['/', 1], ['/a', 1]]);
+        // Less some: the database's clock counts whole milliseconds, and the server shares the
+        // crawl's event loop. Without the rule the gap is a few ms.
+        for (let i = 1; i < starts.length; i++) expect(starts[i]![1] - starts[i - 1]![1], `${id} ${starts[i]![0]}`).toBeGreaterThanOrEqual(gapAtLeast);
+      } finally {
+        server.close();
+      }
     }
   });
 
