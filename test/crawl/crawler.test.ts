@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crawl, defaultParseThreads } from '../../src/crawl/crawler.js';
 import type { CrawlOptions } from '../../src/crawl/options.js';
@@ -823,7 +824,6 @@ describe('crawl() over the fixture site', () => {
   });
 
   it('lets go of the caller\'s signal when it ends; one loop reads a crawl, a second is refused; queued is what is left', async () => {
-    const { getEventListeners } = await import('node:events');
     const { httpServer } = await import('../helpers/http-server.js');
     const site = await httpServer((req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/html' });

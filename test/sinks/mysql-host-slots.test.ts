@@ -20,7 +20,7 @@ async function frontierAt(url: string, name: string, shared: Partial<SharedCrawl
 async function acquiredWithin(f: MysqlFrontier, host: string, ms: number): Promise<number> {
   const t0 = Date.now();
   for (;;) {
-    const got = await f.acquireSlot(host, Date.now());
+    const got = await f.acquireSlot(host);
     if (got === 0) return Date.now() - t0;
     if (Date.now() - t0 > ms) throw new Error(`no slot of ${host} in ${ms} ms (last answer ${got})`);
     await sleep(Math.max(5, got));
@@ -31,7 +31,7 @@ async function acquiredWithin(f: MysqlFrontier, host: string, ms: number): Promi
 async function expectBusyFor(f: MysqlFrontier, host: string, ms: number): Promise<void> {
   const t0 = Date.now();
   while (Date.now() - t0 < ms) {
-    expect(await f.acquireSlot(host, Date.now())).toBe(-1);
+    expect(await f.acquireSlot(host)).toBe(-1);
     await sleep(20);
   }
 }
@@ -67,7 +67,7 @@ describe('--crawl-id host slots after the database went away for a moment', () =
     const proxy = await cuttableProxy(db.name);
     const f = await frontierAt(proxy.url, 'slots-inflight');
     try {
-      expect(await f.acquireSlot('a.test', Date.now())).toBe(0);
+      expect(await f.acquireSlot('a.test')).toBe(0);
       await proxy.cut();
       await sleep(100);
       await proxy.restore();
@@ -86,14 +86,14 @@ describe('--crawl-id host slots after the database went away for a moment', () =
     const f = await frontierAt(proxy.url, 'slots-granted', { delayMs: 50 });
     const other = await frontierAt(db.url, 'slots-granted');
     try {
-      expect(await f.acquireSlot('b.test', Date.now())).toBe(0);
+      expect(await f.acquireSlot('b.test')).toBe(0);
       f.sent('b.test');
       f.releaseSlot('b.test');
       await sleep(100);
       // The next start locks the slot, then waits on the server for its grant; the connections
       // are cut meanwhile, and the grant statement (killed on the server) is sent again.
       const block = await blockStarter('slots-granted', 'b.test');
-      const granting = f.acquireSlot('b.test', Date.now());
+      const granting = f.acquireSlot('b.test');
       const id = await starterWaiting();
       await proxy.cut();
       await db.query(`KILL QUERY ${id}`);
@@ -102,7 +102,7 @@ describe('--crawl-id host slots after the database went away for a moment', () =
       expect(await granting).toBe(0);
       // That request runs, and holds the slot: neither this process nor another starts one beside it.
       await expectBusyFor(f, 'b.test', 1000);
-      expect(await other.acquireSlot('b.test', Date.now())).toBeGreaterThan(0);
+      expect(await other.acquireSlot('b.test')).toBeGreaterThan(0);
       f.sent('b.test');
       f.releaseSlot('b.test');
       // Given back once: the other process gets the slot (no lock left behind on the connection).
@@ -118,13 +118,13 @@ describe('--crawl-id host slots after the database went away for a moment', () =
     const proxy = await cuttableProxy(db.name);
     const f = await frontierAt(proxy.url, 'starter-lost-reply', { delayMs: 50 });
     try {
-      expect(await f.acquireSlot('c.test', Date.now())).toBe(0);
+      expect(await f.acquireSlot('c.test')).toBe(0);
       f.sent('c.test');
       f.releaseSlot('c.test');
       await sleep(100);
       const block = await blockStarter('starter-lost-reply', 'c.test');
       const t0 = Date.now();
-      const granting = f.acquireSlot('c.test', Date.now());
+      const granting = f.acquireSlot('c.test');
       await starterWaiting();
       // Cut with the UPDATE waiting on the server: it goes on there, and sets `starter` once
       // the row is free, but its reply is lost. The statement is sent again.
