@@ -397,12 +397,15 @@ class Crawler implements Crawl {
         await this.backend.complete({ entry, host, record: null, links: [], state: 'skipped' });
         return;
       }
-      // robots.txt went out after this page was taken (for this check, or another of its
-      // origin's): that was the host's request, and the page waits the host's delay after it
-      // (--delay or Crawl-delay) like any other, as Scrapy's and Heritrix's robots.txt requests
-      // count. Put back, it starts in the host's turn. Once only: should its origin's rules be
-      // let go (the cache is bounded) and fetched again before its turn, it goes on then.
-      if (verdict.sentAt >= takenAt && !entry.deferred && (this.o.delayMs > 0 || verdict.delayMs > 0)) {
+      // Put back, to start in the host's turn, when robots.txt went out after this page was taken
+      // (for this check, or another of its origin's): that was the host's request, and the page
+      // waits the host's delay after it like any other, as Scrapy's and Heritrix's robots.txt
+      // requests count; or when the page was taken before a Crawl-delay larger than --delay was
+      // known. Once only: should its origin's rules be let go (the cache is bounded) and fetched
+      // again before its turn, it goes on then.
+      const robotsAfterTake = verdict.sentAt >= takenAt && (this.o.delayMs > 0 || verdict.delayMs > 0);
+      const delayAfterTake = verdict.delayMs > this.o.delayMs && takenAt < verdict.loadedAt;
+      if ((robotsAfterTake || delayAfterTake) && !entry.deferred) {
         await this.backend.defer({ ...entry, deferred: true }, host);
         return;
       }

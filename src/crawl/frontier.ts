@@ -286,7 +286,8 @@ export class Frontier {
    */
   private sweep(): void {
     for (const [host, h] of this.hosts) {
-      if (h.inflight === 0 && h.head >= h.queue.length && h.lastStart + h.delayMs <= this.lastNow) {
+      // A delay above the crawl's own is robots.txt's Crawl-delay: kept, as it would be lost.
+      if (h.inflight === 0 && h.head >= h.queue.length && h.delayMs <= this.defaultDelayMs && h.lastStart + h.delayMs <= this.lastNow) {
         this.hosts.delete(host);
         h.version++;
       }

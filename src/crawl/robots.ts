@@ -20,12 +20,16 @@ export interface RobotsVerdict {
    * fetched it; 0 if it never was (an error before sending).
    */
   sentAt: number;
+  /** When (Date.now()) these rules came in: a Crawl-delay in them holds from then. */
+  loadedAt: number;
 }
 
 interface OriginRules {
   isAllowed(url: string): boolean;
   /** When its request was last written (0: never). */
   sentAt: number;
+  /** When the rules came in. */
+  loadedAt: number;
   /** The robots.txt's length (0 when there was none to keep), for the cache's budget. */
   bytes: number;
   delayMs: number;
@@ -33,8 +37,8 @@ interface OriginRules {
   sitemaps: string[];
 }
 
-const allowAll = (sentAt: number): OriginRules => ({ isAllowed: () => true, sentAt, bytes: 0, delayMs: 0, sitemaps: [] });
-const disallowAll = (sentAt: number): OriginRules => ({ isAllowed: () => false, sentAt, bytes: 0, delayMs: 0, sitemaps: [] });
+const allowAll = (sentAt: number): OriginRules => ({ isAllowed: () => true, sentAt, loadedAt: Date.now(), bytes: 0, delayMs: 0, sitemaps: [] });
+const disallowAll = (sentAt: number): OriginRules => ({ isAllowed: () => false, sentAt, loadedAt: Date.now(), bytes: 0, delayMs: 0, sitemaps: [] });
 
 /**
  * RFC 9309 §2.5: parse at least 500 KiB. A longer file is cut here and its first part parsed
@@ -118,7 +122,7 @@ export class RobotsCache {
    */
   async check(url: URL, onSent?: () => void): Promise<RobotsVerdict> {
     const r = await this.rules(url.origin, onSent);
-    return { allowed: r.isAllowed(url.href), delayMs: r.delayMs, sentAt: r.sentAt };
+    return { allowed: r.isAllowed(url.href), delayMs: r.delayMs, sentAt: r.sentAt, loadedAt: r.loadedAt };
   }
 
   /** The sitemaps the origin's robots.txt names (its `Sitemap:` lines), as written; `onSent` as check()'s. */
@@ -196,6 +200,7 @@ export class RobotsCache {
         const delay = parsed.getCrawlDelay(this.userAgent);
         return {
           sentAt,
+          loadedAt: Date.now(),
           bytes: text.length,
           sitemaps: parsed.getSitemaps(),
           isAllowed: (u) => parsed.isAllowed(u, this.userAgent) !== false,

@@ -442,6 +442,10 @@ export class MysqlFrontier implements FrontierBackend {
   async retry(entry: FrontierEntry, host: string, notBefore: number): Promise<void> {
     const e = entry as Claimed;
     const key = e.hash.toString('hex');
+    // In the local list first (also when stopped: close() then gives it back to the queue with
+    // the unstarted ones): while the statements below wait, out through a database outage
+    // maybe, its lease is renewed with the others', and no other process takes it.
+    this.local.push({ ...e, attempts: e.attempts + 1, notBefore });
     this.inFlight.delete(key);
     await this.hosts.release(host, key);
     await this.q('UPDATE frontier SET attempts = attempts + 1, not_before = NOW(3) + INTERVAL ? MICROSECOND, updated_at = NOW(3) WHERE crawl_id = ? AND url_hash = ? AND lease_owner = ?', [
@@ -450,8 +454,6 @@ export class MysqlFrontier implements FrontierBackend {
       e.hash,
       this.owner,
     ]);
-    // Also when stopped: close() then gives it back to the queue with the unstarted ones.
-    this.local.push({ ...e, attempts: e.attempts + 1, notBefore });
   }
 
   /** Back to the front of the local list, still claimed and counted: take() starts it in its host's turn. */

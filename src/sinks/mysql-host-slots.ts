@@ -105,6 +105,8 @@ export class HostSlots {
   }
 
   async setDelay(host: string, delayMs: number): Promise<void> {
+    // The row first: a sitemap's host may have none yet, and an UPDATE of no row keeps nothing.
+    await this.ensureHosts([host]);
     const before = this.hostDelay.get(host) ?? 0;
     this.hostDelay.set(host, Math.max(before, delayMs));
     // A delay this process learns now (robots.txt's Crawl-delay) was read by a request to the
@@ -226,11 +228,15 @@ export class HostSlots {
     // once it has none, spare slots go back to the other processes.
     const wanted = slots.busy + this.c.waitingFor(host);
     while (slots.held.length > Math.max(slots.busy, wanted) && this.lockConn) this.toRelease.push(this.slotLock(host, slots.held.pop()!));
-    if (this.toRelease.length > 0) {
-      this.releasing ??= this.releaseSlots().finally(() => {
-        this.releasing = null;
-      });
-    }
+    if (this.toRelease.length > 0) this.kickRelease();
+  }
+
+  /** Sends the names waiting in toRelease, once at a time; again if more came while it ran. */
+  private kickRelease(): void {
+    this.releasing ??= this.releaseSlots().finally(() => {
+      this.releasing = null;
+      if (this.toRelease.length > 0 && this.lockConn) this.kickRelease();
+    });
   }
 
   /** Gives every slot back (the crawl is over for this process) and the lock connection to the pool. */

@@ -430,6 +430,37 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('a page taken while robots.txt was on its way, before its Crawl-delay was known, waits that delay too', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const starts: Array<[string, number]> = [];
+    // robots.txt answers after 300 ms, with a Crawl-delay of 0.5 s.
+    const slow = await httpServer((req, res) => {
+      starts.push([req.url ?? '/', performance.now()]);
+      if (req.url === '/robots.txt') {
+        setTimeout(() => {
+          res.writeHead(200, { 'Content-Type': 'text/plain' });
+          res.end('User-agent: *\nCrawl-delay: 0.5\n');
+        }, 300);
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<title>x</title>');
+    });
+    // Another host's page links to /c of the first while its robots.txt is on the way.
+    const other = await httpServer((req, res) => {
+      res.writeHead(req.url === '/robots.txt' ? 404 : 200, { 'Content-Type': 'text/html' });
+      res.end(`<a href="${slow.origin}/c">c</a>`);
+    });
+    try {
+      for await (const _ of crawl({ startUrls: [`${slow.origin}/a`, `${other.origin}/`], ...fast, perHost: 4, maxDepth: 1 })) void _;
+      expect(starts.map(([p]) => p).sort()).toEqual(['/a', '/c', '/robots.txt']);
+      for (let i = 1; i < starts.length; i++) expect(starts[i]![1] - starts[i - 1]![1], starts[i]![0]).toBeGreaterThanOrEqual(450);
+    } finally {
+      await slow.close();
+      await other.close();
+    }
+  });
+
   it('a page put back for its host\'s turn after robots.txt is put back once: rules let go of meanwhile (a full cache) do not hold it for ever', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     // 100 hosts × 480 KB of robots.txt: more than the cache's 32 MiB, so origins are let go
