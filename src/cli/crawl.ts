@@ -39,6 +39,7 @@ interface CrawlFlags extends ConnectionFlags {
   include?: string[];
   exclude?: string[];
   storeOnly?: string[];
+  skipBinary?: boolean;
   select?: string[];
   selectAll?: string[];
   storeBody?: boolean;
@@ -102,6 +103,7 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--sitemaps', "also read the sitemaps each start URL's robots.txt names (or its /sitemap.xml)")
     .addOption(new Option('--include <regex>', 'fetch only URLs matching (repeatable: any)').argParser(regex('--include')))
     .addOption(new Option('--exclude <regex>', 'never fetch URLs matching (repeatable)').argParser(regex('--exclude')))
+    .option('--skip-binary', 'do not follow links to images, audio, video, archives, office files, PDFs, fonts or CSS (by extension, as Scrapy)')
     .addOption(new Option('--store-only <regex>', 'store only pages whose URL matches; others are fetched for their links only (repeatable)').argParser(regex('--store-only')))
     .option('--select <name=css>', 'store the text of the first match of CSS as fields.name, or with ::attr(NAME) at the end its attribute NAME (repeatable)', parseSelect)
     .option('--select-all <name=css>', 'as --select, but fields.name lists every match (repeatable)', parseSelect)
@@ -205,6 +207,7 @@ function overridden(flags: CrawlFlags, mine: SharedCrawlOptions, stored: SharedC
   check('--select-all', 'selectAll', 'selectAll');
   check('--store-body', 'storeBody', 'storeBody');
   check('--ignore-robots', 'ignoreRobots', 'ignoreRobots');
+  check('--skip-binary', 'skipBinary', 'skipBinary');
   check('--user-agent', 'userAgent', 'userAgent');
   return out;
 }
@@ -229,6 +232,7 @@ async function openSharedFrontier(flags: CrawlFlags, options: CrawlOptions, io: 
     selectAll: options.selectAll ?? [],
     storeBody: Boolean(options.storeBody),
     ignoreRobots: Boolean(options.ignoreRobots),
+    skipBinary: Boolean(options.skipBinary),
     userAgent: options.userAgent ?? null,
   };
   let joined;
@@ -258,6 +262,7 @@ async function openSharedFrontier(flags: CrawlFlags, options: CrawlOptions, io: 
   if (o.selectAll !== undefined) options.selectAll = o.selectAll;
   if (o.storeBody !== undefined) options.storeBody = o.storeBody;
   if (o.ignoreRobots !== undefined) options.ignoreRobots = o.ignoreRobots;
+  if (o.skipBinary !== undefined) options.skipBinary = o.skipBinary;
   if (o.userAgent !== undefined) {
     if (o.userAgent === null) delete options.userAgent;
     else options.userAgent = o.userAgent;
@@ -331,6 +336,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     if (flags.sitemap) options.sitemaps = flags.sitemap;
     if (flags.sitemaps) options.discoverSitemaps = true;
     if (flags.include) options.include = flags.include as unknown as RegExp[];
+    if (flags.skipBinary) options.skipBinary = true;
     if (flags.exclude) options.exclude = flags.exclude as unknown as RegExp[];
     if (flags.storeOnly) options.storeOnly = flags.storeOnly as unknown as RegExp[];
     const pairs = (list: string[]): Array<[string, string]> => list.map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]);

@@ -88,7 +88,7 @@ class Crawler implements Crawl {
     this.sitemapUrls = plan.sitemapUrls;
     this.cookies = options.cookies === false ? null : new CrawlCookies();
     for (const h of options.allowHosts ?? []) hosts.add(h.toLowerCase());
-    this.scope = { hosts, include: options.include ?? [], exclude: options.exclude ?? [], maxDepth: o.maxDepth };
+    this.scope = { hosts, include: options.include ?? [], exclude: options.exclude ?? [], maxDepth: o.maxDepth, skipBinary: options.skipBinary === true };
     const ctx = {
       perHost: o.perHost,
       delayMs: o.delayMs,

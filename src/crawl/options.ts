@@ -49,6 +49,12 @@ export interface CrawlOptions {
   /** URLs matching any of these are never fetched. */
   exclude?: RegExp[];
   /**
+   * Links, redirects and sitemap URLs whose path ends in an image, audio, video, archive,
+   * office, PDF, font or style-sheet extension (scope.ts BINARY_EXTENSIONS, Scrapy's list) are
+   * not fetched (default false: everything in scope is). Start URLs are fetched whatever they are.
+   */
+  skipBinary?: boolean;
+  /**
    * Only pages whose URL matches one of these become records; the others are still fetched and
    * parsed for links (crawl listing pages to find article pages, store only the articles).
    */

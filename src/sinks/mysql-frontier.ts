@@ -67,6 +67,7 @@ export interface SharedCrawlOptions {
   selectAll?: Array<[string, string]>;
   storeBody?: boolean;
   ignoreRobots?: boolean;
+  skipBinary?: boolean;
   userAgent?: string | null;
 }
 

@@ -970,6 +970,25 @@ describe('crawl() over the fixture site', () => {
     expect(() => crawl({ startUrls: ['http://x/'], maxQueue: 0 })).toThrow(/maxQueue must be an integer >= 1, got 0/);
   });
 
+  it('skipBinary follows no link to an image, archive, PDF, … (by extension, as Scrapy); without it all are fetched', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const hits: string[] = [];
+    const site = await httpServer((req, res) => {
+      hits.push(req.url ?? '/');
+      res.writeHead(200, { 'Content-Type': req.url === '/' ? 'text/html' : 'application/octet-stream' });
+      res.end(req.url === '/' ? ['/a.pdf', '/b.JPG', '/c.html', '/d', '/e.tar.gz', '/dir.png/f', '/g.css?v=2', '/h.php?file=x.zip'].map((h) => `<a href="${h}">x</a>`).join('') : 'x');
+    });
+    try {
+      for await (const _ of crawl({ startUrls: [`${site.origin}/`], ...fast, ignoreRobots: true, skipBinary: true })) void _;
+      expect(hits.sort()).toEqual(['/', '/c.html', '/d', '/dir.png/f', '/h.php?file=x.zip']);
+      hits.length = 0;
+      for await (const _ of crawl({ startUrls: [`${site.origin}/`], ...fast, ignoreRobots: true })) void _;
+      expect(hits).toHaveLength(9);
+    } finally {
+      await site.close();
+    }
+  });
+
   it('rejects bad options with a clear error', () => {
     expect(() => crawl({ startUrls: ['ftp://x/'] })).toThrow(/start URL "ftp:\/\/x\/" is not an http\(s\) URL/);
     expect(() => crawl({ startUrls: [] })).toThrow(/no start URL/);
