@@ -68,6 +68,10 @@ export class LineSink implements Sink {
     }
     if (this.ownsStream && !this.out.destroyed) {
       await new Promise<void>((resolve) => this.out.end(() => resolve()));
+    } else if (!this.out.destroyed && !this.out.writableEnded) {
+      // A stream this sink does not end (stdout): its earlier writes' callbacks, which count
+      // `written`, have all come once an empty write's has (a stream calls them in order).
+      await new Promise<void>((resolve) => this.out.write('', () => resolve()));
     }
     this.check();
   }

@@ -22,6 +22,25 @@ function slowOutput(): { out: Writable; lines: string[] } {
 }
 
 describe('JsonlSink on an output that pushes back', () => {
+  it('counts every record written to a stream it does not own (stdout) by the time close() returns', async () => {
+    // Room for every record (no push-back), each write done a moment later, as stdout to a file.
+    const lines: string[] = [];
+    const out = new Writable({
+      highWaterMark: 1 << 20,
+      write(chunk: Buffer, _enc, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        setImmediate(done);
+      },
+    });
+    const sink = new JsonlSink(out, false, 'stdout');
+    for (let i = 0; i < 50; i++) await sink.write(record(i));
+    await sink.close();
+    // The last writes' callbacks had not come when close() returned: "49 stored" for 50 lines.
+    expect(sink.written).toBe(50);
+    expect(lines).toHaveLength(50);
+    expect(out.writableEnded).toBe(false);
+  });
+
   it('waits for drain without piling up listeners, and loses no record', async () => {
     const { out, lines } = slowOutput();
     const warnings: Error[] = [];
