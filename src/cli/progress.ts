@@ -25,10 +25,12 @@ export function summary(stats: CrawlStats, stored: number, now = Date.now()): st
   const lines = [
     `rawcrawl: ${stats.fetched} pages in ${(elapsed / 1000).toFixed(1)} s (${((stats.fetched * 1000) / elapsed).toFixed(1)} pages/s), ${fmtBytes(stats.bytes)}, ${stored} stored, ${stats.retried} retries, ${stats.robotsDisallowed} disallowed by robots.txt`,
   ];
-  if (stats.urlsTooLong > 0) lines.push(`  ${stats.urlsTooLong} links longer than --max-url-length not followed`);
-  if (stats.redirectsTooMany > 0) lines.push(`  ${stats.redirectsTooMany} redirects not followed, past --max-redirects in a row`);
-  if (stats.abandoned > 0) lines.push(`  ${stats.abandoned} pages in flight when the crawl was aborted: not recorded`);
-  if (stats.queueFull > 0) lines.push(`  ${stats.queueFull} links not queued: the queue held --max-queue URLs (--crawl-id keeps it in MySQL, unbounded)`);
+  /** "1 link", "2 links". */
+  const n = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+  if (stats.urlsTooLong > 0) lines.push(`  ${n(stats.urlsTooLong, 'link')} longer than --max-url-length not followed`);
+  if (stats.redirectsTooMany > 0) lines.push(`  ${n(stats.redirectsTooMany, 'redirect')} not followed, past --max-redirects in a row`);
+  if (stats.abandoned > 0) lines.push(`  ${n(stats.abandoned, 'page')} in flight when the crawl was aborted: not recorded`);
+  if (stats.queueFull > 0) lines.push(`  ${n(stats.queueFull, 'link')} not queued: the queue held --max-queue URLs (--crawl-id keeps it in MySQL, unbounded)`);
   const failedSitemaps = Object.entries(stats.sitemapsFailed);
   if (stats.sitemapsRead > 0 || failedSitemaps.length > 0) {
     lines.push(`  sitemaps: ${stats.sitemapsRead} read, ${stats.sitemapUrls} page URLs in scope queued${failedSitemaps.length > 0 ? `, ${failedSitemaps.length} not read` : ''}`);

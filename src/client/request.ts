@@ -90,8 +90,8 @@ function checkLimit(name: string, value: number | undefined, fallback: number, m
   return value;
 }
 
-/** An option that must be of one kind when given: a boolean, a function or an object. */
-function checkKind(name: string, value: unknown, kind: 'boolean' | 'function' | 'object'): void {
+/** An option that must be of one kind when given: a boolean, a function, an object or a string. */
+function checkKind(name: string, value: unknown, kind: 'boolean' | 'function' | 'object' | 'string'): void {
   if (value === undefined) return;
   if (kind === 'object' ? typeof value === 'object' && value !== null : typeof value === kind) return;
   throw new RawcrawlError('ERR_INVALID_OPTION', `${name} must be ${kind === 'object' ? 'an object' : `a ${kind}`}, got ${value === null ? 'null' : typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
@@ -112,9 +112,16 @@ function checkSignal(signal: unknown): void {
  * reads them. crawl() runs this once for the options it gives every request.
  */
 export function checkRequestOptions(options: RequestOptions): void {
+  if (typeof options !== 'object' || options === null) checkKind('options', options, 'object');
   for (const name of ['decompress', 'truncateBody'] as const) checkKind(name, options[name], 'boolean');
   for (const name of ['onWire', 'onRequestSent'] as const) checkKind(name, options[name], 'function');
   for (const name of ['tls', 'proxyTls', 'resolve'] as const) checkKind(name, options[name], 'object');
+  for (const name of ['tls', 'proxyTls'] as const) {
+    const t = options[name];
+    if (!t) continue;
+    for (const field of ['rejectUnauthorized', 'sessionCache'] as const) checkKind(`${name}.${field}`, t[field], 'boolean');
+    checkKind(`${name}.servername`, t.servername, 'string');
+  }
   checkSignal(options.signal);
 }
 

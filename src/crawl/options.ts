@@ -146,6 +146,33 @@ export const CRAWL_DEFAULTS = {
 /** The options CRAWL_DEFAULTS gives a default for, each with its value. */
 export type ResolvedCrawlOptions = { -readonly [K in keyof typeof CRAWL_DEFAULTS]: CrawlOptions[K] & {} };
 
+const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? JSON.stringify(v) : typeof v);
+
+/** The kinds of crawl()'s list and switch options (plain JavaScript has no compiler to check them). */
+function checkCrawlKinds(options: CrawlOptions): void {
+  const fail = (name: string, want: string, v: unknown): never => {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `${name} must be ${want}, got ${kindOf(v)}`);
+  };
+  for (const name of ['include', 'exclude', 'storeOnly'] as const) {
+    const v: unknown = options[name];
+    if (v !== undefined && !(Array.isArray(v) && v.every((r) => r instanceof RegExp))) fail(name, 'an array of RegExp', v);
+  }
+  for (const name of ['allowHosts', 'sitemaps'] as const) {
+    const v: unknown = options[name];
+    if (v !== undefined && !(Array.isArray(v) && v.every((h) => typeof h === 'string'))) fail(name, 'an array of strings', v);
+  }
+  for (const name of ['selects', 'selectAll'] as const) {
+    const v: unknown = options[name];
+    if (v !== undefined && !(Array.isArray(v) && v.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string'))) {
+      fail(name, 'an array of [name, CSS] pairs', v);
+    }
+  }
+  for (const name of ['skipBinary', 'storeBody', 'ignoreRobots', 'cookies', 'discoverSitemaps'] as const) {
+    const v: unknown = options[name];
+    if (v !== undefined && typeof v !== 'boolean') fail(name, 'a boolean', v);
+  }
+}
+
 /**
  * The crawl's numbers with their defaults, and its extra request headers, checked: a bad value
  * is one ERR_INVALID_OPTION at the start, not a failed page each. (Selectors are extract's to
@@ -171,6 +198,7 @@ export function resolveCrawlOptions(options: CrawlOptions): { o: ResolvedCrawlOp
     throw new RawcrawlError('ERR_INVALID_OPTION', `startUrls must be an array of URLs, got ${typeof options.startUrls === 'string' ? JSON.stringify(options.startUrls) : typeof options.startUrls}`);
   }
   if (typeof o.userAgent !== 'string') throw new RawcrawlError('ERR_INVALID_OPTION', `userAgent must be a string, got ${typeof o.userAgent}`);
+  checkCrawlKinds(options);
   for (const [k, v] of Object.entries(o)) {
     if (k === 'userAgent') continue;
     // request() takes no time limit of 0: checked here, it is one error, not a failed page each.

@@ -162,12 +162,16 @@ describe('options from plain JavaScript', () => {
       [{ maxRedirects: 1.5 }, /^maxRedirects must be an integer >= 0, got 1.5/],
       [{ timeoutMs: '5' }, /^timeoutMs must be a number >= 1, got "5"/],
       [{ maxBodyBytes: 10.5 }, /^maxBodyBytes must be an integer/],
+      [{ tls: { rejectUnauthorized: 'false' } }, /^tls\.rejectUnauthorized must be a boolean, got "false"/],
+      [{ tls: { servername: 5 } }, /^tls\.servername must be a string, got number/],
+      [{ proxyTls: { sessionCache: 'no' } }, /^proxyTls\.sessionCache must be a boolean/],
     ];
     for (const [options, message] of bad) {
       const e = await failure(request(`${s.origin}/`, options as never));
       expect(e.code, JSON.stringify(options)).toBe('ERR_INVALID_OPTION');
       expect(e.message, JSON.stringify(options)).toMatch(message);
     }
+    expect((await failure(request(`${s.origin}/`, 'x' as never))).message).toBe('options must be an object, got "x"');
     expect(s.connections).toBe(0);
     expect(timers()).toBe(before);
     // A header value that is no string is refused, and undefined in an object leaves the field out.

@@ -1003,6 +1003,17 @@ describe('crawl() over the fixture site', () => {
       [{ tls: 'yes' }, /^tls must be an object/],
       [{ onWire: {} }, /^onWire must be a function/],
       [{ signal: {} }, /^signal must be an AbortSignal/],
+      [{ selects: 'h1' }, /^selects must be an array of \[name, CSS\] pairs, got "h1"$/],
+      [{ selectAll: [['x']] }, /^selectAll must be an array of \[name, CSS\] pairs/],
+      [{ include: 'a(' }, /^include must be an array of RegExp, got "a\("$/],
+      [{ exclude: 5 }, /^exclude must be an array of RegExp, got number$/],
+      [{ storeOnly: ['x'] }, /^storeOnly must be an array of RegExp/],
+      [{ allowHosts: 'x' }, /^allowHosts must be an array of strings/],
+      [{ skipBinary: 'yes' }, /^skipBinary must be a boolean, got "yes"$/],
+      [{ storeBody: 'no' }, /^storeBody must be a boolean/],
+      [{ ignoreRobots: 1 }, /^ignoreRobots must be a boolean/],
+      [{ cookies: 'no' }, /^cookies must be a boolean/],
+      [{ discoverSitemaps: 'yes' }, /^discoverSitemaps must be a boolean/],
     ];
     for (const [options, message] of bad) {
       expect(() => crawl({ startUrls: ['http://x/'], ...options } as never), JSON.stringify(options)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(message) }));

@@ -428,7 +428,7 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
       const m = memoryIo();
       expect(await main(['node', 'rawcrawl', `${origin}/`, '--mysql', db.url, '--crawl-id', 'redirect-trap', '--ignore-robots', '--max-redirects', '4', '--progress-every', '1m'], m.io)).toBe(0);
       expect(hits.filter((h) => h.startsWith('/r/')).sort()).toEqual(['/r/0', '/r/1', '/r/2', '/r/3', '/r/4']);
-      expect(m.err()).toContain('  1 redirects not followed, past --max-redirects in a row\n');
+      expect(m.err()).toContain('  1 redirect not followed, past --max-redirects in a row\n');
       const rows = await db.query<{ url: string; redirects: number }>('SELECT f.url, f.redirects FROM frontier f JOIN crawls c ON c.id = f.crawl_id WHERE c.name = ? ORDER BY f.id', ['redirect-trap']);
       expect(rows.map((r) => [new URL(r.url).pathname, Number(r.redirects)])).toEqual([['/', 0], ['/r/0', 0], ['/r/1', 1], ['/r/2', 2], ['/r/3', 3], ['/r/4', 4]]);
     } finally {
