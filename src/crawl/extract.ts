@@ -2,7 +2,7 @@ import { load } from 'cheerio/slim';
 import { Parser } from 'htmlparser2';
 import { decodeText } from '../client/index.js';
 import { metaRobots, type RobotsDirectives } from './robots-directives.js';
-import { collapseSpace, isRefresh, looseScan, MAX_PARSE_DEPTH, nestsTooDeep, normaliseTitle, type MetaTag, type PageScan } from './loose-scan.js';
+import { collapseSpace, isRefresh, looseScan, MAX_PARSE_DEPTH, nestsTooDeep, normaliseTitle, TagCollector, type MetaTag, type PageScan } from './loose-scan.js';
 
 export interface ExtractInput {
   body: Uint8Array;
@@ -167,29 +167,12 @@ function scanPage(html: string): PageScan {
   /** Depth of the first <title> while it is open; 0 before it, -1 after it closed. */
   let titleDepth = 0;
   let depth = 0;
-  let baseHref: string | undefined;
-  const metas: MetaTag[] = [];
-  const hrefs: string[] = [];
-  const refreshes: string[] = [];
+  const tags = new TagCollector();
   const parser = new Parser({
     onopentag(name, attribs) {
       depth++;
-      switch (name) {
-        case 'title':
-          if (titleDepth === 0) titleDepth = depth;
-          break;
-        case 'meta':
-          if (attribs.name !== undefined) metas.push({ name: attribs.name, content: attribs.content ?? '' });
-          if (attribs.content !== undefined && isRefresh(attribs['http-equiv'])) refreshes.push(attribs.content);
-          break;
-        case 'base':
-          if (baseHref === undefined && attribs.href !== undefined) baseHref = attribs.href;
-          break;
-        case 'a':
-        case 'area':
-          if (attribs.href !== undefined) hrefs.push(attribs.href);
-          break;
-      }
+      if (name !== 'title') tags.tag(name, attribs);
+      else if (titleDepth === 0) titleDepth = depth;
     },
     ontext(text) {
       if (titleDepth > 0) title += text;
@@ -200,7 +183,7 @@ function scanPage(html: string): PageScan {
     },
   });
   parser.end(html);
-  return { title: normaliseTitle(title), metas, baseHref, hrefs, refreshes };
+  return tags.scan(normaliseTitle(title));
 }
 
 /**

@@ -18,6 +18,39 @@ export interface PageScan {
   refreshes: string[];
 }
 
+/**
+ * What both readings of a page (scanPage()'s parser events, looseScan()'s regular expressions)
+ * take from its `<meta>`, `<base>`, `<a>` and `<area>` start tags, one tag at a time.
+ */
+export class TagCollector {
+  baseHref: string | undefined;
+  readonly metas: MetaTag[] = [];
+  readonly hrefs: string[] = [];
+  readonly refreshes: string[] = [];
+
+  /** A start tag: its lower-case name and its attributes (names lower case). */
+  tag(name: string, attrs: Readonly<Record<string, string | undefined>>): void {
+    switch (name) {
+      case 'meta':
+        if (attrs.name !== undefined) this.metas.push({ name: attrs.name, content: attrs.content ?? '' });
+        if (attrs.content !== undefined && isRefresh(attrs['http-equiv'])) this.refreshes.push(attrs.content);
+        break;
+      case 'base':
+        if (this.baseHref === undefined && attrs.href !== undefined) this.baseHref = attrs.href;
+        break;
+      case 'a':
+      case 'area':
+        if (attrs.href !== undefined) this.hrefs.push(attrs.href);
+        break;
+    }
+  }
+
+  /** The page as scanned, with its title (null when it had none). */
+  scan(title: string | null): PageScan {
+    return { title, metas: this.metas, baseHref: this.baseHref, hrefs: this.hrefs, refreshes: this.refreshes };
+  }
+}
+
 /** Text as a page shows it: runs of white space as one space, none at the ends. */
 export const collapseSpace = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
@@ -81,32 +114,17 @@ const TITLE_END = /<\/title\s*>/i;
  */
 export function looseScan(html: string): PageScan {
   let title: string | null = null;
-  let baseHref: string | undefined;
-  const metas: MetaTag[] = [];
-  const hrefs: string[] = [];
-  const refreshes: string[] = [];
+  const tags = new TagCollector();
   START_TAG.lastIndex = 0;
   for (let m = START_TAG.exec(html); m !== null; m = START_TAG.exec(html)) {
     const name = m[1]!.toLowerCase();
-    const attrs = attributes(m[2]!);
-    switch (name) {
-      case 'title': {
-        if (title !== null) break;
-        const rest = html.slice(START_TAG.lastIndex);
-        const end = TITLE_END.exec(rest);
-        title = decodeHTML(end ? rest.slice(0, end.index) : rest);
-        break;
-      }
-      case 'meta':
-        if (attrs.name !== undefined) metas.push({ name: attrs.name, content: attrs.content ?? '' });
-        if (attrs.content !== undefined && isRefresh(attrs['http-equiv'])) refreshes.push(attrs.content);
-        break;
-      case 'base':
-        if (baseHref === undefined && attrs.href !== undefined) baseHref = attrs.href;
-        break;
-      default:
-        if (attrs.href !== undefined) hrefs.push(attrs.href);
+    if (name !== 'title') {
+      tags.tag(name, attributes(m[2]!));
+    } else if (title === null) {
+      const rest = html.slice(START_TAG.lastIndex);
+      const end = TITLE_END.exec(rest);
+      title = decodeHTML(end ? rest.slice(0, end.index) : rest);
     }
   }
-  return { title: title === null ? null : normaliseTitle(title), metas, baseHref, hrefs, refreshes };
+  return tags.scan(title === null ? null : normaliseTitle(title));
 }
