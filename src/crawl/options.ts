@@ -194,10 +194,8 @@ export function resolveCrawlOptions(options: CrawlOptions): { o: ResolvedCrawlOp
     outputBuffer: options.outputBuffer ?? CRAWL_DEFAULTS.outputBuffer,
     maxQueue: options.maxQueue ?? CRAWL_DEFAULTS.maxQueue,
   };
-  if (!Array.isArray(options.startUrls)) {
-    throw new RawcrawlError('ERR_INVALID_OPTION', `startUrls must be an array of URLs, got ${typeof options.startUrls === 'string' ? JSON.stringify(options.startUrls) : typeof options.startUrls}`);
-  }
-  if (typeof o.userAgent !== 'string') throw new RawcrawlError('ERR_INVALID_OPTION', `userAgent must be a string, got ${typeof o.userAgent}`);
+  if (!Array.isArray(options.startUrls)) throw new RawcrawlError('ERR_INVALID_OPTION', `startUrls must be an array of URLs, got ${kindOf(options.startUrls)}`);
+  if (typeof o.userAgent !== 'string') throw new RawcrawlError('ERR_INVALID_OPTION', `userAgent must be a string, got ${kindOf(o.userAgent)}`);
   checkCrawlKinds(options);
   for (const [k, v] of Object.entries(o)) {
     if (k === 'userAgent') continue;

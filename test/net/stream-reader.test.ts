@@ -3,6 +3,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import { StreamReader } from '../../src/net/stream-reader.js';
 import { RawcrawlError } from '../../src/errors.js';
+import { failure } from '../helpers/failure.js';
 
 /** A source we push to by hand; `end()` is EOF. */
 function source(): { src: Readable; push(s: string | Buffer): void; end(): void; fail(e: Error): void } {
@@ -29,15 +30,6 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   return 'resolved';
 }
 
-async function errorOf(p: Promise<unknown>): Promise<RawcrawlError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof RawcrawlError) return e;
-    throw e;
-  }
-  throw new Error('resolved');
-}
 
 const s = (b: Buffer): string => b.toString('latin1');
 
@@ -84,7 +76,7 @@ describe('readline', () => {
 
   it('discards a too-long line up to its LF, so the next readline() returns the next line', async () => {
     const r = reader(['x'.repeat(15), 'x'.repeat(5) + '\nnext\n'], { maxLineLength: 10 });
-    const err = await errorOf(r.readline());
+    const err = await failure(r.readline());
     expect(err.code).toBe('ERR_LINE_TOO_LONG');
     expect(err.consumed).toBe(21);
     expect(r.buffered).toBe(5);
@@ -95,7 +87,7 @@ describe('readline', () => {
   it('discards what is buffered of a too-long line whose LF has not come; the next readline() returns the rest of it', async () => {
     const { src, push, end } = source();
     const r = new StreamReader(src, { maxLineLength: 10 });
-    const p = errorOf(r.readline());
+    const p = failure(r.readline());
     for (let i = 0; i < 11; i++) {
       push('y');
       await tick();
@@ -141,11 +133,11 @@ describe('readuntil', () => {
 
   it('fails with ERR_PREMATURE_CLOSE at EOF without the separator, the bytes read as its partial', async () => {
     const r = reader(['no sep', 'arator\r']);
-    const err = await errorOf(r.readuntil('\r\n'));
+    const err = await failure(r.readuntil('\r\n'));
     expect(err.code).toBe('ERR_PREMATURE_CLOSE');
     expect(s(err.partial!)).toBe('no separator\r');
     expect(r.atEof()).toBe(true);
-    const empty = await errorOf(r.readuntil('\r\n'));
+    const empty = await failure(r.readuntil('\r\n'));
     expect(empty.code).toBe('ERR_PREMATURE_CLOSE');
     expect(empty.partial!.length).toBe(0);
   });
@@ -156,7 +148,7 @@ describe('readuntil', () => {
 
   it('past the limit leaves the bytes buffered and says how many the line takes (consumed)', async () => {
     const r = reader(['aaaaaa', 'aaaaaa|rest'], { maxLineLength: 8 });
-    const err = await errorOf(r.readuntil('|'));
+    const err = await failure(r.readuntil('|'));
     expect(err.code).toBe('ERR_LINE_TOO_LONG');
     expect(err.consumed).toBe(13);
     expect(r.buffered).toBe(17);
@@ -168,13 +160,13 @@ describe('readuntil', () => {
     const { src, push } = source();
     const r = new StreamReader(src, { maxLineLength: 8 });
     push('abcdefghij\r');
-    const err = await errorOf(r.readuntil('\r\n'));
+    const err = await failure(r.readuntil('\r\n'));
     expect(err.code).toBe('ERR_LINE_TOO_LONG');
     expect(err.consumed).toBe(10);
     expect(r.buffered).toBe(11);
     push('\n');
     await tick();
-    expect((await errorOf(r.readuntil('\r\n'))).consumed).toBe(12);
+    expect((await failure(r.readuntil('\r\n'))).consumed).toBe(12);
     expect(r.buffered).toBe(12);
   });
 
@@ -195,7 +187,7 @@ describe('readexactly', () => {
 
   it('fails with ERR_PREMATURE_CLOSE when the stream ends first, the bytes read as its partial', async () => {
     const r = reader(['ab', 'c']);
-    const err = await errorOf(r.readexactly(4));
+    const err = await failure(r.readexactly(4));
     expect(err.code).toBe('ERR_PREMATURE_CLOSE');
     expect(s(err.partial!)).toBe('abc');
     expect(err.message).toContain('3 of 4');
@@ -238,13 +230,13 @@ describe('byte counts', () => {
   const bad = [-2, 1.5, NaN, Infinity, 2 ** 53, '3' as unknown as number];
   it.each(bad)('read(%o) rejects with ERR_INVALID_OPTION naming n, and leaves the buffer as it was', async (n) => {
     const r = reader(['abc']);
-    expect(await soon(errorOf(r.read(n)))).toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^read\(n\): n must be/) });
+    expect(await soon(failure(r.read(n)))).toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^read\(n\): n must be/) });
     expect(s(await r.read())).toBe('abc');
   });
 
   it.each([-1, ...bad])('readexactly(%o) rejects with ERR_INVALID_OPTION naming n, and leaves the buffer as it was', async (n) => {
     const r = reader(['abc']);
-    expect(await soon(errorOf(r.readexactly(n)))).toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^readexactly\(n\): n must be/) });
+    expect(await soon(failure(r.readexactly(n)))).toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^readexactly\(n\): n must be/) });
     expect(s(await r.read())).toBe('abc');
   });
 
