@@ -33,7 +33,7 @@ export function summary(stats: CrawlStats, stored: number, now = Date.now()): st
   if (stats.queueFull > 0) lines.push(`  ${n(stats.queueFull, 'link')} not queued: the queue held --max-queue URLs (--crawl-id keeps it in MySQL, unbounded)`);
   const failedSitemaps = Object.entries(stats.sitemapsFailed);
   if (stats.sitemapsRead > 0 || failedSitemaps.length > 0) {
-    lines.push(`  sitemaps: ${stats.sitemapsRead} read, ${stats.sitemapUrls} page URLs in scope queued${failedSitemaps.length > 0 ? `, ${failedSitemaps.length} not read` : ''}`);
+    lines.push(`  sitemaps: ${stats.sitemapsRead} read, ${n(stats.sitemapUrls, "new page URL")} in scope queued${failedSitemaps.length > 0 ? `, ${failedSitemaps.length} not read` : ''}`);
     // The first few by name: an index of thousands that all fail should not flood the terminal.
     for (const [url, reason] of failedSitemaps.slice(0, 5)) lines.push(`  sitemap ${url} not read: ${reason}`);
     if (failedSitemaps.length > 5) lines.push(`  … and ${failedSitemaps.length - 5} more sitemaps not read`);

@@ -47,8 +47,11 @@ export type Take = { entry: FrontierEntry; host: string } | { waitMs: number } |
  * they hold for whatever the backend spans.
  */
 export interface FrontierBackend {
-  /** Adds the start URLs (idempotent). */
-  seed(entries: NewEntry[]): Promise<void>;
+  /**
+   * Adds URLs (the start URLs, a sitemap's) that are not yet known to the crawl; resolves with
+   * how many were new and queued (idempotent: a second call adds none).
+   */
+  seed(entries: NewEntry[]): Promise<number>;
   /**
    * The next entry that may start now (its host's politeness already accounted for), or how long
    * to wait (-1: until something changes), or null when the crawl has nothing left anywhere.

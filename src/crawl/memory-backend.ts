@@ -34,8 +34,8 @@ export class MemoryBackend implements FrontierBackend {
     return this.stopped || this.reserved >= this.maxPages;
   }
 
-  async seed(entries: NewEntry[]): Promise<void> {
-    this.add(entries);
+  async seed(entries: NewEntry[]): Promise<number> {
+    return this.add(entries);
   }
 
   async take(now: number): Promise<Take> {
@@ -116,8 +116,10 @@ export class MemoryBackend implements FrontierBackend {
 
   async close(): Promise<void> {}
 
-  private add(entries: NewEntry[]): void {
-    if (this.stopped) return;
+  /** Queues the entries not yet seen; returns how many that was. */
+  private add(entries: NewEntry[]): number {
+    if (this.stopped) return 0;
+    let added = 0;
     for (const e of entries) {
       if (this.frontier.size >= this.ctx.maxQueue) {
         // Full: not marked seen, so that it is queued when found again with room to spare.
@@ -126,6 +128,8 @@ export class MemoryBackend implements FrontierBackend {
       }
       if (!this.seen.add(e.url)) continue;
       this.frontier.push(e.host, { url: e.url, depth: e.depth, referrer: e.referrer, redirects: e.redirects ?? 0, attempts: 0, notBefore: 0 });
+      added++;
     }
+    return added;
   }
 }

@@ -103,9 +103,8 @@ export async function readSitemaps(run: SitemapRun): Promise<void> {
       const e = run.inScope(loc, url);
       if (e) entries.push(e);
     }
-    stats.sitemapUrls += entries.length;
     for (let i = 0; i < entries.length && !run.stopping() && !backend.full; i += 1000) {
-      await backend.seed(entries.slice(i, i + 1000));
+      stats.sitemapUrls += await backend.seed(entries.slice(i, i + 1000));
       stats.queued = backend.queued;
       run.notifyChange();
     }

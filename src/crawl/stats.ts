@@ -32,7 +32,11 @@ export interface CrawlStats {
   errorCodes: Record<string, number>;
   /** Sitemap files read (CrawlOptions.sitemaps, discoverSitemaps); 0 when none was asked for. */
   sitemapsRead: number;
-  /** Page URLs the sitemaps gave that were in scope and queued (or already seen: dedupe decides). */
+  /**
+   * Page URLs the sitemaps gave that were in scope and new to the crawl, so queued: not those
+   * already seen, those --max-queue turned away (counted in queueFull), nor those left unread
+   * once no more pages would be taken.
+   */
   sitemapUrls: number;
   /** Sitemap URL → why it could not be read ("status 404", an error code, "not a sitemap: …"). */
   sitemapsFailed: Record<string, string>;

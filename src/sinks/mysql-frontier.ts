@@ -293,10 +293,11 @@ export class MysqlFrontier implements FrontierBackend {
     await new Promise((r) => setTimeout(r, Math.min(2000, 5 * 2 ** attempt) * (0.5 + Math.random() / 2)));
   }
 
-  async seed(entries: NewEntry[]): Promise<void> {
-    await this.transaction(async (conn) => this.insertLinks(conn, entries));
+  async seed(entries: NewEntry[]): Promise<number> {
+    const added = await this.transaction(async (conn) => this.insertLinks(conn, entries));
     // Seeded during the crawl (sitemaps): a crawl found over may have work again.
     this.over = false;
+    return added;
   }
 
   get full(): boolean {
@@ -744,8 +745,10 @@ export class MysqlFrontier implements FrontierBackend {
     for (const c of batch) this.inFlight.delete((c.entry as Claimed).hash.toString('hex'));
   }
 
-  private async insertLinks(conn: mysql.PoolConnection, links: NewEntry[]): Promise<void> {
-    if (links.length === 0) return;
+  /** Inserts the links the crawl does not know yet; returns how many rows that added. */
+  private async insertLinks(conn: mysql.PoolConnection, links: NewEntry[]): Promise<number> {
+    if (links.length === 0) return 0;
+    let added = 0;
     // Sorted by key so concurrent batches lock in the same order (fewer deadlocks).
     const all = links.map((l) => ({ l, h: frontierHash(l.url) })).sort((a, b) => Buffer.compare(a.h, b.h));
     for (let i = 0; i < all.length; i += 500) {
@@ -763,12 +766,14 @@ export class MysqlFrontier implements FrontierBackend {
         part = part.filter((r) => !have.has(r.h.toString('hex')));
         if (part.length === 0) continue;
       }
-      await conn.query(
+      const [inserted] = await conn.query<mysql.ResultSetHeader>(
         `INSERT IGNORE INTO frontier (crawl_id, url_hash, url, host, depth, referrer, redirects) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
         part.flatMap(({ l, h }) => [this.crawl.crawlId, h, l.url, l.host, l.depth, l.referrer, l.redirects ?? 0]),
       );
       this.queries++;
+      added += inserted.affectedRows;
     }
+    return added;
   }
 
   /**

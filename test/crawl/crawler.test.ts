@@ -277,9 +277,9 @@ describe('crawl() over the fixture site', () => {
       expect(fetched).not.toContain('/linked');
       expect(fetched.filter((u) => u === '/deep/one')).toHaveLength(1);
       expect(c.stats.sitemapsRead).toBe(3);
-      // In scope: one, two, /private/secret (then disallowed by robots.txt), one again (a
-      // fragment: the same page, dropped by dedupe), three.
-      expect(c.stats.sitemapUrls).toBe(5);
+      // New in scope: one, two, /private/secret (then disallowed by robots.txt), three; one
+      // again (a fragment: the same page) is dropped by dedupe and not counted.
+      expect(c.stats.sitemapUrls).toBe(4);
       expect(c.stats.robotsDisallowed).toBe(1);
       expect(c.stats.sitemapsFailed).toEqual({ [`${origin}/missing.xml`]: 'status 404', [`${origin}/private/s.xml`]: 'disallowed by robots.txt' });
     } finally {
@@ -558,6 +558,11 @@ describe('crawl() over the fixture site', () => {
       for await (const r of c) records.push(r);
       expect(records.map((r) => new URL(r.url).pathname).sort()).toEqual(['/a', '/b', '/c']);
       expect(c.stats.sitemapsRead).toBe(1);
+      expect(c.stats.sitemapUrls).toBe(2);
+      // With room for one URL, the sitemap queues one; the other is counted as turned away, not as queued.
+      const tight = crawl({ startUrls: [], sitemaps: [`${origin}/sitemap.txt`], ...fast, ignoreRobots: true, maxQueue: 1, maxPages: 1 });
+      for await (const _ of tight) void _;
+      expect([tight.stats.sitemapUrls, tight.stats.queueFull]).toEqual([1, 1]);
       // --allow-host given as host:port or as a URL is taken for its host name (scope is by name).
       for (const allow of [`localhost:${other.port}`, `http://LOCALHOST:${other.port}/`]) {
         const wider: PageRecord[] = [];

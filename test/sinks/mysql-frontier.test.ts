@@ -299,7 +299,7 @@ describe('persistent frontier in MySQL (--crawl-id)', () => {
       const m = memoryIo();
       expect(await main(['node', 'rawcrawl', `${origin}/`, '--mysql', db.url, '--crawl-id', 'sitemap', '--sitemap', `${origin}/sitemap.txt`, '--ignore-robots'], m.io)).toBe(0);
       expect(await rowCount(origin)).toBe(31);
-      expect(m.err()).toContain('sitemaps: 1 read, 30 page URLs in scope queued');
+      expect(m.err()).toContain('sitemaps: 1 read, 30 new page URLs in scope queued');
     } finally {
       server.close();
     }
