@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { Command, Option } from 'commander';
 import type { PageRecord } from '../crawl/record.js';
 import { RawcrawlError } from '../errors.js';
@@ -16,21 +17,30 @@ const MAX_HELD = 1000;
 export function importCommand(io: Io, setExit: (code: number) => void): Command {
   return new Command('import')
     .description('load JSON Lines page records (rawcrawl-unsaved-*.jsonl, crawl -o output) into MySQL (safe to run again)')
-    .argument('<files...>', 'JSON Lines files, one page record a line')
+    .argument('<files...>', 'JSON Lines files, one page record a line (- for standard input)')
     .addOption(new Option('--mysql <url>', 'mysql://user:pass@host:3306/db').env('RAWCRAWL_MYSQL_URL'))
     .action(async (files: string[], flags: { mysql?: string }) => {
       setExit(await runImport(files, flags, io));
     });
 }
 
+/** An input: a file opened, or standard input (`-`, no handle). */
+interface Input {
+  file: string;
+  handle: FileHandle | null;
+}
+
 async function runImport(files: string[], flags: { mysql?: string }, io: Io): Promise<number> {
-  const inputs: Array<{ file: string; handle: FileHandle }> = [];
+  const inputs: Input[] = [];
   try {
     if (!flags.mysql) throw new RawcrawlError('ERR_INVALID_OPTION', 'import needs --mysql URL (or RAWCRAWL_MYSQL_URL)');
+    const dashes = files.filter((f) => f === '-').length;
+    if (dashes > 1) throw new RawcrawlError('ERR_INVALID_OPTION', 'standard input (-) can be read once only');
+    if (dashes === 1 && !io.stdin) throw new RawcrawlError('ERR_INVALID_OPTION', 'no standard input to read (-)');
     // Every file is opened before the database is touched: a wrong name costs nothing.
-    for (const file of files) inputs.push({ file, handle: await openInput(file) });
+    for (const file of files) inputs.push({ file, handle: file === '-' ? null : await openInput(file) });
   } catch (err) {
-    await Promise.all(inputs.map((i) => i.handle.close().catch(() => {})));
+    await Promise.all(inputs.map((i) => i.handle?.close().catch(() => {})));
     io.stderr.write(errorLine(err) + '\n');
     return err instanceof RawcrawlError && err.code === 'ERR_INVALID_OPTION' ? EXIT.USAGE : EXIT.FAILED;
   }
@@ -49,13 +59,15 @@ async function runImport(files: string[], flags: { mysql?: string }, io: Io): Pr
       });
       let result: { skipped: number; readError: unknown };
       try {
-        result = await readRecords(file, handle, io, (record) => sink.write(record));
+        const name = handle ? file : 'standard input';
+        const input = handle ? handle.createReadStream({ encoding: 'utf8', autoClose: false }) : stdinText(io);
+        result = await readRecords(name, input, io, (record) => sink.write(record));
       } finally {
         // Stores what was read, also after a read error.
         await sink.close();
       }
       const { skipped, readError } = result;
-      io.stderr.write(`rawcrawl: imported ${sink.written} record${sink.written === 1 ? '' : 's'} from ${file} (${skipped} line${skipped === 1 ? '' : 's'} skipped)\n`);
+      io.stderr.write(`rawcrawl: imported ${sink.written} record${sink.written === 1 ? '' : 's'} from ${handle ? file : 'standard input'} (${skipped} line${skipped === 1 ? '' : 's'} skipped)\n`);
       if (readError) io.stderr.write(errorLine(readError) + '\n');
       if (sink.error) io.stderr.write(errorLine(sink.error) + '\n');
       if (skipped > 0 || readError || sink.error) code = EXIT.FAILED;
@@ -64,9 +76,16 @@ async function runImport(files: string[], flags: { mysql?: string }, io: Io): Pr
     io.stderr.write(errorLine(err) + '\n');
     code = err instanceof RawcrawlError && err.code === 'ERR_INVALID_OPTION' ? EXIT.USAGE : EXIT.FAILED;
   } finally {
-    await Promise.all(inputs.map((i) => i.handle.close().catch(() => {})));
+    await Promise.all(inputs.map((i) => i.handle?.close().catch(() => {})));
   }
   return code;
+}
+
+/** Standard input as text (runImport has checked that there is one). */
+function stdinText(io: Io): Readable {
+  const stdin = io.stdin!;
+  stdin.setEncoding('utf8');
+  return stdin;
 }
 
 function cannotRead(file: string, err: unknown): RawcrawlError {
@@ -91,11 +110,11 @@ async function openInput(file: string): Promise<FileHandle> {
 }
 
 /**
- * Reads `file` line by line (readline over a read stream: the reading waits while `store` does),
- * hands each valid record to `store`, and reports each line that is not one on stderr.
+ * Reads `input` (text) line by line (readline over a stream: the reading waits while `store`
+ * does), hands each valid record to `store`, and reports each line that is not one on stderr,
+ * named by `file`.
  */
-async function readRecords(file: string, handle: FileHandle, io: Io, store: (record: PageRecord) => Promise<void>): Promise<{ skipped: number; readError: unknown }> {
-  const input = handle.createReadStream({ encoding: 'utf8', autoClose: false });
+async function readRecords(file: string, input: Readable, io: Io, store: (record: PageRecord) => Promise<void>): Promise<{ skipped: number; readError: unknown }> {
   const lines = createInterface({ input, crlfDelay: Infinity });
   let lineNo = 0;
   let skipped = 0;

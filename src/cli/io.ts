@@ -1,19 +1,21 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { RawcrawlError } from '../errors.js';
 
 /** Where a command writes; tests pass buffers, the binary passes the process streams. */
 export interface Io {
   stdout: Writable;
   stderr: Writable;
+  /** What `import -` reads; none in tests that do not give one. */
+  stdin?: Readable;
   env: Record<string, string | undefined>;
   /** Whether stderr is a terminal (live progress line). */
   isTTY: boolean;
 }
 
 export function processIo(): Io {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, isTTY: Boolean(process.stderr.isTTY) };
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, isTTY: Boolean(process.stderr.isTTY) };
 }
 
 /** Exit statuses. */

@@ -1,6 +1,7 @@
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { PageRecord } from '../../src/crawl/record.js';
@@ -238,6 +239,20 @@ describe('rawcrawl import', () => {
     expect(r.code).toBe(0);
     const got = (await rows(db)).filter((row) => row.url.includes('/jsonl/'));
     expect(got.map(rowAsRecord)).toEqual(recs.sort((a, b) => (a.url < b.url ? -1 : 1)).map(asStored));
+  });
+
+  it('reads standard input for - (`rawcrawl crawl … | rawcrawl import - --mysql URL`), once at most', async () => {
+    const line = (n: number): string => JSON.stringify(storedFields(pageRecord({ url: `http://127.0.0.1/stdin/${n}`, final_url: `http://127.0.0.1/stdin/${n}` })));
+    const m = memoryIo();
+    const stdin = Readable.from([`${line(1)}\n${line(2).slice(0, 20)}`, `${line(2).slice(20)}\nnot json\n`]);
+    const code = await main(['node', 'rawcrawl', 'import', '-', '--mysql', db.url], { ...m.io, stdin });
+    expect(m.err()).toMatch(/^rawcrawl: standard input:3: skipped, not JSON \(.+\)\nrawcrawl: imported 2 records from standard input \(1 line skipped\)\n$/);
+    expect(code).toBe(1);
+    expect((await db.query<{ url: string }>("SELECT url FROM pages WHERE url LIKE 'http://127.0.0.1/stdin/%' ORDER BY url")).map((x) => x.url)).toEqual(['http://127.0.0.1/stdin/1', 'http://127.0.0.1/stdin/2']);
+    const twice = await run('-', '-', '--mysql', 'mysql://root@127.0.0.1:1/none');
+    expect([twice.code, twice.err]).toEqual([2, 'rawcrawl: ERR_INVALID_OPTION standard input (-) can be read once only\n']);
+    const none = await run('-', '--mysql', 'mysql://root@127.0.0.1:1/none');
+    expect([none.code, none.err]).toEqual([2, 'rawcrawl: ERR_INVALID_OPTION no standard input to read (-)\n']);
   });
 
   it('reports each line that is no record with file and line number, skips it, stores the others, exits 1', async () => {
