@@ -22,7 +22,7 @@ export function addConnectionOptions(command: Command): Command {
     .option('--noproxy <hosts>', 'hosts reached directly, comma-separated, each with its subdomains ("*" for all). Default: no_proxy from the environment')
     .option('--resolve <host:port:addr>', 'connect to ADDR for HOST:PORT instead of looking HOST up (as curl; port * for any; repeatable); Host, SNI and the certificate check keep the name', collectResolve)
     .option('--insecure', 'do not verify server certificates')
-    .option('--ca <file>', 'trust the CA certificate(s) in this PEM file')
+    .option('--ca <file>', 'trust the certificate(s) in this PEM file instead of the system CAs (a CA, or the server\'s own certificate)')
     .option('--cert <file>', 'client certificate (PEM) for servers that ask for one; its key too unless --key')
     .option('--key <file>', 'private key (PEM) of --cert')
     .option('--pass <phrase>', 'passphrase of an encrypted --key')

@@ -6,7 +6,10 @@ import type { WireEventBody } from '../wire/events.js';
 import { tlsSessionKey, tlsSessions, type CachedSession } from './tls-sessions.js';
 
 export interface TlsOptions {
-  /** Extra CA certificates (PEM) to trust. */
+  /**
+   * The certificates (PEM) to trust instead of the system's: CAs, or the server's own certificate
+   * or an intermediate, each trusted as it is (OpenSSL's partial chain, as curl --cacert).
+   */
   ca?: string | Buffer | Array<string | Buffer>;
   /** Verify the server certificate (default true). */
   rejectUnauthorized?: boolean;
@@ -76,7 +79,9 @@ export function tlsHandshake(socket: net.Socket | Duplex, host: string, port: nu
         // localhost passed for https://127.0.0.1/, and one for the address itself failed.
         host,
         ...(servername ? { servername } : {}),
-        ...(t.ca !== undefined ? { ca: t.ca } : {}),
+        // A certificate in `ca` is trusted as it is, a CA's or not: the server's own certificate
+        // (pinned) or an intermediate is an anchor, as curl --cacert makes it (partial chain).
+        ...(t.ca !== undefined ? { ca: t.ca, allowPartialTrustChain: true } : {}),
         ...(t.cert !== undefined ? { cert: t.cert } : {}),
         ...(t.key !== undefined ? { key: t.key } : {}),
         ...(t.passphrase !== undefined ? { passphrase: t.passphrase } : {}),

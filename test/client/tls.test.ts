@@ -5,7 +5,7 @@ import { tlsSessionKey, tlsSessions } from '../../src/net/tls-sessions.js';
 import { WireFormatter } from '../../src/wire/format.js';
 
 import type { WireEvent } from '../../src/wire/events.js';
-import { clientCert, selfSignedCert, tlsServer, type TlsServer } from '../helpers/tls-server.js';
+import { caSignedCert, clientCert, selfSignedCert, tlsServer, type TlsServer } from '../helpers/tls-server.js';
 import { failure } from '../helpers/failure.js';
 
 let server: TlsServer;
@@ -38,6 +38,27 @@ describe('https', () => {
     expect(tlsEvent).toMatchObject({ type: 'tls', authorized: true });
     expect(res.timings.tls).toBeGreaterThan(res.timings.connect);
     expect(res.timings.firstByte).toBeGreaterThanOrEqual(res.timings.tls);
+  });
+
+  it('tls.ca may name the server\'s own CA-signed certificate, or its CA: either is trusted, as curl --cacert does; another CA is not', async () => {
+    // `openssl s_client -showcerts` gives the server's certificate: pinning it must work even
+    // when a CA signed it (OpenSSL's partial chain, which curl turns on).
+    const { ca, leaf } = await caSignedCert();
+    const other = await caSignedCert();
+    const s = await tlsServer('pinned', { cert: leaf });
+    try {
+      const url = `https://localhost:${s.port}/`;
+      for (const trusted of [ca.cert, leaf.cert]) {
+        const res = await request(url, { tls: { ca: trusted, sessionCache: false } });
+        expect(res.text()).toBe('pinned');
+      }
+      const e = await failure(request(url, { tls: { ca: other.ca.cert, sessionCache: false } }));
+      expect(e.code).toBe('ERR_TLS');
+      const e2 = await failure(request(url, { tls: { ca: other.leaf.cert, sessionCache: false } }));
+      expect(e2.code).toBe('ERR_TLS');
+    } finally {
+      await s.close();
+    }
   });
 
   it('traces a TLS exchange in order: written before the first byte, every read before the eof, nothing after the close', async () => {

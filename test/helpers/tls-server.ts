@@ -23,6 +23,25 @@ export function selfSignedCert(): Promise<Cert> {
   return cached;
 }
 
+/**
+ * A CA and a server certificate for localhost and 127.0.0.1 signed by it (not self-signed: the
+ * chain has two links, as a real server's has).
+ */
+export async function caSignedCert(): Promise<{ ca: Cert; leaf: Cert }> {
+  const ca = await generate([{ name: 'commonName', value: 'rawcrawl test CA' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    extensions: [{ name: 'basicConstraints', cA: true }],
+  }).then((p) => ({ key: p.private, cert: p.cert }));
+  const leaf = await generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    ca,
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+  }).then((p) => ({ key: p.private, cert: p.cert }));
+  return { ca, leaf };
+}
+
 /** A self-signed client certificate (its own CA), for servers that ask for one. */
 export function clientCert(commonName: string): Promise<Cert> {
   return generate([{ name: 'commonName', value: commonName }], { keyType: 'ec', algorithm: 'sha256', extensions: [{ name: 'basicConstraints', cA: true }, { name: 'extKeyUsage', clientAuth: true }] }).then((p) => ({
@@ -43,9 +62,12 @@ export interface TlsServer {
   close(): Promise<void>;
 }
 
-/** A node:tls server that answers every request with `body` (Content-Length framed). */
-export async function tlsServer(body = 'secure hello', options: { clientCa?: string[] } = {}): Promise<TlsServer> {
-  const { key, cert } = await selfSignedCert();
+/**
+ * A node:tls server that answers every request with `body` (Content-Length framed), with the
+ * localhost certificate of selfSignedCert() unless `cert` gives another.
+ */
+export async function tlsServer(body = 'secure hello', options: { clientCa?: string[]; cert?: Cert } = {}): Promise<TlsServer> {
+  const { key, cert } = options.cert ?? (await selfSignedCert());
   const requests: Buffer[] = [];
   const clients: Array<string | undefined> = [];
   const servernames: Array<string | undefined> = [];
