@@ -37,7 +37,7 @@ export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
     .description('fetch one URL with the raw-socket client and print the body')
     .argument('<url>', 'http:// or https:// URL')
     .option('-o, --output <file>', 'write the output to FILE instead of stdout (not created when the request fails)')
-    .option('-i, --include', 'print the response head before the body')
+    .option('-i, --include', 'print the response head before the body (and the trailers after it)')
     .option('-I, --head', 'send HEAD instead of GET (prints the head)')
     .addOption(new Option('--dump-wire [file]', 'trace every byte sent and received (stderr, or FILE)'))
     .option('--dump-wire-full', 'show whole bodies in the wire trace (default: first 512 bytes)')
@@ -113,6 +113,8 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
       } else {
         if (flags.include || flags.head) await writeAll(out, formatHead(res));
         if (!flags.head) await writeAll(out, res.body);
+        // As curl -i: the trailers after the body, a line each.
+        if (flags.include && res.rawTrailers.length > 0) await writeAll(out, formatFields(res.rawTrailers));
       }
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
@@ -198,9 +200,13 @@ export function errorLine(err: unknown): string {
 const oneLine = (line: string): string => line.replace(/\s*[\r\n]+\s*/g, ' ').trimEnd();
 
 function formatHead(res: HttpResponse): string {
-  let s = `HTTP/${res.httpVersion} ${res.status}${res.statusText ? ` ${res.statusText}` : ''}\r\n`;
-  for (const [n, v] of res.rawHeaders) s += `${n}: ${v}\r\n`;
-  return s + '\r\n';
+  return `HTTP/${res.httpVersion} ${res.status}${res.statusText ? ` ${res.statusText}` : ''}\r\n${formatFields(res.rawHeaders)}\r\n`;
+}
+
+function formatFields(fields: HttpResponse['rawHeaders']): string {
+  let s = '';
+  for (const [n, v] of fields) s += `${n}: ${v}\r\n`;
+  return s;
 }
 
 function describe(res: HttpResponse): Record<string, unknown> {

@@ -115,6 +115,19 @@ describe('rawcrawl fetch', () => {
     expect(out.bytes.equals(Buffer.concat([Buffer.from(head), BODY]))).toBe(true);
   });
 
+  it('-i prints the trailers after the body, as curl -i does (nginx add_trailer on a chunked gzip page)', async () => {
+    const s = await serve([
+      { send: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n6\r\nhello\n\r\n0\r\nX-Checksum: abc\r\nx-two: 2\r\n\r\n' },
+      { end: true },
+    ]);
+    const { code, out } = await run('-i', `${s.origin}/`);
+    expect(code).toBe(0);
+    expect(out.text).toBe('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\nhello\nX-Checksum: abc\r\nx-two: 2\r\n');
+    // Without -i, the body alone.
+    const plain = await run(`${s.origin}/`);
+    expect(plain.out.text).toBe('hello\n');
+  });
+
   it('-I sends HEAD and prints only the head', async () => {
     const s = await serve([{ send: 'HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n' }, { hold: true }]);
     const { code, out } = await run('-I', `${s.origin}/`);
