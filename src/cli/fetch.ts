@@ -122,7 +122,7 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
       if (e.code !== 'EPIPE' || outFile) throw new RawcrawlError('ERR_STORAGE', `cannot write ${outFile ? `-o file ${flags.output}` : 'stdout'}: ${e.code ?? e.message}`, { cause: err });
     }
   } catch (err) {
-    io.stderr.write(errorLine(err) + '\n');
+    io.stderr.write(errorLine(err) + redirectedTo(err, url) + '\n');
     code = EXIT.FAILED;
   }
   try {
@@ -194,6 +194,27 @@ export function errorLine(err: unknown): string {
     return oneLine(`rawcrawl: ${err.code} ${err.message}${where}`);
   }
   return oneLine(`rawcrawl: ERR_INTERNAL ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/**
+ * ` (redirected to URL)` when the request failed on a redirect hop: its message and byte offset
+ * are of that hop's exchange, not of the URL asked for. ERR_TOO_MANY_REDIRECTS names its last
+ * hop itself.
+ */
+function redirectedTo(err: unknown, asked: string): string {
+  if (!(err instanceof RawcrawlError) || err.url === undefined || err.code === 'ERR_TOO_MANY_REDIRECTS') return '';
+  const plain = (href: string): string => {
+    const u = new URL(href);
+    u.username = '';
+    u.password = '';
+    u.hash = '';
+    return u.href;
+  };
+  try {
+    return plain(err.url) === plain(asked) ? '' : oneLine(` (redirected to ${plain(err.url)})`);
+  } catch {
+    return '';
+  }
 }
 
 /** An error line is one line, whatever a message from below (OpenSSL's, say) holds. */

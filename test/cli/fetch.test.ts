@@ -243,6 +243,24 @@ describe('rawcrawl fetch', () => {
     expect(err.text).toMatch(/\(at byte 17: @5: 31 2e 31 20 32 30 30 20 4f 4b 0d 0a \[43\] 6f 6e 74 65 6e 74 2d 4c 65 6e 67 74 \|1\.1 200 OK\.\.\[C\]ontent-Lengt\|\)\n$/);
   });
 
+  it('an error on a redirect hop names the URL it came from: its byte offset is in that response, not the first', async () => {
+    const bad = await serve([{ send: 'HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\n' }, { end: true }]);
+    const start = await serve([{ send: `HTTP/1.1 302 Found\r\nLocation: ${bad.origin}/next\r\nContent-Length: 0\r\n\r\n` }, { end: true }]);
+    const { code, err } = await run(`${start.origin}/first`);
+    expect(code).toBe(1);
+    oneErrorLine(err, 'ERR_INVALID_CONTENT_LENGTH');
+    expect(err.text).toMatch(new RegExp(`\\(at byte 17: [^\n]*\\) \\(redirected to ${bad.origin}/next\\)\n$`));
+    // The URL asked for is not named again; credentials never are.
+    const direct = await run(`http://me:secret@127.0.0.1:${bad.port}/next`);
+    expect(direct.err.text).not.toContain('redirected');
+    expect(direct.err.text).not.toContain('secret');
+    // A too-long chain names its last hop already.
+    const loop = await serve([{ send: 'HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\n\r\n' }, { end: true }]);
+    const looped = await run('--max-redirects', '1', `${loop.origin}/`);
+    oneErrorLine(looped.err, 'ERR_TOO_MANY_REDIRECTS');
+    expect(looped.err.text).not.toContain('redirected to');
+  });
+
   it('https:// to a plain HTTP server: one ERR_TLS line in words, not OpenSSL\'s internals', async () => {
     // It answers at once, as nginx answers bytes that are no request: plain text where TLS was due.
     const s = await rawServer([{ send: 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n' }, { end: true }], { waitRequest: false });
