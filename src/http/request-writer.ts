@@ -70,9 +70,11 @@ export interface RequestHeadInput {
 export function buildRequestHead(input: RequestHeadInput): Buffer {
   const overridden = input.headers.length === 0 ? null : new Set(input.headers.map(([n]) => n.toLowerCase()));
   let head = `${input.method} ${input.target} HTTP/1.1\r\n`;
-  if (!overridden?.has('host')) head += `Host: ${input.host}\r\n`;
+  // Host first after the request line, the caller's too (RFC 9110 §7.2; as curl -H 'Host: …').
+  const host = overridden?.has('host') ? input.headers.find(([n]) => n.toLowerCase() === 'host')! : null;
+  head += host ? `${host[0]}: ${host[1]}\r\n` : `Host: ${input.host}\r\n`;
   for (const [n, v] of input.defaults) if (!overridden?.has(n.toLowerCase())) head += `${n}: ${v}\r\n`;
-  for (const [n, v] of input.headers) head += `${n}: ${v}\r\n`;
+  for (const [n, v] of input.headers) if (!(host && n.toLowerCase() === 'host')) head += `${n}: ${v}\r\n`;
   head += 'Connection: close\r\n\r\n';
   return Buffer.from(head, 'latin1');
 }

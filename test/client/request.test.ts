@@ -54,6 +54,10 @@ describe('the bytes sent', () => {
     expect(head).toContain('\r\nHost: virtual.example\r\n');
     expect(head.match(/host:/gi)).toHaveLength(1);
     expect(head).toContain('\r\nCookie: a=1\r\n');
+    // Where the default would be: first after the request line (RFC 9110 §7.2), in its spelling.
+    expect(head.startsWith('GET / HTTP/1.1\r\nHost: virtual.example\r\n')).toBe(true);
+    const t = buildRequestHead({ method: 'GET', target: '/', host: 'a', defaults: [['Accept', '*/*']], headers: [['X-A', '1'], ['host', 'b.test']] }).toString('latin1');
+    expect(t).toBe('GET / HTTP/1.1\r\nhost: b.test\r\nAccept: */*\r\nX-A: 1\r\nConnection: close\r\n\r\n');
   });
 
   it('brackets an IPv6 literal in Host', async () => {
