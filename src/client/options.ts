@@ -56,7 +56,7 @@ export interface RequestOptions {
    */
   proxy?: ProxySetting;
   /**
-   * TLS with an https:// proxy: its certificate is checked against the system's CAs and `ca`
+   * TLS with an https:// proxy: its certificate is checked against the system's CAs (or `ca`, instead)
    * unless `rejectUnauthorized` is false; `cert`/`key` for a proxy that asks for a client
    * certificate; `servername` for SNI and the check (default: the proxy's host name).
    */
