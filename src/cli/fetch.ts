@@ -1,7 +1,7 @@
 import { access, open, unlink } from 'node:fs/promises';
 import type { WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseRequestUrl, request } from '../client/request.js';
 import type { HttpResponse } from '../client/response.js';
 import type { RequestOptions } from '../client/options.js';
@@ -23,6 +23,7 @@ interface FetchFlags extends ConnectionFlags {
   timeout?: number;
   connectTimeout?: number;
   maxBody?: number;
+  maxHeaderSize?: number;
   maxRedirects?: number;
   header?: Array<[string, string]>;
   output?: string;
@@ -45,6 +46,7 @@ export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--timeout <duration>', 'limit on the whole request (500, 30s, 2m)', parseTimeout)
     .option('--connect-timeout <duration>', 'limit on DNS + TCP + TLS', parseTimeout)
     .option('--max-body <size>', 'limit on the decoded body (1048576, 512k, 16M)', parseSize)
+    .option('--max-header-size <size>', 'limit on the response head, and on the trailers (default 64k)', parseHeaderSize)
     .option('--max-redirects <n>', 'redirects to follow (0: none)', parseCount);
   return addConnectionOptions(command)
     .option('-H, --header <line>', '"Name: value" request header (repeatable)', collectHeader)
@@ -71,6 +73,7 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     if (flags.timeout !== undefined) options.timeoutMs = flags.timeout;
     if (flags.connectTimeout !== undefined) options.connectTimeoutMs = flags.connectTimeout;
     if (flags.maxBody !== undefined) options.maxBodyBytes = flags.maxBody;
+    if (flags.maxHeaderSize !== undefined) options.maxHeaderBytes = flags.maxHeaderSize;
     if (flags.maxRedirects !== undefined) options.maxRedirects = flags.maxRedirects;
     if (flags.decompress === false) options.decompress = false;
     if (flags.header) options.headers = flags.header;
@@ -153,6 +156,13 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     }
   }
   return code;
+}
+
+/** --max-header-size: a size of at least 1 byte (no response head fits in 0). */
+function parseHeaderSize(value: string): number {
+  const n = parseSize(value);
+  if (n < 1) throw new InvalidArgumentError(`"${value}" is not a limit on the response head: it must be above 0 (examples: 128k, 1M)`);
+  return n;
 }
 
 /**

@@ -233,6 +233,18 @@ describe('rawcrawl fetch', () => {
     oneErrorLine(err, 'ERR_BODY_TOO_LARGE');
   });
 
+  it('--max-header-size raises the 64 KiB limit on the response head (nginx with many add_header lines sends more)', async () => {
+    const big = `HTTP/1.1 200 OK\r\n${Array.from({ length: 70 }, (_, i) => `X-H-${i}: ${'v'.repeat(1000)}\r\n`).join('')}Content-Length: 2\r\n\r\nok`;
+    const s = await serve([{ send: big }, { end: true }]);
+    const over = await run(`${s.origin}/`);
+    expect(over.code).toBe(1);
+    oneErrorLine(over.err, 'ERR_HEADERS_TOO_LARGE');
+    const raised = await run('--max-header-size', '128k', `${s.origin}/`);
+    expect([raised.code, raised.out.text, raised.err.text]).toEqual([0, 'ok', '']);
+    const zero = await run('--max-header-size', '0', `${s.origin}/`);
+    expect(zero.code).toBe(2);
+  });
+
   it('a protocol error names the code and the byte offset', async () => {
     const s = await serve([{ send: 'HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\n' }, { end: true }]);
     const { code, err } = await run(`${s.origin}/`);
