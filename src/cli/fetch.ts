@@ -4,7 +4,7 @@ import type { Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseRequestUrl, request } from '../client/request.js';
 import type { HttpResponse } from '../client/response.js';
-import type { RequestOptions } from '../client/options.js';
+import { REQUEST_DEFAULTS, type RequestOptions } from '../client/options.js';
 import type { CaptureSink } from '../capture/sink.js';
 import { RawcrawlError } from '../errors.js';
 import { chainListeners } from '../wire/events.js';
@@ -22,6 +22,7 @@ interface FetchFlags extends ConnectionFlags {
   json?: boolean;
   timeout?: number;
   connectTimeout?: number;
+  idleTimeout?: number;
   maxBody?: number;
   maxHeaderSize?: number;
   maxRedirects?: number;
@@ -45,6 +46,7 @@ export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--json', 'print url, status, headers, trailers, redirects, timings and body size as JSON')
     .option('--timeout <duration>', 'limit on the whole request (500, 30s, 2m)', parseTimeout)
     .option('--connect-timeout <duration>', 'limit on DNS + TCP + TLS', parseTimeout)
+    .option('--idle-timeout <duration>', 'limit on the wait for the next byte (default 15s, or --timeout when longer)', parseTimeout)
     .option('--max-body <size>', 'limit on the decoded body (1048576, 512k, 16M)', parseSize)
     .option('--max-header-size <size>', 'limit on the response head, and on the trailers (default 64k)', parseHeaderSize)
     .option('--max-redirects <n>', 'redirects to follow (0: none)', parseCount);
@@ -72,6 +74,10 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     const options: RequestOptions = { method: flags.head ? 'HEAD' : 'GET' };
     if (flags.timeout !== undefined) options.timeoutMs = flags.timeout;
     if (flags.connectTimeout !== undefined) options.connectTimeoutMs = flags.connectTimeout;
+    // --timeout 60s waits for a slow server (an upstream behind nginx, say) as curl -m does: the
+    // 15 s idle limit alone would end it first.
+    if (flags.idleTimeout !== undefined) options.idleTimeoutMs = flags.idleTimeout;
+    else if (flags.timeout !== undefined && flags.timeout > REQUEST_DEFAULTS.idleTimeoutMs) options.idleTimeoutMs = flags.timeout;
     if (flags.maxBody !== undefined) options.maxBodyBytes = flags.maxBody;
     if (flags.maxHeaderSize !== undefined) options.maxHeaderBytes = flags.maxHeaderSize;
     if (flags.maxRedirects !== undefined) options.maxRedirects = flags.maxRedirects;

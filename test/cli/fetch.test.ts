@@ -226,6 +226,16 @@ describe('rawcrawl fetch', () => {
     oneErrorLine(err, 'ERR_TIMEOUT');
   });
 
+  it('--idle-timeout bounds the wait for the next byte; --timeout alone, when longer than the 15 s default, is not cut short by it', async () => {
+    const s = await serve([{ delayMs: 600 }, { send: 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate' }, { end: true }]);
+    const idle = await run('--idle-timeout', '200ms', `${s.origin}/`);
+    expect(idle.code).toBe(1);
+    oneErrorLine(idle.err, 'ERR_TIMEOUT');
+    expect(idle.err.text).toContain('no byte received or sent for 200 ms');
+    const patient = await run('--idle-timeout', '2s', '--timeout', '5s', `${s.origin}/`);
+    expect([patient.code, patient.out.text]).toEqual([0, 'late']);
+  });
+
   it('--max-body limits the body', async () => {
     const s = await okServer();
     const { code, err } = await run('--max-body', '10', `${s.origin}/`);
