@@ -7,7 +7,7 @@ import type { HttpResponse } from '../client/response.js';
 import { REQUEST_DEFAULTS, type RequestOptions } from '../client/options.js';
 import type { CaptureSink } from '../capture/sink.js';
 import { RawcrawlError } from '../errors.js';
-import { chainListeners } from '../wire/events.js';
+import { chainListeners, rawOnlyListener, type WireListener } from '../wire/events.js';
 import { wireTraceWriter } from '../wire/trace-writer.js';
 import { closeOutputFile, EXIT, openOutputFile, type Io } from './io.js';
 import { addConnectionOptions, connectionFromFlags, type ConnectionFlags } from './connection-flags.js';
@@ -70,6 +70,7 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
   let outputExisted = true;
   let sink: CaptureSink | null = null;
   let code: number = EXIT.OK;
+  const progress = responseProgress();
   try {
     const options: RequestOptions = { method: flags.head ? 'HEAD' : 'GET' };
     if (flags.timeout !== undefined) options.timeoutMs = flags.timeout;
@@ -102,6 +103,7 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
       if (typeof flags.dumpWire === 'string' && flags.dumpWire !== '-') traceFile = await openOutputFile(flags.dumpWire, '--dump-wire file');
       options.onWire = wireTraceWriter(traceFile ?? io.stderr, { full: Boolean(flags.dumpWireFull) });
     }
+    options.onWire = chainListeners([options.onWire, progress.listener]);
     sink = captureFromFlags(flags);
     const renamed = warcRenamedLine(flags, sink);
     if (renamed) io.stderr.write(renamed + '\n');
@@ -131,7 +133,8 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
       if (e.code !== 'EPIPE' || outFile) throw new RawcrawlError('ERR_STORAGE', `cannot write ${outFile ? `-o file ${flags.output}` : 'stdout'}: ${e.code ?? e.message}`, { cause: err });
     }
   } catch (err) {
-    io.stderr.write(errorLine(err) + redirectedTo(err, url) + '\n');
+    const came = err instanceof RawcrawlError && err.code === 'ERR_TIMEOUT' ? progress.note() : '';
+    io.stderr.write(errorLine(err) + redirectedTo(err, url) + came + '\n');
     code = EXIT.FAILED;
   }
   try {
@@ -210,6 +213,26 @@ export function errorLine(err: unknown): string {
     return oneLine(`rawcrawl: ${err.code} ${err.message}${where}`);
   }
   return oneLine(`rawcrawl: ERR_INTERNAL ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/**
+ * How much of the last exchange's response came: ` (N bytes of the response came, the head
+ * complete)`, for a timeout, as curl says it (a slow body is not a server that never answered).
+ * A raw-only listener: it costs the request no labelled segments.
+ */
+function responseProgress(): { listener: WireListener; note(): string } {
+  let bytes = 0;
+  let head = false;
+  const listener = rawOnlyListener((ev) => {
+    if (ev.type === 'open') {
+      bytes = 0;
+      head = false;
+    } else if (ev.type === 'read') bytes += ev.size;
+    else if (ev.type === 'head-end') head = true;
+  });
+  const note = (): string =>
+    bytes === 0 ? ' (no byte of the response came)' : ` (${bytes} bytes of the response came, the head ${head ? 'complete' : 'not complete'})`;
+  return { listener, note };
 }
 
 /**

@@ -224,6 +224,20 @@ describe('rawcrawl fetch', () => {
     expect(code).toBe(1);
     expect(out.text).toBe('');
     oneErrorLine(err, 'ERR_TIMEOUT');
+    expect(err.text).toMatch(/ \(no byte of the response came\)\n$/);
+  });
+
+  it('a timeout says how much of the response came, as curl does: a slow body is not a server that never answered', async () => {
+    // nginx with limit_rate: the head at once, the body a little at a time.
+    const s = await serve([{ send: 'HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n' }, { drip: 'x'.repeat(100), everyMs: 50 }]);
+    const slow = await run('--timeout', '300ms', `${s.origin}/`);
+    oneErrorLine(slow.err, 'ERR_TIMEOUT');
+    const m = / \((\d+) bytes of the response came, the head complete\)\n$/.exec(slow.err.text);
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(40);
+    const half = await serve([{ send: 'HTTP/1.1 200 OK\r\nContent-Le' }, { hold: true }]);
+    const cut = await run('--timeout', '300ms', `${half.origin}/`);
+    expect(cut.err.text).toMatch(/ \(27 bytes of the response came, the head not complete\)\n$/);
   });
 
   it('--idle-timeout bounds the wait for the next byte; --timeout alone, when longer than the 15 s default, is not cut short by it', async () => {
