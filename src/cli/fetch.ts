@@ -7,7 +7,7 @@ import type { HttpResponse } from '../client/response.js';
 import { REQUEST_DEFAULTS, type RequestOptions } from '../client/options.js';
 import type { CaptureSink } from '../capture/sink.js';
 import { RawcrawlError } from '../errors.js';
-import { chainListeners, rawOnlyListener, type WireListener } from '../wire/events.js';
+import { chainListeners, rawOnlyListener, type WireEvent, type WireListener } from '../wire/events.js';
 import { wireTraceWriter } from '../wire/trace-writer.js';
 import { closeOutputFile, EXIT, openOutputFile, type Io } from './io.js';
 import { addConnectionOptions, connectionFromFlags, type ConnectionFlags } from './connection-flags.js';
@@ -43,7 +43,7 @@ export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
     .option('-I, --head', 'send HEAD instead of GET (prints the head)')
     .addOption(new Option('--dump-wire [file]', 'trace every byte sent and received (stderr, or FILE)'))
     .option('--dump-wire-full', 'show whole bodies in the wire trace (default: first 512 bytes)')
-    .option('--json', 'print url, status, headers, trailers, redirects, timings and body size as JSON')
+    .option('--json', 'print url, status, headers, trailers, redirects, timings, body size and TLS facts as JSON')
     .option('--timeout <duration>', 'limit on the whole request (500, 30s, 2m)', parseTimeout)
     .option('--connect-timeout <duration>', 'limit on DNS + TCP + TLS', parseTimeout)
     .option('--idle-timeout <duration>', 'limit on the wait for the next byte (default 15s, or --timeout when longer)', parseTimeout)
@@ -120,7 +120,7 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     const out = outFile ?? io.stdout;
     try {
       if (flags.json) {
-        await writeAll(out, JSON.stringify(describe(res), null, 2) + '\n');
+        await writeAll(out, JSON.stringify(describe(res, progress.tls()), null, 2) + '\n');
       } else {
         if (flags.include || flags.head) await writeAll(out, formatHead(res));
         if (!flags.head) await writeAll(out, res.body);
@@ -220,19 +220,29 @@ export function errorLine(err: unknown): string {
  * complete)`, for a timeout, as curl says it (a slow body is not a server that never answered).
  * A raw-only listener: it costs the request no labelled segments.
  */
-function responseProgress(): { listener: WireListener; note(): string } {
+function responseProgress(): { listener: WireListener; note(): string; tls(): Record<string, unknown> | null } {
   let bytes = 0;
   let head = false;
+  let tls: Extract<WireEvent, { type: 'tls' }> | null = null;
   const listener = rawOnlyListener((ev) => {
     if (ev.type === 'open') {
       bytes = 0;
       head = false;
+      tls = null;
     } else if (ev.type === 'read') bytes += ev.size;
     else if (ev.type === 'head-end') head = true;
+    // The target's handshake, not an https:// proxy's.
+    else if (ev.type === 'tls' && !ev.proxy) tls = ev;
   });
   const note = (): string =>
     bytes === 0 ? ' (no byte of the response came)' : ` (${bytes} bytes of the response came, the head ${head ? 'complete' : 'not complete'})`;
-  return { listener, note };
+  /** The final exchange's TLS facts, as the trace's tls line has them; null over plain HTTP. */
+  const facts = (): Record<string, unknown> | null => {
+    if (tls === null) return null;
+    const { type: _type, conn: _conn, t: _t, ...rest } = tls;
+    return rest;
+  };
+  return { listener, note, tls: facts };
 }
 
 /**
@@ -269,7 +279,7 @@ function formatFields(fields: HttpResponse['rawHeaders']): string {
   return s;
 }
 
-function describe(res: HttpResponse): Record<string, unknown> {
+function describe(res: HttpResponse, tls: Record<string, unknown> | null): Record<string, unknown> {
   return {
     url: res.url,
     status: res.status,
@@ -282,6 +292,7 @@ function describe(res: HttpResponse): Record<string, unknown> {
     bodyBytes: res.body.length,
     encoding: res.body.length > 0 ? res.encoding : null,
     remoteAddress: res.remoteAddress,
+    tls,
     leniencies: res.leniencies,
   };
 }

@@ -365,6 +365,18 @@ describe('rawcrawl fetch over TLS', () => {
     expect(out.text).toBe('tls body');
   });
 
+  it('--json has the TLS facts of the final exchange (null over plain HTTP), as the trace\'s tls line', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'rawcrawl-')), 'ca.pem');
+    writeFileSync(file, tls.cert);
+    const ok = JSON.parse((await run('--json', '--ca', file, '--no-tls-resume', `https://localhost:${tls.port}/`)).out.text);
+    expect(ok.tls).toMatchObject({ protocol: expect.stringMatching(/^TLSv1\.[23]$/), cipher: expect.any(String), authorized: true, resumed: false });
+    expect(ok.tls.fingerprint256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    const insecure = JSON.parse((await run('--json', '--insecure', `https://localhost:${tls.port}/`)).out.text);
+    expect(insecure.tls).toMatchObject({ authorized: false, authorizationError: expect.any(String) });
+    const s = await okServer();
+    expect(JSON.parse((await run('--json', `${s.origin}/`)).out.text).tls).toBeNull();
+  });
+
   it('--ca with a missing file is ERR_INVALID_OPTION, a usage error', async () => {
     const { code, err } = await run('--ca', '/nonexistent/ca.pem', `https://localhost:${tls.port}/`);
     expect(code).toBe(2);
