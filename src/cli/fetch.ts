@@ -39,7 +39,7 @@ export function fetchCommand(io: Io, setExit: (code: number) => void): Command {
     .description('fetch one URL with the raw-socket client and print the body')
     .argument('<url>', 'http:// or https:// URL')
     .option('-o, --output <file>', 'write the output to FILE instead of stdout (not created when the request fails)')
-    .option('-i, --include', 'print the response head before the body (and the trailers after it)')
+    .option('-i, --include', 'print the response head before the body (each redirect\'s head first; the trailers after it)')
     .option('-I, --head', 'send HEAD instead of GET (prints the head)')
     .addOption(new Option('--dump-wire [file]', 'trace every byte sent and received (stderr, or FILE)'))
     .option('--dump-wire-full', 'show whole bodies in the wire trace (default: first 512 bytes)')
@@ -122,7 +122,11 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
       if (flags.json) {
         await writeAll(out, JSON.stringify(describe(res, progress.tls()), null, 2) + '\n');
       } else {
-        if (flags.include || flags.head) await writeAll(out, formatHead(res));
+        if (flags.include || flags.head) {
+          // As curl -iL: each redirect's head, as it came, before the final one.
+          for (const hop of progress.heads.slice(0, res.redirects.length)) await writeAll(out, hop);
+          await writeAll(out, formatHead(res));
+        }
         if (!flags.head) await writeAll(out, res.body);
         // As curl -i: the trailers after the body, a line each.
         if (flags.include && res.rawTrailers.length > 0) await writeAll(out, formatFields(res.rawTrailers));
@@ -220,17 +224,33 @@ export function errorLine(err: unknown): string {
  * complete)`, for a timeout, as curl says it (a slow body is not a server that never answered).
  * A raw-only listener: it costs the request no labelled segments.
  */
-function responseProgress(): { listener: WireListener; note(): string; tls(): Record<string, unknown> | null } {
+function responseProgress(): {
+  listener: WireListener;
+  note(): string;
+  tls(): Record<string, unknown> | null;
+  /** The response heads of the exchanges so far, as received (1xx included), one per exchange. */
+  heads: Buffer[];
+} {
   let bytes = 0;
   let head = false;
   let tls: Extract<WireEvent, { type: 'tls' }> | null = null;
+  /** The current exchange's bytes until its head is whole. */
+  let early: Buffer[] = [];
+  const heads: Buffer[] = [];
   const listener = rawOnlyListener((ev) => {
     if (ev.type === 'open') {
       bytes = 0;
       head = false;
       tls = null;
-    } else if (ev.type === 'read') bytes += ev.size;
-    else if (ev.type === 'head-end') head = true;
+      early = [];
+    } else if (ev.type === 'read') {
+      bytes += ev.size;
+      if (!head) early.push(Buffer.from(ev.data));
+    } else if (ev.type === 'head-end') {
+      head = true;
+      heads.push(Buffer.concat(early).subarray(0, ev.offset));
+      early = [];
+    }
     // The target's handshake, not an https:// proxy's.
     else if (ev.type === 'tls' && !ev.proxy) tls = ev;
   });
@@ -242,7 +262,7 @@ function responseProgress(): { listener: WireListener; note(): string; tls(): Re
     const { type: _type, conn: _conn, t: _t, ...rest } = tls;
     return rest;
   };
-  return { listener, note, tls: facts };
+  return { listener, note, tls: facts, heads };
 }
 
 /**

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { main } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/io.js';
-import { rawServer, response, type RawServer, type Step } from '../helpers/raw-server.js';
+import { rawServer, response, type RawServer, type Script } from '../helpers/raw-server.js';
 import { clientCert, selfSignedCert, tlsServer, type TlsServer } from '../helpers/tls-server.js';
 import { createPrivateKey } from 'node:crypto';
 import { proxyServer } from '../helpers/proxy-server.js';
@@ -41,8 +41,8 @@ async function runEnv(env: Record<string, string>, ...args: string[]): Promise<{
 }
 
 const track = closeAfterEach();
-async function serve(steps: Step[]): Promise<RawServer> {
-  const s = await rawServer(steps);
+async function serve(script: Script): Promise<RawServer> {
+  const s = await rawServer(script);
   track(s);
   return s;
 }
@@ -126,6 +126,19 @@ describe('rawcrawl fetch', () => {
     // Without -i, the body alone.
     const plain = await run(`${s.origin}/`);
     expect(plain.out.text).toBe('hello\n');
+  });
+
+  it('-i and -I print each redirect\'s head before the final one, as received, as curl -iL does: a followed 301 is not hidden', async () => {
+    const hop = 'HTTP/1.1 301 Moved Permanently\r\nLocation: /final\r\nSet-Cookie: s=1\r\nContent-Length: 5\r\n\r\n';
+    const s = await serve((conn) => (conn === 0 ? [{ send: hop + 'moved' }, { end: true }] : [{ send: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok' }, { end: true }]));
+    const i = await run('-i', `${s.origin}/start`);
+    expect([i.code, i.out.text]).toEqual([0, `${hop}HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok`]);
+    const head = await serve((conn) => (conn === 0 ? [{ send: hop }, { end: true }] : [{ send: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n' }, { end: true }]));
+    const I = await run('-I', `${head.origin}/start`);
+    expect([I.code, I.out.text]).toEqual([0, `${hop}HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n`]);
+    // Without -i, the final body alone.
+    const plain = await run(`${s.origin}/start`);
+    expect(plain.out.text).toBe('ok');
   });
 
   it('-I sends HEAD and prints only the head', async () => {
