@@ -220,9 +220,11 @@ export function errorLine(err: unknown): string {
 }
 
 /**
- * How much of the last exchange's response came: ` (N bytes of the response came, the head
- * complete)`, for a timeout, as curl says it (a slow body is not a server that never answered).
- * A raw-only listener: it costs the request no labelled segments.
+ * What fetch prints from the wire events besides the response: how much of the last exchange's
+ * response came, ` (N bytes of the response came, the head complete)`, for a timeout, as curl
+ * says it (a slow body is not a server that never answered); the final exchange's TLS facts
+ * (--json); each exchange's response head as received (-i shows the redirects'). A raw-only
+ * listener: it costs the request no labelled segments.
  */
 function responseProgress(): {
   listener: WireListener;
