@@ -60,6 +60,11 @@ export interface CaptureSink {
   readonly warcFiles: readonly string[];
   /** Exchanges stored so far. */
   readonly exchanges: number;
+  /**
+   * The first storage error (a full disk, a directory gone), as soon as it happened: no exchange
+   * is stored after it. close() rejects with it.
+   */
+  readonly error: RawcrawlError | null;
   /** Waits for pending capture files, closes the WARC; rejects with the first storage error. */
   close(): Promise<void>;
 }
@@ -210,6 +215,9 @@ export function createCaptureSink(options: CaptureSinkOptions): CaptureSink {
     },
     get exchanges() {
       return count;
+    },
+    get error() {
+      return failure;
     },
     async close() {
       while (pending.size > 0) await Promise.all([...pending]);

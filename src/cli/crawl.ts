@@ -445,8 +445,9 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
       countQuirks(quirks, record);
       if (stdout.readerGone) continue;
       await sink.write(record);
-      if (sink.error && !controller.signal.aborted) {
-        // Storage is gone for good: stop fetching; what is still yielded goes to the spill file.
+      if ((sink.error || capture?.error) && !controller.signal.aborted) {
+        // Storage is gone for good: stop fetching; what is still yielded goes to the spill file
+        // (or, when the WARC or capture directory failed, to the sink, without its capture).
         controller.abort();
       }
     }

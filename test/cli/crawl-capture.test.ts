@@ -161,3 +161,32 @@ describe('rawcrawl <start-url> --warc / --capture', () => {
     }
   });
 });
+
+describe('rawcrawl <start-url> --warc / --capture: storage failing mid-crawl', () => {
+  // A full disk or a directory gone: the archive cannot be written any more, so the crawl stops
+  // (as it does when -o or MySQL fails) rather than fetch the rest of the site unarchived.
+  it.each([
+    ['--capture DIR', (dir: string) => ['--capture', path.join(dir, 'caps')]],
+    ['--warc FILE (rotating into a directory gone)', (dir: string) => ['--warc', path.join(dir, 'caps', 'x.warc.gz'), '--warc-max-size', '1K']],
+  ])('%s: stops the crawl, exit 1 with one ERR_STORAGE line', async (_, flags) => {
+    const { treeSite } = await import('../helpers/tree-site.js');
+    const { mkdirSync, rmSync } = await import('node:fs');
+    const site = await treeSite(400, 40);
+    try {
+      const dir = mkdtempSync(path.join(tmpdir(), 'rawcrawl-capfail-'));
+      mkdirSync(path.join(dir, 'caps'));
+      const m = memoryIo();
+      const run = main(['node', 'rawcrawl', `${site.origin}/p/0`, '--ignore-robots', '-q', '-c', '2', '--parse-threads', '0', '-o', path.join(dir, 'o.jsonl'), ...flags(dir)], m.io);
+      const t0 = Date.now();
+      while (site.completed.length < 6 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 10));
+      rmSync(path.join(dir, 'caps'), { recursive: true, force: true });
+      const removedAt = site.hits.length;
+      expect(await run).toBe(1);
+      expect(m.err()).toMatch(/^rawcrawl: ERR_STORAGE cannot (write|create|open) (capture|WARC) file .*ENOENT\n$/m);
+      // Stopped soon after: not the other ~390 pages fetched without their archive.
+      expect(site.hits.length).toBeLessThan(removedAt + 20);
+    } finally {
+      await site.close();
+    }
+  });
+});
