@@ -1,3 +1,4 @@
+import { stat, truncate } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { PageRecord } from '../crawl/record.js';
 import { RawcrawlError } from '../errors.js';
@@ -7,13 +8,22 @@ import { storedFields, type Sink } from './sink.js';
 /**
  * Records as text, one after another, to stdout or a file: each as `format` writes it, after a
  * `header` if there is one. A write error (a full disk: ENOSPC) fails the next write() and
- * close() with ERR_STORAGE, instead of records going nowhere.
+ * close() with ERR_STORAGE, instead of records going nowhere; a file of its own is then cut back
+ * to the end of its last whole record (the write that failed may have put part of one there).
  */
 export class LineSink implements Sink {
   /** Records the stream has handed to the file or pipe (its write callback came without an error). */
   written = 0;
   private failure: Error | null = null;
+  /** Bytes of the header and of the records counted in `written` (a file of its own only). */
+  private wholeBytes = 0;
+  /** Byte lengths of the writes not called back yet, in order (a file of its own only). */
+  private readonly lengths: number[] = [];
   private readonly onFlushed = (err?: Error | null): void => {
+    if (this.ownsStream) {
+      const n = this.lengths.shift() ?? 0;
+      if (!err && this.failure === null) this.wholeBytes += n;
+    }
     if (!err) this.written++;
   };
 
@@ -28,7 +38,14 @@ export class LineSink implements Sink {
     out.on('error', (err: Error) => {
       this.failure ??= err;
     });
-    if (header !== '') out.write(header);
+    if (header !== '') {
+      if (ownsStream) {
+        const n = Buffer.byteLength(header);
+        out.write(header, (err?: Error | null) => {
+          if (!err && this.failure === null) this.wholeBytes += n;
+        });
+      } else out.write(header);
+    }
   }
 
   private corked = false;
@@ -51,7 +68,9 @@ export class LineSink implements Sink {
         this.out.uncork();
       });
     }
-    if (!this.out.write(this.format(record), this.onFlushed)) {
+    const line = this.format(record);
+    if (this.ownsStream) this.lengths.push(Buffer.byteLength(line));
+    if (!this.out.write(line, this.onFlushed)) {
       // Every writer that found the buffer full waits for the same drain.
       this.drained ??= drainOrClose(this.out).finally(() => {
         this.drained = null;
@@ -66,14 +85,39 @@ export class LineSink implements Sink {
       this.corked = false;
       this.out.uncork();
     }
-    if (this.ownsStream && !this.out.destroyed) {
-      await new Promise<void>((resolve) => this.out.end(() => resolve()));
+    if (this.ownsStream) {
+      if (!this.out.destroyed) {
+        await new Promise<void>((resolve) =>
+          this.out.end((err?: Error | null) => {
+            if (err) this.failure ??= err;
+            resolve();
+          }),
+        );
+      }
+      if (this.failure) await this.cutTornRecord();
     } else if (!this.out.destroyed && !this.out.writableEnded) {
       // A stream this sink does not end (stdout): its earlier writes' callbacks, which count
       // `written`, have all come once an empty write's has (a stream calls them in order).
       await new Promise<void>((resolve) => this.out.write('', () => resolve()));
     }
     this.check();
+  }
+
+  /**
+   * After a failed write, cuts the file back to its whole records: the write that failed (a disk
+   * filling up) may have put the first part of one there, which a reader would choke on (a CSV
+   * quote never closed). Best effort, and only ever shorter: a path that is no regular file
+   * (/dev/full, a FIFO) is left alone.
+   */
+  private async cutTornRecord(): Promise<void> {
+    const file = (this.out as { path?: unknown }).path;
+    if (typeof file !== 'string') return;
+    try {
+      const st = await stat(file);
+      if (st.isFile() && st.size > this.wholeBytes) await truncate(file, this.wholeBytes);
+    } catch {
+      // The error already reported is the one that matters.
+    }
   }
 }
 

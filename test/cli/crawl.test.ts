@@ -178,6 +178,33 @@ describe('rawcrawl <start-url>', () => {
     }
   });
 
+  it.each(['jsonl', 'csv'])('-o FILE.%s that fills up mid-record keeps every whole record and no torn one', async (ext) => {
+    // `ulimit -f` (RLIMIT_FSIZE) stands in for a full disk: the write that crosses it is cut
+    // short, as one that fills a disk is, and the next fails (EFBIG rather than ENOSPC).
+    const site = await treeSite(300, 0);
+    try {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'rawcrawl-full-')), `pages.${ext}`);
+      const child = spawn('sh', ['-c', 'ulimit -f 60; exec "$0" "$@"', process.execPath, BIN, `${site.origin}/p/0`, '--ignore-robots', '--store-body', '--progress-every', '1m', '-o', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(1);
+      expect(stderr.trim().split('\n').at(-1)).toBe(`rawcrawl: ERR_STORAGE cannot write output file ${file}: EFBIG`);
+      const stored = Number(/, (\d+) stored, /.exec(stderr)?.[1]);
+      expect(stored).toBeGreaterThan(10);
+      const text = readFileSync(file, 'utf8');
+      if (ext === 'jsonl') {
+        expect(text.endsWith('\n')).toBe(true);
+        const urls = text.trimEnd().split('\n').map((l) => (JSON.parse(l) as { url: string }).url);
+        expect(urls).toHaveLength(stored);
+      } else {
+        const { parse } = await import('csv-parse/sync');
+        expect((parse(text, { columns: true }) as unknown[]).length).toBe(stored);
+      }
+    } finally {
+      await site.close();
+    }
+  });
+
   it('rejects bad arguments with one line and exit 2', async () => {
     for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--select', 'h=h1[[['], ['--concurrency', 'lots'], ['--max-pages', '-1'], ['--lease', '500ms'], ['--spill-dir', '/nonexistent-rawcrawl-dir'], ['-H', 'Host: x'], ['-H', 'User-Agent: x'], ['-H', 'NoColon'], ['--proxy', 'socks6://127.0.0.1:1'], ['--resolve', 'a.test:80'], ['--timeout', '0'], ['--max-url-length', '70000'], ['-H', 'Bad Name: x'], ['-H', 'Connection: keep-alive'], ['--select-all', 'x=a::before'], ['--select', 'f=h1', '--select-all', 'f=h2'], ['--max-time', '0'], ['--format', 'xml'], ['--proxy', 'https://p.example/path'], ['--concurrency', '0'], ['--per-host', '0'], ['--max-pages', '0'], ['--progress-every', '0'], ['--dump-wire-match', 'x'], ['--dump-wire-full'], ['--allow-host', 'http:// x']]) {
       const m = memoryIo();
