@@ -404,17 +404,24 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
   }
 
   // Ctrl+C / SIGTERM: stop taking URLs, let in-flight pages finish (bounded), flush, exit 130.
-  // A second one aborts in-flight requests at once; what was fetched is still stored.
+  // A second one (or the end of --grace) aborts in-flight requests at once; what was fetched is
+  // still stored, or, if MySQL is away, saved to the spill file now rather than after
+  // --mysql-give-up (docker stop and systemd send SIGKILL some seconds after their SIGTERM).
+  // The handlers stay on until storage is closed: a signal during the last flush is no SIGKILL.
   let interrupted = 0;
   let graceTimer: NodeJS.Timeout | undefined;
+  const stopNow = (): void => {
+    controller.abort();
+    sink.abandon?.(`stopped while MySQL was unreachable`);
+  };
   const onSignal = (): void => {
     interrupted++;
     if (interrupted === 1) {
       if (!flags.quiet) progress?.say('rawcrawl: stopping: finishing in-flight pages (Ctrl+C again to abort them)');
       run.stop();
-      graceTimer = setTimeout(() => controller.abort(), flags.grace ?? 10_000);
+      graceTimer = setTimeout(stopNow, flags.grace ?? 10_000);
     } else {
-      controller.abort();
+      stopNow();
     }
   };
   process.on('SIGINT', onSignal);
@@ -455,10 +462,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     if (!stdout.readerGone) fatal = err;
     controller.abort();
   } finally {
-    clearTimeout(graceTimer);
     clearTimeout(maxTimeTimer);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     progress?.stop();
   }
   try {
@@ -480,6 +484,9 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
       fatal ??= err;
     }
   }
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  clearTimeout(graceTimer);
   if (!flags.quiet) io.stderr.write(summary(run.stats, sink.written) + quirksSummary(quirks));
   if (sink.error) {
     io.stderr.write(errorLine(sink.error) + '\n');

@@ -249,13 +249,28 @@ export class MysqlSink implements Sink {
     try {
       while (this.held.length > 0 && !this.failure) {
         this.kick();
-        await this.flushing;
+        await Promise.race([this.flushing, this.abandoned]);
       }
-      await this.flushing;
+      await Promise.race([this.flushing, this.abandoned]);
     } finally {
       if (this.timer) clearTimeout(this.timer);
-      await this.pool.end().catch(() => {});
+      // Abandoned: a statement may still be waiting on a connection that will never answer.
+      if (this.failure && this.flushing) void this.pool.end().catch(() => {});
+      else await this.pool.end().catch(() => {});
     }
+  }
+
+  private abandonedNow: () => void = () => {};
+  private readonly abandoned = new Promise<void>((resolve) => (this.abandonedNow = resolve));
+
+  /**
+   * Stops waiting for an unreachable database now (a second Ctrl+C): the held records go to the
+   * spill file, as after --mysql-give-up. Nothing to do when none are held.
+   */
+  abandon(reason: string): void {
+    if (this.failure || this.held.length === 0) return;
+    this.giveUp(reason);
+    this.abandonedNow();
   }
 
   private kick(): void {
@@ -319,6 +334,8 @@ export class MysqlSink implements Sink {
           this.refuse(batch[0]!, `${e.code ?? ''} ${e.message ?? String(err)}`.trim());
           return;
         }
+        // Given up meanwhile (abandon()): the batch is in the spill file.
+        if (this.failure) return;
         if (firstFailure.at === 0) firstFailure.at = Date.now();
         if (Date.now() - firstFailure.at > this.giveUpMs) {
           this.giveUp(`MySQL unreachable for ${Math.round(this.giveUpMs / 1000)} s (${e.code ?? e.message})`);
@@ -326,6 +343,7 @@ export class MysqlSink implements Sink {
         }
         this.options.onRetry?.(err as Error, attempt);
         await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 5)));
+        if (this.failure) return;
       }
     }
   }

@@ -8,6 +8,11 @@ export interface Sink {
   readonly written: number;
   /** Set when the sink gave up on its store; records were saved elsewhere (the message says where). */
   readonly error?: Error | null;
+  /**
+   * Stop waiting for a store that is away (the crawl was told to stop now): records held for it
+   * are saved elsewhere at once, as when the sink gives up on its own.
+   */
+  abandon?(reason: string): void;
 }
 
 /** The record as stored: without the in-memory link list; `body` only when it was asked for. */

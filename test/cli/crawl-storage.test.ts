@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { memoryIo } from '../helpers/memory-io.js';
 
 
 const db = useFreshDatabase({ schema: true });
+const BIN = path.resolve(__dirname, '../../bin/rawcrawl');
 
 describe('rawcrawl when MySQL goes away mid-crawl', () => {
   it('holds, retries, then saves held records to a file, says where, exits 1 — no fetched page lost', async () => {
@@ -44,6 +46,57 @@ describe('rawcrawl when MySQL goes away mid-crawl', () => {
       expect(new Set(all).size).toBe(all.length);
       for (const p of completedBeforeCut) expect(all).toContain(p);
     } finally {
+      await proxy.close();
+      await site.close();
+    }
+  });
+});
+
+describe('rawcrawl stopped (SIGTERM) while MySQL is away', () => {
+  // docker stop and systemd send one SIGTERM, then SIGKILL after 10 s or so: a crawl that waited
+  // the whole --mysql-give-up (60 s) for the database would be killed holding its records.
+  it.each([
+    ['a second SIGTERM saves the held records to the spill file at once', ['--grace', '30s'], 2],
+    ['after one SIGTERM, the end of --grace saves them', ['--grace', '1s'], 1],
+  ])('%s, exits 1 — no fetched page lost', async (_, flags, signals) => {
+    await db.query('DELETE FROM pages');
+    const site = await treeSite(300, 40);
+    const proxy = await cuttableProxy(db.name);
+    const spill = mkdtempSync(path.join(tmpdir(), 'rawcrawl-spill-term-'));
+    const child = spawn(process.execPath, [BIN, `${site.origin}/p/0`, '--mysql', proxy.url, '--spill-dir', spill, '-c', '4', '--ignore-robots', '-q', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const t0 = Date.now();
+      for (;;) {
+        const [r] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM pages');
+        if (Number(r!.n) >= 10 || Date.now() - t0 > 20_000) break;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      await proxy.cut();
+      await new Promise((res) => setTimeout(res, 300));
+      const stoppedAt = Date.now();
+      child.kill('SIGTERM');
+      if (signals === 2) {
+        await new Promise((res) => setTimeout(res, 500));
+        child.kill('SIGTERM');
+      }
+      expect(await exited).toBe(1);
+      expect(Date.now() - stoppedAt).toBeLessThan(8000);
+      const completed = new Set(site.completed);
+      const files = readdirSync(spill);
+      expect(files).toHaveLength(1);
+      const file = path.join(spill, files[0]!);
+      const spilled = readFileSync(file, 'utf8').trim().split('\n').map((l) => new URL((JSON.parse(l) as { url: string }).url).pathname);
+      expect(spilled.length).toBeGreaterThan(0);
+      expect(stderr.trim().split('\n').at(-1)).toMatch(new RegExp(`^rawcrawl: ERR_STORAGE .*MySQL.*; ${spilled.length} unsaved records written to ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+      const rows = (await db.query<{ url: string }>('SELECT url FROM pages')).map((r) => new URL(r.url).pathname);
+      const all = new Set([...rows, ...spilled]);
+      // Every page the site finished sending before the stop is in the table or the file.
+      for (const p of completed) expect(all.has(p)).toBe(true);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await proxy.close();
       await site.close();
     }
