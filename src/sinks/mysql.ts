@@ -229,7 +229,8 @@ export class MysqlSink implements Sink {
   get error(): RawcrawlError | null {
     if (this.failure) return this.failure;
     if (this.refused === 0) return null;
-    return new RawcrawlError('ERR_STORAGE', `MySQL refused ${this.refused} record${this.refused === 1 ? '' : 's'} (first: ${this.refusedReason}); written to ${this.spillFile}`);
+    const where = this.lost === 0 ? `written to ${this.spillFile}` : this.spillNote();
+    return new RawcrawlError('ERR_STORAGE', `MySQL refused ${this.refused} record${this.refused === 1 ? '' : 's'} (first: ${this.refusedReason}); ${where}`);
   }
 
   async write(record: PageRecord): Promise<void> {
@@ -356,13 +357,33 @@ export class MysqlSink implements Sink {
     return this.spillFile;
   }
 
-  /** Appends records to the spill file (JSONL, the same fields as the table). */
+  /** Records the spill file could not take either (a full disk), and why. */
+  private lost = 0;
+  private lostReason = '';
+
+  /**
+   * Appends records to the spill file (JSONL, the same fields as the table). One that cannot be
+   * written either (a full disk) is said in the error, not thrown: it would crash the process from
+   * the flush loop, with the held records in it.
+   */
   private spill(records: PageRecord[]): void {
     if (records.length === 0) return;
     this.spillFile ??= spillFileName(this.options.spillDir);
-    appendSpill(this.spillFile, records);
-    this.spilled += records.length;
-    if (this.failure) this.failure.message = `${this.reason}; ${this.spilled} unsaved records written to ${this.spillFile}`;
+    try {
+      appendSpill(this.spillFile, records);
+      this.spilled += records.length;
+    } catch (err) {
+      this.lost += records.length;
+      this.lostReason ||= (err as NodeJS.ErrnoException).code ?? String(err);
+    }
+    if (this.failure) this.failure.message = `${this.reason}; ${this.spillNote()}`;
+  }
+
+  /** Where the records that MySQL did not take went. */
+  private spillNote(): string {
+    const saved = this.spilled > 0 ? `${this.spilled} unsaved records written to ${this.spillFile}` : '';
+    const lost = this.lost > 0 ? `${this.lost} unsaved records could not be written to ${this.spillFile} either: ${this.lostReason}` : '';
+    return [saved, lost].filter(Boolean).join('; ');
   }
 
   private reason = '';

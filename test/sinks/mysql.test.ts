@@ -185,4 +185,25 @@ describe('MySQL sink (real MariaDB)', () => {
     const lines = readFileSync(path.join(dir, files[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as PageRecord);
     expect(lines.map((l) => l.url)).toEqual(Array.from({ length: 12 }, (_, i) => `http://example.test/p/${100 + i}`));
   });
+
+  it('a spill file that cannot be written either (a full disk) is one ERR_STORAGE saying so, not a crash', async () => {
+    const proxy = await cuttableProxy(db.name);
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'rawcrawl-spill-')), 'gone');
+    const sink = new MysqlSink(await connectMysql(proxy.url), { batchSize: 5, flushIntervalMs: 10, giveUpMs: 300, spillDir: dir });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await proxy.cut();
+      for (let i = 0; i < 12; i++) await sink.write(record(200 + i));
+      await sink.close();
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await proxy.close();
+    }
+    expect(unhandled).toEqual([]);
+    expect(sink.error).toMatchObject({ code: 'ERR_STORAGE' });
+    expect(sink.error!.message).toMatch(/^MySQL unreachable for 0 s \(\w+\); 12 unsaved records could not be written to .*\/gone\/rawcrawl-unsaved-[^ ]+\.jsonl either: ENOENT$/);
+  });
 });
