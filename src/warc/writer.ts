@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CapturedExchange } from '../capture/exchange.js';
 import { scanResponse, type ResponseRecord } from '../capture/replay-response.js';
@@ -329,6 +329,13 @@ export class WarcWriter implements ExchangeWriter {
       let done = 0;
       while (done < end) done += writeSync(this.fd, this.out, done, end - done);
     } catch (err) {
+      // A full disk cuts the write short: the file is cut back to its last whole exchange, so it
+      // ends with no torn record (the exchanges of this write are rejected, none points there).
+      try {
+        ftruncateSync(this.fd, this.size);
+      } catch {
+        // Best effort: the write error is the one to report.
+      }
       const file = this.files[this.files.length - 1]!;
       throw new RawcrawlError('ERR_STORAGE', `cannot write WARC file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
     }

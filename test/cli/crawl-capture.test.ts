@@ -189,4 +189,28 @@ describe('rawcrawl <start-url> --warc / --capture: storage failing mid-crawl', (
       await site.close();
     }
   });
+
+  it('--warc on a disk that fills up mid-record: the file keeps its whole records, none torn', async () => {
+    const { spawn } = await import('node:child_process');
+    const { treeSite } = await import('../helpers/tree-site.js');
+    const site = await treeSite(300, 0);
+    try {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'rawcrawl-warcfull-')), 'x.warc.gz');
+      // `ulimit -f` stands in for a full disk: the write that crosses it is cut short.
+      const bin = path.resolve(__dirname, '../../bin/rawcrawl');
+      const child = spawn('sh', ['-c', 'ulimit -f 100; exec "$0" "$@"', process.execPath, bin, `${site.origin}/p/0`, '--ignore-robots', '-q', '--warc', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(1);
+      expect(stderr).toBe(`rawcrawl: ERR_STORAGE cannot write WARC file ${file}: EFBIG\n`);
+      // Every member whole: gunzip reads to the end without "unexpected end of file".
+      const text = gunzipSync(readFileSync(file)).toString('latin1');
+      expect(text.length).toBeGreaterThan(10_000);
+      const m = memoryIo();
+      expect(await main(['node', 'rawcrawl', 'replay', file], m.io)).toBe(0);
+      expect(m.err()).not.toMatch(/cut short/);
+    } finally {
+      await site.close();
+    }
+  });
 });
