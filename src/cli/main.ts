@@ -38,6 +38,10 @@ function oneLine(message: string): string {
 
 /** Runs the CLI with argv (node, script, ...args) and returns the exit status. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  // stderr holds progress and diagnostics only: once it cannot be written (its terminal gone,
+  // EIO, after `setsid` or `disown` and a logout) a write error must not crash the command, with
+  // records still held and files open; it goes on without them. (No listener: an exception.)
+  if (io.stderr.listenerCount('error') === 0) io.stderr.on('error', () => {});
   let exitCode: number = EXIT.OK;
   const setExit = (code: number): void => {
     exitCode = code;

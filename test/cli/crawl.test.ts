@@ -205,6 +205,28 @@ describe('rawcrawl <start-url>', () => {
     }
   });
 
+  it('a terminal gone from under stderr (EIO: setsid or disown, then logout) does not crash the crawl', async () => {
+    const site = await treeSite(60, 40);
+    try {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'rawcrawl-eio-')), 'pages.jsonl');
+      const { Writable } = await import('node:stream');
+      let writes = 0;
+      const stderr = new Writable({
+        write(_chunk, _enc, done) {
+          // The first progress lines go out; then the terminal hangs up.
+          done(++writes <= 2 ? null : Object.assign(new Error('write EIO'), { code: 'EIO' }));
+        },
+      });
+      const m = memoryIo();
+      const code = await main(['node', 'rawcrawl', `${site.origin}/p/0`, '--ignore-robots', '-c', '2', '--progress-every', '100ms', '-o', file], { ...m.io, stderr });
+      expect(writes).toBeGreaterThan(2);
+      expect(code).toBe(0);
+      expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(60);
+    } finally {
+      await site.close();
+    }
+  });
+
   it('rejects bad arguments with one line and exit 2', async () => {
     for (const args of [['--include', '(unclosed'], ['--select', 'nocss'], ['--select', 'h=h1[[['], ['--concurrency', 'lots'], ['--max-pages', '-1'], ['--lease', '500ms'], ['--spill-dir', '/nonexistent-rawcrawl-dir'], ['-H', 'Host: x'], ['-H', 'User-Agent: x'], ['-H', 'NoColon'], ['--proxy', 'socks6://127.0.0.1:1'], ['--resolve', 'a.test:80'], ['--timeout', '0'], ['--max-url-length', '70000'], ['-H', 'Bad Name: x'], ['-H', 'Connection: keep-alive'], ['--select-all', 'x=a::before'], ['--select', 'f=h1', '--select-all', 'f=h2'], ['--max-time', '0'], ['--format', 'xml'], ['--proxy', 'https://p.example/path'], ['--concurrency', '0'], ['--per-host', '0'], ['--max-pages', '0'], ['--progress-every', '0'], ['--dump-wire-match', 'x'], ['--dump-wire-full'], ['--allow-host', 'http:// x']]) {
       const m = memoryIo();
