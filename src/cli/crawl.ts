@@ -403,7 +403,8 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     return EXIT.USAGE;
   }
 
-  // Ctrl+C / SIGTERM: stop taking URLs, let in-flight pages finish (bounded), flush, exit 130.
+  // Ctrl+C / SIGTERM / SIGHUP: stop taking URLs, let in-flight pages finish (bounded), flush,
+  // exit 130 (SIGHUP: the terminal hung up; rather that than a kill with records held).
   // A second one (or the end of --grace) aborts in-flight requests at once; what was fetched is
   // still stored, or, if MySQL is away, saved to the spill file now rather than after
   // --mysql-give-up (docker stop and systemd send SIGKILL some seconds after their SIGTERM).
@@ -426,6 +427,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   // --max-time: the same graceful stop, as a planned end (exit 0).
   const maxTime = flags.maxTime;
   const maxTimeTimer =
@@ -486,6 +488,7 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
   }
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onSignal);
   clearTimeout(graceTimer);
   if (!flags.quiet) io.stderr.write(summary(run.stats, sink.written) + quirksSummary(quirks));
   if (sink.error) {

@@ -358,6 +358,28 @@ describe('rawcrawl in a child process', () => {
     }
   });
 
+  it.each(['SIGTERM', 'SIGHUP'] as const)('on %s (docker stop, systemd; a terminal that hung up) stops as on Ctrl+C: every fetched page in -o, exit 130', async (signal) => {
+    const site = await treeSite(400, 120);
+    try {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'rawcrawl-signal-')), 'pages.jsonl');
+      const child = spawn(process.execPath, [BIN, `${site.origin}/p/0`, '--ignore-robots', '-c', '4', '--progress-every', '1m', '-o', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const t0 = Date.now();
+      while (site.completed.length < 12 && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 20));
+      child.kill(signal);
+      expect(await exited).toBe(130);
+      expect(stderr).toMatch(/stopping: finishing in-flight pages/);
+      expect(stderr).toMatch(/rawcrawl: \d+ pages in /);
+      const stored = readFileSync(file, 'utf8').trim().split('\n').map((l) => new URL((JSON.parse(l) as { url: string }).url).pathname);
+      expect(stored.sort()).toEqual([...new Set(site.completed)].sort());
+      expect(stored.length).toBeLessThan(400);
+    } finally {
+      await site.close();
+    }
+  });
+
   it('--max-time stops taking pages, lets in-flight ones finish and store, and exits 0', async () => {
     const site = await treeSite(400, 150);
     try {
