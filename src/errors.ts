@@ -21,7 +21,7 @@ export const ERROR_CODES = {
   ERR_INVALID_CHUNK: 'chunked framing is malformed',
   ERR_PREMATURE_CLOSE: 'the peer closed the connection before the message was complete',
   ERR_BODY_TOO_LARGE: 'the (decoded) body is larger than maxBodyBytes',
-  ERR_DECOMPRESS: 'the body could not be decoded with its Content-Encoding',
+  ERR_DECOMPRESS: 'the body could not be decoded with its Content-Encoding (corrupt, or more than 5 codings)',
   ERR_TOO_MANY_REDIRECTS: 'more redirects than maxRedirects',
   ERR_UNEXPECTED_RESPONSE: 'the server sent a response the request could not have asked for',
   ERR_EXTRACT: 'the page could not be parsed for links and fields',

@@ -2,7 +2,7 @@ import { RawcrawlError } from '../errors.js';
 import { fieldValue } from '../http/abnf.js';
 import type { Framing } from '../http/framing.js';
 import type { ParserEvent, RawHeader, ResponseHead } from '../http/response-parser.js';
-import { BodyDecoder, isKnownCoding, parseCodings } from './decode.js';
+import { BodyDecoder, isKnownCoding, MAX_CODINGS, parseCodings } from './decode.js';
 
 /**
  * Body pieces shorter than this are copied into a buffer of STAGE_BYTES rather than kept (or
@@ -63,7 +63,10 @@ export class ResponseAssembler {
           }
         }
         const content = this.o.decompress ? parseCodings(fieldValue(ev.head.rawHeaders, 'content-encoding')) : [];
-        const codings = content.every(isKnownCoding) ? [...content, ...ev.transferCodings] : ev.transferCodings;
+        const codings = (content.every(isKnownCoding) ? [...content, ...ev.transferCodings] : ev.transferCodings).filter((c) => c !== 'identity');
+        if (codings.length > MAX_CODINGS) {
+          throw new RawcrawlError('ERR_DECOMPRESS', `the body is coded ${codings.length} times: more than ${MAX_CODINGS} codings are not decoded`, { offset });
+        }
         if (codings.length > 0) this.decoder = new BodyDecoder(codings, this.o.maxBodyBytes, this.o.truncate);
         if (ev.framing.kind === 'length' && ev.framing.length > this.o.maxBodyBytes && !this.o.truncate) {
           throw new RawcrawlError('ERR_BODY_TOO_LARGE', `Content-Length ${ev.framing.length} exceeds maxBodyBytes (${this.o.maxBodyBytes})`, { offset });

@@ -5,6 +5,14 @@ import { RawcrawlError } from '../errors.js';
 /** Content codings rawcrawl decodes (RFC 9110 §8.4.1). */
 const KNOWN = new Set(['gzip', 'x-gzip', 'deflate', 'br', 'identity']);
 
+/**
+ * At most this many codings are undone for one body, content and transfer codings together, as
+ * curl (since CVE-2022-32206) and undici allow. Real responses apply one, rarely two; each is a
+ * zlib or brotli decoder, and a 64 KB head can name 20,000 (700 MB of decoders for one response;
+ * past 3,000 or so chained zlib streams Node stops delivering their end, and the request hung).
+ */
+export const MAX_CODINGS = 5;
+
 export function isKnownCoding(coding: string): boolean {
   return KNOWN.has(coding);
 }

@@ -76,6 +76,23 @@ describe('decoding edges', () => {
     expect(res.body.length).toBe(0);
   });
 
+  it('five stacked codings are decoded', async () => {
+    const body = zlib.deflateSync(br(gzip(gzip(gzip(TEXT)))));
+    const s = await serve([{ send: response('200 OK', [['Content-Encoding', 'gzip, gzip, gzip, br, deflate'], ['Content-Length', body.length]], body) }, { hold: true }]);
+    expect((await request(`${s.origin}/`)).body.equals(TEXT)).toBe(true);
+  });
+
+  it.each([
+    ['six content codings', 'Content-Encoding: gzip, gzip, gzip, gzip, gzip, gzip\r\nContent-Length: 100000'],
+    ['20,000 content codings (a decoder each, 700 MB)', `Content-Encoding: ${Array<string>(20_000).fill('br').join(',')}\r\nContent-Length: 100000`],
+    ['content and transfer codings, six in all', 'Content-Encoding: gzip, br, deflate\r\nTransfer-Encoding: gzip, x-gzip, deflate, chunked'],
+  ])('%s: ERR_DECOMPRESS at the head, before a byte of body', async (_, fields) => {
+    const s = await serve([{ send: `HTTP/1.1 200 OK\r\n${fields}\r\n\r\n` }, { hold: true }]);
+    const e = await failure(request(`${s.origin}/`, { timeoutMs: 5000, maxHeaderBytes: 128 * 1024 }));
+    expect(e.code).toBe('ERR_DECOMPRESS');
+    expect(e.message).toMatch(/more than 5 codings are not decoded/);
+  });
+
   it.each([
     ['gzip', 'gzip', Buffer.from('this is not gzip at all, just text')],
     ['truncated gzip', 'gzip', gzip(TEXT).subarray(0, 100)],
