@@ -169,7 +169,27 @@ class StreamingDecoder {
       });
       if (!stage) continue;
       this.stages.unshift(stage);
-      next = { data: (b) => stage.write(b), end: () => stage.end(), error: () => {} };
+      let fed = 0;
+      next = {
+        data: (b) => {
+          // Decoded by a stage outside this one: limited as decodeWhole() limits each coding, or
+          // a layer that decodes to nothing (empty deflate blocks) under one that multiplies
+          // its input a thousandfold burns minutes of CPU without output. (The outermost
+          // stage's input is the received body, limited already.)
+          fed += b.length;
+          if (fed > maxBytes && this.stages[0] !== stage) {
+            if (!truncate) return fail(tooLarge(maxBytes));
+            if (this.failure || this.full) return;
+            this.full = true;
+            for (const s of this.stages) s.destroy();
+            resolveDone();
+            return;
+          }
+          stage.write(b);
+        },
+        end: () => stage.end(),
+        error: () => {},
+      };
     }
     this.head = next;
   }

@@ -163,6 +163,28 @@ describe('BodyDecoder', () => {
     await expect(ended(d)).rejects.toMatchObject({ code: 'ERR_BODY_TOO_LARGE' });
   });
 
+  // A gzip member of empty stored blocks: `n` * 5 bytes that decode to nothing.
+  const emptyBlocks = (n: number): Buffer =>
+    Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]), Buffer.alloc(n * 5).fill(Buffer.from([0, 0, 0, 0xff, 0xff])), Buffer.from([3, 0, 0, 0, 0, 0, 0, 0, 0, 0])]);
+  const inner = emptyBlocks(200_000); // 1 MB
+
+  it.each([
+    ['whole', gzip(inner)],
+    ['streamed', zlib.gzipSync(inner, { level: 0 })],
+  ])('a coding inside another decodes at most maxBytes of it: ERR_BODY_TOO_LARGE (%s)', async (_, coded) => {
+    const d = new BodyDecoder(['gzip', 'gzip'], 500_000);
+    d.write(coded);
+    await expect(ended(d)).rejects.toMatchObject({ code: 'ERR_BODY_TOO_LARGE' });
+  });
+
+  it('with truncate, a coding inside another decoding past maxBytes ends the body there', async () => {
+    const d = new BodyDecoder(['gzip', 'gzip'], 500_000, true);
+    d.write(gzip(inner));
+    expect((await ended(d)).length).toBe(0);
+    expect(d.full).toBe(true);
+    expect(d.truncated).toBe(true);
+  });
+
   it.each([
     ['truncated, whole', gzip(TEXT).subarray(0, 100)],
     ['truncated, streamed', gzip(BIG).subarray(0, WHOLE_BODY_MAX + 1000)],
