@@ -1,5 +1,6 @@
 import { RawcrawlError } from '../errors.js';
 import { fieldValue } from '../http/abnf.js';
+import { quote } from '../http/excerpt.js';
 import type { Framing } from '../http/framing.js';
 import type { ParserEvent, RawHeader, ResponseHead } from '../http/response-parser.js';
 import { BodyDecoder, isKnownCoding, MAX_CODINGS, parseCodings } from './decode.js';
@@ -59,7 +60,7 @@ export class ResponseAssembler {
         this.framing = ev.framing;
         for (const tc of ev.transferCodings) {
           if (!isKnownCoding(tc)) {
-            throw new RawcrawlError('ERR_INVALID_TRANSFER_ENCODING', `transfer coding "${tc}" is not supported`, { offset });
+            throw new RawcrawlError('ERR_INVALID_TRANSFER_ENCODING', `transfer coding ${quote(tc)} is not supported`, { offset });
           }
         }
         const content = this.o.decompress ? parseCodings(fieldValue(ev.head.rawHeaders, 'content-encoding')) : [];

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { RawcrawlError } from '../errors.js';
 import { isFieldName } from '../http/abnf.js';
+import { shortUrl } from '../http/excerpt.js';
 import { buildRequestHead, validateHeaders, type HeaderPairs } from '../http/request-writer.js';
 import { NEED_DATA, DONE, ResponseParser, type RawHeader, type ResponseHead } from '../http/response-parser.js';
 import type { Leniency } from '../http/leniency.js';
@@ -190,7 +191,7 @@ export async function request(input: string | URL, options: RequestOptions = {})
       const decision = decideRedirect(status, location, url, opts.method, maxRedirects);
       if (!decision.follow) return toResponse(url, ex, redirects);
       if (redirects.length >= maxRedirects) {
-        throw new RawcrawlError('ERR_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects (last: ${ex.head.status} to ${withoutUserinfo(decision.url.href)})`, { url: url.href });
+        throw new RawcrawlError('ERR_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects (last: ${ex.head.status} to ${shortUrl(withoutUserinfo(decision.url.href))})`, { url: url.href });
       }
       redirects.push({ url: url.href, status: ex.head.status, location: location ?? '' });
       if (decision.crossOrigin) {

@@ -29,3 +29,16 @@ export function formatExcerpt(bytes: Buffer, start: number, offset: number, radi
   }
   return `@${from}: ${hex.join(' ')} |${ascii}|`;
 }
+
+/**
+ * Text the server sent, quoted for an error message (JSON.stringify: one line, controls escaped),
+ * at most `max` characters of it and "…" after a cut: a field may be as long as maxHeaderBytes.
+ */
+export function quote(text: string, max = 64): string {
+  return text.length > max ? `${JSON.stringify(text.slice(0, max))}…` : JSON.stringify(text);
+}
+
+/** A URL for an error message: at most `max` characters, "…" after a cut. */
+export function shortUrl(href: string, max = 200): string {
+  return href.length > max ? `${href.slice(0, max)}…` : href;
+}

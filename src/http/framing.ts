@@ -1,5 +1,6 @@
 import { RawcrawlError } from '../errors.js';
 import { isFieldName, trimOWS } from './abnf.js';
+import { quote } from './excerpt.js';
 import type { Leniency } from './leniency.js';
 
 /** How the body of a response is delimited (RFC 9112 §6.3). */
@@ -124,14 +125,14 @@ export function decideFraming(input: FramingInput): FramingDecision {
     };
     const chunkedCount = codings.filter((c) => c === 'chunked').length;
     if (chunkedCount > 1) {
-      throw new RawcrawlError('ERR_INVALID_TRANSFER_ENCODING', `Transfer-Encoding ${JSON.stringify(te.join(', '))} applies chunked more than once`, { offset: chunkedField(1) });
+      throw new RawcrawlError('ERR_INVALID_TRANSFER_ENCODING', `Transfer-Encoding ${quote(te.join(', '))} applies chunked more than once`, { offset: chunkedField(1) });
     }
     if (codings.length > 0 && codings[codings.length - 1] === 'chunked') {
       return { framing: { kind: 'chunked' }, transferCodings: codings.slice(0, -1) };
     }
     if (chunkedCount === 1) {
       // §6.1: chunked must be the final coding; a body coded after chunking cannot be framed.
-      throw new RawcrawlError('ERR_INVALID_TRANSFER_ENCODING', `Transfer-Encoding ${JSON.stringify(te.join(', '))} has chunked before another coding`, { offset: chunkedField(0) });
+      throw new RawcrawlError('ERR_INVALID_TRANSFER_ENCODING', `Transfer-Encoding ${quote(te.join(', '))} has chunked before another coding`, { offset: chunkedField(0) });
     }
     // §6.3 (3): chunked is not the final coding of a response → read until the connection closes.
     return { framing: { kind: 'close' }, transferCodings: codings };
@@ -143,11 +144,11 @@ export function decideFraming(input: FramingInput): FramingDecision {
       const v = cl[i]!;
       const offset = at(clList.fields[i]!);
       if (!DIGITS.test(v)) {
-        throw new RawcrawlError('ERR_INVALID_CONTENT_LENGTH', `Content-Length ${JSON.stringify(cl.join(', '))} is not a non-negative decimal number`, { offset });
+        throw new RawcrawlError('ERR_INVALID_CONTENT_LENGTH', `Content-Length ${quote(cl.join(', '))} is not a non-negative decimal number`, { offset });
       }
       const norm = v.replace(/^0+(?=\d)/, '');
       if (value !== null && norm !== value) {
-        throw new RawcrawlError('ERR_INVALID_CONTENT_LENGTH', `Content-Length values ${JSON.stringify(cl.join(', '))} conflict`, { offset });
+        throw new RawcrawlError('ERR_INVALID_CONTENT_LENGTH', `Content-Length values ${quote(cl.join(', '))} conflict`, { offset });
       }
       value = norm;
     }
@@ -158,7 +159,7 @@ export function decideFraming(input: FramingInput): FramingDecision {
     if (cl.length > 1) lenient({ kind: 'duplicate-content-length', offset: at(clList.fields[1]!) });
     const length = Number(value);
     if (value.length > MAX_SAFE_DIGITS || !Number.isSafeInteger(length)) {
-      throw new RawcrawlError('ERR_INVALID_CONTENT_LENGTH', `Content-Length ${value} is too large`, { offset: at(clList.fields[0]!) });
+      throw new RawcrawlError('ERR_INVALID_CONTENT_LENGTH', `Content-Length ${value.length > 64 ? `${value.slice(0, 64)}…` : value} is too large`, { offset: at(clList.fields[0]!) });
     }
     return { framing: length === 0 ? { kind: 'none' } : { kind: 'length', length }, transferCodings: [] };
   }

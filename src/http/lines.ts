@@ -1,5 +1,6 @@
 import { RawcrawlError } from '../errors.js';
 import { CR, LF, SEMICOLON, hexValue, isDigit, isOWS, isToken } from './abnf.js';
+import { quote } from './excerpt.js';
 import type { Leniency } from './leniency.js';
 
 /**
@@ -90,7 +91,7 @@ export function parseFieldLine(text: string, start: number, end: number, offset:
   }
   const name = text.slice(start, colon);
   if (!checked && !isToken(name)) {
-    throw new RawcrawlError('ERR_INVALID_HEADER', `header name ${JSON.stringify(name)} is not a token`, { offset });
+    throw new RawcrawlError('ERR_INVALID_HEADER', `header name ${quote(name)} is not a token`, { offset });
   }
   into.push([name, fieldValue(text, colon + 1, end, offset - start, checked)]);
 }

@@ -6,8 +6,10 @@ import { httpServer, type HttpServer } from '../helpers/http-server.js';
 import { failure } from '../helpers/failure.js';
 import type { WireEvent } from '../../src/wire/events.js';
 import { closeAfterEach } from '../helpers/close-after-each.js';
+import { rawServers } from '../helpers/raw-server.js';
 
 const track = closeAfterEach();
+const serveRaw = rawServers();
 async function serve(handler: Parameters<typeof httpServer>[0]): Promise<HttpServer> {
   const s = await httpServer(handler);
   track(s);
@@ -82,6 +84,14 @@ describe('redirects', () => {
     const res = await request(`${s.origin}/a`, { method: 'HEAD' });
     expect(res.body.length).toBe(0);
     expect(s.seen.map((r) => r.method)).toEqual(['HEAD', 'HEAD']);
+  });
+
+  it('ERR_TOO_MANY_REDIRECTS names a 60 KB Location in a message of a few hundred characters', async () => {
+    const s = await serveRaw([{ send: `HTTP/1.1 302 Found\r\nLocation: /${'a'.repeat(60_000)}\r\nContent-Length: 0\r\n\r\n` }, { hold: true }]);
+    const e = await failure(request(`${s.origin}/`, { maxRedirects: 2 }));
+    expect(e.code).toBe('ERR_TOO_MANY_REDIRECTS');
+    expect(e.message).toMatch(/^more than 2 redirects \(last: 302 to http:\/\/127\.0\.0\.1:\d+\/aaa+…\)$/);
+    expect(e.message.length).toBeLessThan(300);
   });
 
   it('a loop fails with ERR_TOO_MANY_REDIRECTS after maxRedirects hops', async () => {

@@ -111,6 +111,31 @@ runCases('header fields (RFC 9112 §5)', headerFields);
 runCases('interim responses (RFC 9110 §15.2)', interim);
 runCases('responses without a body (RFC 9112 §6.3 (1))', noBody);
 
+describe('error messages quote at most 64 characters of what the server sent', () => {
+  const long = 'x'.repeat(60_000);
+  it.each([
+    ['a header name that is not a token', `X ${long}: 1\r\n\r\n`, 'ERR_INVALID_HEADER'],
+    ['a Transfer-Encoding applying chunked twice', `Transfer-Encoding: chunked, ${long}, chunked\r\n\r\n`, 'ERR_INVALID_TRANSFER_ENCODING'],
+    ['a Transfer-Encoding with chunked before another coding', `Transfer-Encoding: chunked, ${long}\r\n\r\n`, 'ERR_INVALID_TRANSFER_ENCODING'],
+    ['a Content-Length that is no number', `Content-Length: 1, ${long}\r\n\r\n`, 'ERR_INVALID_CONTENT_LENGTH'],
+    ['a Content-Length of 60,000 digits', `Content-Length: 1${'0'.repeat(60_000)}\r\n\r\n`, 'ERR_INVALID_CONTENT_LENGTH'],
+    ['Content-Length values that conflict', `Content-Length: 1, 2${'0'.repeat(60_000)}\r\n\r\n`, 'ERR_INVALID_CONTENT_LENGTH'],
+  ])('%s', (_, fields, code) => {
+    const p = new ResponseParser({ maxHeaderBytes: 128 * 1024 });
+    p.feed(Buffer.from(`HTTP/1.1 200 OK\r\n${fields}`, 'latin1'));
+    let err: unknown;
+    try {
+      p.next();
+      p.next();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RawcrawlError);
+    expect((err as RawcrawlError).code).toBe(code);
+    expect((err as RawcrawlError).message.length).toBeLessThan(200);
+  });
+});
+
 describe('maxHeaderBytes is enforced as bytes arrive', () => {
   it('fails as soon as the limit is passed, with no line end in sight', () => {
     const p = new ResponseParser({ maxHeaderBytes: 100 });
