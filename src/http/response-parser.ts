@@ -46,6 +46,12 @@ const enum State {
 
 /** Interim (1xx) responses accepted before the final one. */
 const MAX_INTERIM = 16;
+/**
+ * Leniencies recorded per kind: the first ones. A bare LF after every 1-byte chunk is two per body
+ * byte; kept one by one, 16 MiB of body made 32 million of them (2 GB of heap), and a head after
+ * 64 KB of stray LFs, per interim response too, returned 2 million with the response.
+ */
+const MAX_LENIENCIES_PER_KIND = 16;
 /** A chunk-size line longer than this is an attack (endless extensions), not framing. */
 const MAX_CHUNK_LINE = 4096;
 /** A range of bytes up to this long is searched byte by byte in JavaScript, not with indexOf(). */
@@ -108,6 +114,8 @@ export class ResponseParser {
   private remaining = 0;
   private trailers: RawHeader[] = [];
   private sawAnyByte = false;
+  /** How many leniencies of each kind were recorded (see MAX_LENIENCIES_PER_KIND). */
+  private readonly lenientKinds = new Map<Leniency['kind'], number>();
 
   constructor(options: ResponseParserOptions = {}) {
     this.method = (options.method ?? 'GET').toUpperCase();
@@ -313,7 +321,7 @@ export class ResponseParser {
       rawHeaders: head.rawHeaders,
       offset: headOffset,
       fieldOffsets: this.fieldAt,
-      lenient: (l) => this.leniencies.push(l),
+      lenient: (l) => this.lenient(l.kind, l.offset),
     });
     switch (framing.kind) {
       case 'none':
@@ -363,6 +371,9 @@ export class ResponseParser {
   }
 
   private lenient(kind: Leniency['kind'], offset: number): void {
+    const n = this.lenientKinds.get(kind) ?? 0;
+    if (n >= MAX_LENIENCIES_PER_KIND) return;
+    this.lenientKinds.set(kind, n + 1);
     this.leniencies.push({ kind, offset });
   }
 

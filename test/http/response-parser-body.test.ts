@@ -134,6 +134,18 @@ runCases('Content-Length (RFC 9112 §6.3 (5), §8.6)', length);
 runCases('close-delimited (RFC 9112 §6.3 (8))', close);
 
 describe('parser edges', () => {
+  it('records the first 16 leniencies of each kind, however many the bytes hold', () => {
+    // A bare LF after every 1-byte chunk: two leniencies per body byte, 32 million for 16 MiB
+    // of body (2 GB of heap) when each was kept.
+    const wire = `${'\n'.repeat(10_000)}HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n${'1\na\n'.repeat(50_000)}0\n\n`;
+    const out = parse([Buffer.from(wire, 'latin1')], { maxHeaderBytes: 64 * 1024 });
+    expect(out.body).toBe('a'.repeat(50_000));
+    const count = (kind: string): number => out.leniencies.filter((k) => k === kind).length;
+    expect(count('empty-line-before-status')).toBe(16);
+    expect(count('bare-lf')).toBe(16);
+    expect(out.leniencies).toHaveLength(32);
+  });
+
   it('ends every response with exactly one end event, whatever the framing', () => {
     for (const wire of [`${H}Content-Length: 2\r\n\r\nhi`, `${TE}0\r\n\r\n`, 'HTTP/1.1 204 No Content\r\n\r\n']) {
       const p = new ResponseParser();
