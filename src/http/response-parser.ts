@@ -1,5 +1,5 @@
 import { RawcrawlError } from '../errors.js';
-import { CR, LF, isDigit, isFieldName } from './abnf.js';
+import { CR, LF, hexValue, isDigit, isFieldName } from './abnf.js';
 import { describeByte, parseChunkSize, parseFieldLine, parseStatusLine, type Lenient, type RawHeader, type ResponseHead } from './lines.js';
 import { formatExcerpt } from './excerpt.js';
 import { decideFraming, type Framing } from './framing.js';
@@ -112,6 +112,8 @@ export class ResponseParser {
    */
   private framingLines: Array<{ at: number; text: string }> = [];
   private remaining = 0;
+  /** Bytes after the size in the chunk-size lines so far (see State.ChunkSize). */
+  private chunkExtBytes = 0;
   private trailers: RawHeader[] = [];
   private sawAnyByte = false;
   /** How many leniencies of each kind were recorded (see MAX_LENIENCIES_PER_KIND). */
@@ -239,6 +241,13 @@ export class ResponseParser {
           const line = this.takeChunkLine();
           if (line === null) return this.needData();
           const size = parseChunkSize(line, start, this.onLenient);
+          // What follows the size digits (whitespace, extensions) counts toward maxHeaderBytes
+          // for the whole body: each line is limited (MAX_CHUNK_LINE), but a 4 KB extension
+          // on every 1-byte chunk was 4 KB of wire per body byte, bounded only by the timeout.
+          let digits = 0;
+          while (digits < line.length && hexValue(line[digits]!) >= 0) digits++;
+          this.chunkExtBytes += line.length - digits;
+          if (this.chunkExtBytes > this.maxHeaderBytes) throw this.chunkError(`chunk extensions exceed maxHeaderBytes (${this.maxHeaderBytes}) in all`, start);
           if (size === 0) {
             this.state = State.Trailers;
             this.headBytes = 0;

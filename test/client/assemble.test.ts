@@ -45,7 +45,8 @@ describe('a body of tiny chunks', () => {
   ])('%s: holds the body bytes, not the reads each byte came in', async (_, codings, encode) => {
     const plain = Buffer.alloc(3000, 'a');
     const wire = encode(plain);
-    const parser = new ResponseParser();
+    // (Extensions this long in all pass only a raised limit: see the parser's tests.)
+    const parser = new ResponseParser({ maxHeaderBytes: 16 << 20 });
     const asm = new ResponseAssembler({ method: 'GET', decompress: true, maxBodyBytes: 1 << 20 });
     feedAll(parser, asm, [head(codings)]);
     const before = (await settled()).arrayBuffers;

@@ -134,6 +134,20 @@ runCases('Content-Length (RFC 9112 §6.3 (5), §8.6)', length);
 runCases('close-delimited (RFC 9112 §6.3 (8))', close);
 
 describe('parser edges', () => {
+  it('takes chunk extensions (and whitespace after a chunk size) up to maxHeaderBytes in all, then ERR_INVALID_CHUNK', () => {
+    // Each within the 4 KB chunk-line limit, but without a limit in all a 1-byte chunk behind
+    // each made 4 KB of wire per body byte: a capture held 8 GB in 10 s.
+    const ext = `;${'e'.repeat(3999)}`;
+    const body = (n: number, pad: string): Buffer => Buffer.from(`${TE}${`1${pad}\r\na\r\n`.repeat(n)}0\r\n\r\n`, 'latin1');
+    expect(parse([body(16, ext)], { maxHeaderBytes: 64_000 }).body).toBe('a'.repeat(16));
+    expect(parse([body(16, ' '.repeat(4000))], { maxHeaderBytes: 64_000 }).body).toBe('a'.repeat(16));
+    for (const pad of [ext, ' '.repeat(4000)]) {
+      expect(() => parse([body(17, pad)], { maxHeaderBytes: 64_000 })).toThrow(
+        expect.objectContaining({ error: expect.objectContaining({ code: 'ERR_INVALID_CHUNK', message: 'chunk extensions exceed maxHeaderBytes (64000) in all', offset: TE.length + 16 * (4001 + 5) }) }),
+      );
+    }
+  });
+
   it('records the first 16 leniencies of each kind, however many the bytes hold', () => {
     // A bare LF after every 1-byte chunk: two leniencies per body byte, 32 million for 16 MiB
     // of body (2 GB of heap) when each was kept.
