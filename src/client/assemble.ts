@@ -6,13 +6,21 @@ import type { ParserEvent, RawHeader, ResponseHead } from '../http/response-pars
 import { BodyDecoder, isKnownCoding, MAX_CODINGS, parseCodings } from './decode.js';
 
 /**
- * Body pieces shorter than this are copied into a buffer of STAGE_BYTES rather than kept (or
- * written to the decoder) one by one. A chunked body of 1-byte chunks gives one 'data' event per
- * byte, each a view of the read it came in: kept as they were, 16 MiB of body was 16 million
- * Buffer objects (2.2 GB of heap) and held every read they sat in (a 4 KB chunk extension
- * around each byte held 4 KB per body byte, without limit but the total timeout).
+ * Body pieces shorter than this are copied into a stage (a buffer of up to STAGE_BYTES) rather than
+ * kept (or written to the decoder) one by one, once DIRECT_PIECES have been. A chunked body of
+ * 1-byte chunks gives one 'data' event per byte, each a view of the read it came in: kept as they
+ * were, 16 MiB of body was 16 million Buffer objects (2.2 GB of heap) and held every read they
+ * sat in (a 4 KB chunk extension around each byte held 4 KB per body byte, without limit but the
+ * total timeout).
  */
 const SMALL_PIECE = 4096;
+/**
+ * Pieces passed on as they came, whatever their size, before small ones go by way of the stage:
+ * a body in a handful of reads (the common case) is copied once, by body(), and not into a stage.
+ */
+const DIRECT_PIECES = 16;
+/** The first stage; each next one is twice the last, up to STAGE_BYTES. */
+const FIRST_STAGE_BYTES = 2 * SMALL_PIECE;
 const STAGE_BYTES = 64 * 1024;
 
 export interface AssembleOptions {
@@ -47,6 +55,10 @@ export class ResponseAssembler {
   /** Where small pieces are copied: stage[0, staged) is body not yet passed on. */
   private stage: Buffer | null = null;
   private staged = 0;
+  /** The size of the next stage. */
+  private nextStage = FIRST_STAGE_BYTES;
+  /** Pieces passed on (to the chunk list or the decoder). */
+  private passed = 0;
 
   constructor(private readonly o: AssembleOptions) {}
 
@@ -100,15 +112,16 @@ export class ResponseAssembler {
 
   /** Passes a piece of body on, a small one by way of the stage (see SMALL_PIECE). */
   private keep(data: Buffer): void {
-    if (data.length >= SMALL_PIECE) {
+    if (data.length === 0) return;
+    if (data.length >= SMALL_PIECE || this.passed < DIRECT_PIECES) {
       this.flushStage();
       this.pass(data);
       return;
     }
-    if (data.length === 0) return;
     if (this.stage === null || this.stage.length - this.staged < data.length) {
       this.flushStage();
-      this.stage = Buffer.allocUnsafe(STAGE_BYTES);
+      this.stage = Buffer.allocUnsafe(this.nextStage);
+      this.nextStage = Math.min(STAGE_BYTES, this.nextStage * 2);
     }
     data.copy(this.stage, this.staged);
     this.staged += data.length;
@@ -124,6 +137,7 @@ export class ResponseAssembler {
   }
 
   private pass(data: Buffer): void {
+    this.passed++;
     if (this.decoder) this.decoder.write(data);
     else this.chunks.push(data);
   }

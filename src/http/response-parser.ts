@@ -117,7 +117,7 @@ export class ResponseParser {
   private trailers: RawHeader[] = [];
   private sawAnyByte = false;
   /** How many leniencies of each kind were recorded (see MAX_LENIENCIES_PER_KIND). */
-  private readonly lenientKinds = new Map<Leniency['kind'], number>();
+  private lenientKinds: Map<Leniency['kind'], number> | null = null;
 
   constructor(options: ResponseParserOptions = {}) {
     this.method = (options.method ?? 'GET').toUpperCase();
@@ -380,9 +380,11 @@ export class ResponseParser {
   }
 
   private lenient(kind: Leniency['kind'], offset: number): void {
-    const n = this.lenientKinds.get(kind) ?? 0;
+    // Made at the first leniency: most responses have none, and a parser is made per request.
+    const kinds = (this.lenientKinds ??= new Map());
+    const n = kinds.get(kind) ?? 0;
     if (n >= MAX_LENIENCIES_PER_KIND) return;
-    this.lenientKinds.set(kind, n + 1);
+    kinds.set(kind, n + 1);
     this.leniencies.push({ kind, offset });
   }
 
