@@ -191,7 +191,7 @@ export async function request(input: string | URL, options: RequestOptions = {})
       const decision = decideRedirect(status, location, url, opts.method, maxRedirects);
       if (!decision.follow) return toResponse(url, ex, redirects);
       if (redirects.length >= maxRedirects) {
-        throw new RawcrawlError('ERR_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects (last: ${ex.head.status} to ${shortUrl(withoutUserinfo(decision.url.href))})`, { url: url.href });
+        throw new RawcrawlError('ERR_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirect${maxRedirects === 1 ? '' : 's'} (last: ${ex.head.status} to ${shortUrl(withoutUserinfo(decision.url.href))})`, { url: url.href });
       }
       redirects.push({ url: url.href, status: ex.head.status, location: location ?? '' });
       if (decision.crossOrigin) {

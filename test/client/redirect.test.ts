@@ -98,7 +98,9 @@ describe('redirects', () => {
     const s = await serve((req, res) => res.writeHead(302, { Location: req.url === '/a' ? '/b' : '/a' }).end());
     const e = await failure(request(`${s.origin}/a`, { maxRedirects: 3 }));
     expect(e.code).toBe('ERR_TOO_MANY_REDIRECTS');
+    expect(e.message).toBe(`more than 3 redirects (last: 302 to ${s.origin}/a)`);
     expect(s.seen).toHaveLength(4);
+    expect((await failure(request(`${s.origin}/a`, { maxRedirects: 1 }))).message).toBe(`more than 1 redirect (last: 302 to ${s.origin}/a)`);
   });
 
   it('the default limit is 5 redirects', async () => {
