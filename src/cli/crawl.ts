@@ -4,6 +4,7 @@ import { crawl } from '../crawl/crawler.js';
 import { checkCrawlOptions } from '../crawl/plan.js';
 import { CRAWL_DEFAULTS, URL_COLUMN_BYTES, type CrawlOptions } from '../crawl/options.js';
 import { RawcrawlError } from '../errors.js';
+import type { HeaderPairs } from '../http/request-writer.js';
 import type { Sink } from '../sinks/sink.js';
 import type { SharedCrawlOptions } from '../sinks/mysql-frontier.js';
 import { JsonlSink } from '../sinks/jsonl.js';
@@ -45,7 +46,7 @@ interface CrawlFlags extends ConnectionFlags {
   storeBody?: boolean;
   ignoreRobots?: boolean;
   userAgent?: string;
-  header?: Array<[string, string]>;
+  header?: HeaderPairs;
   cookies?: boolean;
   out?: string;
   format?: 'jsonl' | 'csv';

@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseRequestUrl, request } from '../client/request.js';
 import type { HttpResponse } from '../client/response.js';
 import { REQUEST_DEFAULTS, type RequestOptions } from '../client/options.js';
+import type { HeaderPairs } from '../http/request-writer.js';
 import type { CaptureSink } from '../capture/sink.js';
 import { RawcrawlError } from '../errors.js';
 import { chainListeners, rawOnlyListener, type WireEvent, type WireListener } from '../wire/events.js';
@@ -26,7 +27,7 @@ interface FetchFlags extends ConnectionFlags {
   maxBody?: number;
   maxHeaderSize?: number;
   maxRedirects?: number;
-  header?: Array<[string, string]>;
+  header?: HeaderPairs;
   output?: string;
   decompress?: boolean;
   capture?: string;

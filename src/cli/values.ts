@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { parseResolveEntry } from '../client/resolve.js';
 import { RawcrawlError } from '../errors.js';
-import { validateHeaders } from '../http/request-writer.js';
+import { validateHeaders, type HeaderPairs } from '../http/request-writer.js';
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
 
@@ -60,13 +60,21 @@ export function collect(value: string, previous: string[] = []): string[] {
 }
 
 /**
- * "Name: value" → [name, value], checked as request() checks a header (a token for a name, no
- * CR, LF or NUL in the value, not one rawcrawl manages), so that a bad one is a usage error.
+ * One -H line, as curl reads it: "Name: value" → [name, value]; "Name:" with nothing after it
+ * sends no field of that name, not even rawcrawl's default one (null); "Name;" sends the field
+ * with an empty value. Checked as request() checks a header (a token for a name, no CR, LF or NUL
+ * in the value, not one rawcrawl manages), so that a bad one is a usage error.
  */
-export function parseHeaderLine(line: string): [string, string] {
+export function parseHeaderLine(line: string): [string, string | null] {
   const i = line.indexOf(':');
-  if (i <= 0) throw new InvalidArgumentError(`header "${line}" is not "Name: value"`);
-  const pair: [string, string] = [line.slice(0, i).trim(), line.slice(i + 1).trim()];
+  const empty = i === -1 && line.trimEnd().endsWith(';') ? line.trimEnd().slice(0, -1).trim() : null;
+  if (empty !== null && empty !== '') return checkedHeader([empty, '']);
+  if (i <= 0) throw new InvalidArgumentError(`header "${line}" is not "Name: value" ("Name:" leaves the field out, "Name;" sends it empty)`);
+  const value = line.slice(i + 1).trim();
+  return checkedHeader([line.slice(0, i).trim(), value === '' ? null : value]);
+}
+
+function checkedHeader(pair: [string, string | null]): [string, string | null] {
   try {
     validateHeaders([pair]);
   } catch (err) {
@@ -76,7 +84,7 @@ export function parseHeaderLine(line: string): [string, string] {
 }
 
 /** Repeatable -H: each "Name: value" checked while the flags are parsed, so a bad one is a usage error. */
-export function collectHeader(value: string, previous: Array<[string, string]> = []): Array<[string, string]> {
+export function collectHeader(value: string, previous: HeaderPairs = []): HeaderPairs {
   return [...previous, parseHeaderLine(value)];
 }
 

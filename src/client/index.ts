@@ -12,7 +12,7 @@ export { StreamWriter, type StreamWriterOptions } from '../net/stream-writer.js'
 export { ResponseParser, NEED_DATA, DONE, type ParserEvent, type ResponseHead, type RawHeader, type SegmentKind } from '../http/response-parser.js';
 export type { Framing } from '../http/framing.js';
 export type { Leniency, LeniencyKind } from '../http/leniency.js';
-export { validateHeaders, type HeadersInit } from '../http/request-writer.js';
+export { validateHeaders, type HeaderPairs, type HeadersInit } from '../http/request-writer.js';
 export { WireFormatter, escapeBytes, type WireFormatOptions } from '../wire/format.js';
 export { chainListeners, rawOnlyListener, type WireEvent, type WireEventBody, type WireListener, type WirePart } from '../wire/events.js';
 export { RawcrawlError, ERROR_CODES, isRawcrawlError, type ErrorCode } from '../errors.js';

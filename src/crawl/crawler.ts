@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { request, RawcrawlError, type HttpResponse, type RequestOptions } from '../client/index.js';
+import { request, RawcrawlError, type HeaderPairs, type HttpResponse, type RequestOptions } from '../client/index.js';
 import { OriginCredentials } from './credentials.js';
 import type { CrawlOptions, ResolvedCrawlOptions } from './options.js';
 import { planCrawl } from './plan.js';
@@ -57,7 +57,7 @@ class Crawler implements Crawl {
   private readonly backoff: BackoffPolicy;
   private readonly requestOptions: RequestOptions;
   /** Request headers (User-Agent first, then the caller's), to which a page's cookies are added. */
-  private readonly baseHeaders: Array<[string, string]>;
+  private readonly baseHeaders: HeaderPairs;
   private readonly cookies: CrawlCookies | null;
   private readonly credentials: OriginCredentials;
   /** The User-Agent's first word, lower case: the robots.txt and X-Robots-Tag token. */
@@ -356,7 +356,7 @@ class Crawler implements Crawl {
   }
 
   /** The request headers with the jar's cookies: in the caller's Cookie header if there is one, else their own. */
-  private withCookie(cookie: string): Array<[string, string]> {
+  private withCookie(cookie: string): HeaderPairs {
     const i = this.baseHeaders.findIndex(([n]) => n.length === 6 && n.toLowerCase() === 'cookie');
     if (i === -1) return [...this.baseHeaders, ['Cookie', cookie]];
     const out = [...this.baseHeaders];

@@ -1,4 +1,4 @@
-import { checkRequestOptions, RawcrawlError, validateHeaders, type RequestOptions, type WireListener } from '../client/index.js';
+import { checkRequestOptions, RawcrawlError, validateHeaders, type HeaderPairs, type RequestOptions, type WireListener } from '../client/index.js';
 import type { BackendContext, FrontierBackend } from './frontier-backend.js';
 import type { PageRecord } from './record.js';
 import type { BackoffPolicy } from './retry.js';
@@ -178,7 +178,7 @@ function checkCrawlKinds(options: CrawlOptions): void {
  * is one ERR_INVALID_OPTION at the start, not a failed page each. (Selectors are extract's to
  * check: this module stays free of cheerio, for the MySQL sink that reads URL_COLUMN_BYTES.)
  */
-export function resolveCrawlOptions(options: CrawlOptions): { o: ResolvedCrawlOptions; headers: Array<[string, string]> } {
+export function resolveCrawlOptions(options: CrawlOptions): { o: ResolvedCrawlOptions; headers: HeaderPairs } {
   const o: ResolvedCrawlOptions = {
     concurrency: options.concurrency ?? CRAWL_DEFAULTS.concurrency,
     perHost: options.perHost ?? CRAWL_DEFAULTS.perHost,

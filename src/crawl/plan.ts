@@ -1,4 +1,4 @@
-import { checkProxySetting, RawcrawlError, withoutUserinfo } from '../client/index.js';
+import { checkProxySetting, RawcrawlError, withoutUserinfo, type HeaderPairs } from '../client/index.js';
 import { OriginCredentials } from './credentials.js';
 import { checkFields } from './extract.js';
 import { normalizeUrl } from './normalize-url.js';
@@ -30,7 +30,7 @@ function allowedHost(given: string): string {
 /** What a crawl's options come to once checked: see planCrawl(). */
 export interface CrawlPlan {
   o: ResolvedCrawlOptions;
-  extraHeaders: Array<[string, string]>;
+  extraHeaders: HeaderPairs;
   /** Start URLs, normalised. */
   starts: string[];
   /** CrawlOptions.sitemaps, normalised. */

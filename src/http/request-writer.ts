@@ -1,13 +1,18 @@
 import { RawcrawlError } from '../errors.js';
 import { isSafeFieldValue, isToken } from './abnf.js';
 
-export type HeaderPairs = Array<[string, string]>;
+/** Request fields in order; a null value leaves the field out, rawcrawl's default of that name included. */
+export type HeaderPairs = Array<[string, string | null]>;
 /**
  * Caller-given request fields: an object (a field whose value is undefined is left out, so
  * `{ Authorization: token ?? undefined }` sends none), [name, value] pairs in order, or anything
- * iterable as pairs: a WHATWG Headers, a Map.
+ * iterable as pairs: a WHATWG Headers, a Map. A null value sends no field of that name, not even
+ * rawcrawl's default one (`{ 'Accept-Encoding': null }`, as curl's `-H 'Accept-Encoding:'`).
  */
-export type HeadersInit = Record<string, string | undefined> | ReadonlyArray<readonly [string, string]> | Iterable<readonly [string, string]>;
+export type HeadersInit =
+  | Record<string, string | null | undefined>
+  | ReadonlyArray<readonly [string, string | null]>
+  | Iterable<readonly [string, string | null]>;
 
 /** Fields rawcrawl owns: one request per connection, no request body. */
 const MANAGED = new Set(['connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'te']);
@@ -35,8 +40,14 @@ export function validateHeaders(init: HeadersInit | undefined): HeaderPairs {
       throw new RawcrawlError('ERR_INVALID_HEADER', `header name ${JSON.stringify(name)} is not a token`);
     }
     if (value === undefined && fromObject) continue;
+    if (value === null) {
+      if (name.toLowerCase() === 'host') throw new RawcrawlError('ERR_INVALID_HEADER', 'header Host cannot be left out: an HTTP/1.1 request names its host (RFC 9112 §3.2)');
+      if (MANAGED.has(name.toLowerCase())) throw new RawcrawlError('ERR_INVALID_HEADER', `header ${name} is managed by rawcrawl (one request per connection, no request body)`);
+      out.push([name, null]);
+      continue;
+    }
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-      throw new RawcrawlError('ERR_INVALID_HEADER', `value of header ${name} is ${value === null ? 'null' : typeof value}, not a string`);
+      throw new RawcrawlError('ERR_INVALID_HEADER', `value of header ${name} is ${typeof value}, not a string (or null to leave the field out)`);
     }
     const v = String(value);
     if (!isSafeFieldValue(v)) {
@@ -71,10 +82,12 @@ export function buildRequestHead(input: RequestHeadInput): Buffer {
   const overridden = input.headers.length === 0 ? null : new Set(input.headers.map(([n]) => n.toLowerCase()));
   let head = `${input.method} ${input.target} HTTP/1.1\r\n`;
   // Host first after the request line, the caller's too (RFC 9110 §7.2; as curl -H 'Host: …').
+  // (validateHeaders refused a null Host.)
   const host = overridden?.has('host') ? input.headers.find(([n]) => n.toLowerCase() === 'host')! : null;
   head += host ? `${host[0]}: ${host[1]}\r\n` : `Host: ${input.host}\r\n`;
-  for (const [n, v] of input.defaults) if (!overridden?.has(n.toLowerCase())) head += `${n}: ${v}\r\n`;
-  for (const [n, v] of input.headers) if (!(host && n.toLowerCase() === 'host')) head += `${n}: ${v}\r\n`;
+  for (const [n, v] of input.defaults) if (v !== null && !overridden?.has(n.toLowerCase())) head += `${n}: ${v}\r\n`;
+  // A null value is a field left out: it only kept the default of its name from being sent.
+  for (const [n, v] of input.headers) if (v !== null && !(host && n.toLowerCase() === 'host')) head += `${n}: ${v}\r\n`;
   head += 'Connection: close\r\n\r\n';
   return Buffer.from(head, 'latin1');
 }

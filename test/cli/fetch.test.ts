@@ -167,6 +167,17 @@ describe('rawcrawl fetch', () => {
     expect(head).toContain('\r\nCookie: a=b\r\n');
   });
 
+  it("-H 'Name:' leaves the field out, a default one included, and -H 'Name;' sends it empty, as curl", async () => {
+    const s = await okServer();
+    await run('-H', 'User-Agent:', '-H', 'Accept-Encoding: ', '-H', 'X-Empty;', `${s.origin}/`);
+    const head = s.requests[0]!.toString();
+    expect(head).not.toMatch(/user-agent|accept-encoding/i);
+    expect(head).toContain('\r\nX-Empty: \r\n');
+    const { code, err } = await run('-H', 'Host:', `${s.origin}/`);
+    expect(code).toBe(2);
+    expect(err.text).toContain('header Host cannot be left out');
+  });
+
   it('-H with an injected line is a usage error, shown on one line, and never connects', async () => {
     const s = await okServer();
     const { code, err } = await run('-H', 'X-A: a\r\nX-Evil: 1', `${s.origin}/`);
@@ -332,6 +343,8 @@ describe('rawcrawl fetch', () => {
     [['--timeout', 'soon', 'http://127.0.0.1:1/']],
     [['--max-body', 'lots', 'http://127.0.0.1:1/']],
     [['-H', 'no colon here', 'http://127.0.0.1:1/']],
+    [['-H', ';', 'http://127.0.0.1:1/']],
+    [['-H', 'Bad Name;', 'http://127.0.0.1:1/']],
     // The rules request() applies, applied to the flag: never a request that then fails (exit 1).
     [['-H', 'Bad Name: x', 'http://127.0.0.1:1/']],
     [['-H', 'Content-Length: 5', 'http://127.0.0.1:1/']],

@@ -60,6 +60,17 @@ describe('the bytes sent', () => {
     expect(t).toBe('GET / HTTP/1.1\r\nhost: b.test\r\nAccept: */*\r\nX-A: 1\r\nConnection: close\r\n\r\n');
   });
 
+  it('a null value leaves a field out, the default of its name included (curl -H \'Name:\'); an empty string sends it empty', async () => {
+    const s = await serve([{ send: OK }, { end: true }]);
+    await request(`${s.origin}/`, { headers: { 'User-Agent': null, 'accept-encoding': null, 'X-Empty': '', 'X-Gone': null } });
+    expect(s.requests[0]!.toString('latin1')).toBe(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nAccept: ${ACCEPT}\r\nX-Empty: \r\nConnection: close\r\n\r\n`);
+    // Host is needed, and the fields rawcrawl manages are its own either way.
+    for (const headers of [{ Host: null }, [['Connection', null]] as Array<[string, string | null]>]) {
+      expect(() => validateHeaders(headers), JSON.stringify(headers)).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_HEADER' }));
+    }
+    expect(validateHeaders([['Accept', null]])).toEqual([['Accept', null]]);
+  });
+
   it('brackets an IPv6 literal in Host', async () => {
     let s: RawServer;
     try {
@@ -178,9 +189,9 @@ describe('options from plain JavaScript', () => {
     expect((await failure(request(`${s.origin}/`, 'x' as never))).message).toBe('options must be an object, got "x"');
     expect(s.connections).toBe(0);
     expect(timers()).toBe(before);
-    // A header value that is no string is refused, and undefined in an object leaves the field out.
-    expect((await failure(request(`${s.origin}/`, { headers: { 'X-A': null } as never }))).message).toBe('value of header X-A is null, not a string');
-    expect((await failure(request(`${s.origin}/`, { headers: [['X-A', undefined]] as never }))).message).toBe('value of header X-A is undefined, not a string');
+    // A header value that is no string (nor null: left out) is refused, and undefined in an object leaves the field out.
+    expect((await failure(request(`${s.origin}/`, { headers: { 'X-A': 5n } as never }))).message).toBe('value of header X-A is bigint, not a string (or null to leave the field out)');
+    expect((await failure(request(`${s.origin}/`, { headers: [['X-A', undefined]] as never }))).message).toBe('value of header X-A is undefined, not a string (or null to leave the field out)');
   });
 
   it('headers may be a WHATWG Headers or a Map; an undefined value in an object sends no field', async () => {

@@ -244,7 +244,7 @@ describe('the request head against llhttp', () => {
         expect(hostFields).toHaveLength(1);
         const given = headers.find(([n]) => n.toLowerCase() === 'host');
         expect(hostFields[0]![1]).toBe(given ? given[1] : url.host);
-        for (const [n, v] of headers) expect(pairs).toContainEqual([n.toLowerCase(), Buffer.from(v, 'latin1').toString('latin1')]);
+        for (const [n, v] of headers) expect(pairs).toContainEqual([n.toLowerCase(), Buffer.from(v!, 'latin1').toString('latin1')]);
         expect(pairs.filter(([n]) => n === 'connection')).toEqual([['connection', 'close']]);
       }),
       { numRuns: 5000, seed: 0x5eed },
