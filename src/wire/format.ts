@@ -121,12 +121,19 @@ export class WireFormatter {
 
   private formatRecv(p: string, ev: Extract<WireEvent, { type: 'recv' }>): string[] {
     if (ev.part !== 'body') {
+      // Head, framing and trailer lines are bounded by the parser's limits; bytes left unparsed
+      // (after an error, or past the response's end) are not: they are shown as a body is, up to
+      // the body limit, so that a framing error does not print a 64 KB line.
+      const limit = ev.part === 'unparsed' ? this.bodyLimit : Infinity;
+      const data = ev.data.length > limit ? ev.data.subarray(0, limit) : ev.data;
       let off = ev.offset;
-      return splitLines(ev.data).map((line) => {
+      const lines = splitLines(data).map((line) => {
         const s = `${p} < ${ev.part} @${off} ${line.length} "${escapeBytes(line)}"`;
         off += line.length;
         return s;
       });
+      if (data.length < ev.data.length) lines.push(`${p} < ${ev.part} @${off} ${ev.data.length - data.length} (not shown)`);
+      return lines;
     }
     const shown = this.shown.get(ev.conn) ?? 0;
     const room = Math.max(0, this.bodyLimit - shown);

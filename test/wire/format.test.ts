@@ -68,6 +68,14 @@ describe('WireFormatter', () => {
     expect(f.format(ev({ type: 'recv', part: 'body', offset: 0, data: Buffer.from('x') }, 1))).toEqual(['c1 +1.500ms < body @0 1 "x"']);
   });
 
+  it('shows bytes left unparsed up to the body limit, as a body, so that an error after a long line prints no 64 KB line', () => {
+    const f = new WireFormatter({ bodyLimit: 6 });
+    const unparsed = (s: string): string[] => f.format(ev({ type: 'recv', part: 'unparsed', offset: 40, data: Buffer.from(s) }));
+    expect(unparsed('ab\ncd')).toEqual(['c1 +1.500ms < unparsed @40 3 "ab\\n"', 'c1 +1.500ms < unparsed @43 2 "cd"']);
+    expect(unparsed('x'.repeat(65536))).toEqual(['c1 +1.500ms < unparsed @40 6 "xxxxxx"', 'c1 +1.500ms < unparsed @46 65530 (not shown)']);
+    expect(new WireFormatter({ bodyLimit: 6, full: true }).format(ev({ type: 'recv', part: 'unparsed', offset: 0, data: Buffer.from('y'.repeat(100)) }))).toEqual([`c1 +1.500ms < unparsed @0 100 "${'y'.repeat(100)}"`]);
+  });
+
   it('shows whole bodies with full: true', () => {
     const f = new WireFormatter({ full: true });
     const big = 'b'.repeat(5000);
