@@ -82,7 +82,7 @@ export class ResponseAssembler {
         }
         if (codings.length > 0) this.decoder = new BodyDecoder(codings, this.o.maxBodyBytes, this.o.truncate);
         if (ev.framing.kind === 'length' && ev.framing.length > this.o.maxBodyBytes && !this.o.truncate) {
-          throw new RawcrawlError('ERR_BODY_TOO_LARGE', `Content-Length ${ev.framing.length} exceeds maxBodyBytes (${this.o.maxBodyBytes})`, { offset });
+          throw new RawcrawlError('ERR_BODY_TOO_LARGE', `Content-Length ${ev.framing.length} exceeds maxBodyBytes (--max-body): ${this.o.maxBodyBytes} bytes`, { offset });
         }
         break;
       }
@@ -92,7 +92,7 @@ export class ResponseAssembler {
         this.received += data.length;
         if (this.received > this.o.maxBodyBytes) {
           if (!this.o.truncate) {
-            throw new RawcrawlError('ERR_BODY_TOO_LARGE', `body exceeds maxBodyBytes (${this.o.maxBodyBytes})`, { offset });
+            throw new RawcrawlError('ERR_BODY_TOO_LARGE', `body exceeds maxBodyBytes (--max-body): ${this.o.maxBodyBytes} bytes`, { offset });
           }
           data = data.subarray(0, data.length - (this.received - this.o.maxBodyBytes));
           this.received = this.o.maxBodyBytes;

@@ -106,7 +106,7 @@ function makeStage(coding: string, cb: StageCallbacks): Stage | null {
 
 /** The body decoded so far exceeds the caller's limit. */
 function tooLarge(maxBytes: number): RawcrawlError {
-  return new RawcrawlError('ERR_BODY_TOO_LARGE', `decoded body exceeds maxBodyBytes (${maxBytes})`);
+  return new RawcrawlError('ERR_BODY_TOO_LARGE', `decoded body exceeds maxBodyBytes (--max-body): ${maxBytes} bytes`);
 }
 
 /**

@@ -169,7 +169,7 @@ export async function request(input: string | URL, options: RequestOptions = {})
   };
   // One cancel for the whole request: the caller's abort, or the total time limit.
   const timer = setTimeout(
-    () => cancel.cancel(new RawcrawlError('ERR_TIMEOUT', `request took longer than timeoutMs (${timeoutMs} ms)`)),
+    () => cancel.cancel(new RawcrawlError('ERR_TIMEOUT', `request took longer than timeoutMs (--timeout): ${timeoutMs} ms`)),
     timeoutMs,
   );
   const outer = options.signal;

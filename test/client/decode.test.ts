@@ -119,7 +119,7 @@ describe('BodyDecoder', () => {
   it('limits the decoded size, not the coded size', async () => {
     const d = new BodyDecoder(['gzip'], 1000);
     d.write(gzip(Buffer.alloc(1001)));
-    await expect(ended(d)).rejects.toMatchObject({ code: 'ERR_BODY_TOO_LARGE', message: 'decoded body exceeds maxBodyBytes (1000)' });
+    await expect(ended(d)).rejects.toMatchObject({ code: 'ERR_BODY_TOO_LARGE', message: 'decoded body exceeds maxBodyBytes (--max-body): 1000 bytes' });
     const ok = new BodyDecoder(['gzip'], 1000);
     ok.write(gzip(Buffer.alloc(1000)));
     expect((await ended(ok)).length).toBe(1000);

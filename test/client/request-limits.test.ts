@@ -47,6 +47,7 @@ describe('time limits', () => {
     const s = await serve([{ send: H }, { drip: 'X-A: 1\r\n', everyMs: 30 }]);
     const [e, ms] = await timed(failure(request(`${s.origin}/`, { timeoutMs: 300 })));
     expect(e.code).toBe('ERR_TIMEOUT');
+    expect(e.message).toBe('request took longer than timeoutMs (--timeout): 300 ms');
     expect(ms).toBeLessThan(600);
   });
 
@@ -187,6 +188,8 @@ describe('truncateBody', () => {
     const s = await serve([{ send: `${H}Content-Length: 3000\r\n\r\n${'z'.repeat(3000)}` }, { hold: true }]);
     const e = await failure(request(`${s.origin}/`, { maxBodyBytes: 1000 }));
     expect(e.code).toBe('ERR_BODY_TOO_LARGE');
+    // The option and the CLI flag that set it, for the library's users and the CLI's.
+    expect(e.message).toBe('Content-Length 3000 exceeds maxBodyBytes (--max-body): 1000 bytes');
   });
 });
 
