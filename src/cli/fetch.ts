@@ -140,7 +140,8 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
   } catch (err) {
     const came = err instanceof RawcrawlError && err.code === 'ERR_TIMEOUT' ? progress.note() : '';
     io.stderr.write(errorLine(err) + redirectedTo(err, url) + came + '\n');
-    code = EXIT.FAILED;
+    // A flag refused (--warc naming a directory, --warc-max-size without --warc) is a usage error.
+    code = err instanceof RawcrawlError && err.code === 'ERR_INVALID_OPTION' ? EXIT.USAGE : EXIT.FAILED;
   }
   try {
     // A failed exchange is stored too: that is when its bytes matter most.

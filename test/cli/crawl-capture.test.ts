@@ -109,6 +109,18 @@ describe('rawcrawl <start-url> --warc / --capture', () => {
     }
   });
 
+  it('--warc naming a directory is a usage error that names a file in it, and nothing is fetched or written (crawl and fetch)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rawcrawl-crawl-warc-'));
+    for (const [args, given] of [[['http://127.0.0.1:1/', '--warc', dir], dir], [['fetch', 'http://127.0.0.1:1/', '--warc', `${dir}/`], `${dir}/`]] as const) {
+      const m = memoryIo();
+      const code = await main(['node', 'rawcrawl', ...args], m.io);
+      expect(code).toBe(2);
+      expect(m.err()).toBe(`rawcrawl: ERR_INVALID_OPTION --warc ${given} is a directory: give a file name, e.g. --warc ${path.join(dir, 'crawl.warc.gz')}\n`);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+    expect(readdirSync(path.dirname(dir)).filter((f) => f.startsWith(`${path.basename(dir)}-`))).toEqual([]);
+  });
+
   it('a crawl that cannot start (MySQL unreachable) leaves no WARC file behind', async () => {
     const site = await fixtureSite();
     const dir = mkdtempSync(path.join(tmpdir(), 'rawcrawl-crawl-warc-'));
