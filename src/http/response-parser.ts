@@ -52,6 +52,8 @@ const MAX_INTERIM = 16;
  * 64 KB of stray LFs, per interim response too, returned 2 million with the response.
  */
 const MAX_LENIENCIES_PER_KIND = 16;
+/** Bytes kept from earlier reads from which feed() makes room to spare rather than copy them each read. */
+const LONG_KEEP = 4096;
 /** A chunk-size line longer than this is an attack (endless extensions), not framing. */
 const MAX_CHUNK_LINE = 4096;
 /** A range of bytes up to this long is searched byte by byte in JavaScript, not with indexOf(). */
@@ -84,6 +86,13 @@ export class ResponseParser {
   private scan = 0;
   /** Stream offset of buf[0]. */
   private base = 0;
+  /**
+   * A buffer of the parser's own with room to spare, while a long line spans reads: `buf` is then
+   * store[storeEnd - buf.length, storeEnd), and the next read's bytes are copied in after it rather
+   * than the kept bytes copied again with them (see feed()). Null otherwise.
+   */
+  private store: Buffer | null = null;
+  private storeEnd = 0;
   /**
    * Received bytes decoded as latin1 (one character per byte) from stream offset textAt, holding
    * the head or trailer line taken last: that line alone, or the whole head when it was all
@@ -142,12 +151,32 @@ export class ResponseParser {
       this.base += this.buf.length;
       this.scan -= this.buf.length;
       this.buf = chunk;
+      this.store = null;
       this.pos = 0;
     } else {
-      const keep = this.buf.subarray(this.pos);
+      const keep = this.buf.length - this.pos;
       this.base += this.pos;
       this.scan -= this.pos;
-      this.buf = Buffer.concat([keep, chunk]);
+      if (this.store !== null && this.store.length - this.storeEnd >= chunk.length) {
+        // The line goes on in the room after it: the bytes kept stay where they are.
+        chunk.copy(this.store, this.storeEnd);
+        const start = this.storeEnd - keep;
+        this.storeEnd += chunk.length;
+        this.buf = this.store.subarray(start, this.storeEnd);
+      } else if (keep >= LONG_KEEP) {
+        // A long line spanning reads (a head fed a byte at a time): room for as much again, so
+        // that its bytes are copied O(log n) times in all, not once a read (O(n²)).
+        const store = Buffer.allocUnsafe(2 * (keep + chunk.length));
+        this.buf.copy(store, 0, this.pos);
+        chunk.copy(store, keep);
+        this.store = store;
+        this.storeEnd = keep + chunk.length;
+        this.buf = store.subarray(0, this.storeEnd);
+      } else {
+        // A few bytes kept (a line cut by the read's end): one exact copy, as they come.
+        this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+        this.store = null;
+      }
       this.pos = 0;
     }
     if (this.scan < 0) this.scan = 0;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ResponseParser } from '../../src/http/response-parser.js';
 import { runCases, parse, type Case } from '../helpers/parser-cases.js';
 
@@ -169,6 +169,31 @@ describe('parser edges', () => {
       expect(types.filter((t) => t === 'end')).toHaveLength(1);
       expect(types.at(-1)).toBe('end');
       expect(p.done).toBe(true);
+    }
+  });
+
+  it('copies a long line fed a byte at a time O(log n) times, not once a byte, and every body piece it gave keeps its bytes', () => {
+    const long = 'a'.repeat(60_000);
+    const body = Array.from({ length: 300 }, (_, i) => String.fromCharCode(65 + (i % 26)).repeat(1 + (i % 7))).join('');
+    const chunks = body.match(/.{1,5}/gs)!.map((c) => `${c.length.toString(16)}\r\n${c}\r\n`).join('');
+    const wire = Buffer.from(`${TE.slice(0, -2)}X-Long: ${long}\r\n\r\n${chunks}0\r\n\r\n`);
+    const concat = vi.spyOn(Buffer, 'concat');
+    try {
+      const p = new ResponseParser({ maxHeaderBytes: 128 * 1024 });
+      const pieces: Buffer[] = [];
+      // A byte at a time through the head; the body in 3-byte reads, so that lines span reads.
+      for (let at = 0; at < wire.length; ) {
+        const n = at < wire.length - chunks.length - 5 ? 1 : 3;
+        p.feed(wire.subarray(at, at + n));
+        at += n;
+        for (let ev = p.next(); typeof ev === 'object'; ev = p.next()) if (ev.type === 'data') pieces.push(ev.data);
+      }
+      // Each piece is a view of the parser's buffers: later reads must not have written over it.
+      expect(Buffer.concat(pieces).toString('latin1')).toBe(body);
+      // Once per byte until 4 KiB are kept, then a few times in all (it was once per byte: 60,000).
+      expect(concat.mock.calls.length).toBeLessThan(8_000);
+    } finally {
+      concat.mockRestore();
     }
   });
 
