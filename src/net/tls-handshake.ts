@@ -13,7 +13,7 @@ export interface TlsOptions {
   ca?: string | Buffer | Array<string | Buffer>;
   /** Verify the server certificate (default true). */
   rejectUnauthorized?: boolean;
-  /** SNI and certificate name to check; defaults to the host (never an IP literal). */
+  /** SNI and certificate name to check; defaults to the host, without a trailing dot (never an IP literal). */
   servername?: string;
   /** Client certificate chain (PEM), for a server that asks for one (mutual TLS); with `key`. */
   cert?: string | Buffer | Array<string | Buffer>;
@@ -61,12 +61,14 @@ function peerFingerprint(s: tls.TLSSocket, offered: CachedSession | undefined): 
 
 /**
  * TLS over `socket` with the server `host`:`port` (a name, or an IP literal without brackets):
- * SNI is `t.servername`, else the host's name (none for an IP literal), and the certificate is
- * checked against it, else against the address. Unless `t.sessionCache` is false, offers the
+ * SNI is `t.servername`, else the host's name without a trailing dot (none for an IP literal),
+ * and the certificate is checked against it, else against the address. Unless `t.sessionCache` is false, offers the
  * session cached for this server and these settings, and caches the ones the server sends.
  */
 export function tlsHandshake(socket: net.Socket | Duplex, host: string, port: number, t: TlsOptions): Promise<Handshake> {
-  const servername = t.servername ?? (net.isIP(host) ? undefined : host);
+  // SNI is a name without its trailing dot (RFC 6066 §3), as curl sends it: a server choosing
+  // its certificate by name would not know `example.org.`.
+  const servername = t.servername ?? (net.isIP(host) ? undefined : host.replace(/\.$/, ''));
   const sessionKey = t.sessionCache === false ? null : tlsSessionKey(host, port, servername, t.ca, t.rejectUnauthorized ?? true, t.cert);
   return new Promise((resolve, reject) => {
     const offered = sessionKey === null ? undefined : tlsSessions.get(sessionKey);

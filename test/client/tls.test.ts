@@ -108,6 +108,12 @@ describe('https', () => {
     expect(server.servernames.at(-1)).toBeUndefined();
   });
 
+  it('a fully qualified name (trailing dot) is sent as SNI without its dot (RFC 6066 §3), as curl does, and its certificate still checks', async () => {
+    const res = await request(`https://localhost.:${server.port}/`, { tls: { ca: server.cert }, resolve: { [`localhost.:${server.port}`]: '127.0.0.1' } });
+    expect(res.text()).toBe('secure hello');
+    expect(server.servernames.at(-1)).toBe('localhost');
+  });
+
   it('an IP literal URL is checked against the address: a certificate for the IP passes, one for localhost does not, traced or not', async () => {
     const { generate } = await import('selfsigned');
     const cert = (altNames: Array<{ type: 2; value: string } | { type: 7; ip: string }>) => generate([{ name: 'commonName', value: 'x' }], { keyType: 'ec', algorithm: 'sha256', extensions: [{ name: 'subjectAltName', altNames }] }).then((p) => ({ key: p.private, cert: p.cert }));
