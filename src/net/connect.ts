@@ -7,7 +7,7 @@ import { listenAbort, type AbortLike } from './cancel.js';
 import { StreamReader } from './stream-reader.js';
 import { StreamWriter } from './stream-writer.js';
 import { DNS_CACHE_MS, dnsCache, lookupUncached, type ResolvedAddress } from './dns-cache.js';
-import { tlsEvent, tlsHandshake, type Handshake, type TlsOptions } from './tls-handshake.js';
+import { tlsErrorText, tlsEvent, tlsHandshake, type Handshake, type TlsOptions } from './tls-handshake.js';
 
 export interface ConnectOptions {
   /** Speak TLS over the TCP connection. */
@@ -101,7 +101,9 @@ export function mapSocketError(err: Error): RawcrawlError {
   const code = (err as NodeJS.ErrnoException).code ?? '';
   const mapped = SOCKET_CODES[code];
   if (mapped) return new RawcrawlError(mapped, `connection reset by peer (${code})`, { cause: err });
-  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) return new RawcrawlError('ERR_TLS', err.message, { cause: err });
+  // After the handshake: an alert (a TLS 1.3 server refusing the client's certificate, or
+  // its lack of one, says so only now), a record that does not decrypt.
+  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) return new RawcrawlError('ERR_TLS', `TLS error: ${tlsErrorText(err)}`, { cause: err });
   return new RawcrawlError('ERR_CONNECTION_RESET', `socket error: ${err.message}`, { cause: err });
 }
 

@@ -60,6 +60,17 @@ function peerFingerprint(s: tls.TLSSocket, offered: CachedSession | undefined): 
 }
 
 /**
+ * A TLS error in one line of words: its code and OpenSSL's `reason`. OpenSSL's own message is a
+ * line of internals (library, function, source file and line), ended by a line break.
+ */
+export function tlsErrorText(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const detail = (err as { reason?: unknown }).reason;
+  const why = typeof detail === 'string' && detail !== '' ? detail : err.message.trim();
+  return `${code ? `${code}: ` : ''}${why}`;
+}
+
+/**
  * TLS over `socket` with the server `host`:`port` (a name, or an IP literal without brackets):
  * SNI is `t.servername`, else the host's name without a trailing dot (none for an IP literal),
  * and the certificate is checked against it, else against the address. Unless `t.sessionCache` is false, offers the
@@ -110,12 +121,7 @@ export function tlsHandshake(socket: net.Socket | Duplex, host: string, port: nu
     const onError = (err: Error): void => {
       if (sessionKey !== null) tlsSessions.delete(sessionKey);
       s.destroy();
-      const code = (err as NodeJS.ErrnoException).code;
-      // OpenSSL's own message is a line of internals (library, function, source file and line),
-      // ended by a line break: its `reason` says the same in words.
-      const detail = (err as { reason?: unknown }).reason;
-      const why = typeof detail === 'string' && detail !== '' ? detail : err.message.trim();
-      reject(err instanceof RawcrawlError ? err : new RawcrawlError('ERR_TLS', `TLS handshake failed: ${code ? `${code}: ` : ''}${why}`, { cause: err }));
+      reject(err instanceof RawcrawlError ? err : new RawcrawlError('ERR_TLS', `TLS handshake failed: ${tlsErrorText(err)}`, { cause: err }));
     };
     s.once('error', onError);
     s.once('secureConnect', () => {

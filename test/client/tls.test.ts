@@ -239,6 +239,18 @@ describe('client certificates (mutual TLS)', () => {
     }
   });
 
+  it('a TLS 1.3 server that wants a certificate none was given for says so after the handshake: ERR_TLS in one line of words, not OpenSSL\'s internals', async () => {
+    const alice = await clientCert('alice');
+    const s = await tlsServer('members only', { clientCa: [alice.cert] });
+    try {
+      const e = await failure(request(`https://localhost:${s.port}/`, { tls: { ca: s.cert, sessionCache: false } }));
+      expect(e.code).toBe('ERR_TLS');
+      expect(e.message).toBe('TLS error: ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: tlsv13 alert certificate required');
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a key that is not the certificate\'s is ERR_TLS before a byte is sent', async () => {
     const alice = await clientCert('alice');
     const mallory = await clientCert('mallory');
