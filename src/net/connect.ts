@@ -259,11 +259,12 @@ export async function openConnection(hostIn: string, port: number, options: Conn
         });
       });
     } catch (err) {
-      if (err instanceof RawcrawlError) throw err;
       // None of the addresses answered: the name may have moved, so the next connection looks
       // it up again, whether they were kept from before or just looked up. (With several
-      // addresses Node's error is an AggregateError with their code.)
-      if (viaCache) dnsCache.forget(dialHost);
+      // addresses Node's error is an AggregateError with their code.) So too when they did not
+      // answer in time: an old address that drops SYNs says nothing else.
+      if (viaCache && (!(err instanceof RawcrawlError) || err.code === 'ERR_TIMEOUT')) dnsCache.forget(dialHost);
+      if (err instanceof RawcrawlError) throw err;
       const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
       throw new RawcrawlError('ERR_CONNECT', `cannot connect to ${dialName}: ${code}`, { cause: err });
     }

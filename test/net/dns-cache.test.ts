@@ -5,6 +5,7 @@ import type { WireEvent } from '../../src/wire/events.js';
 import { WireFormatter } from '../../src/wire/format.js';
 import { httpServer, type HttpServer } from '../helpers/http-server.js';
 import { failure } from '../helpers/failure.js';
+import { unansweredPort } from '../helpers/unanswered-port.js';
 
 /** A resolver that counts its calls and answers after a turn of the event loop. */
 function countingResolver(answer: (host: string, call: number) => ResolvedAddress[] | Error) {
@@ -126,6 +127,26 @@ describe('request() and the DNS cache', () => {
     const e = await failure(request(`http://localhost:${dead.port}/`));
     expect(e.code).toBe('ERR_CONNECT');
     expect(dnsCache.get('localhost')).toBeUndefined();
+  });
+
+  it('a name whose address does not answer within connectTimeoutMs is looked up again next time: ERR_TIMEOUT at that time', async () => {
+    // The name has moved and its old address drops SYNs (no RST, no ICMP): the connect timeout is
+    // the only sign, and the next request must not be sent to that address again for the TTL.
+    const silent = await unansweredPort();
+    try {
+      dnsCache.clear();
+      dnsCache.set('moved.test', [{ address: '127.0.0.1', family: 4 }], 60_000);
+      const t0 = performance.now();
+      const e = await failure(request(`http://moved.test:${silent.port}/`, { connectTimeoutMs: 300 }));
+      const took = performance.now() - t0;
+      expect(e.code).toBe('ERR_TIMEOUT');
+      expect(e.message).toBe(`connect to moved.test:${silent.port} timed out after 300 ms`);
+      expect(took).toBeGreaterThanOrEqual(295);
+      expect(took).toBeLessThan(400);
+      expect(dnsCache.get('moved.test')).toBeUndefined();
+    } finally {
+      await silent.close();
+    }
   });
 
   it('a name looked up for a connection that then fails is not kept either', async () => {
