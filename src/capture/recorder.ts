@@ -4,10 +4,12 @@ import type { CapturedExchange } from './exchange.js';
 
 const r3 = (v: number): number => Math.round(v * 1000) / 1000;
 
-/** The address part of "ip:port" (IPv6 addresses hold colons). */
+/** The address part of "ip:port" or "[ipv6]:port". */
 function hostOf(endpoint: string): string {
   const i = endpoint.lastIndexOf(':');
-  return i === -1 ? endpoint : endpoint.slice(0, i);
+  const host = i === -1 ? endpoint : endpoint.slice(0, i);
+  // An IPv6 address is written in brackets there ("[::1]:80"), and kept bare.
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
 interface Pending {

@@ -117,6 +117,11 @@ export function unbracket(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
+/** `address:port`, an IPv6 address in brackets (`[::1]:80`), as URLs and curl write it. */
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
 /**
  * The `connected` trace event. `local` costs a getsockname(), so it is asked of the socket only
  * when read. A class with the getter on its prototype, not an object literal with a getter that
@@ -139,7 +144,7 @@ class ConnectedEvent {
   }
 
   get local(): string {
-    return (this.#local ??= `${this.#socket.localAddress}:${this.#socket.localPort}`);
+    return (this.#local ??= hostPort(this.#socket.localAddress ?? '', this.#socket.localPort ?? 0));
   }
 
   toJSON(): object {
@@ -277,7 +282,7 @@ export async function openConnection(hostIn: string, port: number, options: Conn
     if (trace) {
       // The remote end is the address just connected to; the local end costs a getsockname(),
       // made only for a listener that reads it (the trace does, a capture does not).
-      trace(new ConnectedEvent(socket, `${remoteAddress}:${dialPort}`));
+      trace(new ConnectedEvent(socket, hostPort(remoteAddress, dialPort)));
     }
 
     if (via?.tls) {

@@ -22,8 +22,9 @@ export type WireEventBody =
    */
   | { type: 'dns'; host: string; address: string; family: number; ms: number; cached: boolean; pinned?: boolean }
   /**
-   * `remote` is the address connected to. `local` ("ip:port") is asked of the socket when first
-   * read: read it during the event, not after the connection closed.
+   * `remote` is the address connected to ("ip:port", an IPv6 one in brackets). `local` (the
+   * same form) is asked of the socket when first read: read it during the event, not after the
+   * connection closed.
    */
   | { type: 'connected'; readonly local: string; remote: string }
   | {

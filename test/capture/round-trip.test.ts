@@ -257,4 +257,15 @@ describe('rawcrawl replay', () => {
     expect(stored!.exchange.error).toMatchObject({ code: 'ERR_INVALID_CHUNK', offset: at });
     expect(stored!.exchange.error!.excerpt).toBe(excerpt);
   });
+
+  it('an exchange with an IPv6 server keeps its address bare, as WARC-IP-Address wants it', async () => {
+    const s = await rawServer([{ send: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok' }, { end: true }], { host: '::1' }).catch(() => null);
+    if (!s) return; // no IPv6 loopback here
+    track(s);
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-cap-'));
+    const sink = createCaptureSink({ dir });
+    await request(`${s.origin}/`, { onWire: sink.onWire });
+    await sink.close();
+    expect(loadStored(dir)[0]!.exchange.remoteAddress).toBe('::1');
+  });
 });

@@ -78,10 +78,15 @@ describe('the bytes sent', () => {
     } catch {
       return; // no IPv6 loopback here
     }
-    const res = await request(`http://[::1]:${s.port}/v6`);
+    const events: Array<{ type: string; local?: string; remote?: string }> = [];
+    const res = await request(`http://[::1]:${s.port}/v6`, { onWire: (e) => events.push(e) });
     expect(res.status).toBe(200);
     expect(s.requests[0]!.toString('latin1')).toContain(`\r\nHost: [::1]:${s.port}\r\n`);
     expect(res.remoteAddress).toBe('::1');
+    // The trace's ends are address:port, an IPv6 address in brackets ("::1:80" reads ambiguously).
+    const connected = events.find((e) => e.type === 'connected');
+    expect(connected?.remote).toBe(`[::1]:${s.port}`);
+    expect(connected?.local).toMatch(/^\[::1\]:\d+$/);
   });
 });
 
