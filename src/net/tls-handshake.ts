@@ -121,7 +121,16 @@ export function tlsHandshake(socket: net.Socket | Duplex, host: string, port: nu
     const onError = (err: Error): void => {
       if (sessionKey !== null) tlsSessions.delete(sessionKey);
       s.destroy();
-      reject(err instanceof RawcrawlError ? err : new RawcrawlError('ERR_TLS', `TLS handshake failed: ${tlsErrorText(err)}`, { cause: err }));
+      if (err instanceof RawcrawlError) return reject(err);
+      // The connection dropped under the handshake (an overloaded server, a middlebox) is the
+      // transport's failure, as it is over plain HTTP, and retried as one: not a TLS one.
+      // Node reports a FIN as ECONNRESET too, without the system call a real reset has.
+      const { code, syscall } = err as NodeJS.ErrnoException;
+      if ((code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') && syscall) {
+        return reject(new RawcrawlError('ERR_CONNECTION_RESET', `connection reset by peer during the TLS handshake (${code})`, { cause: err }));
+      }
+      if (code === 'ECONNRESET') return reject(new RawcrawlError('ERR_PREMATURE_CLOSE', 'connection closed by the server during the TLS handshake', { cause: err }));
+      reject(new RawcrawlError('ERR_TLS', `TLS handshake failed: ${tlsErrorText(err)}`, { cause: err }));
     };
     s.once('error', onError);
     s.once('secureConnect', () => {

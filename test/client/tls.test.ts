@@ -7,6 +7,7 @@ import { WireFormatter } from '../../src/wire/format.js';
 import type { WireEvent } from '../../src/wire/events.js';
 import { caSignedCert, clientCert, selfSignedCert, tlsServer, type TlsServer } from '../helpers/tls-server.js';
 import { failure } from '../helpers/failure.js';
+import { rawServer } from '../helpers/raw-server.js';
 
 let server: TlsServer;
 beforeAll(async () => {
@@ -149,6 +150,24 @@ describe('https', () => {
   it('plain HTTP spoken to a TLS port fails cleanly', async () => {
     const e = await failure(request(`http://127.0.0.1:${server.port}/`, { timeoutMs: 3000 }));
     expect(['ERR_CONNECTION_RESET', 'ERR_PREMATURE_CLOSE', 'ERR_INVALID_STATUS_LINE']).toContain(e.code);
+  });
+
+  it('a server that resets or closes during the handshake is a reset or a premature close (retried as over plain HTTP), not ERR_TLS', async () => {
+    for (const [last, code, message] of [
+      [{ reset: true }, 'ERR_CONNECTION_RESET', /^connection reset by peer during the TLS handshake \(ECONNRESET\)$/],
+      [{ end: true }, 'ERR_PREMATURE_CLOSE', /^connection closed by the server during the TLS handshake$/],
+    ] as const) {
+      // The ClientHello is read, and the connection dropped, as an overloaded server may.
+      const s = await rawServer([{ delayMs: 100 }, last], { waitRequest: false });
+      try {
+        for (const onWire of [undefined, () => {}]) {
+          const e = await failure(request(`https://localhost:${s.port}/`, { tls: { ca: server.cert }, ...(onWire ? { onWire } : {}) }));
+          expect({ code: e.code, message: e.message }).toMatchObject({ code, message: expect.stringMatching(message) });
+        }
+      } finally {
+        await s.close();
+      }
+    }
   });
 
   it('the default https port is left out of Host', () => {
