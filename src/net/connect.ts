@@ -293,7 +293,9 @@ export async function openConnection(hostIn: string, port: number, options: Conn
         shake = await step<Handshake>((resolve, reject) => void tlsHandshake(tcp, dialHost, dialPort, pt).then(resolve, reject));
       } catch (err) {
         // Named, so that a proxy's certificate is not taken for the target's.
-        if (err instanceof RawcrawlError && err.code === 'ERR_TLS') throw new RawcrawlError('ERR_TLS', `${via.label}: ${err.message}`, { cause: err });
+        if (err instanceof RawcrawlError && (err.code === 'ERR_TLS' || err.code === 'ERR_CONNECTION_RESET' || err.code === 'ERR_PREMATURE_CLOSE')) {
+          throw new RawcrawlError(err.code, `${via.label}: ${err.message}`, { cause: err });
+        }
         throw err;
       }
       socket = shake.secure;

@@ -164,6 +164,10 @@ describe('https', () => {
           const e = await failure(request(`https://localhost:${s.port}/`, { tls: { ca: server.cert }, ...(onWire ? { onWire } : {}) }));
           expect({ code: e.code, message: e.message }).toMatchObject({ code, message: expect.stringMatching(message) });
         }
+        // An https:// proxy doing so is named.
+        const p = await failure(request('https://localhost:1/', { proxy: `https://127.0.0.1:${s.port}` }));
+        expect(p.code).toBe(code);
+        expect(p.message.startsWith(`proxy https://127.0.0.1:${s.port}: `)).toBe(true);
       } finally {
         await s.close();
       }
