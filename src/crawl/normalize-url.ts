@@ -42,6 +42,7 @@ export function normalizeUrl(input: string, base?: string | URL): string | null 
   // An empty fragment ("#", "x#", "x?#") has hash '' but stays in href: the commonest link of
   // all (href="#") would be its page again under another name.
   if (href.endsWith('#')) href = href.slice(0, -1);
-  if (href.endsWith('?')) href = href.slice(0, -1);
+  // An empty query ("x?") likewise; a query that ends in "?" ("?q=what?") is not empty.
+  if (url.search === '' && href.endsWith('?')) href = href.slice(0, -1);
   return href;
 }

@@ -31,6 +31,14 @@ describe('normalizeUrl', () => {
     expect(normalizeUrl('http://example.com/?b=2&a=1')).toBe('http://example.com/?b=2&a=1');
   });
 
+  it('keeps a "?" that ends a real query (only an empty query is dropped)', () => {
+    expect(normalizeUrl('http://example.com/s?q=what?')).toBe('http://example.com/s?q=what?');
+    expect(normalizeUrl('http://example.com/s?q=what?#top')).toBe('http://example.com/s?q=what?');
+    expect(normalizeUrl('?q=why?', 'http://example.com/s')).toBe('http://example.com/s?q=why?');
+    expect(normalizeUrl('http://example.com/s??')).toBe('http://example.com/s??');
+    expect(normalizeUrl('http://example.com/s?#')).toBe('http://example.com/s');
+  });
+
   it('upper-cases escapes it keeps and decodes unreserved ones', () => {
     expect(normalizeUrl('http://example.com/a%2fb%7e%41?q=%2f%7e')).toBe('http://example.com/a%2Fb~A?q=%2F~');
   });
