@@ -29,7 +29,7 @@ export function decideRedirect(status: number, location: string | null, current:
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Header values are kept as Latin-1; a Location sent as raw UTF-8 is read as UTF-8, as browsers do. */
-function utf8Location(value: string): string {
+export function utf8Location(value: string): string {
   if (!/[\u0080-\u00ff]/.test(value)) return value;
   try {
     return utf8.decode(Buffer.from(value, 'latin1'));

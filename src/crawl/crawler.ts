@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { request, RawcrawlError, type HeaderPairs, type HttpResponse, type RequestOptions } from '../client/index.js';
+import { request, RawcrawlError, utf8Location, type HeaderPairs, type HttpResponse, type RequestOptions } from '../client/index.js';
 import { OriginCredentials } from './credentials.js';
 import type { CrawlOptions, ResolvedCrawlOptions } from './options.js';
 import { planCrawl } from './plan.js';
@@ -448,7 +448,9 @@ class Crawler implements Crawl {
     for (const [name] of [...(this.options.selects ?? []), ...(this.options.selectAll ?? [])]) record.fields[name] = null;
     let store = true;
     const found: NewEntry[] = [];
-    const location = res.status >= 300 && res.status < 400 ? res.header('location') : null;
+    // Read as the client reads a Location it follows: raw UTF-8 as UTF-8, as browsers do.
+    const rawLocation = res.status >= 300 && res.status < 400 ? res.header('location') : null;
+    const location = rawLocation === null ? null : utf8Location(rawLocation);
     if (location !== null) {
       // Redirects are followed by the frontier, so their targets are deduplicated like links.
       const target = normalizeUrl(location, res.url);

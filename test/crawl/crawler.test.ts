@@ -916,6 +916,24 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('reads a Location sent as raw UTF-8 as UTF-8, as browsers and the client\'s own redirects do', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const site = await httpServer((req, res) => {
+      // Node writes a header value as Latin-1, one byte per character: these are é's UTF-8 bytes.
+      if (req.url === '/') res.writeHead(301, { Location: Buffer.from('/café', 'utf8').toString('latin1') });
+      else res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end();
+    });
+    try {
+      const records: PageRecord[] = [];
+      for await (const r of crawl({ startUrls: [`${site.origin}/`], ...fast, ignoreRobots: true })) records.push(r);
+      expect(records.find((r) => r.status === 301)!.final_url).toBe(`${site.origin}/caf%C3%A9`);
+      expect(site.seen.map((s) => s.url)).toEqual(['/', '/caf%C3%A9']);
+    } finally {
+      await site.close();
+    }
+  });
+
   it('by default one slow host holds at most half the workers: the other host\'s pages go on meanwhile', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     // slow's pages answer only once good's chain has ended (or after 10 s): with every worker
