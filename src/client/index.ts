@@ -1,5 +1,5 @@
 export { request, parseRequestUrl, checkRequestOptions } from './request.js';
-export { decodeText } from './charset.js';
+export { decodeText, sniffEncoding } from './charset.js';
 export { utf8Location } from './redirect.js';
 export { withoutUserinfo } from './userinfo.js';
 export { checkProxySetting, proxyFromEnv, noProxyMatches, type ProxySetting } from './proxy.js';

@@ -1,6 +1,7 @@
 import { load } from 'cheerio/slim';
 import { Parser } from 'htmlparser2';
-import { decodeText } from '../client/index.js';
+import iconv from 'iconv-lite';
+import { decodeText, sniffEncoding } from '../client/index.js';
 import { metaRobots, type RobotsDirectives } from './robots-directives.js';
 import { collapseSpace, isRefresh, looseScan, MAX_PARSE_DEPTH, nestsTooDeep, normaliseTitle, TagCollector, type MetaTag, type PageScan } from './loose-scan.js';
 
@@ -87,23 +88,78 @@ function robotsDirectives(metas: MetaTag[]): RobotsDirectives {
   return metaRobots(metas.filter((m) => /^(robots|rawcrawl)$/i.test(m.name)).map((m) => m.content));
 }
 
+/** The page's encoding (its name, as encoding-sniffer gives it), asked for only when a URL needs it. */
+type PageEncoding = () => string;
+
+/** A query's ASCII bytes that WHATWG URL percent-encodes (the special-query percent-encode set). */
+const QUERY_ESCAPED = /[\x00-\x20"#'<>\x7f]/;
+
+/**
+ * The query as the page's encoding spells it (WHATWG URL "percent-encode after encoding"): each
+ * non-ASCII character's bytes in that encoding, those outside ASCII or in the query's escape set
+ * percent-encoded, and a character the encoding has no bytes for as "&#N;" (%26%23N%3B). ASCII
+ * is left as written, for the URL parser.
+ */
+function encodeQuery(query: string, encoding: string): string {
+  let out = '';
+  for (const ch of query) {
+    if (ch < '\x80') {
+      out += ch;
+      continue;
+    }
+    const bytes = iconv.encode(ch, encoding);
+    if (iconv.decode(bytes, encoding) !== ch) {
+      out += `%26%23${ch.codePointAt(0)!}%3B`;
+      continue;
+    }
+    for (const b of bytes) {
+      const c = String.fromCharCode(b);
+      out += b >= 0x80 || QUERY_ESCAPED.test(c) ? `%${b.toString(16).toUpperCase().padStart(2, '0')}` : c;
+    }
+  }
+  return out;
+}
+
+/**
+ * An href resolved as HTML resolves it ("encoding-parse a URL"): the query of a link in a page
+ * in a legacy encoding (windows-1252, Shift_JIS, GBK …) is that encoding's bytes, not UTF-8's,
+ * as browsers request it and Scrapy's link extractor does; the path is UTF-8 either way.
+ * Throws for what is not a URL.
+ */
+function resolveHref(href: string, base: string, encoding: PageEncoding): URL {
+  const url = new URL(href, base);
+  // Only a non-ASCII query written in the href is encoded otherwise: for http(s) the query is
+  // what follows the first "?" before any "#", once the URL parser's white space is stripped.
+  if (!/[^\x00-\x7f]/.test(href) || (url.protocol !== 'http:' && url.protocol !== 'https:')) return url;
+  let s = href.replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, '').replace(/[\t\n\r]/g, '');
+  const hash = s.indexOf('#');
+  if (hash !== -1) s = s.slice(0, hash);
+  const q = s.indexOf('?');
+  if (q === -1 || !/[^\x00-\x7f]/.test(s.slice(q))) return url;
+  const name = encoding();
+  // UTF-16 pages' URLs are UTF-8 (WHATWG: an encoding's output encoding); one iconv-lite lacks (ISO-2022-JP) stays UTF-8.
+  if (/^utf-?(8|16)/i.test(name) || !iconv.encodingExists(name)) return url;
+  url.search = `?${encodeQuery(s.slice(q + 1), name)}`;
+  return url;
+}
+
 /** HTML: the first <base href> sets the document base URL; an unparsable one is ignored, as browsers do. */
-function documentBase(baseHref: string | undefined, url: string): string {
+function documentBase(baseHref: string | undefined, url: string, encoding: PageEncoding): string {
   if (baseHref === undefined) return url;
   try {
-    return new URL(baseHref.trim(), url).href;
+    return resolveHref(baseHref.trim(), url, encoding).href;
   } catch {
     return url;
   }
 }
 
 /** The hrefs as absolute URLs, in order, without non-web schemes and what is not a URL. */
-function resolveLinks(hrefs: string[], base: string): string[] {
+function resolveLinks(hrefs: string[], base: string, encoding: PageEncoding): string[] {
   const links: string[] = [];
   for (const href of hrefs) {
     if (SKIP_SCHEMES.test(href)) continue;
     try {
-      links.push(new URL(href.trim(), base).href);
+      links.push(resolveHref(href.trim(), base, encoding).href);
     } catch {
       // Not a URL: skip it.
     }
@@ -142,13 +198,13 @@ export function refreshUrl(content: string): string | null {
  * The page's links (none for a nofollow page): its hrefs, then where its first meta refresh
  * with a URL leads.
  */
-function pageLinks(hrefs: string[], refreshes: string[], nofollow: boolean, base: string): string[] {
+function pageLinks(hrefs: string[], refreshes: string[], nofollow: boolean, base: string, encoding: PageEncoding): string[] {
   if (nofollow) return [];
-  const links = resolveLinks(hrefs, base);
+  const links = resolveLinks(hrefs, base, encoding);
   for (const content of refreshes) {
     const target = refreshUrl(content);
     if (target === null) continue;
-    const [url] = resolveLinks([target], base);
+    const [url] = resolveLinks([target], base, encoding);
     if (url !== undefined && !links.includes(url)) links.push(url);
     break;
   }
@@ -194,12 +250,14 @@ function scanPage(html: string): PageScan {
 export function extract(input: ExtractInput): ExtractResult {
   const buf = Buffer.isBuffer(input.body) ? input.body : Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength);
   const html = decodeText(buf, input.contentType);
+  let sniffed: string | undefined;
+  const encoding: PageEncoding = () => (sniffed ??= sniffEncoding(buf, input.contentType));
   const text = input.wantText ? html : null;
   const selectAll = input.selectAll ?? [];
   const deep = nestsTooDeep(html);
   const fromScan = (page: PageScan, fieldsError?: string): ExtractResult => {
     const { noindex, nofollow } = robotsDirectives(page.metas);
-    const links = pageLinks(page.hrefs, page.refreshes, nofollow, documentBase(page.baseHref, input.url));
+    const links = pageLinks(page.hrefs, page.refreshes, nofollow, documentBase(page.baseHref, input.url, encoding), encoding);
     const fields: ExtractResult['fields'] = {};
     for (const [name] of input.selects) fields[name] = null;
     for (const [name] of selectAll) fields[name] = [];
@@ -209,7 +267,7 @@ export function extract(input: ExtractInput): ExtractResult {
   if (deep) return fromScan(looseScan(html), withFields ? `the page nests tags more than ${MAX_PARSE_DEPTH} deep: its --select fields are not read` : undefined);
   if (!withFields) return fromScan(scanPage(html));
   try {
-    return selectFields(html, input, text);
+    return selectFields(html, input, text, encoding);
   } catch (err) {
     // cheerio's document of a page nested a few thousand deep overflows the call stack: the
     // page's own title and links are still worth having.
@@ -218,7 +276,7 @@ export function extract(input: ExtractInput): ExtractResult {
 }
 
 /** extract() with --select fields: the document built by cheerio, once, for the selectors. */
-function selectFields(html: string, input: ExtractInput, text: string | null): ExtractResult {
+function selectFields(html: string, input: ExtractInput, text: string | null, encoding: PageEncoding): ExtractResult {
   const selectAll = input.selectAll ?? [];
   const $ = load(html);
   const metas: MetaTag[] = $('meta[name]')
@@ -236,7 +294,7 @@ function selectFields(html: string, input: ExtractInput, text: string | null): E
     .toArray()
     .filter((el) => isRefresh($(el).attr('http-equiv')))
     .map((el) => $(el).attr('content') ?? '');
-  const links = pageLinks(hrefs, refreshes, nofollow, documentBase($('base[href]').first().attr('href'), input.url));
+  const links = pageLinks(hrefs, refreshes, nofollow, documentBase($('base[href]').first().attr('href'), input.url, encoding), encoding);
   const fields: Record<string, string | string[] | null> = {};
   /** What a --select takes of one element: its text, or the attribute (undefined: it has none). */
   const take = (el: Parameters<typeof $>[0], attr: string | null): string | undefined => (attr === null ? collapseSpace($(el).text()) : $(el).attr(attr)?.trim());

@@ -33,6 +33,30 @@ describe('extract', () => {
     expect(extract(input(bom, { contentType: 'text/html; charset=windows-1252' })).title).toBe('é');
   });
 
+  it('encodes the query of a link in a non-UTF-8 page in the page\'s encoding, as browsers do (WHATWG URL); the path in UTF-8', () => {
+    const cp = (html: string) => Buffer.from(html, 'latin1');
+    // windows-1252: é is E9, € is 80; 日 has no byte there, and goes as the &#26085; a browser sends.
+    const page = cp('<a href="/q?s=\u00e9\u20ac&t=&#x65E5;#\u00e9">q</a><a href="/p/\u00e9?\u00e9">p</a>'.replace('\u20ac', '\x80'));
+    for (const selects of [[], [['t', 'title']]] as Array<Array<[string, string]>>) {
+      const r = extract(input(page, { contentType: 'text/html; charset=windows-1252', selects }));
+      expect(r.links).toEqual(['http://example.com/q?s=%E9%80&t=%26%2326085%3B#%C3%A9', 'http://example.com/p/%C3%A9?%E9']);
+    }
+    // Shift_JIS, named by <meta>: 日本 is 93 FA 96 7B, and 7B ("{") is not escaped in a query; nor in
+    // <base href>, whose query an empty href keeps; a meta refresh URL is a link too.
+    const sjis = Buffer.concat([
+      Buffer.from('<meta charset="shift_jis"><meta http-equiv="refresh" content="0; url=/r?s='),
+      Buffer.from([0x93, 0xfa, 0x96, 0x7b]),
+      Buffer.from('"><base href="/b/?s='),
+      Buffer.from([0x93, 0xfa]),
+      Buffer.from('"><a href="">e</a><a href="  \t/x?q=\n'),
+      Buffer.from([0x93, 0xfa]),
+      Buffer.from(' ">x</a>'),
+    ]);
+    expect(extract(input(sjis, { contentType: 'text/html' })).links).toEqual(['http://example.com/b/?s=%93%FA', 'http://example.com/x?q=%93%FA', 'http://example.com/r?s=%93%FA%96{']);
+    // UTF-8 (and UTF-16) pages: UTF-8, as before.
+    expect(extract(input('<a href="/q?s=\u00e9">q</a>', { contentType: 'text/html; charset=utf-8' })).links).toEqual(['http://example.com/q?s=%C3%A9']);
+  });
+
   it('fills fields from --select with the first match text, null when none', () => {
     const r = extract(input('<h1> A  <b>b</b> </h1><h1>second</h1>', { selects: [['h', 'h1'], ['p', 'p.price']] }));
     expect(r.fields).toEqual({ h: 'A b', p: null });
