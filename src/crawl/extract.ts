@@ -147,7 +147,7 @@ function resolveHref(href: string, base: string, encoding: PageEncoding): URL {
 function documentBase(baseHref: string | undefined, url: string, encoding: PageEncoding): string {
   if (baseHref === undefined) return url;
   try {
-    return resolveHref(baseHref.trim(), url, encoding).href;
+    return resolveHref(baseHref, url, encoding).href;
   } catch {
     return url;
   }
@@ -159,7 +159,7 @@ function resolveLinks(hrefs: string[], base: string, encoding: PageEncoding): st
   for (const href of hrefs) {
     if (SKIP_SCHEMES.test(href)) continue;
     try {
-      links.push(resolveHref(href.trim(), base, encoding).href);
+      links.push(resolveHref(href, base, encoding).href);
     } catch {
       // Not a URL: skip it.
     }

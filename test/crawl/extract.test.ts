@@ -19,6 +19,11 @@ describe('extract', () => {
     expect(r.links).toEqual(['http://example.com/other/x', 'http://example.com/y', 'https://z.org/q#f']);
   });
 
+  it('strips only what the URL parser strips around an href (C0 controls and space), as browsers and Scrapy do: not a no-break space', () => {
+    const r = extract(input('<base href="\u00a0b/"><a href=" \t/x\n">x</a><a href="\u00a0y">y</a><a href="/z\u3000">z</a><a href="\ufeff/w">w</a>'));
+    expect(r.links).toEqual(['http://example.com/x', 'http://example.com/dir/%C2%A0b/%C2%A0y', 'http://example.com/z%E3%80%80', 'http://example.com/dir/%C2%A0b/%EF%BB%BF/w']);
+  });
+
   it('honours meta robots nofollow and noindex', () => {
     const r = extract(input('<meta name="robots" content="NOINDEX, nofollow"><a href="/x">x</a>'));
     expect(r).toMatchObject({ noindex: true, nofollow: true, links: [] });
