@@ -40,6 +40,21 @@ interface OriginRules {
 const allowAll = (sentAt: number): OriginRules => ({ isAllowed: () => true, sentAt, loadedAt: Date.now(), bytes: 0, delayMs: 0, sitemaps: [] });
 const disallowAll = (sentAt: number): OriginRules => ({ isAllowed: () => false, sentAt, loadedAt: Date.now(), bytes: 0, delayMs: 0, sitemaps: [] });
 
+/** What encodeURI escapes and a WHATWG URL's path or query may hold raw. */
+const RAW_IN_URL = /[[\]\\^`{|}]/g;
+
+/**
+ * The URL as robots-parser is to match it: robots-parser escapes a rule's path with encodeURI
+ * (`/*?f[` is matched as `/*?f%5B`) but takes the URL's as WHATWG URL leaves it (`?f[a]=1`
+ * raw), so those characters are escaped in the URL's path and query too, and either spelling
+ * in robots.txt matches either in the URL.
+ */
+function robotsForm(url: URL): string {
+  const target = url.pathname + url.search;
+  const escaped = target.replace(RAW_IN_URL, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return escaped === target ? url.href : url.origin + escaped;
+}
+
 /**
  * RFC 9309 §2.5: parse at least 500 KiB. A longer file is cut here and its first part parsed
  * (a rule cut in two at the end is lost, as the RFC allows), not treated as unreachable.
@@ -122,7 +137,7 @@ export class RobotsCache {
    */
   async check(url: URL, onSent?: () => void): Promise<RobotsVerdict> {
     const r = await this.rules(url.origin, onSent);
-    return { allowed: r.isAllowed(url.href), delayMs: r.delayMs, sentAt: r.sentAt, loadedAt: r.loadedAt };
+    return { allowed: r.isAllowed(robotsForm(url)), delayMs: r.delayMs, sentAt: r.sentAt, loadedAt: r.loadedAt };
   }
 
   /** The sitemaps the origin's robots.txt names (its `Sitemap:` lines), as written; `onSent` as check()'s. */

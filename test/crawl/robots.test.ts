@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { normalizeUrl } from '../../src/crawl/normalize-url.js';
 import { RobotsCache } from '../../src/crawl/robots.js';
 import { httpServer, type HttpServer } from '../helpers/http-server.js';
 
@@ -62,5 +63,35 @@ describe('RobotsCache bounds', () => {
     expect(verdicts[0]!.sentAt).toBeGreaterThanOrEqual(t0);
     expect(verdicts.every((v) => v.allowed)).toBe(true);
     expect(a!.hits()).toBe(1);
+  });
+});
+
+describe('RobotsCache matching', () => {
+  /** Whether each URL (normalised, as the crawl hands them over) is allowed by this robots.txt. */
+  async function verdicts(robots: string, paths: string[]): Promise<Record<string, boolean>> {
+    const s = await httpServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end(robots);
+    });
+    servers.push(s);
+    const cache = new RobotsCache('rawcrawl', {});
+    const out: Record<string, boolean> = {};
+    for (const p of paths) out[p] = (await cache.check(new URL(normalizeUrl(`${s.origin}${p}`)!))).allowed;
+    return out;
+  }
+
+  it('matches a rule to a URL whatever the escaping of [ ] | ^ { } ` \\ (robots-parser escapes them in rules, WHATWG URL keeps some raw)', async () => {
+    const robots = 'User-agent: *\nDisallow: /*?f[\nDisallow: /p|q\nDisallow: /x%5Bk%5D\nDisallow: /*?c={\nDisallow: /^\n';
+    expect(await verdicts(robots, ['/s?f[a]=1', '/s?f%5Ba%5D=1', '/p|q', '/p%7Cq', '/x[k]', '/s?c={}', '/^a', '/s?g=1', '/pq'])).toEqual({
+      '/s?f[a]=1': false,
+      '/s?f%5Ba%5D=1': false,
+      '/p|q': false,
+      '/p%7Cq': false,
+      '/x[k]': false,
+      '/s?c={}': false,
+      '/^a': false,
+      '/s?g=1': true,
+      '/pq': true,
+    });
   });
 });
