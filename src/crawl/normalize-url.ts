@@ -2,7 +2,7 @@
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 
 /** RFC 3986 §6.2.2.1-2: upper-case hex in escapes, decode escaped unreserved characters. */
-function normalizeEscapes(s: string): string {
+export function normalizeEscapes(s: string): string {
   if (!s.includes('%')) return s;
   return s.replace(/%([0-9A-Fa-f]{2})/g, (_m, hex: string) => {
     const ch = String.fromCharCode(parseInt(hex, 16));

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isRawcrawlError, RawcrawlError, request, type HttpResponse, type RequestOptions } from '../client/index.js';
+import { normalizeEscapes } from './normalize-url.js';
 import { backoffDelay, DEFAULT_BACKOFF, isRetryableError, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './retry.js';
 
 interface RobotsTxt {
@@ -42,6 +43,18 @@ const disallowAll = (sentAt: number): OriginRules => ({ isAllowed: () => false, 
 
 /** What encodeURI escapes and a WHATWG URL's path or query may hold raw. */
 const RAW_IN_URL = /[[\]\\^`{|}]/g;
+
+/** An Allow or Disallow line: the key, then its value. */
+const RULE_LINE = /^([ \t]*(?:dis)?allow[ \t]*:)(.*)$/gim;
+
+/**
+ * robots.txt with its rules' escapes normalised as URLs are (normalizeUrl): `Disallow: /%7Ejoe`
+ * is `/~joe`, as RFC 9309 §2.2.2 reads an escaped unreserved character; else no URL the crawl
+ * fetches could match it, since `/%7Ejoe` is fetched as `/~joe`.
+ */
+function normaliseRules(text: string): string {
+  return text.includes('%') ? text.replace(RULE_LINE, (_m, key: string, value: string) => key + normalizeEscapes(value)) : text;
+}
 
 /**
  * The URL as robots-parser is to match it: robots-parser escapes a rule's path with encodeURI
@@ -211,7 +224,7 @@ export class RobotsCache {
         // Cut at the limit: its last line may be a rule cut in two ("Disallow: /pri" for
         // "/private/"), which would say something the file does not. It is left out.
         if (res.truncated) text = text.slice(0, Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r')) + 1);
-        const parsed = robotsParser(robotsUrl, text);
+        const parsed = robotsParser(robotsUrl, normaliseRules(text));
         const delay = parsed.getCrawlDelay(this.userAgent);
         return {
           sentAt,

@@ -94,4 +94,17 @@ describe('RobotsCache matching', () => {
       '/pq': true,
     });
   });
+
+  it('reads an escaped unreserved character in a rule as the character, as URLs are normalised (RFC 9309 §2.2.2, RFC 3986 §6.2.2.2)', async () => {
+    const robots = 'User-agent: *\nDisallow: /%7Ejoe\nDisallow: /%41b%2dc\ndisallow : /a%2fb # %7E\n';
+    expect(await verdicts(robots, ['/~joe/x', '/%7ejoe/x', '/Ab-c', '/%41%62%2Dc', '/a%2Fb', '/a/b', '/joe'])).toEqual({
+      '/~joe/x': false,
+      '/%7ejoe/x': false,
+      '/Ab-c': false,
+      '/%41%62%2Dc': false,
+      '/a%2Fb': false,
+      '/a/b': true,
+      '/joe': true,
+    });
+  });
 });
