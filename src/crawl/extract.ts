@@ -143,11 +143,15 @@ function resolveHref(href: string, base: string, encoding: PageEncoding): URL {
   return url;
 }
 
-/** HTML: the first <base href> sets the document base URL; an unparsable one is ignored, as browsers do. */
+/**
+ * HTML: the first <base href> sets the document base URL; an unparsable one, or one to a data:
+ * or javascript: URL, is ignored, as browsers do.
+ */
 function documentBase(baseHref: string | undefined, url: string, encoding: PageEncoding): string {
   if (baseHref === undefined) return url;
   try {
-    return resolveHref(baseHref, url, encoding).href;
+    const base = resolveHref(baseHref, url, encoding);
+    return base.protocol === 'data:' || base.protocol === 'javascript:' ? url : base.href;
   } catch {
     return url;
   }

@@ -24,6 +24,12 @@ describe('extract', () => {
     expect(r.links).toEqual(['http://example.com/x', 'http://example.com/dir/%C2%A0b/%C2%A0y', 'http://example.com/z%E3%80%80', 'http://example.com/dir/%C2%A0b/%EF%BB%BF/w']);
   });
 
+  it('ignores a <base href> to a data: or javascript: URL, as HTML does (the page\'s URL stays the base)', () => {
+    for (const base of ['javascript:void(0)', ' JavaScript:x', 'data:text/html,x']) {
+      expect(extract(input(`<base href="${base}"><a href="x">x</a><a href="/y">y</a>`)).links).toEqual(['http://example.com/dir/x', 'http://example.com/y']);
+    }
+  });
+
   it('honours meta robots nofollow and noindex', () => {
     const r = extract(input('<meta name="robots" content="NOINDEX, nofollow"><a href="/x">x</a>'));
     expect(r).toMatchObject({ noindex: true, nofollow: true, links: [] });
