@@ -16,7 +16,7 @@ import { xRobotsTag } from './robots-directives.js';
 import { MAX_SITEMAP_BYTES } from './sitemaps.js';
 import { readSitemaps } from './sitemap-reader.js';
 import { CrawlCookies } from './cookies.js';
-import { admit, type ScopeRules } from './scope.js';
+import { admit, matches, type ScopeRules } from './scope.js';
 import { emptyStats, type CrawlStats } from './stats.js';
 import { isHtml } from './sniff.js';
 
@@ -518,7 +518,7 @@ class Crawler implements Crawl {
     } else if (this.options.storeBody) {
       record.body = res.body.length > 0 && /^text\//i.test(contentType ?? '') ? res.text() : null;
     }
-    if (this.options.storeOnly && this.options.storeOnly.length > 0 && !this.options.storeOnly.some((re) => re.test(entry.url))) store = false;
+    if (this.options.storeOnly && this.options.storeOnly.length > 0 && !this.options.storeOnly.some((re) => matches(re, entry.url))) store = false;
     await this.finishPage(entry, host, record, found, store);
   }
 

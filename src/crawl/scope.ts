@@ -32,11 +32,19 @@ export interface ScopeRules {
 export function admit(url: URL, depth: number, rules: ScopeRules): ScopeVerdict {
   if (!hostAllowed(url.hostname, rules.hosts)) return 'host';
   const href = url.href;
-  for (const re of rules.exclude) if (re.test(href)) return 'exclude';
-  if (rules.include.length > 0 && !rules.include.some((re) => re.test(href))) return 'include';
+  for (const re of rules.exclude) if (matches(re, href)) return 'exclude';
+  if (rules.include.length > 0 && !rules.include.some((re) => matches(re, href))) return 'include';
   if (depth > rules.maxDepth) return 'depth';
   if (rules.skipBinary && BINARY_EXTENSIONS.has(extension(url.pathname))) return 'extension';
   return 'ok';
+}
+
+/**
+ * Whether `re` matches `s` anywhere, as RegExp#test does for a RegExp without the g flag; a
+ * global one's test() would go on from the lastIndex of its previous match, and skip URLs.
+ */
+export function matches(re: RegExp, s: string): boolean {
+  return s.search(re) !== -1;
 }
 
 /** The last path segment's extension, lower case ('' when it has none). */
