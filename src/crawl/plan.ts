@@ -17,10 +17,12 @@ const quoted = (given: string): string => {
  */
 function allowedHost(given: string): string {
   const h = given.trim().toLowerCase();
-  if (h.startsWith('*.')) return h.replace(/:\d+$/, '');
+  // `*.domain` as URLs spell the domain (an IDN as punycode), else no host would match it.
+  const wildcard = h.startsWith('*.');
+  const rest = wildcard ? h.slice(2) : h;
   try {
-    const name = new URL(h.includes('://') ? h : `http://${h}`).hostname;
-    if (name !== '') return name;
+    const name = new URL(rest.includes('://') ? rest : `http://${rest}`).hostname;
+    if (name !== '') return wildcard ? `*.${name}` : name;
   } catch {
     // Named below.
   }
