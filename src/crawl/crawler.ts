@@ -359,6 +359,8 @@ class Crawler implements Crawl {
   private withCookie(cookie: string): HeaderPairs {
     const i = this.baseHeaders.findIndex(([n]) => n.length === 6 && n.toLowerCase() === 'cookie');
     if (i === -1) return [...this.baseHeaders, ['Cookie', cookie]];
+    // A null Cookie (-H 'Cookie:') sends no Cookie field at all: the jar's are left out too.
+    if (this.baseHeaders[i]![1] === null) return this.baseHeaders;
     const out = [...this.baseHeaders];
     out[i] = [out[i]![0], `${out[i]![1]}; ${cookie}`];
     return out;

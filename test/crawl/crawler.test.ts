@@ -850,6 +850,12 @@ describe('crawl() over the fixture site', () => {
       expect(cookieOf('/public')).toBe('mine=1; sid=abc');
       expect(server.seen.find((x) => x.url === '/robots.txt')).toBeDefined();
 
+      // A null Cookie sends no Cookie field: not "null; sid=abc".
+      server.seen.length = 0;
+      await collectAll({ startUrls: [`${server.origin}/`], ...fast, headers: { Cookie: null } });
+      expect(server.seen.length).toBeGreaterThan(1);
+      for (const path of ['/', '/members/page', '/public']) expect(cookieOf(path), path).toBeUndefined();
+
       server.seen.length = 0;
       const without = await collectAll({ startUrls: [`${server.origin}/`], ...fast, cookies: false });
       expect(Object.fromEntries(without.map((r) => [new URL(r.url).pathname, r.status]))).toEqual({ '/': 200, '/members/page': 403, '/public': 200 });
