@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { stat, truncate } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { PageRecord } from '../crawl/record.js';
@@ -19,6 +20,8 @@ export class LineSink implements Sink {
   private wholeBytes = 0;
   /** Byte lengths of the writes not called back yet, in order (a file of its own only). */
   private readonly lengths: number[] = [];
+  /** Device and inode of the file this sink writes (a file of its own only). */
+  private opened: { dev: number; ino: number } | null = null;
   private readonly onFlushed = (err?: Error | null): void => {
     if (this.ownsStream) {
       const n = this.lengths.shift() ?? 0;
@@ -38,6 +41,17 @@ export class LineSink implements Sink {
     out.on('error', (err: Error) => {
       this.failure ??= err;
     });
+    // The file as opened: cutTornRecord() goes by its path, which may name another file by then
+    // (renamed away and a new one made there, as logrotate does).
+    const fd = (out as { fd?: unknown }).fd;
+    if (ownsStream && typeof fd === 'number') {
+      try {
+        const st = fstatSync(fd);
+        this.opened = { dev: st.dev, ino: st.ino };
+      } catch {
+        // No identity: the file is not cut.
+      }
+    }
     if (header !== '') {
       if (ownsStream) {
         const n = Buffer.byteLength(header);
@@ -111,9 +125,10 @@ export class LineSink implements Sink {
    */
   private async cutTornRecord(): Promise<void> {
     const file = (this.out as { path?: unknown }).path;
-    if (typeof file !== 'string') return;
+    if (typeof file !== 'string' || this.opened === null) return;
     try {
       const st = await stat(file);
+      if (st.dev !== this.opened.dev || st.ino !== this.opened.ino) return;
       if (st.isFile() && st.size > this.wholeBytes) await truncate(file, this.wholeBytes);
     } catch {
       // The error already reported is the one that matters.

@@ -1,4 +1,8 @@
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
+import { openOutputFile } from '../../src/cli/io.js';
 import { describe, expect, it } from 'vitest';
 import type { PageRecord } from '../../src/crawl/record.js';
 import { JsonlSink } from '../../src/sinks/jsonl.js';
@@ -79,5 +83,24 @@ describe('JsonlSink on an output that pushes back', () => {
     expect(failed.length).toBeGreaterThan(0);
     for (const f of failed) expect(f.reason).toMatchObject({ code: 'ERR_STORAGE', message: 'cannot write test output: ENOSPC' });
     await expect(sink.close()).rejects.toMatchObject({ code: 'ERR_STORAGE' });
+  });
+});
+
+describe('JsonlSink on a file of its own that fails', () => {
+  it('cuts back only the file it opened: one renamed away and replaced at its path is not touched', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rawcrawl-jsonl-'));
+    const file = path.join(dir, 'pages.jsonl');
+    const out = await openOutputFile(file, 'output file');
+    const sink = new JsonlSink(out, true, `output file ${file}`);
+    await sink.write(record(1));
+    await new Promise((r) => setTimeout(r, 20));
+    // Rotated away (as logrotate does), and another file made at the path by someone else.
+    renameSync(file, path.join(dir, 'pages.jsonl.1'));
+    const other = 'x'.repeat(10_000);
+    writeFileSync(file, other);
+    out.destroy(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
+    await new Promise<void>((r) => out.once('close', () => r()));
+    await expect(sink.close()).rejects.toMatchObject({ code: 'ERR_STORAGE' });
+    expect(readFileSync(file, 'utf8')).toBe(other);
   });
 });
