@@ -18,7 +18,7 @@ import { closeOutputFile, EXIT, openOutputFile, StdoutWatch, type Io } from './i
 import { addConnectionOptions, connectionFromFlags, type ConnectionFlags } from './connection-flags.js';
 import { captureFromFlags, discardUnused, warcRenamedLine } from './capture-flags.js';
 import { Progress, summary } from './progress.js';
-import { collect, collectHeader, parseCount, parseDuration, parseInterval, parsePositive, parseSize, parseTimeout } from './values.js';
+import { collect, collectHeader, idleTimeoutFrom, parseCount, parseDuration, parseInterval, parsePositive, parseSize, parseTimeout } from './values.js';
 
 interface CrawlFlags extends ConnectionFlags {
   /** The flags given on the command line (attribute names), not defaults or the environment. */
@@ -29,6 +29,7 @@ interface CrawlFlags extends ConnectionFlags {
   maxPages?: number;
   maxDepth?: number;
   timeout?: number;
+  idleTimeout?: number;
   maxUrlLength?: number;
   maxQueue?: number;
   maxRedirects?: number;
@@ -94,6 +95,7 @@ export function crawlCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--max-pages <n>', 'stop after fetching this many pages', parsePositive)
     .option('--max-depth <n>', 'follow links at most this deep (start URLs are depth 0)', parseCount)
     .option('--timeout <duration>', 'limit on each request', parseTimeout, 30_000)
+    .option('--idle-timeout <duration>', 'limit on the wait for the next byte (default 15s, or --timeout when given and longer)', parseTimeout)
     .option('--max-url-length <n>', `do not follow links or redirects to longer URLs (at most ${URL_COLUMN_BYTES})`, parseMaxUrlLength, 8000)
     .option('--max-queue <n>', 'URLs the in-memory queue holds at most; links found while it is full are not queued (counted in the summary)', parsePositive, CRAWL_DEFAULTS.maxQueue)
     .option('--max-redirects <n>', 'redirects followed in a row from a page', parseCount, 10)
@@ -328,6 +330,9 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     if (flags.maxPages !== undefined) options.maxPages = flags.maxPages;
     if (flags.maxDepth !== undefined) options.maxDepth = flags.maxDepth;
     if (flags.timeout !== undefined) options.timeoutMs = flags.timeout;
+    // --timeout's default (30 s) leaves the idle limit at 15 s; a --timeout given raises it too.
+    const idle = idleTimeoutFrom(flags.idleTimeout, flags.given?.has('timeout') ? flags.timeout : undefined);
+    if (idle !== undefined) options.idleTimeoutMs = idle;
     if (flags.maxUrlLength !== undefined) options.maxUrlLength = flags.maxUrlLength;
     if (flags.maxRedirects !== undefined) options.maxRedirects = flags.maxRedirects;
     if (flags.maxQueue !== undefined) options.maxQueue = flags.maxQueue;

@@ -1,10 +1,11 @@
 import { access, open, unlink } from 'node:fs/promises';
 import type { WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { parseRequestUrl, request } from '../client/request.js';
+import { withoutUserinfo } from '../client/userinfo.js';
 import type { HttpResponse } from '../client/response.js';
-import { REQUEST_DEFAULTS, type RequestOptions } from '../client/options.js';
+import type { RequestOptions } from '../client/options.js';
 import type { HeaderPairs } from '../http/request-writer.js';
 import type { CaptureSink } from '../capture/sink.js';
 import { RawcrawlError } from '../errors.js';
@@ -13,7 +14,7 @@ import { wireTraceWriter } from '../wire/trace-writer.js';
 import { closeOutputFile, EXIT, openOutputFile, type Io } from './io.js';
 import { addConnectionOptions, connectionFromFlags, type ConnectionFlags } from './connection-flags.js';
 import { captureFromFlags, warcRenamedLine } from './capture-flags.js';
-import { collectHeader, parseCount, parseSize, parseTimeout } from './values.js';
+import { collectHeader, idleTimeoutFrom, parseCount, parseHeaderSize, parseSize, parseTimeout } from './values.js';
 
 interface FetchFlags extends ConnectionFlags {
   include?: boolean;
@@ -78,8 +79,8 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     if (flags.connectTimeout !== undefined) options.connectTimeoutMs = flags.connectTimeout;
     // --timeout 60s waits for a slow server (an upstream behind nginx, say) as curl -m does: the
     // 15 s idle limit alone would end it first.
-    if (flags.idleTimeout !== undefined) options.idleTimeoutMs = flags.idleTimeout;
-    else if (flags.timeout !== undefined && flags.timeout > REQUEST_DEFAULTS.idleTimeoutMs) options.idleTimeoutMs = flags.timeout;
+    const idle = idleTimeoutFrom(flags.idleTimeout, flags.timeout);
+    if (idle !== undefined) options.idleTimeoutMs = idle;
     if (flags.maxBody !== undefined) options.maxBodyBytes = flags.maxBody;
     if (flags.maxHeaderSize !== undefined) options.maxHeaderBytes = flags.maxHeaderSize;
     if (flags.maxRedirects !== undefined) options.maxRedirects = flags.maxRedirects;
@@ -171,13 +172,6 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
     }
   }
   return code;
-}
-
-/** --max-header-size: a size of at least 1 byte (no response head fits in 0). */
-function parseHeaderSize(value: string): number {
-  const n = parseSize(value);
-  if (n < 1) throw new InvalidArgumentError(`"${value}" is not a limit on the response head: it must be above 0 (examples: 128k, 1M)`);
-  return n;
 }
 
 /**
@@ -277,9 +271,7 @@ function responseProgress(): {
 function redirectedTo(err: unknown, asked: string): string {
   if (!(err instanceof RawcrawlError) || err.url === undefined || err.code === 'ERR_TOO_MANY_REDIRECTS') return '';
   const plain = (href: string): string => {
-    const u = new URL(href);
-    u.username = '';
-    u.password = '';
+    const u = new URL(withoutUserinfo(href));
     u.hash = '';
     return u.href;
   };

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { REQUEST_DEFAULTS } from '../client/options.js';
 import { parseResolveEntry } from '../client/resolve.js';
 import { RawcrawlError } from '../errors.js';
 import { validateHeaders, type HeaderPairs } from '../http/request-writer.js';
@@ -96,4 +97,21 @@ export function collectResolve(value: string, previous: Record<string, string> =
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+}
+
+/** --max-header-size: a size of at least 1 byte (no response head fits in 0). */
+export function parseHeaderSize(value: string): number {
+  const n = parseSize(value);
+  if (n < 1) throw new InvalidArgumentError(`"${value}" is not a limit on the response head: it must be above 0 (examples: 128k, 1M)`);
+  return n;
+}
+
+/**
+ * The idle limit the CLI gives request(): --idle-timeout, else --timeout when it was given and is
+ * longer than request()'s 15 s default, so that a slow server is waited for as long as --timeout
+ * says (as curl -m does); else none (the default).
+ */
+export function idleTimeoutFrom(idleTimeout: number | undefined, timeout: number | undefined): number | undefined {
+  if (idleTimeout !== undefined) return idleTimeout;
+  return timeout !== undefined && timeout > REQUEST_DEFAULTS.idleTimeoutMs ? timeout : undefined;
 }

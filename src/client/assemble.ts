@@ -76,7 +76,9 @@ export class ResponseAssembler {
           }
         }
         const content = this.o.decompress ? parseCodings(fieldValue(ev.head.rawHeaders, 'content-encoding')) : [];
-        const codings = (content.every(isKnownCoding) ? [...content, ...ev.transferCodings] : ev.transferCodings).filter((c) => c !== 'identity');
+        // (No array made for the common response with neither coding.)
+        const all = content.length > 0 && content.every(isKnownCoding) ? [...content, ...ev.transferCodings] : ev.transferCodings;
+        const codings = all.length === 0 ? all : all.filter((c) => c !== 'identity');
         if (codings.length > MAX_CODINGS) {
           throw new RawcrawlError('ERR_DECOMPRESS', `the body is coded ${codings.length} times: more than ${MAX_CODINGS} codings are not decoded`, { offset });
         }

@@ -105,6 +105,7 @@ class Crawler implements Crawl {
     this.baseHeaders = [['User-Agent', o.userAgent], ...extraHeaders];
     this.requestOptions = {
       timeoutMs: o.timeoutMs,
+      idleTimeoutMs: o.idleTimeoutMs,
       maxBodyBytes: o.maxBodyBytes,
       maxRedirects: 0,
       signal: this.abort.signal,

@@ -18,6 +18,8 @@ export interface CrawlOptions {
   maxDepth?: number;
   /** Per-request limit (default 30 s). */
   timeoutMs?: number;
+  /** A request fails when no byte is received or sent for this long (default 15 s, as request()'s). */
+  idleTimeoutMs?: number;
   /**
    * Links and redirect targets whose normalised URL is longer than this many characters are not
    * followed (counted in stats.urlsTooLong); a longer start URL is an error. Default 8,000 (RFC
@@ -134,6 +136,7 @@ export const CRAWL_DEFAULTS = {
   maxPages: Infinity,
   maxDepth: Infinity,
   timeoutMs: 30_000,
+  idleTimeoutMs: 15_000,
   maxUrlLength: 8_000,
   maxRedirects: 10,
   maxBodyBytes: 16 * 1024 * 1024,
@@ -186,6 +189,7 @@ export function resolveCrawlOptions(options: CrawlOptions): { o: ResolvedCrawlOp
     maxPages: options.maxPages ?? CRAWL_DEFAULTS.maxPages,
     maxDepth: options.maxDepth ?? CRAWL_DEFAULTS.maxDepth,
     timeoutMs: options.timeoutMs ?? CRAWL_DEFAULTS.timeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs ?? CRAWL_DEFAULTS.idleTimeoutMs,
     maxUrlLength: options.maxUrlLength ?? CRAWL_DEFAULTS.maxUrlLength,
     maxRedirects: options.maxRedirects ?? CRAWL_DEFAULTS.maxRedirects,
     maxBodyBytes: options.maxBodyBytes ?? CRAWL_DEFAULTS.maxBodyBytes,
@@ -202,7 +206,7 @@ export function resolveCrawlOptions(options: CrawlOptions): { o: ResolvedCrawlOp
     // request() takes no time limit of 0: checked here, it is one error, not a failed page each.
     const min = k === 'concurrency' || k === 'perHost' || k === 'timeoutMs' || k === 'maxQueue' ? 1 : 0;
     // Times may be fractional ms; counts and sizes are whole (or Infinity: no limit).
-    const whole = k !== 'timeoutMs' && k !== 'delayMs';
+    const whole = k !== 'timeoutMs' && k !== 'idleTimeoutMs' && k !== 'delayMs';
     if (typeof v !== 'number' || !(v >= min) || (whole && !Number.isInteger(v) && v !== Infinity)) {
       throw new RawcrawlError('ERR_INVALID_OPTION', `${k} must be ${whole ? 'an integer' : 'a number'} >= ${min}, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
     }

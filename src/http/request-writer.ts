@@ -40,9 +40,11 @@ export function validateHeaders(init: HeadersInit | undefined): HeaderPairs {
       throw new RawcrawlError('ERR_INVALID_HEADER', `header name ${JSON.stringify(name)} is not a token`);
     }
     if (value === undefined && fromObject) continue;
+    if (MANAGED.has(name.toLowerCase())) {
+      throw new RawcrawlError('ERR_INVALID_HEADER', `header ${name} is managed by rawcrawl (one request per connection, no request body)`);
+    }
     if (value === null) {
       if (name.toLowerCase() === 'host') throw new RawcrawlError('ERR_INVALID_HEADER', 'header Host cannot be left out: an HTTP/1.1 request names its host (RFC 9112 §3.2)');
-      if (MANAGED.has(name.toLowerCase())) throw new RawcrawlError('ERR_INVALID_HEADER', `header ${name} is managed by rawcrawl (one request per connection, no request body)`);
       out.push([name, null]);
       continue;
     }
@@ -52,9 +54,6 @@ export function validateHeaders(init: HeadersInit | undefined): HeaderPairs {
     const v = String(value);
     if (!isSafeFieldValue(v)) {
       throw new RawcrawlError('ERR_INVALID_HEADER', `value of header ${name} holds CR, LF, NUL or a non-Latin-1 character: ${JSON.stringify(v)}`);
-    }
-    if (MANAGED.has(name.toLowerCase())) {
-      throw new RawcrawlError('ERR_INVALID_HEADER', `header ${name} is managed by rawcrawl (one request per connection, no request body)`);
     }
     out.push([name, v.trim()]);
   }

@@ -23,3 +23,13 @@ describe('duration flags', () => {
     expect(parseTimeout('2h')).toBe(7_200_000);
   });
 });
+
+describe('the idle limit the CLI sets', () => {
+  it('is --idle-timeout, else a --timeout longer than 15 s, else left to request()', async () => {
+    const { idleTimeoutFrom } = await import('../../src/cli/values.js');
+    expect(idleTimeoutFrom(500, 60_000)).toBe(500);
+    expect(idleTimeoutFrom(undefined, 60_000)).toBe(60_000);
+    expect(idleTimeoutFrom(undefined, 10_000)).toBeUndefined();
+    expect(idleTimeoutFrom(undefined, undefined)).toBeUndefined();
+  });
+});

@@ -980,6 +980,24 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('idleTimeoutMs ends a page whose server goes quiet, with the idle limit in its record', async () => {
+    const net = await import('node:net');
+    const server = net.createServer((socket) => {
+      socket.once('data', () => socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100\r\n\r\n<title>'));
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    try {
+      const c = crawl({ startUrls: [`http://127.0.0.1:${port}/`], ...fast, ignoreRobots: true, retries: 0, idleTimeoutMs: 150, timeoutMs: 20_000 });
+      const records: PageRecord[] = [];
+      for await (const r of c) records.push(r);
+      expect(records.map((r) => [r.error, r.error_message])).toEqual([['ERR_TIMEOUT', 'no byte received or sent for 150 ms']]);
+    } finally {
+      server.close();
+    }
+  });
+
   it('maxQueue bounds the in-memory queue: links found while it is full are counted, not marked seen, and queued when found again', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     const site = await httpServer((req, res) => {
@@ -1051,6 +1069,7 @@ describe('crawl() over the fixture site', () => {
     expect(() => crawl({ startUrls: ['http://x/'], maxPages: Infinity, maxDepth: Infinity })).not.toThrow();
     // request() refuses a time limit of 0: one error now, not a failed page each.
     expect(() => crawl({ startUrls: ['http://x/'], timeoutMs: 0 })).toThrow(/timeoutMs must be a number >= 1, got 0/);
+    expect(() => crawl({ startUrls: ['http://x/'], idleTimeoutMs: -1 })).toThrow(/idleTimeoutMs must be a number >= 0, got -1/);
     // Headers are checked once, at the start, not by every request.
     expect(() => crawl({ startUrls: ['http://x/'], headers: { 'X-A': 'a\r\nX-Injected: 1' } })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_HEADER' }));
     expect(() => crawl({ startUrls: ['http://x/'], headers: [['Bad Name', 'v']] })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_HEADER' }));
