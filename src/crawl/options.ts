@@ -28,7 +28,7 @@ export interface CrawlOptions {
    */
   maxUrlLength?: number;
   /**
-   * URLs the in-memory frontier holds at most (default 1,000,000: about half a GB). A link found
+   * URLs the in-memory frontier holds at most (default 1,000,000: about 0.3 GB). A link found
    * while it is full is not queued, nor marked seen (found again once there is room, it is
    * queued then), and is counted in stats.queueFull: a site of endless links cannot exhaust the
    * heap. The MySQL frontier (--crawl-id) keeps its queue in the database and has no such bound.
