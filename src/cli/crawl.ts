@@ -1,10 +1,12 @@
 import { accessSync, constants, statSync, type WriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { crawl } from '../crawl/crawler.js';
 import { checkCrawlOptions } from '../crawl/plan.js';
 import { CRAWL_DEFAULTS, URL_COLUMN_BYTES, type CrawlOptions } from '../crawl/options.js';
 import { RawcrawlError } from '../errors.js';
 import type { HeaderPairs } from '../http/request-writer.js';
+import { drainOrClose } from '../net/stream-writer.js';
 import type { Sink } from '../sinks/sink.js';
 import type { SharedCrawlOptions } from '../sinks/mysql-frontier.js';
 import { JsonlSink } from '../sinks/jsonl.js';
@@ -318,6 +320,8 @@ async function openSink(flags: CrawlFlags, options: CrawlOptions, io: Io, progre
 async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise<number> {
   /** The --dump-wire FILE, when the trace goes to one (else stderr). */
   let traceFile: WriteStream | null = null;
+  /** Where --dump-wire writes (traceFile or stderr): the crawl waits while it is behind. */
+  let traceOut: Writable | null = null;
   let progress: Progress | null = null;
   let sink: Sink;
   let capture: CaptureSink | null = null;
@@ -371,7 +375,8 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
         }
       }
       if (typeof flags.dumpWire === 'string' && flags.dumpWire !== '-') traceFile = await openOutputFile(flags.dumpWire, '--dump-wire file');
-      options.onWire = wireTraceWriter(traceFile ?? io.stderr, { full: Boolean(flags.dumpWireFull), ...(match ? { match: (u: string) => match.test(u) } : {}) });
+      traceOut = traceFile ?? io.stderr;
+      options.onWire = wireTraceWriter(traceOut, { full: Boolean(flags.dumpWireFull), ...(match ? { match: (u: string) => match.test(u) } : {}) });
     }
     if (flags.spillDir !== undefined) checkSpillDir(flags.spillDir);
     if (flags.crawlId) await openSharedFrontier(flags, options, io, () => progress);
@@ -460,6 +465,10 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
       countQuirks(quirks, record);
       if (stdout.readerGone) continue;
       await sink.write(record);
+      // The trace is written as events come (a listener cannot wait): a reader slower than the
+      // crawl (a pipe over ssh, a terminal) holds up the records instead, and so the crawl,
+      // rather than the unwritten trace piling up in memory.
+      if (traceOut?.writableNeedDrain) await drainUnlessAborted(traceOut, controller.signal);
       if ((sink.error || capture?.error) && !controller.signal.aborted) {
         // Storage is gone for good: stop fetching; what is still yielded goes to the spill file
         // (or, when the WARC or capture directory failed, to the sink, without its capture).
@@ -506,6 +515,21 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     return EXIT.FAILED;
   }
   return interrupted > 0 ? EXIT.INTERRUPTED : EXIT.OK;
+}
+
+/** Waits for `out` to drain (or close), or for `signal` to abort: a reader gone for good holds no Ctrl+C up. */
+async function drainUnlessAborted(out: Writable, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  let onAbort = (): void => {};
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = resolve;
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([drainOrClose(out), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /** Adds where the capture sink put a page's exchange to its record. */

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -327,6 +328,39 @@ describe('rawcrawl <start-url>', () => {
       expect(trace).toContain('> head @0 20 "GET /gzip HTTP/1.1\\r\\n"');
       expect(trace).toMatch(/< head @\d+ \d+ "Content-Encoding: gzip\\r\\n"/);
     } finally {
+      await site.close();
+    }
+  });
+
+  it('--dump-wire to a reader slower than the crawl: the crawl waits for it instead of holding the trace in memory', async () => {
+    // The trace was written without regard for backpressure: to a slow pipe (ssh, a terminal) a
+    // long crawl went on at full speed and kept every unwritten line in memory.
+    const site = await treeSite(1500, 0);
+    let release: (() => void) | null = null;
+    const released = new Promise<void>((r) => (release = r));
+    let traced = 0;
+    const stderr = new Writable({
+      highWaterMark: 16 * 1024,
+      write(chunk: Buffer, _enc, cb) {
+        traced += chunk.length;
+        void released.then(() => cb());
+      },
+    });
+    const m = memoryIo();
+    try {
+      const dir = mkdtempSync(path.join(tmpdir(), 'rawcrawl-wire-slow-'));
+      const done = main(['node', 'rawcrawl', `${site.origin}/p/0`, '-q', '--dump-wire', '--ignore-robots', '--parse-threads', '0', '-o', path.join(dir, 'o.jsonl')], { ...m.io, stderr });
+      // The reader takes nothing for a while: the crawl stops soon after the trace's buffer is full.
+      await new Promise((r) => setTimeout(r, 1500));
+      const fetchedWhileBlocked = site.hits.length;
+      expect(traced).toBeGreaterThan(0);
+      expect(fetchedWhileBlocked).toBeLessThan(600);
+      release!();
+      expect(await done).toBe(0);
+      expect(site.hits.length).toBe(1500);
+      expect(readFileSync(path.join(dir, 'o.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1500);
+    } finally {
+      release!();
       await site.close();
     }
   });
