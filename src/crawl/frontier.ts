@@ -231,7 +231,11 @@ export class Frontier {
       h.queue.splice(at, 1);
     } else {
       h.head++;
-      if (h.head > 1024 && h.head * 2 > h.queue.length) {
+      if (h.head === h.queue.length) {
+        // Drained: let go of the entries handed out (a host kept for its delay would hold them).
+        h.queue = [];
+        h.head = 0;
+      } else if (h.head > 1024 && h.head * 2 > h.queue.length) {
         h.queue.splice(0, h.head);
         h.head = 0;
       }

@@ -306,4 +306,22 @@ describe('Frontier against the scan model', () => {
     expect(f.size).toBe(n);
     expect(perEntry).toBeLessThan(150);
   });
+
+  it('keeps no entry it handed out: a drained host with a delay (kept for its delay) holds none of its fetched URLs', async () => {
+    // A taken entry stayed in its host's array until 1,024 had been taken: a crawl of thousands
+    // of hosts with --delay kept up to 1,024 fetched URLs for each host it kept.
+    const f = new Frontier(1, 1000);
+    for (let i = 0; i < 200; i++) f.push('h.example', entry(`http://h.example/${i}`));
+    const taken: Array<WeakRef<FrontierEntry>> = [];
+    for (let now = 0; taken.length < 200; now += 1000) {
+      const r = f.take(now);
+      if (!r || !('entry' in r)) throw new Error('nothing to take');
+      taken.push(new WeakRef(r.entry));
+      f.release('h.example');
+    }
+    expect(f.hostCount).toBe(1);
+    await heapUsed();
+    // At most the last, which the host keeps until its request starts (see unstart()).
+    expect(taken.filter((w) => w.deref() !== undefined).length).toBeLessThanOrEqual(1);
+  });
 });
