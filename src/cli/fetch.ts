@@ -72,7 +72,8 @@ async function runFetch(url: string, flags: FetchFlags, io: Io): Promise<number>
   let outputExisted = true;
   let sink: CaptureSink | null = null;
   let code: number = EXIT.OK;
-  const progress = responseProgress();
+  // Each redirect's head is kept only for -i / -I, which print them.
+  const progress = responseProgress(Boolean(flags.include || flags.head));
   try {
     const options: RequestOptions = { method: flags.head ? 'HEAD' : 'GET' };
     if (flags.timeout !== undefined) options.timeoutMs = flags.timeout;
@@ -219,10 +220,10 @@ export function errorLine(err: unknown): string {
  * What fetch prints from the wire events besides the response: how much of the last exchange's
  * response came, ` (N bytes of the response came, the head complete)`, for a timeout, as curl
  * says it (a slow body is not a server that never answered); the final exchange's TLS facts
- * (--json); each exchange's response head as received (-i shows the redirects'). A raw-only
+ * (--json); with keepHeads, each exchange's response head as received (-i shows the redirects'). A raw-only
  * listener: it costs the request no labelled segments.
  */
-function responseProgress(): {
+function responseProgress(keepHeads: boolean): {
   listener: WireListener;
   note(): string;
   tls(): Record<string, unknown> | null;
@@ -243,10 +244,10 @@ function responseProgress(): {
       early = [];
     } else if (ev.type === 'read') {
       bytes += ev.size;
-      if (!head) early.push(Buffer.from(ev.data));
+      if (keepHeads && !head) early.push(Buffer.from(ev.data));
     } else if (ev.type === 'head-end') {
       head = true;
-      heads.push(Buffer.concat(early).subarray(0, ev.offset));
+      if (keepHeads) heads.push(Buffer.concat(early).subarray(0, ev.offset));
       early = [];
     }
     // The target's handshake, not an https:// proxy's.

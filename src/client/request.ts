@@ -362,6 +362,8 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
    * write() returned, but the callback waits for bookkeeping behind the reads.)
    */
   let writtenTraced = false;
+  /** The leniency events went out with the whole response (a decoding can still fail after). */
+  let leniencyTraced = false;
   const markWritten = (): void => {
     if (writtenTraced) return;
     writtenTraced = true;
@@ -442,6 +444,7 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
       connection.release();
     }
     if (emit) {
+      leniencyTraced = true;
       for (const l of parser.leniencies) emit({ type: 'leniency', kind: l.kind, offset: l.offset });
       if (parser.unconsumed > 0) {
         // Bytes the server sent past the end of the response: shown once, never parsed.
@@ -477,7 +480,8 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
       const at = parser.offset;
       const rest = parser.takeUnconsumed();
       if (rest.length > 0) emit({ type: 'recv', part: 'unparsed', offset: at, data: rest });
-      for (const l of parser.leniencies) emit({ type: 'leniency', kind: l.kind, offset: l.offset });
+      // (Traced already when the response was whole and its decoding failed after.)
+      if (!leniencyTraced) for (const l of parser.leniencies) emit({ type: 'leniency', kind: l.kind, offset: l.offset });
       emit({
         type: 'error',
         code: e.code,

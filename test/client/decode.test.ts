@@ -105,6 +105,16 @@ describe('decoding edges', () => {
     expect(e.code).toBe('ERR_DECOMPRESS');
     expect(e.url).toBe(`${s.origin}/`);
   });
+
+  it('a whole response whose decoding fails traces each leniency once, then the error', async () => {
+    const body = Buffer.from('this is not gzip at all');
+    const s = await serve([{ send: Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\nContent-Encoding: gzip\r\nContent-Length: ${body.length}\r\n\r\n`), body]) }, { hold: true }]);
+    const types: string[] = [];
+    const e = await failure(request(`${s.origin}/`, { onWire: (ev) => types.push(ev.type) }));
+    expect(e.code).toBe('ERR_DECOMPRESS');
+    expect(types.filter((t) => t === 'leniency')).toHaveLength(1);
+    expect(types.slice(-2)).toEqual(['error', 'close']);
+  });
 });
 
 describe('BodyDecoder', () => {
