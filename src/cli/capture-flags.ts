@@ -1,5 +1,4 @@
-import { rmSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { createCaptureSink, type CaptureSink } from '../capture/sink.js';
 import { RawcrawlError } from '../errors.js';
 
@@ -13,10 +12,6 @@ export interface CaptureFlags {
 export function captureFromFlags(flags: CaptureFlags): CaptureSink | null {
   if (flags.warcMaxSize !== undefined && !flags.warc) throw new RawcrawlError('ERR_INVALID_OPTION', '--warc-max-size needs --warc');
   if (!flags.capture && !flags.warc) return null;
-  // A directory given to --warc would become the first name of a rotation beside it (DIR-00001).
-  if (flags.warc && (flags.warc.endsWith('/') || statSync(flags.warc, { throwIfNoEntry: false })?.isDirectory())) {
-    throw new RawcrawlError('ERR_INVALID_OPTION', `--warc ${flags.warc} is a directory: give a file name, e.g. --warc ${path.join(flags.warc, 'crawl.warc.gz')}`);
-  }
   return createCaptureSink({
     ...(flags.capture ? { dir: flags.capture } : {}),
     ...(flags.warc ? { warcFile: flags.warc } : {}),

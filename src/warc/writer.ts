@@ -1,5 +1,5 @@
-import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
-import { basename } from 'node:path';
+import { closeSync, ftruncateSync, openSync, statSync, writeSync } from 'node:fs';
+import path, { basename } from 'node:path';
 import type { CapturedExchange } from '../capture/exchange.js';
 import { scanResponse, type ResponseRecord } from '../capture/replay-response.js';
 import { RawcrawlError } from '../errors.js';
@@ -32,6 +32,10 @@ export interface ExchangeWriter {
 
 /** Checks a WarcWriter's options, so a bad value fails before any file is created. */
 export function checkWarcOptions(o: WarcWriterOptions): void {
+  // A directory would become the first name of a rotation beside it (DIR-00001).
+  if (o.file.endsWith('/') || o.file.endsWith(path.sep) || statSync(o.file, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new RawcrawlError('ERR_INVALID_OPTION', `WARC file ${o.file} is a directory: give a file name, e.g. ${path.join(o.file, 'crawl.warc.gz')}`);
+  }
   if (o.maxSize !== undefined && !(o.maxSize > 0)) {
     throw new RawcrawlError('ERR_INVALID_OPTION', `warc max size must be > 0, got ${String(o.maxSize)}`);
   }

@@ -115,7 +115,7 @@ describe('rawcrawl <start-url> --warc / --capture', () => {
       const m = memoryIo();
       const code = await main(['node', 'rawcrawl', ...args], m.io);
       expect(code).toBe(2);
-      expect(m.err()).toBe(`rawcrawl: ERR_INVALID_OPTION --warc ${given} is a directory: give a file name, e.g. --warc ${path.join(dir, 'crawl.warc.gz')}\n`);
+      expect(m.err()).toBe(`rawcrawl: ERR_INVALID_OPTION WARC file ${given} is a directory: give a file name, e.g. ${path.join(dir, 'crawl.warc.gz')}\n`);
     }
     expect(readdirSync(dir)).toEqual([]);
     expect(readdirSync(path.dirname(dir)).filter((f) => f.startsWith(`${path.basename(dir)}-`))).toEqual([]);

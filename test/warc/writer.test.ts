@@ -88,6 +88,17 @@ describe('WarcWriter', () => {
     expect(written[1]!.response!.length).toBeLessThan(200_000 / 10);
   });
 
+  it('refuses a directory for its file, before anything is created (it became the first name of a rotation beside it)', async () => {
+    const { ThreadedWarcWriter } = await import('../../src/warc/threaded-writer.js');
+    const dir = mkdtempSync(join(tmpdir(), 'rawcrawl-warc-dir-'));
+    for (const make of [(file: string) => new WarcWriter({ file }), (file: string) => new ThreadedWarcWriter({ file })]) {
+      for (const file of [dir, `${dir}/`]) {
+        expect(() => make(file), file).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: `WARC file ${file} is a directory: give a file name, e.g. ${join(dir, 'crawl.warc.gz')}` }));
+      }
+    }
+    expect(() => statSync(`${dir}-00001`)).toThrow();
+  });
+
   it('writes at once when more than 128 KB wait, without waiting for the task to end', async () => {
     const file = fileNamed('.warc.gz');
     const w = new WarcWriter({ file });
