@@ -49,6 +49,35 @@ export function schemaStatements(): string[] {
     .filter((s) => s.length > 0);
 }
 
+/** The statements of schema.sql with the table each creates (null for any other statement). */
+export function schemaTables(): Array<{ table: string | null; sql: string }> {
+  return schemaStatements().map((sql) => ({ table: /^CREATE TABLE IF NOT EXISTS (\w+)/i.exec(sql)?.[1]?.toLowerCase() ?? null, sql }));
+}
+
+/** The tables of the connection's database, each with its columns (names lower-cased). */
+async function existingColumns(pool: mysql.Pool): Promise<Map<string, Set<string>>> {
+  const [rows] = await pool.query<mysql.RowDataPacket[]>('SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()');
+  const tables = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const t = String(r.t).toLowerCase();
+    if (!tables.has(t)) tables.set(t, new Set());
+    tables.get(t)!.add(String(r.c).toLowerCase());
+  }
+  return tables;
+}
+
+/**
+ * Applies schema.sql: the tables missing are made, the ones there are left as they are. CREATE
+ * TABLE IF NOT EXISTS needs the CREATE privilege even for a table that exists, so it is not run
+ * for those: a user who may only read and write works in a database made for it (by `init-db`
+ * as another user).
+ */
+async function applySchema(pool: mysql.Pool): Promise<void> {
+  const have = await existingColumns(pool);
+  for (const { table, sql } of schemaTables()) if (table === null || !have.has(table)) await pool.query(sql);
+  await addMissingColumns(pool);
+}
+
 /**
  * Columns schema.sql gained after its tables were first made: CREATE TABLE IF NOT EXISTS leaves
  * a table made by an earlier rawcrawl as it was, so they are added here (MySQL 8 has no ADD
@@ -123,14 +152,13 @@ export async function connectMysql(uri: string, options: { readOnly?: boolean } 
   }
   try {
     try {
-      for (const sql of schemaStatements()) await pool.query(sql);
+      await applySchema(pool);
     } catch (err) {
       if ((err as { code?: string }).code !== 'ER_BAD_DB_ERROR') throw err;
       // The database itself is missing: create it (utf8mb4, as the tables), then the tables.
       await createDatabase(parsed);
-      for (const sql of schemaStatements()) await pool.query(sql);
+      await applySchema(pool);
     }
-    await addMissingColumns(pool);
   } catch (err) {
     await pool.end().catch(() => {});
     const e = err as { code?: string; message?: string };

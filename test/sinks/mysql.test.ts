@@ -109,6 +109,26 @@ describe('MySQL sink (real MariaDB)', () => {
     }
   });
 
+  it('works for a user who may read and write the tables but not create them, once they exist', async () => {
+    const name = `${db.name}_dml`;
+    const user = `rawcrawl_t_${process.pid}`;
+    const url = db.url.replace(/\/[^/]*$/, `/${name}`);
+    try {
+      await (await connectMysql(url)).end();
+      await db.query(`CREATE USER '${user}'@'127.0.0.1'`);
+      await db.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON \`${name}\`.* TO '${user}'@'127.0.0.1'`);
+      const sink = new MysqlSink(await connectMysql(url.replace('//root@', `//${user}@`)));
+      await sink.write(record(1));
+      await sink.close();
+      expect(sink.error).toBeNull();
+      const [c] = await db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${name}\`.pages`);
+      expect(Number(c!.n)).toBe(1);
+    } finally {
+      await db.query(`DROP USER IF EXISTS '${user}'@'127.0.0.1'`);
+      await db.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    }
+  });
+
   it('fails with one clear error when MySQL is unreachable at start', async () => {
     await expect(connectMysql('mysql://root@127.0.0.1:1/test')).rejects.toMatchObject({ code: 'ERR_STORAGE', message: expect.stringMatching(/cannot use MySQL at 127\.0\.0\.1:1\/test: ECONNREFUSED/) });
     await expect(connectMysql('postgres://x/y')).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
