@@ -76,6 +76,15 @@ async function applySchema(pool: mysql.Pool): Promise<void> {
   const have = await existingColumns(pool);
   for (const { table, sql } of schemaTables()) if (table === null || !have.has(table)) await pool.query(sql);
   await addMissingColumns(pool);
+  // A table made otherwise (by hand, by something else) that lacks a column rawcrawl writes would
+  // refuse every record: said now, once, rather than after a crawl's worth of spilled records.
+  const now = await existingColumns(pool);
+  for (const { table, sql } of schemaTables()) {
+    if (table === null) continue;
+    for (const [, column] of sql.matchAll(/^\s*([a-z_][a-z0-9_]*)\s+[A-Z]/gm)) {
+      if (!now.get(table)?.has(column!)) throw new Error(`table ${table} has no column ${column} (schema.sql has it)`);
+    }
+  }
 }
 
 /**

@@ -109,6 +109,21 @@ describe('MySQL sink (real MariaDB)', () => {
     }
   });
 
+  it('refuses, at start, a table that lacks a column schema.sql has (not "applied", then every record refused)', async () => {
+    const name = `${db.name}_old`;
+    const url = db.url.replace(/\/[^/]*$/, `/${name}`);
+    try {
+      await (await connectMysql(url)).end();
+      await db.query(`ALTER TABLE \`${name}\`.pages DROP COLUMN leniencies`);
+      await expect(connectMysql(url)).rejects.toMatchObject({
+        code: 'ERR_STORAGE',
+        message: expect.stringMatching(/: table pages has no column leniencies \(schema\.sql has it\)$/),
+      });
+    } finally {
+      await db.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    }
+  });
+
   it('works for a user who may read and write the tables but not create them, once they exist', async () => {
     const name = `${db.name}_dml`;
     const user = `rawcrawl_t_${process.pid}`;
