@@ -19,6 +19,23 @@ export interface CrawlStatus {
 export const STATUS_HOSTS = 20;
 
 export async function crawlStatus(pool: mysql.Pool, name: string): Promise<CrawlStatus | null> {
+  // One connection, one snapshot: the counts by state, by host and the rest are of one moment,
+  // however fast the crawl's processes write meanwhile.
+  const conn = await pool.getConnection();
+  try {
+    await conn.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+    try {
+      return await readStatus(conn, name);
+    } finally {
+      await conn.query('COMMIT').catch(() => {});
+    }
+  } finally {
+    conn.release();
+  }
+}
+
+async function readStatus(pool: mysql.PoolConnection, name: string): Promise<CrawlStatus | null> {
   let crawls: mysql.RowDataPacket[];
   try {
     [crawls] = await pool.query<mysql.RowDataPacket[]>('SELECT id, created_at, max_pages, pages_counted FROM crawls WHERE name = ?', [name]);
