@@ -25,7 +25,7 @@ export function statusCommand(io: Io, setExit: (code: number) => void): Command 
             const st = s.states;
             io.stdout.write(
               `crawl ${s.name} (since ${s.createdAt.toISOString()})\n` +
-                `  queued ${st.queued}  claimed ${st.claimed}  done ${st.done}  failed ${st.failed}  skipped ${st.skipped}\n` +
+                `  queued ${st.queued}  claimed ${st.claimed}${s.claimedLeaseExpired > 0 ? ` (${s.claimedLeaseExpired} past their lease)` : ''}  done ${st.done}  failed ${st.failed}  skipped ${st.skipped}\n` +
                 `  pages/s over the last minute: ${s.pagesPerSecondLastMinute.toFixed(2)}\n` +
                 // Kept only for a limit: without one the count stays 0 and would mislead.
                 (s.maxPages !== null ? `  pages counted toward --max-pages: ${s.pagesCounted} of ${s.maxPages}\n` : '') +

@@ -5,6 +5,8 @@ export interface CrawlStatus {
   name: string;
   createdAt: Date;
   states: Record<string, number>;
+  /** Claimed pages whose lease has expired: their process is gone (or stalled); another takes them. */
+  claimedLeaseExpired: number;
   /** The STATUS_HOSTS hosts with the most URLs. */
   hosts: Array<{ host: string; queued: number; claimed: number; done: number; failed: number }>;
   /** Hosts with URLs in the crawl, all of them. */
@@ -48,6 +50,10 @@ async function readStatus(pool: mysql.PoolConnection, name: string): Promise<Cra
   if (!c) return null;
   const id = Number(c.id);
   const [states] = await pool.query<mysql.RowDataPacket[]>('SELECT state, COUNT(*) AS n FROM frontier WHERE crawl_id = ? GROUP BY state', [id]);
+  const [[expired]] = await pool.query<mysql.RowDataPacket[]>(
+    "SELECT COUNT(*) AS n FROM frontier WHERE crawl_id = ? AND state = 'claimed' AND lease_expires < NOW(3)",
+    [id],
+  );
   const [hosts] = await pool.query<mysql.RowDataPacket[]>(
     `SELECT host, SUM(state = 'queued') AS queued, SUM(state = 'claimed') AS claimed, SUM(state = 'done') AS done, SUM(state = 'failed') AS failed
      FROM frontier WHERE crawl_id = ? GROUP BY host ORDER BY COUNT(*) DESC LIMIT ?`,
@@ -65,6 +71,7 @@ async function readStatus(pool: mysql.PoolConnection, name: string): Promise<Cra
     name,
     createdAt: c.created_at as Date,
     states: Object.fromEntries(['queued', 'claimed', 'done', 'failed', 'skipped'].map((s) => [s, Number(states.find((r) => r.state === s)?.n ?? 0)])),
+    claimedLeaseExpired: Number(expired?.n ?? 0),
     hosts: hosts.map((h) => ({ host: String(h.host), queued: Number(h.queued), claimed: Number(h.claimed), done: Number(h.done), failed: Number(h.failed) })),
     hostCount: Number(hostCount?.n ?? 0),
     pagesPerSecondLastMinute: Number(recent[0]!.n) / Number(recent[0]!.seconds),

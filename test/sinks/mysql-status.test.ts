@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import mysql from 'mysql2/promise';
+import { main } from '../../src/cli/main.js';
 import { connectMysql, urlHash } from '../../src/sinks/mysql.js';
 import { crawlStatus } from '../../src/sinks/mysql-status.js';
 import { useFreshDatabase } from '../helpers/mariadb.js';
+import { memoryIo } from '../helpers/memory-io.js';
 
 const db = useFreshDatabase({ schema: true });
 
@@ -22,7 +24,22 @@ async function crawlWith(name: string, rows: Array<[state: string, leaseSeconds?
   return id;
 }
 
+async function status(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const m = memoryIo();
+  const code = await main(['node', 'rawcrawl', 'status', '--mysql', db.url, ...args], m.io);
+  return { code, out: m.out(), err: m.err() };
+}
+
 describe('rawcrawl status', () => {
+  it('tells claimed pages whose lease has expired (a killed process\'s) from those still held', async () => {
+    await crawlWith('leases', [['claimed', -5], ['claimed', -5], ['claimed', 30], ['queued'], ['done']]);
+    const text = await status('--crawl-id', 'leases');
+    expect(text.code).toBe(0);
+    expect(text.out).toContain('  queued 1  claimed 3 (2 past their lease)  done 1  failed 0  skipped 0\n');
+    const json = await status('--crawl-id', 'leases', '--json');
+    expect(JSON.parse(json.out)).toMatchObject({ states: { claimed: 3 }, claimedLeaseExpired: 2 });
+  });
+
   it('reads every count from one snapshot: states and hosts agree while processes write', async () => {
     const id = await crawlWith('moving', Array.from({ length: 20 }, (): [string] => ['queued']));
     const pool = await connectMysql(db.url);
