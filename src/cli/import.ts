@@ -118,12 +118,18 @@ async function readRecords(file: string, input: Readable, io: Io, store: (record
   const lines = createInterface({ input, crlfDelay: Infinity });
   let lineNo = 0;
   let skipped = 0;
+  let first = true;
   try {
     for await (const raw of lines) {
       lineNo++;
       const line = lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw;
       // A blank line (an editor's trailing newline, say) holds no record: not counted.
       if (line.trim() === '') continue;
+      // `crawl -o pages.csv` given by mistake: one line saying so, not one per row.
+      if (first && line.startsWith('url,final_url,')) {
+        return { skipped, readError: new RawcrawlError('ERR_INVALID_OPTION', `${file} is CSV (its first line is rawcrawl's CSV header row): import reads JSON Lines (crawl -o FILE.jsonl, or --format jsonl)`) };
+      }
+      first = false;
       const parsed = parseRecord(line);
       if (typeof parsed === 'string') {
         skipped++;

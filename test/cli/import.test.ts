@@ -291,6 +291,19 @@ describe('rawcrawl import', () => {
     expect(urls).toEqual(['http://127.0.0.1/mixed/1', 'http://127.0.0.1/mixed/2', 'http://127.0.0.1/mixed/3']);
   });
 
+  it('a CSV file given by mistake (`crawl -o pages.csv`) is one error line, not one per row', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'pages.csv');
+    const rows = Array.from({ length: 500 }, (_, i) => `http://127.0.0.1/csv/${i},http://127.0.0.1/csv/${i},200,text/html,t,0,,1,2026-11-27T00:00:00.000Z,1,1.5,,`);
+    writeFileSync(file, ['url,final_url,status,content_type,title,depth,referrer,bytes,fetched_at,attempts,total_ms,error,error_message', ...rows].join('\r\n') + '\r\n');
+    const r = await run(file, '--mysql', db.url);
+    expect(r.err).toBe(
+      `rawcrawl: imported 0 records from ${file} (0 lines skipped)\n` +
+        `rawcrawl: ERR_INVALID_OPTION ${file} is CSV (its first line is rawcrawl's CSV header row): import reads JSON Lines (crawl -o FILE.jsonl, or --format jsonl)\n`,
+    );
+    expect(r.code).toBe(1);
+  });
+
   it('a file it cannot read: one error line, exit 1, nothing imported and the database not touched', async () => {
     const dir = tmp();
     const good = path.join(dir, 'good.jsonl');
