@@ -397,9 +397,11 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
       options.annotate = annotateFrom(capture);
     }
   } catch (err) {
-    // `rawcrawl stauts`: a word where a command or a URL was due is most likely a command mistyped.
-    const word = startUrls.length === 1 && /^[a-z][a-z-]*$/.test(startUrls[0]!);
-    const hint = word && err instanceof RawcrawlError && err.code === 'ERR_INVALID_URL' ? ` (nor a command: see rawcrawl --help)` : '';
+    // `rawcrawl stauts`, `rawcrawl imprt f.jsonl`: a word where a command or a URL was due is
+    // most likely a command mistyped.
+    const first = startUrls[0];
+    const word = first !== undefined && /^[a-z][a-z-]*$/.test(first) && err instanceof RawcrawlError && err.code === 'ERR_INVALID_URL' && err.message.includes(JSON.stringify(first));
+    const hint = word ? ` (nor a command: ${closestCommand(first) ? `did you mean ${closestCommand(first)}?` : 'see rawcrawl --help'})` : '';
     io.stderr.write(errorLine(err) + hint + '\n');
     return err instanceof RawcrawlError && (err.code === 'ERR_INVALID_OPTION' || err.code === 'ERR_INVALID_URL') ? EXIT.USAGE : EXIT.FAILED;
   }
@@ -568,4 +570,29 @@ function quirksSummary(quirks: Map<string, Map<string, number>>): string {
     lines.push(`    ${host}  ${[...byKind].map(([k, n]) => `${k}=${n}`).join(' ')}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** The commands besides the crawl, for a mistyped one. */
+const COMMANDS = ['crawl', 'fetch', 'init-db', 'import', 'replay', 'status', 'help'];
+
+/** The command `word` is at most 2 edits (insert, delete, replace, swap) from, if one. */
+function closestCommand(word: string): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const name of COMMANDS) {
+    const d = editDistance(word, name);
+    if (d <= 2 && (!best || d < best.d)) best = { name, d };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
 }

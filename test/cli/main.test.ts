@@ -20,3 +20,15 @@ describe('rawcrawl (commands and their flags)', () => {
     });
   });
 });
+
+describe('rawcrawl (a mistyped command)', () => {
+  it('names the command a mistyped word is closest to, with arguments after it too', async () => {
+    expect(await run('imprt', 'pages.jsonl', '--mysql', 'mysql://root@127.0.0.1:1/x')).toEqual({
+      code: 2,
+      err: 'rawcrawl: ERR_INVALID_URL start URL "imprt" is not an http(s) URL (nor a command: did you mean import?)\n',
+    });
+    expect(await run('stauts')).toEqual({ code: 2, err: 'rawcrawl: ERR_INVALID_URL start URL "stauts" is not an http(s) URL (nor a command: did you mean status?)\n' });
+    expect(await run('initdb')).toEqual({ code: 2, err: 'rawcrawl: ERR_INVALID_URL start URL "initdb" is not an http(s) URL (nor a command: did you mean init-db?)\n' });
+    expect(await run('notaurl')).toEqual({ code: 2, err: 'rawcrawl: ERR_INVALID_URL start URL "notaurl" is not an http(s) URL (nor a command: see rawcrawl --help)\n' });
+  });
+});
