@@ -7,10 +7,13 @@ export function statusCommand(io: Io, setExit: (code: number) => void): Command 
   return new Command('status')
     .description('print the counts of a --crawl-id crawl (works while it runs)')
     .addOption(new Option('--mysql <url>', 'mysql://user:pass@host:3306/db').env('RAWCRAWL_MYSQL_URL'))
-    .requiredOption('--crawl-id <name>', 'the crawl to report on')
+    // Checked in the action, not by commander: its check of a required option comes before the
+    // one of unknown options, and would call a mistyped --crawl-idd a missing --crawl-id.
+    .option('--crawl-id <name>', 'the crawl to report on (required)')
     .option('--json', 'print JSON')
-    .action(async (flags: { mysql?: string; crawlId: string; json?: boolean }) => {
+    .action(async (flags: { mysql?: string; crawlId?: string; json?: boolean }) => {
       try {
+        if (flags.crawlId === undefined) throw new RawcrawlError('ERR_INVALID_OPTION', 'status needs --crawl-id NAME');
         if (!flags.mysql) throw new RawcrawlError('ERR_INVALID_OPTION', 'status needs --mysql URL (or RAWCRAWL_MYSQL_URL)');
         const { connectMysql } = await import('../sinks/mysql.js');
         const { crawlStatus } = await import('../sinks/mysql-status.js');

@@ -32,3 +32,13 @@ describe('rawcrawl (a mistyped command)', () => {
     expect(await run('notaurl')).toEqual({ code: 2, err: 'rawcrawl: ERR_INVALID_URL start URL "notaurl" is not an http(s) URL (nor a command: see rawcrawl --help)\n' });
   });
 });
+
+describe('rawcrawl status (its flags)', () => {
+  it('a mistyped --crawl-id is named as such, not reported as --crawl-id missing', async () => {
+    expect(await run('status', '--mysql', 'mysql://root@127.0.0.1:1/x', '--crawl-idd', 'c')).toEqual({
+      code: 2,
+      err: "rawcrawl: ERR_INVALID_OPTION unknown option '--crawl-idd' (Did you mean --crawl-id?)\n",
+    });
+    expect(await run('status', '--mysql', 'mysql://root@127.0.0.1:1/x')).toEqual({ code: 2, err: 'rawcrawl: ERR_INVALID_OPTION status needs --crawl-id NAME\n' });
+  });
+});
