@@ -1,3 +1,4 @@
+import { MAX_SITEMAPS } from '../crawl/sitemaps.js';
 import type { CrawlStats } from '../crawl/stats.js';
 import type { Io } from './io.js';
 
@@ -32,11 +33,13 @@ export function summary(stats: CrawlStats, stored: number, now = Date.now()): st
   if (stats.abandoned > 0) lines.push(`  ${n(stats.abandoned, 'page')} in flight when the crawl was aborted: not recorded`);
   if (stats.queueFull > 0) lines.push(`  ${n(stats.queueFull, 'link')} not queued: the queue held --max-queue URLs (--crawl-id keeps it in MySQL, unbounded)`);
   const failedSitemaps = Object.entries(stats.sitemapsFailed);
-  if (stats.sitemapsRead > 0 || failedSitemaps.length > 0) {
-    lines.push(`  sitemaps: ${stats.sitemapsRead} read, ${n(stats.sitemapUrls, "new page URL")} in scope queued${failedSitemaps.length > 0 ? `, ${failedSitemaps.length} not read` : ''}`);
+  const notRead = failedSitemaps.length + stats.sitemapsOverLimit;
+  if (stats.sitemapsRead > 0 || notRead > 0) {
+    lines.push(`  sitemaps: ${stats.sitemapsRead} read, ${n(stats.sitemapUrls, "new page URL")} in scope queued${notRead > 0 ? `, ${notRead} not read` : ''}`);
     // The first few by name: an index of thousands that all fail should not flood the terminal.
     for (const [url, reason] of failedSitemaps.slice(0, 5)) lines.push(`  sitemap ${url} not read: ${reason}`);
     if (failedSitemaps.length > 5) lines.push(`  … and ${failedSitemaps.length - 5} more sitemaps not read`);
+    if (stats.sitemapsOverLimit > 0) lines.push(`  ${n(stats.sitemapsOverLimit, 'sitemap')} named past the ${MAX_SITEMAPS} a crawl reads: not read`);
   }
   for (const [origin, reason] of Object.entries(stats.robotsUnavailable)) {
     lines.push(`  robots.txt of ${origin} unavailable (${reason}): its pages are disallowed (RFC 9309); --ignore-robots crawls them`);

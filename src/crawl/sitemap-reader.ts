@@ -35,25 +35,31 @@ export interface SitemapRun {
  */
 export async function readSitemaps(run: SitemapRun): Promise<void> {
   const { backend, stats } = run;
-  const todo = [...run.sitemapUrls];
+  const todo: string[] = [];
+  // Every sitemap queued to be read, at most MAX_SITEMAPS: an index names up to ~1.2 million in
+  // its 50 MiB, and those past the limit are only counted (kept, they could fill the memory).
+  const queued = new Set<string>();
+  const add = (url: string): void => {
+    if (queued.has(url)) return;
+    if (queued.size >= MAX_SITEMAPS) {
+      stats.sitemapsOverLimit++;
+      return;
+    }
+    queued.add(url);
+    todo.push(url);
+  };
+  for (const url of run.sitemapUrls) add(url);
   if (run.discover) {
     for (const origin of run.discover.origins) {
       // A robots.txt read here is a request to its host: the host's delay counts from it.
       const originHost = new URL(origin).host;
       const named = await run.discover.robots.sitemaps(origin, () => backend.sent(originHost, Date.now()));
       const found = named.map((u) => normalizeUrl(u, `${origin}/robots.txt`)).filter((u): u is string => u !== null);
-      todo.push(...(found.length > 0 ? found : [`${origin}/sitemap.xml`]));
+      for (const url of found.length > 0 ? found : [`${origin}/sitemap.xml`]) add(url);
     }
   }
-  const done = new Set<string>();
   while (todo.length > 0 && !run.stopping() && !backend.full) {
     const url = todo.shift()!;
-    if (done.has(url)) continue;
-    done.add(url);
-    if (done.size > MAX_SITEMAPS) {
-      stats.sitemapsFailed[url] = `more than ${MAX_SITEMAPS} sitemaps: not read`;
-      continue;
-    }
     const parsed = new URL(url);
     const host = parsed.host;
     if (run.robots) {
@@ -95,7 +101,7 @@ export async function readSitemaps(run: SitemapRun): Promise<void> {
     stats.sitemapsRead++;
     const locs = sitemap.locs.map((l) => normalizeUrl(l, res.url)).filter((u): u is string => u !== null);
     if (sitemap.kind === 'index') {
-      todo.push(...locs);
+      for (const loc of locs) add(loc);
       continue;
     }
     const entries: NewEntry[] = [];

@@ -40,6 +40,8 @@ export interface CrawlStats {
   sitemapUrls: number;
   /** Sitemap URL → why it could not be read ("status 404", an error code, "not a sitemap: …"). */
   sitemapsFailed: Record<string, string>;
+  /** Sitemaps named (by indexes, robots.txt) past the MAX_SITEMAPS a crawl reads: not read, only counted. */
+  sitemapsOverLimit: number;
 }
 
 /** Counters of a crawl that has not begun. */
@@ -64,5 +66,6 @@ export function emptyStats(): CrawlStats {
     sitemapsRead: 0,
     sitemapUrls: 0,
     sitemapsFailed: {},
+    sitemapsOverLimit: 0,
   };
 }

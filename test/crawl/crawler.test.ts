@@ -649,6 +649,28 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('reads an index of 150,000 sitemaps up to the limit, counting the rest, without failing', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const named = 150_000;
+    const index = `<sitemapindex>${Array.from({ length: named }, (_, i) => `<sitemap><loc>/s/${i}</loc></sitemap>`).join('')}</sitemapindex>`;
+    const server = await httpServer((req, res) => {
+      const sitemap = req.url!.startsWith('/s/');
+      res.writeHead(200, { 'Content-Type': req.url === '/index.xml' ? 'application/xml' : sitemap ? 'text/plain' : 'text/html' });
+      res.end(req.url === '/index.xml' ? index : sitemap ? `${server.origin}/p${req.url}\n` : '<title>p</title>');
+    });
+    try {
+      const c = crawl({ startUrls: [], sitemaps: [`${server.origin}/index.xml`], ...fast, ignoreRobots: true, maxPages: 3 });
+      const records: PageRecord[] = [];
+      for await (const r of c) records.push(r);
+      expect(records).toHaveLength(3);
+      // The index is one of the 1,000 sitemaps a crawl reads at most; the rest are counted, not kept.
+      expect(c.stats.sitemapsOverLimit).toBe(named - 999);
+      expect(c.stats.sitemapsFailed).toEqual({});
+    } finally {
+      await server.close();
+    }
+  });
+
   it('stops reading sitemaps once maxPages is spent', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     let origin = '';
