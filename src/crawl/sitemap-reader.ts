@@ -30,7 +30,7 @@ export interface SitemapRun {
  * origin's robots.txt, or its /sitemap.xml) one at a time, following indexes, and queues the
  * page URLs in scope as start URLs are. A sitemap robots.txt disallows is not read, and each
  * request takes one of its host's slots as a page does, so --per-host and the host's delay
- * hold across sitemaps and pages alike. One that fails is noted in stats.sitemapsFailed and
+ * hold across sitemaps and pages alike (one whose host must wait lets the others go first). One that fails is noted in stats.sitemapsFailed and
  * the rest go on.
  */
 export async function readSitemaps(run: SitemapRun): Promise<void> {
@@ -58,10 +58,30 @@ export async function readSitemaps(run: SitemapRun): Promise<void> {
       for (const url of found.length > 0 ? found : [`${origin}/sitemap.xml`]) add(url);
     }
   }
+  // A host whose delay or busy slots hold its sitemap back does not hold up the other hosts':
+  // the sitemap is put back, and the reader waits only once every one left waits for its host
+  // (for the soonest turn among them; -1: until a request ends). Hosts found waiting since the
+  // last wait are not asked again (with --crawl-id each asking is a query).
+  const waiting = new Set<string>();
+  let putBack = 0;
+  let soonest = -1;
+  const putBackFor = async (url: string, wait: number): Promise<void> => {
+    todo.push(url);
+    if (wait > 0) soonest = soonest < 0 ? wait : Math.min(soonest, wait);
+    if (++putBack < todo.length) return;
+    await run.waitForChange(soonest);
+    waiting.clear();
+    putBack = 0;
+    soonest = -1;
+  };
   while (todo.length > 0 && !run.stopping() && !backend.full) {
     const url = todo.shift()!;
     const parsed = new URL(url);
     const host = parsed.host;
+    if (waiting.has(host)) {
+      await putBackFor(url, -1);
+      continue;
+    }
     if (run.robots) {
       const verdict = await run.robots.check(parsed, () => backend.sent(host, Date.now()));
       if (!verdict.allowed) {
@@ -71,10 +91,15 @@ export async function readSitemaps(run: SitemapRun): Promise<void> {
       if (verdict.delayMs > 0) await backend.setDelay(host, verdict.delayMs);
     }
     // A slot of the host, as a page takes one: --per-host and the delay hold for sitemaps too.
-    for (let wait = await backend.acquireSlot(host, Date.now()); wait !== 0; wait = await backend.acquireSlot(host, Date.now())) {
-      if (run.stopping()) return;
-      await run.waitForChange(wait);
+    const wait = await backend.acquireSlot(host, Date.now());
+    if (wait !== 0) {
+      waiting.add(host);
+      await putBackFor(url, wait);
+      continue;
     }
+    waiting.clear();
+    putBack = 0;
+    soonest = -1;
     let res: HttpResponse;
     try {
       if (run.stopping()) return;

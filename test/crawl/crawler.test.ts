@@ -671,6 +671,29 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('reads the other hosts\' sitemaps while one host\'s delay holds its own back', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    // Crawl-delay: an hour, counted from the robots.txt request: the slow host's sitemaps wait.
+    const slow = await httpServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end(req.url === '/robots.txt' ? 'User-agent: *\nCrawl-delay: 3600\n' : `${slow.origin}/p\n`);
+    });
+    const other = await httpServer((req, res) => {
+      res.writeHead(req.url === '/robots.txt' ? 404 : 200, { 'Content-Type': req.url === '/s.txt' ? 'text/plain' : 'text/html' });
+      res.end(req.url === '/s.txt' ? `${other.origin}/p\n` : '<title>p</title>');
+    });
+    try {
+      const c = crawl({ startUrls: [], sitemaps: [`${slow.origin}/a.txt`, `${slow.origin}/b.txt`, `${other.origin}/s.txt`], ...fast, maxPages: 1, signal: AbortSignal.timeout(5000) });
+      const records: PageRecord[] = [];
+      for await (const r of c) records.push(r);
+      expect(records.map((r) => r.url)).toEqual([`${other.origin}/p`]);
+      expect(slow.seen.map((r) => r.url)).toEqual(['/robots.txt']);
+    } finally {
+      await slow.close();
+      await other.close();
+    }
+  });
+
   it('stops reading sitemaps once maxPages is spent', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     let origin = '';
