@@ -39,14 +39,16 @@ export async function readSitemaps(run: SitemapRun): Promise<void> {
   // Every sitemap queued to be read, at most MAX_SITEMAPS: an index names up to ~1.2 million in
   // its 50 MiB, and those past the limit are only counted (kept, they could fill the memory).
   const queued = new Set<string>();
-  const add = (url: string): void => {
-    if (queued.has(url)) return;
+  /** Queues a sitemap; false if it was queued before. */
+  const add = (url: string): boolean => {
+    if (queued.has(url)) return false;
     if (queued.size >= MAX_SITEMAPS) {
       stats.sitemapsOverLimit++;
-      return;
+      return true;
     }
     queued.add(url);
     todo.push(url);
+    return true;
   };
   for (const url of run.sitemapUrls) add(url);
   if (run.discover) {
@@ -111,6 +113,14 @@ export async function readSitemaps(run: SitemapRun): Promise<void> {
     } finally {
       backend.releaseSlot(host);
       run.notifyChange();
+    }
+    // Moved (http: to https:, a CDN): the target is read as a sitemap of its own, so robots.txt,
+    // the host's slots, the limit and the dedupe (which ends a loop) hold for it too.
+    const location = res.status >= 300 && res.status < 400 ? res.header('location') : null;
+    const target = location !== null ? normalizeUrl(location, res.url) : null;
+    if (target !== null) {
+      if (!add(target)) stats.sitemapsFailed[url] = `status ${res.status} to ${target}, a sitemap already read`;
+      continue;
     }
     if (res.status !== 200) {
       stats.sitemapsFailed[url] = `status ${res.status}`;

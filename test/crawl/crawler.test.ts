@@ -694,6 +694,28 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('follows a sitemap\'s redirects, as a sitemap of its own, and ends a redirect loop', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const moved: Record<string, string> = { '/old.xml': '/mid.xml', '/mid.xml': '/s.txt', '/loop.xml': '/loop.xml' };
+    const server = await httpServer((req, res) => {
+      const to = moved[req.url!];
+      if (to) res.writeHead(req.url === '/mid.xml' ? 302 : 301, { Location: to });
+      else res.writeHead(200, { 'Content-Type': req.url === '/s.txt' ? 'text/plain' : 'text/html' });
+      res.end(req.url === '/s.txt' ? `${server.origin}/p\n` : to ? '' : '<title>p</title>');
+    });
+    try {
+      const c = crawl({ startUrls: [], sitemaps: [`${server.origin}/old.xml`, `${server.origin}/loop.xml`], ...fast, ignoreRobots: true });
+      const records: PageRecord[] = [];
+      for await (const r of c) records.push(r);
+      expect(records.map((r) => r.url)).toEqual([`${server.origin}/p`]);
+      expect(c.stats.sitemapsRead).toBe(1);
+      expect(c.stats.sitemapsFailed).toEqual({ [`${server.origin}/loop.xml`]: `status 301 to ${server.origin}/loop.xml, a sitemap already read` });
+      expect(server.seen.filter((r) => r.url === '/loop.xml')).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('stops reading sitemaps once maxPages is spent', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     let origin = '';
