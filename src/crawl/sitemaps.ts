@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { Parser } from 'htmlparser2';
+import { decodeText, sniffEncoding } from '../client/index.js';
 
 /** sitemaps.org: a sitemap file is at most 50 MB (52,428,800 bytes) uncompressed. */
 export const MAX_SITEMAP_BYTES = 50 * 1024 * 1024;
@@ -35,8 +36,9 @@ export function parseSitemap(body: Buffer): Sitemap {
       throw new Error(code === 'ERR_BUFFER_TOO_LARGE' ? `larger than ${MAX_SITEMAP_BYTES} bytes once gunzipped` : `cannot gunzip: ${(err as Error).message}`);
     }
   }
-  // UTF-8, as the protocol says, without its BOM.
-  const text = data.toString('utf8').replace(/^\uFEFF/, '');
+  // UTF-8, as the protocol says; but a BOM (UTF-16) or the XML declaration's encoding is
+  // followed, as an XML reader does (read as UTF-8, a UTF-16 file gave no URL and no error).
+  const text = (sniffEncoding(data, null) === 'UTF-8' ? data.toString('utf8') : decodeText(data, null)).replace(/^\uFEFF/, '');
   if (!text.trimStart().startsWith('<')) {
     const locs = text
       .split(/\r?\n|\r/)

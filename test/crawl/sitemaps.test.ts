@@ -26,6 +26,15 @@ describe('parseSitemap', () => {
     expect(parseSitemap(Buffer.from('\uFEFFhttps://example.org/1\r\n\r\n  http://example.org/2  \n# note\nftp://x/\n'))).toEqual({ kind: 'urlset', locs: ['https://example.org/1', 'http://example.org/2'] });
   });
 
+  it('reads a sitemap by its BOM or XML declaration: UTF-16, windows-1252', () => {
+    const doc = (encoding: string): string => `<?xml version="1.0" encoding="${encoding}"?><urlset><url><loc>https://example.org/caf\u00e9</loc></url></urlset>`;
+    const want = { kind: 'urlset', locs: ['https://example.org/caf\u00e9'] };
+    expect(parseSitemap(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(doc('UTF-16'), 'utf16le')]))).toEqual(want);
+    expect(parseSitemap(Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(doc('UTF-16'), 'utf16le').swap16()]))).toEqual(want);
+    expect(parseSitemap(Buffer.from(doc('windows-1252'), 'latin1'))).toEqual(want);
+    expect(parseSitemap(Buffer.from(`\uFEFF${doc('UTF-8')}`))).toEqual(want);
+  });
+
   it('names what is wrong with a body that is not a sitemap', () => {
     expect(() => parseSitemap(Buffer.from('<!doctype html><html><body>404</body></html>'))).toThrow(/not a sitemap: its root element is <html>/);
     expect(() => parseSitemap(Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x01]))).toThrow(/cannot gunzip/);
