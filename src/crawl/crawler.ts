@@ -16,7 +16,7 @@ import { xRobotsTag } from './robots-directives.js';
 import { MAX_SITEMAP_BYTES } from './sitemaps.js';
 import { readSitemaps } from './sitemap-reader.js';
 import { CrawlCookies } from './cookies.js';
-import { admit, matches, type ScopeRules } from './scope.js';
+import { admit, hostAllowed, matches, type ScopeRules } from './scope.js';
 import { emptyStats, type CrawlStats } from './stats.js';
 import { isHtml } from './sniff.js';
 
@@ -331,6 +331,7 @@ class Crawler implements Crawl {
       notifyChange: () => this.notifyChange(),
       fetch: (url, host) =>
         request(this.credentials.apply(url), { ...this.requestOptions, maxBodyBytes: MAX_SITEMAP_BYTES, onRequestSent: () => this.backend.sent(host, Date.now()) }),
+      hostInScope: (url) => hostAllowed(url.hostname, this.scope.hosts),
       inScope: (url, referrer) => this.inScope(url, 0, referrer),
     }).catch((err: unknown) => {
       // An abort ends the reading wherever it is (a robots.txt or sitemap request cut short).

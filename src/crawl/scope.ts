@@ -54,7 +54,7 @@ function extension(pathname: string): string {
   return dot > slash ? pathname.slice(dot + 1).toLowerCase() : '';
 }
 
-function hostAllowed(host: string, hosts: Set<string>): boolean {
+export function hostAllowed(host: string, hosts: Set<string>): boolean {
   if (hosts.has(host)) return true;
   for (let i = host.indexOf('.'); i !== -1; i = host.indexOf('.', i + 1)) {
     if (hosts.has(`*${host.slice(i)}`)) return true;

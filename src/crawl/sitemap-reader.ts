@@ -21,6 +21,8 @@ export interface SitemapRun {
   notifyChange: () => void;
   /** Requests a sitemap (the crawl's request options, with the origin's credentials). */
   fetch: (url: URL, host: string) => Promise<HttpResponse>;
+  /** Whether the URL's host is in the crawl's scope (--allow-host, the start URLs'). */
+  hostInScope: (url: URL) => boolean;
   /** A page URL the sitemap named, as a frontier entry at depth 0 if it is in scope, else null. */
   inScope: (url: string, referrer: string) => NewEntry | null;
 }
@@ -39,15 +41,21 @@ export async function readSitemaps(run: SitemapRun): Promise<void> {
   // Every sitemap queued to be read, at most MAX_SITEMAPS: an index names up to ~1.2 million in
   // its 50 MiB, and those past the limit are only counted (kept, they could fill the memory).
   const queued = new Set<string>();
-  /** Queues a sitemap; false if it was queued before. */
-  const add = (url: string): boolean => {
+  /**
+   * Queues a sitemap; false if it was queued before. One an index or a redirect names (`from`)
+   * is read only on that sitemap's host (sitemaps.org: an index names sitemaps of its own site)
+   * or a host in scope: a site's index cannot send the crawler's requests to any host it likes.
+   */
+  const add = (url: string, from?: string): boolean => {
     if (queued.has(url)) return false;
     if (queued.size >= MAX_SITEMAPS) {
       stats.sitemapsOverLimit++;
       return true;
     }
     queued.add(url);
-    todo.push(url);
+    const at = new URL(url);
+    if (from !== undefined && at.hostname !== new URL(from).hostname && !run.hostInScope(at)) stats.sitemapsFailed[url] = 'on a host out of scope';
+    else todo.push(url);
     return true;
   };
   for (const url of run.sitemapUrls) add(url);
@@ -119,7 +127,7 @@ export async function readSitemaps(run: SitemapRun): Promise<void> {
     const location = res.status >= 300 && res.status < 400 ? res.header('location') : null;
     const target = location !== null ? normalizeUrl(location, res.url) : null;
     if (target !== null) {
-      if (!add(target)) stats.sitemapsFailed[url] = `status ${res.status} to ${target}, a sitemap already read`;
+      if (!add(target, url)) stats.sitemapsFailed[url] = `status ${res.status} to ${target}, a sitemap already read`;
       continue;
     }
     if (res.status !== 200) {
@@ -136,7 +144,7 @@ export async function readSitemaps(run: SitemapRun): Promise<void> {
     stats.sitemapsRead++;
     const locs = sitemap.locs.map((l) => normalizeUrl(l, res.url)).filter((u): u is string => u !== null);
     if (sitemap.kind === 'index') {
-      for (const loc of locs) add(loc);
+      for (const loc of locs) add(loc, res.url);
       continue;
     }
     const entries: NewEntry[] = [];

@@ -716,6 +716,34 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('reads no sitemap an index or a redirect names on a host out of scope', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    // "localhost" is another host name than 127.0.0.1, so out of scope, though the same server.
+    const server = await httpServer((req, res) => {
+      const elsewhere = `http://localhost:${server.port}`;
+      if (req.url === '/index.xml') {
+        res.writeHead(200, { 'Content-Type': 'application/xml' });
+        res.end(`<sitemapindex><sitemap><loc>${elsewhere}/a.txt</loc></sitemap><sitemap><loc>/b.txt</loc></sitemap></sitemapindex>`);
+      } else if (req.url === '/moved.xml') {
+        res.writeHead(301, { Location: `${elsewhere}/c.txt` });
+        res.end();
+      } else {
+        res.writeHead(200, { 'Content-Type': req.url!.endsWith('.txt') ? 'text/plain' : 'text/html' });
+        res.end(req.url!.endsWith('.txt') ? `${server.origin}/p${req.url}\n` : '<title>p</title>');
+      }
+    });
+    try {
+      const c = crawl({ startUrls: [], sitemaps: [`${server.origin}/index.xml`, `${server.origin}/moved.xml`], ...fast, ignoreRobots: true });
+      const records: PageRecord[] = [];
+      for await (const r of c) records.push(r);
+      expect(server.seen.map((r) => r.url).sort()).toEqual(['/b.txt', '/index.xml', '/moved.xml', '/p/b.txt']);
+      const elsewhere = `http://localhost:${server.port}`;
+      expect(c.stats.sitemapsFailed).toEqual({ [`${elsewhere}/a.txt`]: 'on a host out of scope', [`${elsewhere}/c.txt`]: 'on a host out of scope' });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('stops reading sitemaps once maxPages is spent', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     let origin = '';
