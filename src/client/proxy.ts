@@ -1,4 +1,4 @@
-import { isIP, type Socket } from 'node:net';
+import { BlockList, isIP, type Socket } from 'node:net';
 import { RawcrawlError } from '../errors.js';
 import { DONE, NEED_DATA, ResponseParser } from '../http/response-parser.js';
 import { mapSocketError, unbracket } from '../net/connect.js';
@@ -121,7 +121,8 @@ function comparableHost(host: string): string {
 /**
  * True when `host` is excluded by a NO_PROXY list, as curl reads one: comma- or space-separated
  * names, each matching that host and its subdomains (a leading dot or `*.` is the same), IP
- * literals matching exactly, `*` matching everything. Ports in entries are ignored.
+ * literals matching exactly, CIDR blocks (`10.0.0.0/8`) the addresses in them, `*` matching
+ * everything. Ports in entries are ignored.
  */
 export function noProxyMatches(list: string, host: string): boolean {
   const h = comparableHost(host);
@@ -129,6 +130,18 @@ export function noProxyMatches(list: string, host: string): boolean {
     let entry = raw.trim().toLowerCase();
     if (entry === '') continue;
     if (entry === '*') return true;
+    const cidr = /^([^/]+)\/(\d{1,3})$/.exec(entry);
+    if (cidr) {
+      // An address block (10.0.0.0/8, 2001:db8::/32), as curl 7.86 and later read one.
+      const family = isIP(cidr[1]!);
+      const bits = Number(cidr[2]);
+      if (family !== 0 && family === isIP(h) && bits <= (family === 4 ? 32 : 128)) {
+        const block = new BlockList();
+        block.addSubnet(cidr[1]!, bits, family === 4 ? 'ipv4' : 'ipv6');
+        if (block.check(h, family === 4 ? 'ipv4' : 'ipv6')) return true;
+      }
+      continue;
+    }
     if (entry.startsWith('[')) entry = entry.slice(1, entry.indexOf(']') === -1 ? undefined : entry.indexOf(']'));
     else if (!isIP(entry) && entry.lastIndexOf(':') > 0) entry = entry.slice(0, entry.lastIndexOf(':'));
     entry = entry.replace(/^\*?\./, '').replace(/\.$/, '');

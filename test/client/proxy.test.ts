@@ -332,6 +332,18 @@ describe('proxy settings', () => {
     expect(noProxyMatches('example.com:8080', 'example.com')).toBe(true);
   });
 
+  it('noProxyMatches takes CIDR blocks as curl does (no_proxy=10.0.0.0/8 keeps a LAN direct)', () => {
+    expect(noProxyMatches('10.0.0.0/8', '10.1.2.3')).toBe(true);
+    expect(noProxyMatches('a.example, 192.168.0.0/16', '192.168.7.9')).toBe(true);
+    expect(noProxyMatches('10.0.0.0/8', '11.1.2.3')).toBe(false);
+    expect(noProxyMatches('2001:db8::/32', '[2001:db8::5]')).toBe(true);
+    expect(noProxyMatches('2001:db8::/32', '[2001:db9::5]')).toBe(false);
+    expect(noProxyMatches('10.0.0.0/8', 'ten.example')).toBe(false);
+    expect(noProxyMatches('10.0.0.0/8', '::ffff:10.0.0.1')).toBe(false);
+    expect(noProxyMatches('10.0.0.0/99', '10.0.0.1')).toBe(false);
+    expect(proxyFromEnv({ http_proxy: 'http://h:1', no_proxy: '10.0.0.0/8' })!(new URL('http://10.20.30.40/'))).toBeNull();
+  });
+
 });
 
 describe('a SOCKS4 proxy', () => {
