@@ -50,8 +50,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     cmd.exitOverride().configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
-      // Commander puts its suggestion on a line of its own: kept on the error's line.
-      outputError: (s, write) => write(`rawcrawl: ERR_INVALID_OPTION ${oneLine(s.replace(/^error: /, '').replace(/\n$/, '').replace(/\n(\(Did you mean [^\n]*\?\))$/, ' $1'))}\n`),
+      // Commander puts its suggestion on a line of its own: kept on the error's line. It also
+      // quotes a rejected argument: a URL's user name and password (--proxy) are left out of it.
+      outputError: (s, write) => write(`rawcrawl: ERR_INVALID_OPTION ${oneLine(s.replace(/^error: /, '').replace(/\n$/, '').replace(/\n(\(Did you mean [^\n]*\?\))$/, ' $1').replace(/\/\/[^/\s'"]*@/g, '//…@'))}\n`),
     });
   const program = configure(new Command('rawcrawl').description('a web crawler that speaks HTTP/1.1 itself').version('0.1.0'));
   program.addCommand(configure(crawlCommand(io, setExit)), { isDefault: true });

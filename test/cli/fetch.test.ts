@@ -411,6 +411,16 @@ describe('rawcrawl fetch over TLS', () => {
 });
 
 describe('rawcrawl fetch through a proxy', () => {
+  it('a bad --proxy is a usage error whose line never shows the password', async () => {
+    for (const bad of ['ftp://me:s3cret@proxy.example:1', 'http://me:s3c%zzret@proxy.example:1', 'http://me:s3cret@proxy.example:1/path']) {
+      const { code, err } = await run('--proxy', bad, 'http://a.example/');
+      expect(code, bad).toBe(2);
+      oneErrorLine(err, 'ERR_INVALID_OPTION');
+      expect(err.text, bad).not.toContain('s3c');
+      expect(err.text, bad).toContain('proxy.example');
+    }
+  });
+
   it('--proxy URL: https through CONNECT with the credentials, TLS checked against the target', async () => {
     const proxy = await proxyServer({ credentials: 'me:secret' });
     const target = await tlsServer('via proxy');
