@@ -248,6 +248,11 @@ const DEFAULT_HEADERS: HeaderPairs = [
 ];
 const DEFAULT_HEADERS_DECOMPRESS: HeaderPairs = [...DEFAULT_HEADERS, ['Accept-Encoding', 'gzip, deflate, br']];
 
+/** The addresses `resolve` (--resolve) pins host:port to, as openConnection() reads them; else undefined. */
+function pinnedAddresses(resolve: ReadonlyMap<string, ResolvedAddress[]> | undefined, host: string, port: number): ResolvedAddress[] | undefined {
+  return resolve && (resolve.get(`${host.toLowerCase()}:${port}`) ?? resolve.get(`${host.toLowerCase()}:*`));
+}
+
 function defaultHeaders(decompress: boolean): HeaderPairs {
   return decompress ? DEFAULT_HEADERS_DECOMPRESS : DEFAULT_HEADERS;
 }
@@ -324,7 +329,7 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
         ? {
             via: { host: route.host, port: route.port, label: `proxy ${route.href}`, ...(route.kind === 'https' ? { tls: o.proxyTls } : {}) },
             ...(!isHttpProxy(route)
-              ? { beforeTls: (socket) => openSocks(socket, unbracket(url.hostname), port, route, o.dnsCacheMs, emit) }
+              ? { beforeTls: (socket) => openSocks(socket, unbracket(url.hostname), port, route, o.dnsCacheMs, emit, pinnedAddresses(o.resolve, unbracket(url.hostname), port)) }
               : route.tunnel
                 ? { beforeTls: (socket) => openTunnel(socket, `${url.hostname}:${port}`, route, emit) }
                 : {}),

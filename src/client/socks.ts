@@ -1,7 +1,7 @@
 import { isIP, type Socket } from 'node:net';
 import { RawcrawlError } from '../errors.js';
 import { mapSocketError } from '../net/connect.js';
-import { dnsCache, lookupUncached } from '../net/dns-cache.js';
+import { dnsCache, lookupUncached, type ResolvedAddress } from '../net/dns-cache.js';
 import type { WireEventBody } from '../wire/events.js';
 import { listenForHandshake, type ProxyRoute } from './proxy.js';
 
@@ -113,11 +113,14 @@ async function socksHandshake(socket: Socket, host: string, port: number, route:
   }
 }
 
-/** The host's address, looked up here (socks5://, socks4://), through the DNS cache when it is on. */
-async function lookup(host: string, dnsCacheMs: number, family?: 4): Promise<string> {
+/**
+ * The host's address, looked up here (socks5://, socks4://), through the DNS cache when it is on;
+ * `pinned` (the `resolve` option, --resolve) instead of a lookup when it names the host.
+ */
+async function lookup(host: string, dnsCacheMs: number, family?: 4, pinned?: readonly ResolvedAddress[]): Promise<string> {
   let addresses;
   try {
-    addresses = await (dnsCacheMs > 0 ? dnsCache.lookup(host, dnsCacheMs) : lookupUncached(host));
+    addresses = pinned ?? (await (dnsCacheMs > 0 ? dnsCache.lookup(host, dnsCacheMs) : lookupUncached(host)));
   } catch (err) {
     throw new RawcrawlError('ERR_DNS', `cannot resolve ${host}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
   }
@@ -133,8 +136,8 @@ async function lookup(host: string, dnsCacheMs: number, family?: 4): Promise<str
  * (what Tor needs). Resolves once the server replied success: the socket then carries the
  * target's bytes (paused, none of them read). Refusals are ERR_PROXY with the server's reason.
  */
-async function openSocks5(socket: Socket, host: string, port: number, route: ProxyRoute, dnsCacheMs: number, trace?: (event: WireEventBody) => void): Promise<void> {
-  const destination = route.kind === 'socks5' && isIP(host) === 0 ? await lookup(host, dnsCacheMs) : host;
+async function openSocks5(socket: Socket, host: string, port: number, route: ProxyRoute, dnsCacheMs: number, trace?: (event: WireEventBody) => void, pinned?: readonly ResolvedAddress[]): Promise<void> {
+  const destination = route.kind === 'socks5' && isIP(host) === 0 ? await lookup(host, dnsCacheMs, undefined, pinned) : host;
   const address = encodeAddress(destination);
   await socksHandshake(socket, host, port, route, 'socks5', trace, async (io) => {
     const { send, read, refuse } = io;
@@ -183,10 +186,10 @@ const SOCKS4_REPLIES: Record<number, string> = {
  * id is the proxy URL's user name (empty by default). SOCKS4 carries IPv4 only: an IPv6 target
  * is ERR_PROXY before anything is sent. Resolves once the server granted the request.
  */
-async function openSocks4(socket: Socket, host: string, port: number, route: ProxyRoute, dnsCacheMs: number, trace?: (event: WireEventBody) => void): Promise<void> {
+async function openSocks4(socket: Socket, host: string, port: number, route: ProxyRoute, dnsCacheMs: number, trace?: (event: WireEventBody) => void, pinned?: readonly ResolvedAddress[]): Promise<void> {
   if (isIP(host) === 6) throw new RawcrawlError('ERR_PROXY', `SOCKS proxy ${route.href} speaks SOCKS4, which cannot reach the IPv6 address ${host}`);
   const byName = isIP(host) === 0 && route.kind === 'socks4a';
-  const address = isIP(host) === 4 ? host : byName ? '0.0.0.1' : await lookup(host, dnsCacheMs, 4);
+  const address = isIP(host) === 4 ? host : byName ? '0.0.0.1' : await lookup(host, dnsCacheMs, 4, pinned);
   const head = Buffer.alloc(8);
   head[0] = 0x04;
   head[1] = 0x01;
@@ -204,8 +207,11 @@ async function openSocks4(socket: Socket, host: string, port: number, route: Pro
   });
 }
 
-/** A SOCKS tunnel to host:port over `socket`, in the proxy's version (socks4/4a or socks5/5h). */
-export function openSocks(socket: Socket, host: string, port: number, route: ProxyRoute, dnsCacheMs: number, trace?: (event: WireEventBody) => void): Promise<void> {
+/**
+ * A SOCKS tunnel to host:port over `socket`, in the proxy's version (socks4/4a or socks5/5h);
+ * `pinned`: the host's addresses from the `resolve` option, used where the name is resolved here.
+ */
+export function openSocks(socket: Socket, host: string, port: number, route: ProxyRoute, dnsCacheMs: number, trace?: (event: WireEventBody) => void, pinned?: readonly ResolvedAddress[]): Promise<void> {
   const open = route.kind === 'socks4' || route.kind === 'socks4a' ? openSocks4 : openSocks5;
-  return open(socket, host, port, route, dnsCacheMs, trace);
+  return open(socket, host, port, route, dnsCacheMs, trace, pinned);
 }

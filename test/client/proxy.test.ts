@@ -458,6 +458,22 @@ describe('a SOCKS5 proxy', () => {
     }
   });
 
+  it('socks5 and socks4 resolve names here as `resolve` (--resolve) says, without a lookup', async () => {
+    const socks = await socksServer();
+    const socks4 = await socks4Server();
+    const plain = await serve([{ send: response('200 OK', [['Content-Length', 2]], 'ok') }, { end: true }]);
+    try {
+      const resolve = { [`only-pinned.test:${plain.port}`]: '127.0.0.1' };
+      expect((await request(`http://only-pinned.test:${plain.port}/`, { proxy: `socks5://127.0.0.1:${socks.port}`, resolve })).text()).toBe('ok');
+      expect(socks.seen[0]).toMatchObject({ atyp: 1, host: '127.0.0.1', port: plain.port });
+      expect((await request(`http://only-pinned.test:${plain.port}/`, { proxy: `socks4://127.0.0.1:${socks4.port}`, resolve })).text()).toBe('ok');
+      expect(socks4.seen4[0]).toEqual({ address: '127.0.0.1', name: null, port: plain.port, userId: '' });
+    } finally {
+      await socks.close();
+      await socks4.close();
+    }
+  });
+
   it('reads the SOCKS5 replies byte by byte, whatever address type they bind, and sends exactly the RFC 1928 bytes', async () => {
     const ok = response('200 OK', [['Content-Length', 2]], 'ok');
     // A scripted "proxy" that plays the replies a byte at a time, then answers as the target.
