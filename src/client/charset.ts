@@ -26,5 +26,9 @@ export function sniffEncoding(body: Buffer, contentType: string | null): string 
 }
 
 export function decodeText(body: Buffer, contentType: string | null): string {
-  return decodeBuffer(body, sniffOptions(body, contentType));
+  const options = sniffOptions(body, contentType);
+  // WHATWG's "replacement" encoding (labels ISO-2022-KR, HZ-GB-2312, …), which no TextDecoder
+  // takes: its decoder gives one U+FFFD for a body that is not empty.
+  if (getEncoding(body, options) === 'replacement') return body.length > 0 ? '\ufffd' : '';
+  return decodeBuffer(body, options);
 }

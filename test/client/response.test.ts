@@ -72,6 +72,13 @@ describe('text() decodes by the real charset', () => {
     expect([text, encoding]).toEqual(['café €', 'windows-1252']);
   });
 
+  it('decodes a body labelled with a "replacement" encoding (ISO-2022-KR, HZ-GB-2312, …) as one U+FFFD, as WHATWG does, instead of throwing', async () => {
+    for (const [ct, body] of [['text/html; charset=iso-2022-kr', '<title>a</title>'], ['text/html', '<meta charset="hz-gb-2312"><title>a</title>']] as const) {
+      const { text, encoding } = await fetchBody(ct, Buffer.from(body));
+      expect([text, encoding], ct).toEqual(['\ufffd', 'replacement']);
+    }
+  });
+
   it('reads a page that does not say its charset as UTF-8 when its bytes are valid UTF-8 (as browsers and Scrapy do)', async () => {
     const utf8 = Buffer.from('<title>日本語のタイトル Café</title>', 'utf8');
     for (const contentType of ['text/html', 'text/html; charset=x-bogus-42', null]) {
