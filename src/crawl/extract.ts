@@ -161,9 +161,10 @@ function documentBase(baseHref: string | undefined, url: string, encoding: PageE
 function resolveLinks(hrefs: string[], base: string, encoding: PageEncoding): string[] {
   const links: string[] = [];
   for (const href of hrefs) {
-    if (SKIP_SCHEMES.test(href)) continue;
     try {
-      links.push(resolveHref(href, base, encoding).href);
+      // The scheme as the URL parser reads it: "java\tscript:" is javascript: too.
+      const url = resolveHref(href, base, encoding);
+      if (!SKIP_SCHEMES.test(url.protocol)) links.push(url.href);
     } catch {
       // Not a URL: skip it.
     }

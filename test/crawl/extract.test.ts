@@ -19,6 +19,12 @@ describe('extract', () => {
     expect(r.links).toEqual(['http://example.com/other/x', 'http://example.com/y', 'https://z.org/q#f']);
   });
 
+  it('skips a non-web scheme the URL parser reads through tabs, newlines or leading controls (java\\tscript:), as the browser does', () => {
+    const r = extract(input('<a href="java\tscript:alert(1)">1</a><a href="\x01 ja\nvascript:x">2</a><a href="mail\rto:a@b">3</a><a href="/ok">4</a>'));
+    expect(r.links).toEqual(['http://example.com/ok']);
+    expect(extract(input('<a href="java\tscript:alert(1)">1</a><a href="/ok">4</a>', { selects: [['t', 'title']] })).links).toEqual(['http://example.com/ok']);
+  });
+
   it('strips only what the URL parser strips around an href (C0 controls and space), as browsers and Scrapy do: not a no-break space', () => {
     const r = extract(input('<base href="\u00a0b/"><a href=" \t/x\n">x</a><a href="\u00a0y">y</a><a href="/z\u3000">z</a><a href="\ufeff/w">w</a>'));
     expect(r.links).toEqual(['http://example.com/x', 'http://example.com/dir/%C2%A0b/%C2%A0y', 'http://example.com/z%E3%80%80', 'http://example.com/dir/%C2%A0b/%EF%BB%BF/w']);
