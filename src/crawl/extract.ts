@@ -1,4 +1,5 @@
 import { load } from 'cheerio/slim';
+import { select } from 'cheerio-select';
 import { Parser } from 'htmlparser2';
 import iconv from 'iconv-lite';
 import { decodeText, sniffEncoding } from '../client/index.js';
@@ -283,7 +284,12 @@ export function extract(input: ExtractInput): ExtractResult {
 /** extract() with --select fields: the document built by cheerio, once, for the selectors. */
 function selectFields(html: string, input: ExtractInput, text: string | null, encoding: PageEncoding): ExtractResult {
   const selectAll = input.selectAll ?? [];
-  const $ = load(html);
+  const loaded = load(html);
+  const doc = loaded.root()[0]!;
+  // The elements matching css, in document order: selected from the document node itself, as
+  // $(css) is not (it starts from the document's children and deduplicates them pairwise, in
+  // time quadratic in their number: a page of 100,000 links with no <html> took minutes).
+  const $ = (css: string | Parameters<typeof loaded>[0]) => loaded(typeof css === 'string' ? select(css, doc) : css);
   const metas: MetaTag[] = $('meta[name]')
     .toArray()
     .map((el) => ({ name: $(el).attr('name') ?? '', content: $(el).attr('content') ?? '' }));
