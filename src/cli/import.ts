@@ -57,9 +57,9 @@ async function runImport(files: string[], flags: { mysql?: string }, io: Io): Pr
           if (attempt === 1) io.stderr.write(`rawcrawl: MySQL write failed (${(err as { code?: string }).code ?? err.message}); holding records and retrying\n`);
         },
       });
+      const name = handle ? file : 'standard input';
       let result: { skipped: number; readError: unknown };
       try {
-        const name = handle ? file : 'standard input';
         const input = handle ? handle.createReadStream({ encoding: 'utf8', autoClose: false }) : stdinText(io);
         result = await readRecords(name, input, io, (record) => sink.write(record));
       } finally {
@@ -67,7 +67,7 @@ async function runImport(files: string[], flags: { mysql?: string }, io: Io): Pr
         await sink.close();
       }
       const { skipped, readError } = result;
-      io.stderr.write(`rawcrawl: imported ${sink.written} record${sink.written === 1 ? '' : 's'} from ${handle ? file : 'standard input'} (${skipped} line${skipped === 1 ? '' : 's'} skipped)\n`);
+      io.stderr.write(`rawcrawl: imported ${sink.written} record${sink.written === 1 ? '' : 's'} from ${name} (${skipped} line${skipped === 1 ? '' : 's'} skipped)\n`);
       if (readError) io.stderr.write(errorLine(readError) + '\n');
       if (sink.error) io.stderr.write(errorLine(sink.error) + '\n');
       if (skipped > 0 || readError || sink.error) code = EXIT.FAILED;

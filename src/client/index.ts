@@ -1,6 +1,6 @@
 export { request, parseRequestUrl, checkRequestOptions } from './request.js';
 export { decodeText, sniffEncoding } from './charset.js';
-export { utf8Location } from './redirect.js';
+export { redirectLocation } from './redirect.js';
 export { withoutUserinfo } from './userinfo.js';
 export { checkProxySetting, proxyFromEnv, noProxyMatches, type ProxySetting } from './proxy.js';
 export type { ResolveMap } from './resolve.js';

@@ -28,6 +28,15 @@ export function decideRedirect(status: number, location: string | null, current:
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * The Location of a 3xx response, read as the client reads one it follows (raw UTF-8 as UTF-8);
+ * null for another status or without one.
+ */
+export function redirectLocation(res: { status: number; header(name: string): string | null }): string | null {
+  const raw = res.status >= 300 && res.status < 400 ? res.header('location') : null;
+  return raw === null ? null : utf8Location(raw);
+}
+
 /** Header values are kept as Latin-1; a Location sent as raw UTF-8 is read as UTF-8, as browsers do. */
 export function utf8Location(value: string): string {
   if (!/[\u0080-\u00ff]/.test(value)) return value;

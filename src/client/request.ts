@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { RawcrawlError } from '../errors.js';
 import { isFieldName } from '../http/abnf.js';
-import { shortUrl } from '../http/excerpt.js';
+import { clip } from '../http/excerpt.js';
 import { buildRequestHead, validateHeaders, type HeaderPairs } from '../http/request-writer.js';
 import { NEED_DATA, DONE, ResponseParser, type RawHeader, type ResponseHead } from '../http/response-parser.js';
 import type { Leniency } from '../http/leniency.js';
@@ -16,7 +16,7 @@ import { openSocks } from './socks.js';
 import { decideRedirect } from './redirect.js';
 import { parseResolve } from './resolve.js';
 import { basicAuthorization, urlCredentials, withoutUserinfo } from './userinfo.js';
-import type { ResolvedAddress } from '../net/dns-cache.js';
+import { pinnedAddresses, type ResolvedAddress } from '../net/dns-cache.js';
 import { HttpResponse, type RedirectHop, type Timings } from './response.js';
 
 let nextConnectionId = 0;
@@ -191,7 +191,7 @@ export async function request(input: string | URL, options: RequestOptions = {})
       const decision = decideRedirect(status, location, url, opts.method, maxRedirects);
       if (!decision.follow) return toResponse(url, ex, redirects);
       if (redirects.length >= maxRedirects) {
-        throw new RawcrawlError('ERR_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirect${maxRedirects === 1 ? '' : 's'} (last: ${ex.head.status} to ${shortUrl(withoutUserinfo(decision.url.href))})`, { url: url.href });
+        throw new RawcrawlError('ERR_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirect${maxRedirects === 1 ? '' : 's'} (last: ${ex.head.status} to ${clip(withoutUserinfo(decision.url.href))})`, { url: url.href });
       }
       redirects.push({ url: url.href, status: ex.head.status, location: location ?? '' });
       if (decision.crossOrigin) {
@@ -247,11 +247,6 @@ const DEFAULT_HEADERS: HeaderPairs = [
   ['Accept', REQUEST_DEFAULTS.accept],
 ];
 const DEFAULT_HEADERS_DECOMPRESS: HeaderPairs = [...DEFAULT_HEADERS, ['Accept-Encoding', 'gzip, deflate, br']];
-
-/** The addresses `resolve` (--resolve) pins host:port to, as openConnection() reads them; else undefined. */
-function pinnedAddresses(resolve: ReadonlyMap<string, ResolvedAddress[]> | undefined, host: string, port: number): ResolvedAddress[] | undefined {
-  return resolve && (resolve.get(`${host.toLowerCase()}:${port}`) ?? resolve.get(`${host.toLowerCase()}:*`));
-}
 
 function defaultHeaders(decompress: boolean): HeaderPairs {
   return decompress ? DEFAULT_HEADERS_DECOMPRESS : DEFAULT_HEADERS;

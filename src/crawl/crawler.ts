@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { request, RawcrawlError, utf8Location, type HeaderPairs, type HttpResponse, type RequestOptions } from '../client/index.js';
+import { redirectLocation, request, RawcrawlError, type HeaderPairs, type HttpResponse, type RequestOptions } from '../client/index.js';
 import { OriginCredentials } from './credentials.js';
 import type { CrawlOptions, ResolvedCrawlOptions } from './options.js';
 import { planCrawl } from './plan.js';
@@ -453,8 +453,7 @@ class Crawler implements Crawl {
     let store = true;
     const found: NewEntry[] = [];
     // Read as the client reads a Location it follows: raw UTF-8 as UTF-8, as browsers do.
-    const rawLocation = res.status >= 300 && res.status < 400 ? res.header('location') : null;
-    const location = rawLocation === null ? null : utf8Location(rawLocation);
+    const location = redirectLocation(res);
     if (location !== null) {
       // Redirects are followed by the frontier, so their targets are deduplicated like links.
       const target = normalizeUrl(location, res.url);

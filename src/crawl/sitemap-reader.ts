@@ -1,4 +1,4 @@
-import { RawcrawlError, type HttpResponse } from '../client/index.js';
+import { RawcrawlError, redirectLocation, type HttpResponse } from '../client/index.js';
 import type { FrontierBackend, NewEntry } from './frontier-backend.js';
 import { normalizeUrl } from './normalize-url.js';
 import type { RobotsCache } from './robots.js';
@@ -75,14 +75,18 @@ export async function readSitemaps(run: SitemapRun): Promise<void> {
   const waiting = new Set<string>();
   let putBack = 0;
   let soonest = -1;
+  /** A new round: after a wait, or once a sitemap could be read. */
+  const newRound = (): void => {
+    waiting.clear();
+    putBack = 0;
+    soonest = -1;
+  };
   const putBackFor = async (url: string, wait: number): Promise<void> => {
     todo.push(url);
     if (wait > 0) soonest = soonest < 0 ? wait : Math.min(soonest, wait);
     if (++putBack < todo.length) return;
     await run.waitForChange(soonest);
-    waiting.clear();
-    putBack = 0;
-    soonest = -1;
+    newRound();
   };
   while (todo.length > 0 && !run.stopping() && !backend.full) {
     const url = todo.shift()!;
@@ -107,9 +111,7 @@ export async function readSitemaps(run: SitemapRun): Promise<void> {
       await putBackFor(url, wait);
       continue;
     }
-    waiting.clear();
-    putBack = 0;
-    soonest = -1;
+    newRound();
     let res: HttpResponse;
     try {
       if (run.stopping()) return;
@@ -124,7 +126,7 @@ export async function readSitemaps(run: SitemapRun): Promise<void> {
     }
     // Moved (http: to https:, a CDN): the target is read as a sitemap of its own, so robots.txt,
     // the host's slots, the limit and the dedupe (which ends a loop) hold for it too.
-    const location = res.status >= 300 && res.status < 400 ? res.header('location') : null;
+    const location = redirectLocation(res);
     const target = location !== null ? normalizeUrl(location, res.url) : null;
     if (target !== null) {
       if (!add(target, url)) stats.sitemapsFailed[url] = `status ${res.status} to ${target}, a sitemap already read`;

@@ -38,7 +38,7 @@ export function quote(text: string, max = 64): string {
   return text.length > max ? `${JSON.stringify(text.slice(0, max))}…` : JSON.stringify(text);
 }
 
-/** A URL for an error message: at most `max` characters, "…" after a cut. */
-export function shortUrl(href: string, max = 200): string {
-  return href.length > max ? `${href.slice(0, max)}…` : href;
+/** Text for an error message, unquoted (a URL, digits): at most `max` characters, "…" after a cut. */
+export function clip(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }

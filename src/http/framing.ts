@@ -1,6 +1,6 @@
 import { RawcrawlError } from '../errors.js';
 import { isFieldName, trimOWS } from './abnf.js';
-import { quote } from './excerpt.js';
+import { clip, quote } from './excerpt.js';
 import type { Leniency } from './leniency.js';
 
 /** How the body of a response is delimited (RFC 9112 §6.3). */
@@ -159,7 +159,7 @@ export function decideFraming(input: FramingInput): FramingDecision {
     if (cl.length > 1) lenient({ kind: 'duplicate-content-length', offset: at(clList.fields[1]!) });
     const length = Number(value);
     if (value.length > MAX_SAFE_DIGITS || !Number.isSafeInteger(length)) {
-      throw new RawcrawlError('ERR_INVALID_CONTENT_LENGTH', `Content-Length ${value.length > 64 ? `${value.slice(0, 64)}…` : value} is too large`, { offset: at(clList.fields[0]!) });
+      throw new RawcrawlError('ERR_INVALID_CONTENT_LENGTH', `Content-Length ${clip(value, 64)} is too large`, { offset: at(clList.fields[0]!) });
     }
     return { framing: length === 0 ? { kind: 'none' } : { kind: 'length', length }, transferCodings: [] };
   }

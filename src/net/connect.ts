@@ -6,7 +6,7 @@ import { watchCloseNotify, type CloseNotifyWatch } from './close-notify.js';
 import { listenAbort, type AbortLike } from './cancel.js';
 import { StreamReader } from './stream-reader.js';
 import { StreamWriter } from './stream-writer.js';
-import { DNS_CACHE_MS, dnsCache, lookupUncached, type ResolvedAddress } from './dns-cache.js';
+import { DNS_CACHE_MS, dnsCache, lookupUncached, pinnedAddresses, type ResolvedAddress } from './dns-cache.js';
 import { tlsErrorText, tlsEvent, tlsHandshake, type Handshake, type TlsOptions } from './tls-handshake.js';
 
 export interface ConnectOptions {
@@ -202,7 +202,7 @@ export async function openConnection(hostIn: string, port: number, options: Conn
     /** The addresses came from the cache, or went into it. */
     let viaCache = false;
     let cached = false;
-    const pinned = options.resolve && (options.resolve.get(`${dialHost.toLowerCase()}:${dialPort}`) ?? options.resolve.get(`${dialHost.toLowerCase()}:*`));
+    const pinned = pinnedAddresses(options.resolve, dialHost, dialPort);
     if (pinned) {
       addresses = pinned;
       trace?.({ type: 'dns', host: dialHost, address: addresses[0]!.address, family: addresses[0]!.family, ms: 0, cached: false, pinned: true });

@@ -12,6 +12,14 @@ export interface ResolvedAddress {
 export type Resolver = (host: string) => Promise<ResolvedAddress[]>;
 
 /**
+ * The addresses the `resolve` option (--resolve) pins `host`:`port` to, by that port or by `*`;
+ * undefined when it names neither.
+ */
+export function pinnedAddresses(resolve: ReadonlyMap<string, ResolvedAddress[]> | undefined, host: string, port: number): ResolvedAddress[] | undefined {
+  return resolve && (resolve.get(`${host.toLowerCase()}:${port}`) ?? resolve.get(`${host.toLowerCase()}:*`));
+}
+
+/**
  * True for a name under `localhost.` (`app.localhost`, `a.b.localhost.`): RFC 6761 §6.3 makes
  * these loopback names, which resolvers should answer with the loopback address and never send to
  * a DNS server. getaddrinfo does not (glibc asks DNS and fails), where curl and browsers do.

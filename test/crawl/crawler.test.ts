@@ -694,6 +694,25 @@ describe('crawl() over the fixture site', () => {
     }
   });
 
+  it('reads a sitemap redirect\'s raw UTF-8 Location as UTF-8, as a page redirect\'s', async () => {
+    const { httpServer } = await import('../helpers/http-server.js');
+    const server = await httpServer((req, res) => {
+      // node:http sends a header value's characters as bytes: these are the UTF-8 bytes of é.
+      if (req.url === '/old.xml') res.writeHead(301, { Location: Buffer.from('/café.txt').toString('latin1') });
+      else res.writeHead(req.url === '/caf%C3%A9.txt' ? 200 : 404, { 'Content-Type': req.url === '/caf%C3%A9.txt' ? 'text/plain' : 'text/html' });
+      res.end(req.url === '/caf%C3%A9.txt' ? `${server.origin}/p\n` : '<title>p</title>');
+    });
+    try {
+      const c = crawl({ startUrls: [], sitemaps: [`${server.origin}/old.xml`], ...fast, ignoreRobots: true });
+      const records: PageRecord[] = [];
+      for await (const r of c) records.push(r);
+      expect(records.map((r) => r.url)).toEqual([`${server.origin}/p`]);
+      expect(c.stats.sitemapsRead).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('follows a sitemap\'s redirects, as a sitemap of its own, and ends a redirect loop', async () => {
     const { httpServer } = await import('../helpers/http-server.js');
     const moved: Record<string, string> = { '/old.xml': '/mid.xml', '/mid.xml': '/s.txt', '/loop.xml': '/loop.xml' };
