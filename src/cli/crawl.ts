@@ -6,6 +6,7 @@ import { checkCrawlOptions } from '../crawl/plan.js';
 import { CRAWL_DEFAULTS, URL_COLUMN_BYTES, type CrawlOptions } from '../crawl/options.js';
 import { RawcrawlError } from '../errors.js';
 import type { HeaderPairs } from '../http/request-writer.js';
+import { untilCancelled } from '../net/cancel.js';
 import { drainOrClose } from '../net/stream-writer.js';
 import type { Sink } from '../sinks/sink.js';
 import type { SharedCrawlOptions } from '../sinks/mysql-frontier.js';
@@ -470,7 +471,8 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
       // The trace is written as events come (a listener cannot wait): a reader slower than the
       // crawl (a pipe over ssh, a terminal) holds up the records instead, and so the crawl,
       // rather than the unwritten trace piling up in memory.
-      if (traceOut?.writableNeedDrain) await drainUnlessAborted(traceOut, controller.signal);
+      // (drainOrClose() never rejects: the catch takes the abort, a reader gone for good holds no Ctrl+C up.)
+      if (traceOut?.writableNeedDrain) await untilCancelled(drainOrClose(traceOut), controller.signal).catch(() => {});
       if ((sink.error || capture?.error) && !controller.signal.aborted) {
         // Storage is gone for good: stop fetching; what is still yielded goes to the spill file
         // (or, when the WARC or capture directory failed, to the sink, without its capture).
@@ -517,21 +519,6 @@ async function runCrawl(startUrls: string[], flags: CrawlFlags, io: Io): Promise
     return EXIT.FAILED;
   }
   return interrupted > 0 ? EXIT.INTERRUPTED : EXIT.OK;
-}
-
-/** Waits for `out` to drain (or close), or for `signal` to abort: a reader gone for good holds no Ctrl+C up. */
-async function drainUnlessAborted(out: Writable, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return;
-  let onAbort = (): void => {};
-  const aborted = new Promise<void>((resolve) => {
-    onAbort = resolve;
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    await Promise.race([drainOrClose(out), aborted]);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
 }
 
 /** Adds where the capture sink put a page's exchange to its record. */

@@ -5,7 +5,7 @@ import { clip } from '../http/excerpt.js';
 import { buildRequestHead, validateHeaders, type HeaderPairs } from '../http/request-writer.js';
 import { NEED_DATA, DONE, ResponseParser, type RawHeader, type ResponseHead } from '../http/response-parser.js';
 import type { Leniency } from '../http/leniency.js';
-import { Canceller, listenAbort, type AbortLike } from '../net/cancel.js';
+import { Canceller, listenAbort, untilCancelled, type AbortLike } from '../net/cancel.js';
 import { openConnection, unbracket } from '../net/connect.js';
 import type { TlsOptions } from '../net/tls-handshake.js';
 import type { WireEvent, WireEventBody, WireListener } from '../wire/events.js';
@@ -252,30 +252,6 @@ function defaultHeaders(decompress: boolean): HeaderPairs {
   return decompress ? DEFAULT_HEADERS_DECOMPRESS : DEFAULT_HEADERS;
 }
 
-/**
- * A body still being decoded once the last coded byte is in (a long one streams through zlib) is
- * part of the request: the total timeout or the caller's abort ends the wait (the catch then
- * destroys the decoders), as it ends a read. Two stacked layers whose inner one decodes to
- * nothing (empty deflate blocks) turn 16 MiB of body into a minute of CPU without ever reaching
- * maxBodyBytes.
- */
-function untilCancelled<T>(p: Promise<T>, signal: AbortLike): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const stop = listenAbort(signal, () => reject(signal.reason));
-    p.then(
-      (v) => {
-        stop();
-        resolve(v);
-      },
-      (err: unknown) => {
-        stop();
-        reject(err);
-      },
-    );
-  });
-}
-
 /** One request/response on one new connection. */
 async function exchange(url: URL, o: Resolved): Promise<Exchange> {
   const t0 = performance.now();
@@ -454,6 +430,11 @@ async function exchange(url: URL, o: Resolved): Promise<Exchange> {
     }
     if (caller.failed) throw caller.error;
     const decoded = assembler.body();
+    // A body still being decoded once the last coded byte is in (a long one streams through
+    // zlib) is part of the request: the total timeout or the caller's abort ends the wait (the
+    // catch then destroys the decoders), as it ends a read. Two stacked layers whose inner one
+    // decodes to nothing (empty deflate blocks) turn 16 MiB of body into a minute of CPU without
+    // ever reaching maxBodyBytes.
     const body = decoded instanceof Promise ? await untilCancelled(decoded, o.signal) : decoded;
     const total = performance.now() - t0;
     const { dns, connect, tls } = connection.timings;

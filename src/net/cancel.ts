@@ -75,3 +75,21 @@ export function listenAbort(signal: AbortLike, fn: () => void): () => void {
     if (fanOuts.get(signal) === mine) fanOuts.delete(signal);
   };
 }
+
+/** `p`, or a rejection with `signal.reason` as soon as `signal` aborts, whichever comes first. */
+export function untilCancelled<T>(p: Promise<T>, signal: AbortLike): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const stop = listenAbort(signal, () => reject(signal.reason));
+    p.then(
+      (v) => {
+        stop();
+        resolve(v);
+      },
+      (err: unknown) => {
+        stop();
+        reject(err);
+      },
+    );
+  });
+}
